@@ -1,0 +1,5 @@
+"""`python -m dedup_gui` starts the desktop app."""
+
+from dedup_gui.app.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,162 @@
+"""Plain data passed between the engine's stages, the CLI and the GUI.
+
+Everything here is immutable and picklable, so records can cross process boundaries
+(worker processes) and thread boundaries (Qt workers) without copying rules.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from enum import Enum
+
+HASH_BITS = 64
+MICRO_SIDE = 16
+"""The micro thumbnail is MICRO_SIDE x MICRO_SIDE RGB pixels (768 bytes)."""
+
+DIHEDRAL_ORDER = (
+    "identity",
+    "rotate90",
+    "rotate180",
+    "rotate270",
+    "mirror",
+    "mirror_rotate90",
+    "mirror_rotate180",
+    "mirror_rotate270",
+)
+"""Order of ImageRecord.phash_dihedral: the image turned counter-clockwise by 0/90/180/270
+degrees, then the same four after a left-right mirror. Index 0 is the plain pHash."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRecord:
+    """One hashed image file. Paths are absolute `str` (undecodable bytes kept as
+    surrogate escapes, as `os.fsdecode` does), so they round-trip to the file system."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    width: int
+    """Width after the EXIF orientation is applied (what the user sees)."""
+    height: int
+    format: str
+    """Pillow's format name: "JPEG", "PNG", "WEBP", "HEIF", "AVIF", ..."""
+    capture_time: str | None
+    """EXIF DateTimeOriginal as ISO 8601 "YYYY-MM-DDTHH:MM:SS", or None."""
+    dhash: int
+    """64-bit imagehash.dhash of the oriented, flattened image, as an unsigned int."""
+    phash: int
+    """64-bit imagehash.phash of the oriented, flattened image, as an unsigned int."""
+    phash_dihedral: tuple[int, ...]
+    """pHash of the image under each transform of DIHEDRAL_ORDER; [0] == phash."""
+    micro: bytes
+    """MICRO_SIDE x MICRO_SIDE RGB thumbnail (row-major, 3 bytes a pixel) of the oriented,
+    flattened image: colour and layout evidence for verifying candidate pairs."""
+    content_digest: bytes | None = None
+    """Digest of the file's bytes. The scanner fills it only for files whose size is shared
+    by another scanned file (only those can be byte-identical)."""
+
+
+class ErrorKind(str, Enum):
+    """Why a file or folder was skipped. The value is stable (used in CSV/JSON exports)."""
+
+    EMPTY = "empty"
+    NOT_AN_IMAGE = "not-an-image"
+    CORRUPT = "corrupt"
+    TRUNCATED = "truncated"
+    TOO_LARGE = "too-large"
+    PERMISSION = "permission-denied"
+    VANISHED = "vanished"
+    CHANGED = "changed-during-scan"
+    UNREADABLE_FOLDER = "unreadable-folder"
+    SYMLINK_LOOP = "symlink-loop"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanError:
+    path: str
+    kind: ErrorKind
+    message: str
+    """One sentence a user understands, e.g. "The file ends early (truncated JPEG)."."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProgress:
+    phase: str
+    """"discovering", "hashing" or "done"."""
+    done: int
+    total: int
+    """Files found so far while discovering; the final count while hashing."""
+    current_path: str
+    bytes_done: int
+    bytes_per_second: float
+    files_per_second: float
+    elapsed_seconds: float
+    from_cache: int
+
+
+@dataclass(slots=True)
+class ScanResult:
+    records: list[ImageRecord] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    cancelled: bool = False
+    from_cache: int = 0
+    hashed: int = 0
+    elapsed_seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    """Whole-scan notices, e.g. "The cache was corrupt and has been rebuilt."."""
+
+
+class CancelToken:
+    """Thread-safe cancel flag shared between whoever starts a job and the job."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+class MatchKind(str, Enum):
+    EXACT = "exact"
+    """Byte-identical to the keeper (same size and content digest)."""
+    VISUAL = "visual"
+    """Looks the same: perceptual hashes and colour signature agree."""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMember:
+    record: ImageRecord
+    keep: bool
+    """Suggested action: True = keep, False = suggested for removal."""
+    is_reference: bool
+    """Inside a reference (protected) folder: never suggested for removal."""
+    distance: int
+    """Hamming distance of its pHash to the keeper's (0 for the keeper)."""
+    similarity: float
+    """Similarity to the keeper in percent, 100.0 for the keeper and exact copies."""
+    match: MatchKind
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateGroup:
+    members: tuple[GroupMember, ...]
+    """The suggested keeper first, then the others by decreasing similarity."""
+
+    @property
+    def keeper(self) -> GroupMember:
+        return self.members[0]
+
+    @property
+    def kind(self) -> MatchKind:
+        exact = all(m.match is MatchKind.EXACT for m in self.members[1:])
+        return MatchKind.EXACT if exact else MatchKind.VISUAL
+
+    @property
+    def reclaimable_bytes(self) -> int:
+        return sum(m.record.size for m in self.members if not m.keep)
