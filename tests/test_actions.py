@@ -1,0 +1,248 @@
+"""Removal plans and trashing: the only code that removes files must never lose a photo."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import send2trash
+
+from dedup_gui.core.actions import (
+    Outcome,
+    ProblemKind,
+    RemovalRefusedError,
+    TrashProgress,
+    execute_removal,
+    plan_removal,
+    removal_problems,
+)
+from dedup_gui.core.models import (
+    CancelToken,
+    DuplicateGroup,
+    GroupMember,
+    ImageRecord,
+    MatchKind,
+)
+from tests.imagegen import make_photo
+
+
+@pytest.fixture
+def temp_trash(monkeypatch) -> Path:
+    """The freedesktop trash under the test's XDG_DATA_HOME.
+
+    send2trash's Linux backend reads XDG_DATA_HOME once, at import, so point it at the
+    per-test folder explicitly."""
+    data_home = Path(os.environ["XDG_DATA_HOME"])
+    if send2trash.send2trash.__module__ == "send2trash.plat_other":
+        import send2trash.plat_other as backend
+
+        monkeypatch.setattr(backend, "XDG_DATA_HOME", os.fsencode(data_home))
+        monkeypatch.setattr(backend, "HOMETRASH_B", os.fsencode(data_home / "Trash"))
+        monkeypatch.setattr(backend, "HOMETRASH", str(data_home / "Trash"))
+    return data_home / "Trash"
+
+
+def scanned(path: Path) -> ImageRecord:
+    info = path.stat()
+    return ImageRecord(
+        path=str(path), size=info.st_size, mtime_ns=info.st_mtime_ns, width=64, height=48,
+        format="JPEG", capture_time=None, dhash=0, phash=0, phash_dihedral=(0,) * 8,
+        micro=bytes(768),
+    )
+
+
+def group_of(*records: ImageRecord, reference: frozenset[str] = frozenset()) -> DuplicateGroup:
+    members = tuple(
+        GroupMember(
+            record=record, keep=index == 0, is_reference=record.path in reference,
+            distance=0, similarity=100.0, match=MatchKind.EXACT,
+        )
+        for index, record in enumerate(records)
+    )
+    return DuplicateGroup(members)
+
+
+@pytest.fixture
+def copies(tmp_path) -> list[Path]:
+    """One photo saved three times, byte-identical."""
+    original = tmp_path / "photos" / "beach.jpg"
+    original.parent.mkdir()
+    make_photo(1, 64, 48).save(original, quality=90)
+    paths = [original]
+    for name in ("beach copy.jpg", "beach (2).jpg"):
+        paths.append(original.with_name(name))
+        paths[-1].write_bytes(original.read_bytes())
+    return paths
+
+
+def test_plan_of_the_suggested_removals_is_accepted(copies):
+    group = group_of(*map(scanned, copies))
+    plan = plan_removal([group], [str(copies[1]), str(copies[2])])
+    assert set(plan.paths) == {str(copies[1]), str(copies[2])}
+    assert plan.total_bytes == 2 * copies[0].stat().st_size
+
+
+def test_plan_that_empties_a_group_is_refused(copies):
+    group = group_of(*map(scanned, copies))
+    with pytest.raises(RemovalRefusedError) as refused:
+        plan_removal([group], map(str, copies))
+    assert [p.kind for p in refused.value.problems] == [ProblemKind.WOULD_EMPTY_GROUP]
+    assert refused.value.problems[0].group_index == 0
+
+
+def test_emptying_a_group_needs_the_explicit_flag_for_that_group(copies, tmp_path):
+    other = tmp_path / "other.jpg"
+    make_photo(2, 64, 48).save(other)
+    other_copy = tmp_path / "other copy.jpg"
+    other_copy.write_bytes(other.read_bytes())
+    groups = [group_of(*map(scanned, copies)), group_of(scanned(other), scanned(other_copy))]
+    everything = [*map(str, copies), str(other), str(other_copy)]
+
+    with pytest.raises(RemovalRefusedError) as refused:
+        plan_removal(groups, everything, allow_empty_groups={0})
+    assert [p.group_index for p in refused.value.problems] == [1]
+
+    plan = plan_removal(groups, everything, allow_empty_groups=True)
+    assert plan.file_count == 5
+
+
+def test_a_group_whose_kept_copy_is_already_gone_is_refused(copies):
+    group = group_of(*map(scanned, copies))
+    copies[0].unlink()
+    problems = removal_problems([group], [str(copies[1]), str(copies[2])])
+    assert [p.kind for p in problems] == [ProblemKind.WOULD_EMPTY_GROUP]
+
+
+def test_reference_files_are_never_planned_unless_allowed(copies):
+    reference = frozenset({str(copies[2])})
+    group = group_of(*map(scanned, copies), reference=reference)
+    with pytest.raises(RemovalRefusedError) as refused:
+        plan_removal([group], [str(copies[2])])
+    assert [p.kind for p in refused.value.problems] == [ProblemKind.REFERENCE_FILE]
+    assert plan_removal([group], [str(copies[2])], allow_reference=True).paths == (
+        str(copies[2]),
+    )
+
+
+def test_a_path_outside_every_group_is_refused(copies, tmp_path):
+    group = group_of(*map(scanned, copies))
+    problems = removal_problems([group], [str(tmp_path / "elsewhere.jpg")])
+    assert [p.kind for p in problems] == [ProblemKind.NOT_IN_ANY_GROUP]
+
+
+def test_trashing_moves_the_copies_to_the_trash_and_keeps_the_keeper(copies, temp_trash):
+    keeper_bytes = copies[0].read_bytes()
+    plan = plan_removal([group_of(*map(scanned, copies))], [str(copies[1]), str(copies[2])])
+    seen: list[TrashProgress] = []
+
+    report = execute_removal(plan, progress=seen.append)
+
+    assert [o.outcome for o in report.outcomes] == [Outcome.TRASHED, Outcome.TRASHED]
+    assert report.trashed_bytes == 2 * len(keeper_bytes)
+    assert copies[0].read_bytes() == keeper_bytes
+    assert not copies[1].exists() and not copies[2].exists()
+    assert sorted(p.name for p in (temp_trash / "files").iterdir()) == [
+        "beach (2).jpg", "beach copy.jpg",
+    ]
+    assert seen[-1] == TrashProgress(2, 2, "")
+
+
+def test_a_file_changed_after_the_scan_is_not_trashed(copies, temp_trash):
+    plan = plan_removal([group_of(*map(scanned, copies))], [str(copies[1]), str(copies[2])])
+    copies[1].write_bytes(copies[1].read_bytes() + b"edited")
+    touched = copies[2].stat()
+    os.utime(copies[2], ns=(touched.st_atime_ns, touched.st_mtime_ns + 5_000_000_000))
+
+    report = execute_removal(plan)
+
+    assert [o.outcome for o in report.outcomes] == [Outcome.SKIPPED_CHANGED] * 2
+    assert "size changed" in report.outcomes[0].message
+    assert "modified" in report.outcomes[1].message
+    assert copies[1].exists() and copies[2].exists()
+    assert not (temp_trash / "files").exists() or not any((temp_trash / "files").iterdir())
+
+
+def test_a_vanished_file_is_reported_and_the_rest_still_trashed(copies, temp_trash):
+    plan = plan_removal([group_of(*map(scanned, copies))], [str(copies[1]), str(copies[2])])
+    copies[1].unlink()
+
+    report = execute_removal(plan)
+
+    by_path = {o.path: o for o in report.outcomes}
+    assert by_path[str(copies[1])].outcome is Outcome.SKIPPED_MISSING
+    assert by_path[str(copies[1])].message
+    assert by_path[str(copies[2])].outcome is Outcome.TRASHED
+    assert copies[0].exists()
+
+
+def test_a_file_is_kept_when_its_keeper_vanished_after_planning(copies):
+    plan = plan_removal([group_of(*map(scanned, copies))], [str(copies[1]), str(copies[2])])
+    copies[0].unlink()
+    trashed: list[str] = []
+
+    report = execute_removal(plan, trash=trashed.append)
+
+    # Only copies[0] was kept, and it is gone: trashing either copy would lose the photo.
+    assert [o.outcome for o in report.outcomes] == [Outcome.SKIPPED_NO_KEPT_COPY] * 2
+    assert trashed == []
+
+
+def test_a_symlink_to_the_removed_file_does_not_count_as_a_kept_copy(tmp_path):
+    photo = tmp_path / "photo.jpg"
+    make_photo(3, 64, 48).save(photo)
+    alias = tmp_path / "alias.jpg"
+    alias.symlink_to(photo)
+    group = group_of(scanned(alias), scanned(photo))
+    trashed: list[str] = []
+
+    report = execute_removal(plan_removal([group], [str(photo)]), trash=trashed.append)
+
+    assert report.outcomes[0].outcome is Outcome.SKIPPED_NO_KEPT_COPY
+    assert trashed == []
+
+
+def test_a_hard_link_counts_as_a_kept_copy(tmp_path):
+    photo = tmp_path / "photo.jpg"
+    make_photo(4, 64, 48).save(photo)
+    twin = tmp_path / "twin.jpg"
+    twin.hardlink_to(photo)
+    group = group_of(scanned(twin), scanned(photo))
+    trashed: list[str] = []
+
+    report = execute_removal(plan_removal([group], [str(photo)]), trash=trashed.append)
+
+    assert report.outcomes[0].outcome is Outcome.TRASHED
+    assert trashed == [str(photo)]
+
+
+def test_one_failure_does_not_stop_the_others(copies):
+    plan = plan_removal([group_of(*map(scanned, copies))], [str(copies[1]), str(copies[2])])
+    trashed: list[str] = []
+
+    def flaky_trash(path: str) -> None:
+        if path == str(copies[1]):
+            raise PermissionError(13, "Permission denied", path)
+        trashed.append(path)
+
+    report = execute_removal(plan, trash=flaky_trash)
+
+    assert [o.outcome for o in report.outcomes] == [Outcome.FAILED, Outcome.TRASHED]
+    assert "Permission denied" in report.outcomes[0].message
+    assert trashed == [str(copies[2])]
+
+
+def test_cancel_stops_before_the_next_file(copies):
+    plan = plan_removal([group_of(*map(scanned, copies))], [str(copies[1]), str(copies[2])])
+    cancel = CancelToken()
+    trashed: list[str] = []
+
+    def trash_then_cancel(path: str) -> None:
+        trashed.append(path)
+        cancel.cancel()
+
+    report = execute_removal(plan, trash=trash_then_cancel, cancel=cancel)
+
+    assert [o.outcome for o in report.outcomes] == [Outcome.TRASHED, Outcome.CANCELLED]
+    assert report.cancelled
+    assert trashed == [str(copies[1])]
