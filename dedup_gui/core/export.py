@@ -1,0 +1,162 @@
+"""Duplicate groups as JSON or CSV: one schema shared by `dedup-cli` and the GUI's export.
+
+JSON: {"version": 1, "similarity": N,
+       "groups": [{"id", "kind", "reclaimable_bytes", "files": [FILE, ...]}, ...],
+       "errors": [{"path", "kind", "message"}, ...]}
+FILE: {"path" (absolute), "keep", "reference", "similarity", "distance", "match", "width",
+       "height", "size", "format", "mtime" (ISO 8601, local time with offset), "capture_time"}
+CSV: one row per file, a "group" column (the group's id) followed by the FILE fields.
+
+File names that are not valid UTF-8 reach us as surrogate escapes (os.fsdecode). JSON
+writes them as \\udcXX escapes (pure ASCII output, read back to the same str by
+`json.loads`); CSV writes the original bytes back (errors="surrogateescape"), so a file
+opened with `open_for_export` round-trips through `read_csv`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from dedup_gui.core.models import DuplicateGroup, GroupMember, ScanError
+
+SCHEMA_VERSION = 1
+FILE_FIELDS = (
+    "path", "keep", "reference", "similarity", "distance", "match",
+    "width", "height", "size", "format", "mtime", "capture_time",
+)
+CSV_COLUMNS = ("group", *FILE_FIELDS)
+FORMATS = ("json", "csv")
+
+_BOOL_FIELDS = frozenset({"keep", "reference"})
+_INT_FIELDS = frozenset({"group", "distance", "width", "height", "size"})
+_FLOAT_FIELDS = frozenset({"similarity"})
+_OPTIONAL_FIELDS = frozenset({"capture_time"})
+
+
+def iso_mtime(mtime_ns: int) -> str:
+    """Modification time as local ISO 8601 with its UTC offset, to the second."""
+    return datetime.fromtimestamp(mtime_ns / 1e9).astimezone().isoformat(timespec="seconds")
+
+
+def member_row(member: GroupMember) -> dict[str, Any]:
+    record = member.record
+    return {
+        "path": record.path,
+        "keep": member.keep,
+        "reference": member.is_reference,
+        "similarity": round(member.similarity, 2),
+        "distance": member.distance,
+        "match": member.match.value,
+        "width": record.width,
+        "height": record.height,
+        "size": record.size,
+        "format": record.format,
+        "mtime": iso_mtime(record.mtime_ns),
+        "capture_time": record.capture_time,
+    }
+
+
+def group_entry(group_id: int, group: DuplicateGroup) -> dict[str, Any]:
+    return {
+        "id": group_id,
+        "kind": group.kind.value,
+        "reclaimable_bytes": group.reclaimable_bytes,
+        "files": [member_row(member) for member in group.members],
+    }
+
+
+def error_entry(error: ScanError) -> dict[str, str]:
+    return {"path": error.path, "kind": error.kind.value, "message": error.message}
+
+
+def export_document(
+    groups: Sequence[DuplicateGroup],
+    errors: Iterable[ScanError],
+    similarity: float,
+) -> dict[str, Any]:
+    """The JSON document; group ids are 1-based positions in `groups`."""
+    return {
+        "version": SCHEMA_VERSION,
+        "similarity": similarity,
+        "groups": [group_entry(index, group) for index, group in enumerate(groups, start=1)],
+        "errors": [error_entry(error) for error in errors],
+    }
+
+
+def write_json(document: dict[str, Any], stream: IO[str]) -> None:
+    json.dump(document, stream, indent=2, ensure_ascii=True)
+    stream.write("\n")
+
+
+def write_csv(groups: Sequence[DuplicateGroup], stream: IO[str]) -> None:
+    """One row per file; `stream` should be opened with newline="" (see open_for_export)."""
+    writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for group_id, group in enumerate(groups, start=1):
+        for member in group.members:
+            row = member_row(member)
+            writer.writerow({
+                "group": group_id,
+                **{key: _csv_text(value) for key, value in row.items()},
+            })
+
+
+def write_export(
+    stream: IO[str],
+    export_format: str,
+    groups: Sequence[DuplicateGroup],
+    errors: Iterable[ScanError],
+    similarity: float,
+) -> None:
+    """Write in "json" or "csv". CSV has no room for scan errors: show those separately."""
+    if export_format == "json":
+        write_json(export_document(groups, errors, similarity), stream)
+    elif export_format == "csv":
+        write_csv(groups, stream)
+    else:
+        raise ValueError(f"Unknown export format {export_format!r}; use one of {FORMATS}.")
+
+
+def open_for_export(path: str | Path, mode: str = "w") -> IO[str]:
+    """A text file that keeps undecodable file-name bytes (surrogate escapes) intact."""
+    return Path(path).open(mode, encoding="utf-8", errors="surrogateescape", newline="")
+
+
+def read_json(stream: IO[str]) -> dict[str, Any]:
+    document = json.load(stream)
+    if not isinstance(document, dict) or document.get("version") != SCHEMA_VERSION:
+        raise ValueError(f"Not a dedup_gui export of schema version {SCHEMA_VERSION}.")
+    return document
+
+
+def read_csv(stream: IO[str]) -> list[dict[str, Any]]:
+    """Rows written by write_csv, with the same value types as the JSON file entries."""
+    reader = csv.DictReader(stream)
+    if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
+        raise ValueError(f"Not a dedup_gui CSV export: expected the columns {CSV_COLUMNS}.")
+    return [{key: _typed(key, value) for key, value in row.items()} for row in reader]
+
+
+def _csv_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _typed(key: str, text: str) -> Any:
+    if key in _BOOL_FIELDS:
+        return text == "true"
+    if key in _INT_FIELDS:
+        return int(text)
+    if key in _FLOAT_FIELDS:
+        return float(text)
+    if key in _OPTIONAL_FIELDS and text == "":
+        return None
+    return text
