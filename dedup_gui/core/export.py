@@ -20,9 +20,12 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from dedup_gui.core.models import DuplicateGroup, GroupMember, ScanError
+from dedup_gui.core.models import DuplicateGroup, GroupMember, ImageRecord, ScanError
+
+if TYPE_CHECKING:
+    from dedup_gui.core.library import LibraryMatch, NewVsLibraryResult, QueryResult
 
 SCHEMA_VERSION = 1
 FILE_FIELDS = (
@@ -85,6 +88,63 @@ def export_document(
         "similarity": similarity,
         "groups": [group_entry(index, group) for index, group in enumerate(groups, start=1)],
         "errors": [error_entry(error) for error in errors],
+    }
+
+
+def image_entry(record: ImageRecord) -> dict[str, Any]:
+    return {
+        "path": record.path,
+        "width": record.width,
+        "height": record.height,
+        "size": record.size,
+        "format": record.format,
+        "mtime": iso_mtime(record.mtime_ns),
+        "capture_time": record.capture_time,
+    }
+
+
+def match_entry(match: LibraryMatch) -> dict[str, Any]:
+    return {
+        **image_entry(match.record),
+        "similarity": round(match.similarity, 2),
+        "distance": match.distance,
+        "match": "exact" if match.exact else "visual",
+    }
+
+
+def query_document(result: QueryResult, similarity: float) -> dict[str, Any]:
+    """`dedup-cli query` as JSON: the image, its copies in the library, and scan errors."""
+    errors = [result.image_error] if result.image_error else []
+    return {
+        "version": SCHEMA_VERSION,
+        "similarity": similarity,
+        "image": image_entry(result.image) if result.image else None,
+        "matches": [match_entry(match) for match in result.matches],
+        "errors": [error_entry(error) for error in [*errors, *result.library.errors]],
+    }
+
+
+def new_vs_library_document(result: NewVsLibraryResult, similarity: float) -> dict[str, Any]:
+    """`dedup-cli new` as JSON: per folder, the images already in the library and the new."""
+    return {
+        "version": SCHEMA_VERSION,
+        "similarity": similarity,
+        "folders": [
+            {
+                "folder": report.folder,
+                "images": report.image_count,
+                "present": [
+                    {"path": record.path, "library_copy": match_entry(match)}
+                    for record, match in report.present
+                ],
+                "new": [record.path for record in report.new],
+            }
+            for report in result.folders
+        ],
+        "errors": [
+            error_entry(error)
+            for error in [*result.new_scan.errors, *result.library_scan.errors]
+        ],
     }
 
 
