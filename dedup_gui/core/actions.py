@@ -260,6 +260,8 @@ def _trash_one(removal: PlannedRemoval, send: TrashFunction) -> FileOutcome:
 
 
 def _change_since_scan(record: ImageRecord, current: os.stat_result) -> str:
+    if stat.S_ISLNK(current.st_mode):
+        return "It is a symbolic link, not the photo itself; the link was left alone."
     if not stat.S_ISREG(current.st_mode):
         return "It is no longer a regular file."
     if current.st_size != record.size:
