@@ -1,0 +1,337 @@
+"""Duplicate groups that do not chain, regrouped at any slider value from cached pairs.
+
+`SimilarityIndex.build` does the expensive work once: the candidate search down to
+MIN_SIMILARITY, verification of every candidate (verification.py), and a complete-linkage
+dendrogram over the verified pairs. Complete linkage merges two groups only when *every*
+pair across them is a verified match within the merge height, so A~B~C never links A to C
+by way of B, and cutting the dendrogram at a looser height can only merge groups, never
+split them. `groups(similarity)` is therefore just a cut: a prefix of the merge list, a
+vectorised connected-components pass, and the keeper ranking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from dedup_gui.core import candidates
+from dedup_gui.core.keeper import DEFAULT_KEEPER_RULES, KeeperRule, ReferenceFolders, keeper_key
+from dedup_gui.core.linkage import complete_linkage
+from dedup_gui.core.models import (
+    CancelToken,
+    DuplicateGroup,
+    GroupMember,
+    ImageRecord,
+    MatchKind,
+)
+from dedup_gui.core.similarity import (
+    MIN_SIMILARITY,
+    distance_to_similarity,
+    similarity_to_distance,
+)
+from dedup_gui.core.verification import Signals, evaluate_pairs
+
+Progress = Callable[[int, int], None]
+_ContextKey = tuple[tuple[str, ...], tuple[KeeperRule, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class _KeeperContext:
+    rank: np.ndarray
+    """Position of each record in keeper order (0 = best keeper)."""
+    is_reference: np.ndarray
+
+
+class SimilarityIndex:
+    """Verified pairs and their complete-linkage merges for one set of records."""
+
+    def __init__(
+        self,
+        records: Sequence[ImageRecord],
+        signals: Signals,
+        pair_first: np.ndarray,
+        pair_second: np.ndarray,
+        pair_phash: np.ndarray,
+        pair_effective: np.ndarray,
+        match_transforms: bool,
+    ) -> None:
+        self.records: list[ImageRecord] = list(records)
+        self.match_transforms = match_transforms
+        self._signals = signals
+        order = np.argsort(pair_first.astype(np.int64) * len(records) + pair_second)
+        self._pair_keys = (pair_first.astype(np.int64) * len(records) + pair_second)[order]
+        self._pair_phash = pair_phash[order]
+        self._pair_effective = pair_effective[order]
+        merge_first, merge_second, merge_height = complete_linkage(
+            len(records), pair_first, pair_second, pair_effective
+        )
+        self._merge_first = merge_first
+        self._merge_second = merge_second
+        self._merge_height = merge_height
+        self._exact_class = _exact_classes(self.records)
+        self._keeper_contexts: dict[_ContextKey, _KeeperContext] = {}
+        self._group_cache: dict[tuple[int, ...], DuplicateGroup] = {}
+
+    @property
+    def pair_count(self) -> int:
+        """Verified pairs within the loosest setting."""
+        return len(self._pair_keys)
+
+    @classmethod
+    def build(
+        cls,
+        records: Sequence[ImageRecord],
+        *,
+        match_transforms: bool = False,
+        progress: Progress | None = None,
+        cancel: CancelToken | None = None,
+    ) -> SimilarityIndex:
+        """Find and verify every pair down to MIN_SIMILARITY. Raises
+        `candidates.Cancelled` if `cancel` fires."""
+        records = list(records)
+        signals = Signals.from_records(records, with_dihedral=match_transforms)
+        max_distance = similarity_to_distance(MIN_SIMILARITY)
+        blocks = list(_verified_pairs(signals, records, max_distance, progress, cancel))
+        if match_transforms:
+            blocks.extend(_verified_turned_pairs(signals, max_distance, cancel))
+        if blocks:
+            first = np.concatenate([b[0] for b in blocks])
+            second = np.concatenate([b[1] for b in blocks])
+            phash = np.concatenate([b[2] for b in blocks])
+            effective = np.concatenate([b[3] for b in blocks])
+            first, second, phash, effective = _best_per_pair(
+                len(records), first, second, phash, effective
+            )
+        else:
+            first = second = np.zeros(0, np.int64)
+            phash = effective = np.zeros(0, np.uint8)
+        return cls(records, signals, first, second, phash, effective, match_transforms)
+
+    def groups(
+        self,
+        similarity: float,
+        *,
+        reference_folders: Sequence[str] = (),
+        keeper_rules: Sequence[KeeperRule] = DEFAULT_KEEPER_RULES,
+    ) -> list[DuplicateGroup]:
+        """Groups at `similarity` percent: keeper first, sorted by reclaimable bytes."""
+        threshold = similarity_to_distance(max(similarity, MIN_SIMILARITY))
+        count = len(self.records)
+        merges = int(np.searchsorted(self._merge_height, threshold, side="right"))
+        if merges == 0:
+            return []
+        graph = coo_matrix(
+            (
+                np.ones(merges, np.int8),
+                (self._merge_first[:merges], self._merge_second[:merges]),
+            ),
+            shape=(count, count),
+        )
+        _, labels = connected_components(graph, directed=False)
+        sizes = np.bincount(labels)
+        grouped = np.flatnonzero(sizes[labels] > 1)
+        context = self._keeper_context(reference_folders, keeper_rules)
+        # Members of each group together, keeper (lowest rank) first.
+        grouped = grouped[np.lexsort((context.rank[grouped], labels[grouped]))]
+        group_labels = labels[grouped]
+        starts = np.flatnonzero(np.r_[True, group_labels[1:] != group_labels[:-1]])
+        keepers = np.repeat(grouped[starts], np.diff(np.r_[starts, len(grouped)]))
+        others = grouped != keepers
+        effective = np.zeros(len(grouped), np.uint8)
+        phash = np.zeros(len(grouped), np.uint8)
+        effective[others], phash[others] = self._pair_lookup(keepers[others], grouped[others])
+        exact = (self._exact_class[grouped] >= 0) & (
+            self._exact_class[grouped] == self._exact_class[keepers]
+        )
+        effective[exact] = 0
+        phash[exact] = 0
+        # Within a group: keeper, then by effective distance, then keeper order.
+        order = np.lexsort((context.rank[grouped], effective, others, group_labels))
+        grouped, effective, phash, exact = (
+            grouped[order], effective[order], phash[order], exact[order]
+        )
+        bounds = np.r_[starts, len(grouped)]
+        result = []
+        context_key = id(context)
+        for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            members = tuple(grouped[start:end].tolist())
+            key = (context_key, *members, *effective[start:end].tolist())
+            group = self._group_cache.get(key)
+            if group is None:
+                group = self._make_group(
+                    members, effective[start:end], phash[start:end], exact[start:end], context
+                )
+                self._group_cache[key] = group
+            result.append(group)
+        result.sort(key=lambda g: (-g.reclaimable_bytes, g.keeper.record.path))
+        return result
+
+    def matches(
+        self, record: ImageRecord, similarity: float
+    ) -> list[tuple[ImageRecord, int, float]]:
+        """Indexed records that match `record` (which need not be indexed) at `similarity`:
+        (record, pHash distance, similarity percent), best first."""
+        if not self.records:
+            return []
+        threshold = similarity_to_distance(max(similarity, MIN_SIMILARITY))
+        probe = Signals.from_records([record], with_dihedral=self.match_transforms)
+        if self.match_transforms and probe.dihedral is not None:
+            turned = candidates.hamming(probe.dihedral[0][:, None], self._signals.phash[None, :])
+            transforms = np.argmin(turned, axis=0).astype(np.int8)
+            distance = turned[transforms, np.arange(len(self.records))]
+        else:
+            distance = candidates.hamming(probe.phash[0], self._signals.phash)
+            transforms = np.zeros(len(self.records), np.int8)
+        near = np.flatnonzero(distance <= threshold)
+        evidence = evaluate_pairs(
+            probe, np.zeros(len(near), np.int64), self._signals, near, distance[near],
+            transforms[near],
+        )
+        effective = evidence.effective_distance
+        exact = np.array(
+            [_byte_identical(record, self.records[i]) for i in near.tolist()], dtype=bool
+        )
+        effective[exact] = 0
+        keep = effective <= threshold
+        near, effective, phash = near[keep], effective[keep], distance[near][keep]
+        order = np.lexsort((near, effective))
+        return [
+            (self.records[i], int(phash[k]), distance_to_similarity(int(effective[k])))
+            for k, i in ((k, int(near[k])) for k in order)
+        ]
+
+    def _pair_lookup(self, first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        low, high = np.minimum(first, second), np.maximum(first, second)
+        keys = low.astype(np.int64) * len(self.records) + high
+        where = np.searchsorted(self._pair_keys, keys)
+        return self._pair_effective[where], self._pair_phash[where]
+
+    def _keeper_context(
+        self, reference_folders: Sequence[str], rules: Sequence[KeeperRule]
+    ) -> _KeeperContext:
+        key = (tuple(reference_folders), tuple(rules))
+        context = self._keeper_contexts.get(key)
+        if context is None:
+            references = ReferenceFolders(reference_folders)
+            is_reference = np.array(
+                [references.contains(r.path) for r in self.records], dtype=bool
+            )
+            keys = [
+                keeper_key(r, bool(ref), rules)
+                for r, ref in zip(self.records, is_reference.tolist(), strict=True)
+            ]
+            rank = np.empty(len(keys), np.int64)
+            rank[sorted(range(len(keys)), key=keys.__getitem__)] = np.arange(len(keys))
+            context = _KeeperContext(rank=rank, is_reference=is_reference)
+            self._keeper_contexts[key] = context
+        return context
+
+    def _make_group(
+        self,
+        members: tuple[int, ...],
+        effective: np.ndarray,
+        phash: np.ndarray,
+        exact: np.ndarray,
+        context: _KeeperContext,
+    ) -> DuplicateGroup:
+        built = []
+        for position, (index, eff, bits, same_bytes) in enumerate(
+            zip(members, effective.tolist(), phash.tolist(), exact.tolist(), strict=True)
+        ):
+            is_reference = bool(context.is_reference[index])
+            built.append(
+                GroupMember(
+                    record=self.records[index],
+                    keep=position == 0 or is_reference,
+                    is_reference=is_reference,
+                    distance=bits,
+                    similarity=distance_to_similarity(eff),
+                    match=MatchKind.EXACT if same_bytes else MatchKind.VISUAL,
+                )
+            )
+        return DuplicateGroup(members=tuple(built))
+
+
+def _byte_identical(a: ImageRecord, b: ImageRecord) -> bool:
+    return (
+        a.size == b.size
+        and a.content_digest is not None
+        and a.content_digest == b.content_digest
+    )
+
+
+def _exact_classes(records: Sequence[ImageRecord]) -> np.ndarray:
+    """Class id per record shared by byte-identical files; -1 without a digest."""
+    classes: dict[tuple[int, bytes], int] = {}
+    out = np.full(len(records), -1, np.int64)
+    for k, record in enumerate(records):
+        if record.content_digest is not None:
+            out[k] = classes.setdefault((record.size, record.content_digest), len(classes))
+    return out
+
+
+def _verified_pairs(
+    signals: Signals,
+    records: Sequence[ImageRecord],
+    max_distance: int,
+    progress: Progress | None,
+    cancel: CancelToken | None,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    exact_class = _exact_classes(records)
+    out = []
+    for first, second, distance in candidates.self_join(
+        signals.phash, max_distance, cancel=cancel, progress=progress
+    ):
+        evidence = evaluate_pairs(signals, first, signals, second, distance)
+        effective = evidence.effective_distance
+        same_bytes = (exact_class[first] >= 0) & (exact_class[first] == exact_class[second])
+        effective[same_bytes] = 0
+        keep = effective <= max_distance
+        if keep.any():
+            out.append((first[keep], second[keep], distance[keep], effective[keep]))
+    return out
+
+
+def _verified_turned_pairs(
+    signals: Signals, max_distance: int, cancel: CancelToken | None
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Pairs where record a turned by a dihedral transform matches record b upright."""
+    assert signals.dihedral is not None
+    count = len(signals)
+    out = []
+    for transform in range(1, 8):
+        for first, second, distance in candidates.join(
+            signals.dihedral[:, transform], signals.phash, max_distance, cancel=cancel
+        ):
+            distinct = first != second
+            first, second, distance = first[distinct], second[distinct], distance[distinct]
+            transforms = np.full(len(first), transform, np.int8)
+            evidence = evaluate_pairs(signals, first, signals, second, distance, transforms)
+            keep = evidence.effective_distance <= max_distance
+            if keep.any():
+                low = np.minimum(first[keep], second[keep])
+                high = np.maximum(first[keep], second[keep])
+                out.append((low, high, distance[keep], evidence.effective_distance[keep]))
+    del count
+    return out
+
+
+def _best_per_pair(
+    count: int,
+    first: np.ndarray,
+    second: np.ndarray,
+    phash: np.ndarray,
+    effective: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One row per unordered pair, the smallest effective distance (a pair can be found
+    both upright and turned)."""
+    keys = first.astype(np.int64) * count + second
+    order = np.lexsort((effective, keys))
+    keys = keys[order]
+    first_of_key = np.r_[True, keys[1:] != keys[:-1]]
+    chosen = order[first_of_key]
+    return first[chosen], second[chosen], phash[chosen], effective[chosen]

@@ -1,0 +1,195 @@
+"""Second opinion on candidate pairs: structure (pHash + dHash) and colour/layout (micro
+thumbnail) must both agree before two images count as the same picture.
+
+Grayscale hashes alone confuse smooth images: every left-to-right gradient has nearly the
+same pHash whatever its colours, and near-uniform images (skies, dark frames, flat art)
+hash almost alike. So each candidate pair is checked against the 16x16 colour thumbnail:
+- the luminance layouts must correlate (robust to brightness and gamma edits);
+- the chroma must agree, unless one copy is grayscale (a grayscale conversion is a copy);
+- if either image is low-detail, layout correlation means little, so the thumbnails must
+  match in absolute terms, colour included, and no grayscale allowance applies.
+
+The result per pair is an *effective distance* in pHash bits: the largest of the pHash
+distance and the other signatures' disagreement mapped onto the same scale, so one slider
+tightens every signal at once, and 0 means the same pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup_gui.core.candidates import hamming, hash_array
+from dedup_gui.core.models import MICRO_SIDE, ImageRecord
+
+REJECTED = np.uint8(255)
+"""Effective distance of a pair that failed verification."""
+
+LOW_DETAIL_STD = 14.0
+"""Luminance standard deviation (0-255) of the 16x16 thumbnail below which an image is
+low-detail: its hashes are dominated by noise or by a smooth gradient."""
+GRAYSCALE_CHROMA = 3.0
+"""Mean absolute chroma (0-255) below which an image counts as grayscale."""
+MIN_LAYOUT_CORRELATION = 0.80
+"""Luminance layout correlation every detailed pair must reach."""
+MAX_CHROMA_DIFFERENCE = 14.0
+"""Mean absolute chroma difference of two coloured, detailed copies."""
+LOW_DETAIL_MAX_LUMA_DIFFERENCE = 6.0
+LOW_DETAIL_MAX_CHROMA_DIFFERENCE = 4.0
+DHASH_BITS_PER_PHASH_BIT = 2.0
+"""dHash moves about twice as much as pHash under the same edit (JPEG, crop, text), so
+its distance is halved onto the pHash scale."""
+LAYOUT_BITS_PER_CORRELATION = 40.0
+"""Correlation shortfall from 1.0 mapped onto pHash bits (0.9 -> 4 bits)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """Per-record arrays used to verify pairs (about 100 bytes a record)."""
+
+    phash: np.ndarray
+    """uint64 (n,)"""
+    dhash: np.ndarray
+    """uint64 (n,)"""
+    dihedral: np.ndarray | None
+    """uint64 (n, 8) pHashes under DIHEDRAL_ORDER, or None when transforms are off."""
+    luma: np.ndarray
+    """float32 (n, 8, 8) luminance."""
+    chroma: np.ndarray
+    """float32 (n, 2, 4, 4) Cb/Cr, centred on 0."""
+    detail: np.ndarray
+    """float32 (n,) luminance standard deviation of the 16x16 thumbnail."""
+    colourfulness: np.ndarray
+    """float32 (n,) mean absolute chroma."""
+
+    @classmethod
+    def from_records(
+        cls, records: Sequence[ImageRecord], *, with_dihedral: bool = False
+    ) -> Signals:
+        count = len(records)
+        micro = np.frombuffer(b"".join(r.micro for r in records), dtype=np.uint8)
+        rgb = micro.reshape(count, MICRO_SIDE, MICRO_SIDE, 3).astype(np.float32)
+        red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+        luma16 = 0.299 * red + 0.587 * green + 0.114 * blue
+        cb = -0.168736 * red - 0.331264 * green + 0.5 * blue
+        cr = 0.5 * red - 0.418688 * green - 0.081312 * blue
+        chroma = np.stack([_pool(cb, 4), _pool(cr, 4)], axis=1)
+        dihedral = None
+        if with_dihedral:
+            dihedral = np.array([r.phash_dihedral for r in records], dtype=np.uint64)
+            dihedral = dihedral.reshape(count, 8)
+        return cls(
+            phash=hash_array([r.phash for r in records]),
+            dhash=hash_array([r.dhash for r in records]),
+            dihedral=dihedral,
+            luma=_pool(luma16, 2),
+            chroma=chroma,
+            detail=luma16.reshape(count, -1).std(axis=1),
+            colourfulness=np.abs(chroma).reshape(count, -1).mean(axis=1),
+        )
+
+    def __len__(self) -> int:
+        return len(self.phash)
+
+
+def _pool(planes: np.ndarray, factor: int) -> np.ndarray:
+    count, side = planes.shape[0], planes.shape[1]
+    out = side // factor
+    return planes.reshape(count, out, factor, out, factor).mean(axis=(2, 4), dtype=np.float32)
+
+
+def _turn(planes: np.ndarray, transforms: np.ndarray) -> np.ndarray:
+    """Apply DIHEDRAL_ORDER transform `transforms[k]` to square plane(s) `planes[k]`
+    (last two axes), the same way signatures.py turns the image before hashing."""
+    out = planes.copy()
+    for transform in np.unique(transforms):
+        if transform == 0:
+            continue
+        rows = transforms == transform
+        turned = planes[rows]
+        if transform >= 4:
+            turned = turned[..., ::-1]  # left-right mirror first
+        # PIL's ROTATE_90 is counter-clockwise, like np.rot90 on (row, column) axes.
+        out[rows] = np.rot90(turned, k=int(transform) % 4, axes=(-2, -1))
+    return out
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = a.reshape(len(a), -1)
+    b = b.reshape(len(b), -1)
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    norms = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+    return (a * b).sum(axis=1) / np.maximum(norms, 1e-6)
+
+
+@dataclass(frozen=True, slots=True)
+class PairEvidence:
+    """What the signals say about pairs (first[k], second[k]); arrays of the same length."""
+
+    phash_distance: np.ndarray
+    dhash_distance: np.ndarray
+    layout_correlation: np.ndarray
+    luma_difference: np.ndarray
+    chroma_difference: np.ndarray
+    low_detail: np.ndarray
+    transformed: np.ndarray
+    effective_distance: np.ndarray
+    """uint8 effective distance in pHash bits; REJECTED if verification failed."""
+
+
+def evaluate_pairs(
+    left: Signals,
+    first: np.ndarray,
+    right: Signals,
+    second: np.ndarray,
+    phash_distance: np.ndarray,
+    transforms: np.ndarray | None = None,
+) -> PairEvidence:
+    """Verify pairs: `left[first[k]]` turned by DIHEDRAL_ORDER `transforms[k]` (0 if None)
+    against `right[second[k]]`, with the pHash distance the candidate search measured."""
+    if transforms is None:
+        transforms = np.zeros(len(first), dtype=np.int8)
+    transformed = transforms != 0
+    dhash_distance = hamming(left.dhash[first], right.dhash[second])
+    luma_left = _turn(left.luma[first], transforms)
+    luma_right = right.luma[second]
+    chroma_left = _turn(left.chroma[first], transforms)
+    chroma_right = right.chroma[second]
+
+    correlation = _correlation(luma_left, luma_right)
+    luma_difference = np.abs(luma_left - luma_right).reshape(len(first), -1).mean(axis=1)
+    chroma_difference = np.abs(chroma_left - chroma_right).reshape(len(first), -1).mean(axis=1)
+    low_detail = np.minimum(left.detail[first], right.detail[second]) < LOW_DETAIL_STD
+    grayscale = (
+        np.minimum(left.colourfulness[first], right.colourfulness[second]) < GRAYSCALE_CHROMA
+    )
+
+    detailed_ok = (correlation >= MIN_LAYOUT_CORRELATION) & (
+        (chroma_difference <= MAX_CHROMA_DIFFERENCE) | grayscale
+    )
+    low_detail_ok = (luma_difference <= LOW_DETAIL_MAX_LUMA_DIFFERENCE) & (
+        chroma_difference <= LOW_DETAIL_MAX_CHROMA_DIFFERENCE
+    )
+    accepted = np.where(low_detail, low_detail_ok, detailed_ok)
+
+    # dHash is not computed per orientation; a turned copy is judged without it.
+    dhash_bits = np.where(transformed, 0.0, dhash_distance / DHASH_BITS_PER_PHASH_BIT)
+    layout_bits = np.clip(1.0 - correlation, 0.0, 1.0) * LAYOUT_BITS_PER_CORRELATION
+    effective = np.maximum.reduce(
+        [phash_distance.astype(np.float64), np.floor(dhash_bits), np.floor(layout_bits)]
+    )
+    effective = np.minimum(effective, 254).astype(np.uint8)
+    effective[~accepted] = REJECTED
+    return PairEvidence(
+        phash_distance=phash_distance.astype(np.uint8),
+        dhash_distance=dhash_distance,
+        layout_correlation=correlation.astype(np.float32),
+        luma_difference=luma_difference.astype(np.float32),
+        chroma_difference=chroma_difference.astype(np.float32),
+        low_detail=low_detail,
+        transformed=transformed,
+        effective_distance=effective,
+    )
