@@ -1,0 +1,231 @@
+"""Reduced, oriented, flattened decoding of one image file.
+
+Hashing never needs more than a few hundred pixels a side, so JPEGs are decoded with
+Pillow's DCT scaling (`draft`, up to 1/8 of the size at almost no cost) and other
+formats are shrunk with `reduce` right after decoding. The result is always an RGB image
+the way a viewer shows it: EXIF orientation applied, transparency flattened onto a fixed
+background, first frame of an animation.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pillow_heif
+from PIL import Image, UnidentifiedImageError
+
+from dedup_gui.core.models import ErrorKind
+
+pillow_heif.register_heif_opener()
+# A decompression bomb must be an error, never a warning that decodes anyway.
+# The explicit pixel check in `_check_pixel_count` covers code that resets the filters.
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+FLATTEN_BACKGROUND = (255, 255, 255)
+"""Transparent pixels are composited onto white, so a PNG and its JPEG export match."""
+
+REDUCED_MIN_SIDE = 256
+"""Default shortest side of a reduced decode; see docs/architecture.md ("Decode size")."""
+
+_ORIENTATION_TAG = 0x0112
+_EXIF_IFD = 0x8769
+_DATETIME_ORIGINAL = 0x9003
+_DATETIME_DIGITIZED = 0x9004
+
+_ORIENTATION_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
+
+
+class ImageLoadError(Exception):
+    """A file that cannot be used as an image, with the reason a user can act on."""
+
+    def __init__(self, kind: ErrorKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    width: int
+    """Full-size width after the EXIF orientation is applied."""
+    height: int
+    format: str
+    capture_time: str | None
+    """EXIF DateTimeOriginal (else DateTimeDigitized) as "YYYY-MM-DDTHH:MM:SS"."""
+
+
+def open_reduced(
+    path: str | os.PathLike[str],
+    min_side: int = REDUCED_MIN_SIDE,
+    *,
+    data: bytes | None = None,
+) -> tuple[Image.Image, ImageInfo]:
+    """Decode `path` (or its already-read bytes `data`) so that its shorter side is at least
+    `min_side` pixels (or the full size, if smaller), oriented and flattened to RGB.
+
+    Raises ImageLoadError for anything that is not a usable image.
+    """
+    if data is not None and not data:
+        raise ImageLoadError(ErrorKind.EMPTY, "The file is empty (0 bytes).")
+    try:
+        source: str | os.PathLike[str] | io.BytesIO = path if data is None else io.BytesIO(data)
+        with Image.open(source) as opened:
+            return _reduce_and_normalise(opened, min_side)
+    except ImageLoadError:
+        raise
+    except Exception as error:
+        raise _as_load_error(error, path) from error
+
+
+def _reduce_and_normalise(image: Image.Image, min_side: int) -> tuple[Image.Image, ImageInfo]:
+    full_width, full_height = image.size
+    _check_pixel_count(full_width, full_height)
+    image_format = image.format or "UNKNOWN"
+    if image_format == "JPEG":
+        image.draft(image.mode, (min_side, min_side))
+    image.load()
+    exif = image.getexif()
+    orientation = exif.get(_ORIENTATION_TAG, 1)
+    capture_time = _capture_time(exif)
+
+    rgb_or_rgba = _to_rgb_or_rgba(image)
+    factor = min(rgb_or_rgba.size) // max(min_side, 1)
+    if factor >= 2:
+        rgb_or_rgba = rgb_or_rgba.reduce(factor)
+    rgb = _flatten(rgb_or_rgba) if rgb_or_rgba.mode == "RGBA" else rgb_or_rgba
+    transpose = _ORIENTATION_TRANSPOSE.get(orientation) if isinstance(orientation, int) else None
+    if transpose is not None:
+        rgb = rgb.transpose(transpose)
+        if transpose in (
+            Image.Transpose.TRANSPOSE,
+            Image.Transpose.TRANSVERSE,
+            Image.Transpose.ROTATE_90,
+            Image.Transpose.ROTATE_270,
+        ):
+            full_width, full_height = full_height, full_width
+    return rgb, ImageInfo(full_width, full_height, image_format, capture_time)
+
+
+def _check_pixel_count(width: int, height: int) -> None:
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and width * height > limit:
+        raise ImageLoadError(
+            ErrorKind.TOO_LARGE,
+            f"The image is too large to open safely ({width}x{height} pixels; "
+            f"the limit is {limit:,} pixels).",
+        )
+
+
+def _to_rgb_or_rgba(image: Image.Image) -> Image.Image:
+    mode = image.mode
+    if mode in ("RGB", "RGBA"):
+        return image
+    if mode == "P":
+        return image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if mode in _ALPHA_MODES:
+        return image.convert("RGBA")
+    if mode.startswith(("I", "F")):
+        return Image.fromarray(_high_depth_to_8bit(image), "L").convert("RGB")
+    try:
+        return image.convert("RGB")
+    except ValueError as error:
+        raise ImageLoadError(
+            ErrorKind.OTHER, f"The colour mode {mode} is not supported."
+        ) from error
+
+
+def _high_depth_to_8bit(image: Image.Image) -> np.ndarray:
+    """16-bit and 32-bit grey to 8-bit by range, not by clipping (which turns it white)."""
+    pixels = np.asarray(image)
+    if image.mode.startswith("I;16"):
+        return (pixels.astype(np.uint16) >> 8).astype(np.uint8)
+    values = pixels.astype(np.float64)
+    top = float(values.max()) if values.size else 0.0
+    if image.mode == "F" and top <= 1.0:
+        values = values * 255.0
+    elif top > 255.0:
+        values = values / (65535.0 if top <= 65535.0 else top) * 255.0
+    return np.clip(values, 0, 255).astype(np.uint8)
+
+
+def _flatten(rgba: Image.Image) -> Image.Image:
+    background = Image.new("RGB", rgba.size, FLATTEN_BACKGROUND)
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    return background
+
+
+def _capture_time(exif: Image.Exif) -> str | None:
+    try:
+        sub_ifd = exif.get_ifd(_EXIF_IFD)
+    except Exception:  # a malformed EXIF block must not cost the image
+        return None
+    for tag in (_DATETIME_ORIGINAL, _DATETIME_DIGITIZED):
+        parsed = _parse_exif_datetime(sub_ifd.get(tag))
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def _parse_exif_datetime(value: object) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    if not isinstance(value, str):
+        return None
+    text = value.strip().rstrip("\x00")
+    if len(text) < 19 or text[4] != ":" or text[7] != ":" or text[10] not in " T":
+        return None
+    date, clock = text[:10].replace(":", "-"), text[11:19]
+    digits = (date + clock).replace("-", "").replace(":", "")
+    if not digits.isdigit() or date.startswith("0000") or date[5:7] == "00":
+        return None
+    return f"{date}T{clock}"
+
+
+def _as_load_error(error: Exception, path: str | os.PathLike[str]) -> ImageLoadError:
+    kind, message = _describe(error, path)
+    return ImageLoadError(kind, message)
+
+
+def _describe(error: Exception, path: str | os.PathLike[str]) -> tuple[ErrorKind, str]:
+    if isinstance(error, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        return ErrorKind.TOO_LARGE, f"The image is too large to open safely ({error})."
+    if isinstance(error, MemoryError):
+        return ErrorKind.TOO_LARGE, "The image is too large to decode in the available memory."
+    if isinstance(error, FileNotFoundError):
+        return ErrorKind.VANISHED, "The file was removed or renamed during the scan."
+    if isinstance(error, PermissionError):
+        return ErrorKind.PERMISSION, "The file cannot be read (permission denied)."
+    if isinstance(error, IsADirectoryError):
+        return ErrorKind.NOT_AN_IMAGE, "This is a folder, not an image file."
+    if isinstance(error, UnidentifiedImageError):
+        if _is_empty(path):
+            return ErrorKind.EMPTY, "The file is empty (0 bytes)."
+        return ErrorKind.NOT_AN_IMAGE, "The file is not an image in a supported format."
+    text = str(error)
+    if "truncated" in text or isinstance(error, EOFError):
+        return ErrorKind.TRUNCATED, "The file ends early (truncated image data)."
+    if isinstance(error, OSError) and error.errno is not None:
+        return ErrorKind.OTHER, f"The file could not be read ({error.strerror})."
+    detail = text or type(error).__name__
+    return ErrorKind.CORRUPT, f"The image data is damaged ({detail})."
+
+
+def _is_empty(path: str | os.PathLike[str]) -> bool:
+    try:
+        return Path(path).stat().st_size == 0
+    except OSError:
+        return False

@@ -1,0 +1,207 @@
+"""Walk the chosen folders and list the candidate image files, each file once.
+
+- One visit per file: files are keyed by (device, inode), so hard links, symlinks and
+  overlapping roots all collapse to one path (a real path beats a path through a symlink,
+  then the alphabetically first one).
+- Folder symlinks are followed after the plain tree, so loops end at the first folder
+  already visited and files keep their real paths when both are in scope.
+- Unreadable folders and self-referencing symlinks become ScanErrors; the walk goes on.
+- Hidden (dot or hidden-attribute) and system folders and files are skipped unless asked.
+- Files with an image extension are candidates; any other file is a candidate whose content
+  has to be sniffed (`FileStat.needs_sniff`), which the scanner does only on a cache miss.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat as stat_module
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dedup_gui.core.imagetypes import has_image_extension
+from dedup_gui.core.models import CancelToken, ErrorKind, ScanError
+
+SYSTEM_FOLDER_NAMES = frozenset(
+    {
+        "$recycle.bin",
+        "system volume information",
+        "lost+found",
+        "@eadir",  # Synology thumbnails
+        "#recycle",
+        "__macosx",
+        "$recycle",
+    }
+)
+_WINDOWS_HIDDEN = getattr(stat_module, "FILE_ATTRIBUTE_HIDDEN", 2)
+_WINDOWS_SYSTEM = getattr(stat_module, "FILE_ATTRIBUTE_SYSTEM", 4)
+
+
+@dataclass(frozen=True, slots=True)
+class FileStat:
+    path: str
+    size: int
+    mtime_ns: int
+    needs_sniff: bool = False
+    """No image extension: only a look at the first bytes decides."""
+
+
+@dataclass(slots=True)
+class Discovery:
+    files: list[FileStat] = field(default_factory=list)
+    """Sorted by path."""
+    errors: list[ScanError] = field(default_factory=list)
+    cancelled: bool = False
+
+
+@dataclass(slots=True)
+class _Found:
+    stat: FileStat
+    via_symlink: bool
+
+
+def discover(
+    roots: Sequence[str | os.PathLike[str]],
+    *,
+    include_hidden: bool = False,
+    cancel: CancelToken | None = None,
+    on_found: Callable[[int, str], None] | None = None,
+) -> Discovery:
+    walker = _Walker(include_hidden, cancel, on_found)
+    # abspath, not resolve(): paths stay as the user knows them, symlinks included.
+    for root in sorted({os.path.abspath(os.fspath(root)) for root in roots}):  # noqa: PTH100
+        walker.add_root(root)
+    walker.run()
+    files = sorted((found.stat for found in walker.by_inode.values()), key=lambda s: s.path)
+    errors = sorted(walker.errors, key=lambda e: e.path)
+    return Discovery(files=files, errors=errors, cancelled=walker.cancelled)
+
+
+class _Walker:
+    def __init__(
+        self,
+        include_hidden: bool,
+        cancel: CancelToken | None,
+        on_found: Callable[[int, str], None] | None,
+    ) -> None:
+        self.include_hidden = include_hidden
+        self.cancel = cancel
+        self.on_found = on_found
+        self.by_inode: dict[tuple[int, int], _Found] = {}
+        self.errors: list[ScanError] = []
+        self.cancelled = False
+        self._visited_folders: set[tuple[int, int]] = set()
+        self._plain: list[str] = []
+        self._through_symlinks: list[str] = []
+
+    def add_root(self, root: str) -> None:
+        try:
+            info = Path(root).stat()
+        except OSError as error:
+            self._folder_error(root, error)
+            return
+        if stat_module.S_ISDIR(info.st_mode):
+            self._plain.append(root)
+        elif stat_module.S_ISREG(info.st_mode):
+            self._add_file(root, info, via_symlink=False, needs_sniff=not has_image_extension(root))
+
+    def run(self) -> None:
+        # Plain folders first (depth first), folder symlinks only once nothing plain is left.
+        while self._plain or self._through_symlinks:
+            if self.cancel is not None and self.cancel.cancelled:
+                self.cancelled = True
+                return
+            if self._plain:
+                self._visit(self._plain.pop(), via_symlink=False)
+            else:
+                self._visit(self._through_symlinks.pop(0), via_symlink=True)
+
+    def _visit(self, folder: str, *, via_symlink: bool) -> None:
+        try:
+            info = Path(folder).stat()
+        except OSError as error:
+            self._folder_error(folder, error)
+            return
+        key = (info.st_dev, info.st_ino)
+        if key in self._visited_folders:
+            return
+        self._visited_folders.add(key)
+        try:
+            with os.scandir(folder) as entries:
+                listing = sorted(entries, key=lambda entry: entry.name)
+        except OSError as error:
+            self._folder_error(folder, error)
+            return
+        subfolders: list[str] = []
+        for entry in listing:
+            self._visit_entry(entry, via_symlink, subfolders)
+        if via_symlink:
+            self._through_symlinks.extend(subfolders)
+        else:
+            self._plain.extend(reversed(subfolders))  # popped from the end: name order
+
+    def _visit_entry(
+        self, entry: os.DirEntry[str], via_symlink: bool, subfolders: list[str]
+    ) -> None:
+        if not self.include_hidden and self._is_hidden(entry):
+            return
+        try:
+            is_link = entry.is_symlink()
+            info = entry.stat()  # follows symlinks
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                self.errors.append(
+                    ScanError(entry.path, ErrorKind.SYMLINK_LOOP, "The link points back to itself.")
+                )
+            return  # a dangling link or a file removed since the listing: nothing to scan
+        if stat_module.S_ISDIR(info.st_mode):
+            if is_link:
+                self._through_symlinks.append(entry.path)
+            else:
+                subfolders.append(entry.path)
+        elif stat_module.S_ISREG(info.st_mode):
+            self._add_file(
+                entry.path,
+                info,
+                via_symlink=via_symlink or is_link,
+                needs_sniff=not has_image_extension(entry.name),
+            )
+
+    def _add_file(
+        self, path: str, info: os.stat_result, *, via_symlink: bool, needs_sniff: bool
+    ) -> None:
+        candidate = _Found(FileStat(path, info.st_size, info.st_mtime_ns, needs_sniff), via_symlink)
+        key = (info.st_dev, info.st_ino)
+        known = self.by_inode.get(key)
+        if known is None:
+            self.by_inode[key] = candidate
+            if self.on_found is not None:
+                self.on_found(len(self.by_inode), path)
+        elif (via_symlink, path) < (known.via_symlink, known.stat.path):
+            self.by_inode[key] = candidate
+
+    def _is_hidden(self, entry: os.DirEntry[str]) -> bool:
+        name = entry.name
+        if name.startswith(".") or name.lower() in SYSTEM_FOLDER_NAMES:
+            return True
+        if os.name == "nt":
+            try:
+                attributes = entry.stat(follow_symlinks=False).st_file_attributes
+            except OSError:
+                return False
+            return bool(attributes & (_WINDOWS_HIDDEN | _WINDOWS_SYSTEM))
+        return False
+
+    def _folder_error(self, folder: str, error: OSError) -> None:
+        self.errors.append(ScanError(folder, *_folder_problem(error)))
+
+
+def _folder_problem(error: OSError) -> tuple[ErrorKind, str]:
+    if error.errno == errno.ELOOP:
+        return ErrorKind.SYMLINK_LOOP, "The folder link points back to itself."
+    if isinstance(error, PermissionError):
+        return ErrorKind.UNREADABLE_FOLDER, "The folder cannot be read (permission denied)."
+    if isinstance(error, FileNotFoundError):
+        return ErrorKind.UNREADABLE_FOLDER, "The folder does not exist (or was removed)."
+    return ErrorKind.UNREADABLE_FOLDER, f"The folder cannot be read ({error.strerror or error})."

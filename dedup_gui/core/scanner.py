@@ -1,0 +1,437 @@
+"""Scan folders into ImageRecords: discover, take what the cache knows, hash the rest in
+parallel, report progress, honour cancel.
+
+Hashing runs on a thread pool by default: Pillow releases the GIL while it decodes, which is
+nearly all of the work, and threads start instantly and share the cache connection
+(see benchmarks/bench_hashing.py for the thread/process comparison). At most
+`2 x workers` files are in flight, so memory stays bounded whatever the library size.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from dedup_gui.core.cache import HashCache
+from dedup_gui.core.decode import REDUCED_MIN_SIDE, ImageLoadError, open_reduced
+from dedup_gui.core.digest import bytes_digest, file_digest
+from dedup_gui.core.discovery import FileStat, discover
+from dedup_gui.core.imagetypes import sniff_file
+from dedup_gui.core.models import (
+    CancelToken,
+    ErrorKind,
+    ImageRecord,
+    ScanError,
+    ScanProgress,
+    ScanResult,
+)
+from dedup_gui.core.signatures import compute_signatures
+from dedup_gui.core.thumbnails import THUMBNAIL_SIDE, encode_jpeg, fit_within
+
+PROGRESS_INTERVAL_SECONDS = 0.1
+CACHE_FLUSH_INTERVAL_SECONDS = 1.0
+CACHE_FLUSH_RECORDS = 200
+IN_MEMORY_LIMIT_BYTES = 64 << 20
+"""Files up to this size are read once into memory (decoded and digested from the same
+bytes); bigger ones are decoded from disk and digested in a stream."""
+CANCEL_GRACE_SECONDS = 1.0
+"""After a cancel, files already being decoded get this long to finish and be kept."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    workers: int | None = None
+    """Parallel hashing jobs; None = one per CPU core."""
+    include_hidden: bool = False
+    use_processes: bool = False
+    """Hash in worker processes instead of threads."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    stat: FileStat
+    want_digest: bool
+    digest_only: bool = False
+    """The cached record is fresh but lacks the content digest now needed."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    path: str
+    record: ImageRecord | None = None
+    thumbnail_jpeg: bytes | None = None
+    digest: bytes | None = None
+    error: ScanError | None = None
+    bytes_read: int = 0
+
+
+def scan(
+    roots: Sequence[str | os.PathLike[str]],
+    *,
+    cache: HashCache | None = None,
+    options: ScanOptions | None = None,
+    progress: Callable[[ScanProgress], None] | None = None,
+    cancel: CancelToken | None = None,
+) -> ScanResult:
+    """Hash every image under `roots`. Never raises for a bad file or folder: those become
+    `ScanResult.errors`. Records and errors are sorted by path."""
+    options = options or ScanOptions()
+    cancel = cancel or CancelToken()
+    reporter = _ProgressReporter(progress)
+    discovery = discover(
+        roots,
+        include_hidden=options.include_hidden,
+        cancel=cancel,
+        on_found=reporter.discovering,
+    )
+    result = ScanResult(errors=list(discovery.errors))
+    if discovery.cancelled:
+        return _finish(result, reporter, cache, cancelled=True)
+
+    cached = (
+        cache.lookup_many((f.path, f.size, f.mtime_ns) for f in discovery.files) if cache else {}
+    )
+    candidates = [f for f in discovery.files if f.path in cached or _is_image(f)]
+    shared_sizes = {size for size, n in Counter(f.size for f in candidates).items() if n > 1}
+
+    tasks: list[_Task] = []
+    for file in candidates:
+        want_digest = file.size in shared_sizes
+        record = cached.get(file.path)
+        if record is None:
+            tasks.append(_Task(file, want_digest))
+        elif want_digest and record.content_digest is None:
+            tasks.append(_Task(file, want_digest, digest_only=True))
+        else:
+            result.records.append(record if want_digest else replace(record, content_digest=None))
+    result.from_cache = len(candidates) - len(tasks)
+
+    reporter.start_hashing(total=len(candidates), from_cache=result.from_cache)
+    if tasks:
+        cancelled = _hash_all(tasks, cached, result, options, reporter, cache, cancel)
+    else:
+        cancelled = cancel.cancelled
+    if cache is not None and not cancelled:
+        cache.forget_missing(_absolute_roots(roots), {f.path for f in discovery.files})
+    return _finish(result, reporter, cache, cancelled=cancelled)
+
+
+def hash_file(path: str | os.PathLike[str], *, cache: HashCache | None = None) -> ImageRecord:
+    """Hash one file (with its content digest), through the cache when given.
+
+    Raises ImageLoadError when the file is not a usable image."""
+    text_path = os.fspath(path)
+    try:
+        info = Path(text_path).stat()
+    except OSError as error:
+        raise ImageLoadError(*_io_problem(error)) from error
+    if cache is not None:
+        record = cache.lookup(text_path, info.st_size, info.st_mtime_ns)
+        if record is not None and record.content_digest is not None:
+            return record
+    stat = FileStat(text_path, info.st_size, info.st_mtime_ns)
+    outcome = _hash_task(_Task(stat, want_digest=True))
+    if outcome.error is not None:
+        raise ImageLoadError(outcome.error.kind, outcome.error.message)
+    assert outcome.record is not None
+    if cache is not None:
+        cache.store(outcome.record, outcome.thumbnail_jpeg)
+    return outcome.record
+
+
+def _is_image(file: FileStat) -> bool:
+    return not file.needs_sniff or sniff_file(file.path) is not None
+
+
+def _absolute_roots(roots: Sequence[str | os.PathLike[str]]) -> list[str]:
+    return [os.path.abspath(os.fspath(root)) for root in roots]  # noqa: PTH100
+
+
+def _hash_all(
+    tasks: list[_Task],
+    cached: dict[str, ImageRecord],
+    result: ScanResult,
+    options: ScanOptions,
+    reporter: _ProgressReporter,
+    cache: HashCache | None,
+    cancel: CancelToken,
+) -> bool:
+    """Run `tasks` on a bounded pool; returns True when cancelled."""
+    workers = max(1, options.workers or os.cpu_count() or 1)
+    writer = _CacheWriter(cache)
+    executor = _make_executor(workers, options.use_processes)
+    pending: set[Future[_Outcome]] = set()
+    queue = iter(tasks)
+    cancelled = False
+    try:
+        while True:
+            while not cancel.cancelled and len(pending) < 2 * workers:
+                task = next(queue, None)
+                if task is None:
+                    break
+                pending.add(executor.submit(_hash_task, task))
+            if not pending:
+                break
+            done, pending = wait(
+                pending, timeout=PROGRESS_INTERVAL_SECONDS, return_when=FIRST_COMPLETED
+            )
+            for future in done:
+                _collect(future.result(), cached, result, reporter, writer)
+            writer.flush_if_due()
+            reporter.hashing()
+            if cancel.cancelled:
+                cancelled = True
+                for future in pending:
+                    future.cancel()
+                finished, _ = wait(pending, timeout=CANCEL_GRACE_SECONDS)
+                for future in finished:
+                    if not future.cancelled():
+                        _collect(future.result(), cached, result, reporter, writer)
+                break
+    finally:
+        executor.shutdown(wait=not cancelled, cancel_futures=True)
+        writer.flush()
+    return cancelled
+
+
+def _make_executor(workers: int, use_processes: bool) -> Executor:
+    if not use_processes:
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dedup-hash")
+    # Never fork: the caller may be a GUI with threads. forkserver starts faster than spawn.
+    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+
+
+def _collect(
+    outcome: _Outcome,
+    cached: dict[str, ImageRecord],
+    result: ScanResult,
+    reporter: _ProgressReporter,
+    writer: _CacheWriter,
+) -> None:
+    if outcome.error is not None:
+        result.errors.append(outcome.error)
+    elif outcome.record is not None:
+        result.records.append(outcome.record)
+        result.hashed += 1
+        writer.add(outcome.record, outcome.thumbnail_jpeg)
+    elif outcome.digest is not None:
+        record = replace(cached[outcome.path], content_digest=outcome.digest)
+        result.records.append(record)
+        result.from_cache += 1
+        writer.add_digest(record)
+    reporter.file_done(outcome.path, outcome.bytes_read)
+
+
+def _hash_task(task: _Task) -> _Outcome:
+    """Runs in a worker: read, decode reduced, sign, thumbnail. Never raises."""
+    path = task.stat.path
+    try:
+        if task.digest_only:
+            return _digest_only(task)
+        return _decode_and_sign(task)
+    except ImageLoadError as error:
+        return _Outcome(path, error=ScanError(path, error.kind, error.message))
+    except OSError as error:
+        return _Outcome(path, error=ScanError(path, *_io_problem(error)))
+    except Exception as error:  # a decoder bug must cost one file, never the scan
+        message = f"The image could not be processed ({type(error).__name__}: {error})."
+        return _Outcome(path, error=ScanError(path, ErrorKind.OTHER, message))
+
+
+def _decode_and_sign(task: _Task) -> _Outcome:
+    path = task.stat.path
+    with Path(path).open("rb") as handle:
+        before = os.fstat(handle.fileno())
+        data = handle.read() if before.st_size <= IN_MEMORY_LIMIT_BYTES else None
+    if before.st_size == 0:
+        raise ImageLoadError(ErrorKind.EMPTY, "The file is empty (0 bytes).")
+    reduced, info = open_reduced(path, REDUCED_MIN_SIDE, data=data)
+    thumbnail = fit_within(reduced, THUMBNAIL_SIDE)
+    signatures = compute_signatures(thumbnail)
+    jpeg = encode_jpeg(thumbnail)
+    digest = None
+    if task.want_digest:
+        digest = bytes_digest(data) if data is not None else file_digest(path)
+    _ensure_unchanged(path, before)
+    record = ImageRecord(
+        path=path,
+        size=before.st_size,
+        mtime_ns=before.st_mtime_ns,
+        width=info.width,
+        height=info.height,
+        format=info.format,
+        capture_time=info.capture_time,
+        dhash=signatures.dhash,
+        phash=signatures.phash,
+        phash_dihedral=signatures.phash_dihedral,
+        micro=signatures.micro,
+        content_digest=digest,
+    )
+    return _Outcome(path, record=record, thumbnail_jpeg=jpeg, bytes_read=before.st_size)
+
+
+def _digest_only(task: _Task) -> _Outcome:
+    path = task.stat.path
+    before = Path(path).stat()
+    if (before.st_size, before.st_mtime_ns) != (task.stat.size, task.stat.mtime_ns):
+        return _decode_and_sign(replace(task, digest_only=False))  # changed since discovery
+    digest = file_digest(path)
+    _ensure_unchanged(path, before)
+    return _Outcome(path, digest=digest, bytes_read=before.st_size)
+
+
+def _ensure_unchanged(path: str, before: os.stat_result) -> None:
+    try:
+        after = Path(path).stat()
+    except FileNotFoundError as error:
+        raise ImageLoadError(ErrorKind.VANISHED, "The file was removed during the scan.") from error
+    if (after.st_size, after.st_mtime_ns, after.st_ino) != (
+        before.st_size,
+        before.st_mtime_ns,
+        before.st_ino,
+    ):
+        raise ImageLoadError(
+            ErrorKind.CHANGED, "The file changed while it was being read; scan again."
+        )
+
+
+def _io_problem(error: OSError) -> tuple[ErrorKind, str]:
+    if isinstance(error, FileNotFoundError):
+        return ErrorKind.VANISHED, "The file was removed or renamed during the scan."
+    if isinstance(error, PermissionError):
+        return ErrorKind.PERMISSION, "The file cannot be read (permission denied)."
+    if isinstance(error, IsADirectoryError):
+        return ErrorKind.NOT_AN_IMAGE, "This is a folder, not an image file."
+    return ErrorKind.OTHER, f"The file could not be read ({error.strerror or error})."
+
+
+class _CacheWriter:
+    """Batches cache writes (one transaction per batch) from the scanning thread."""
+
+    def __init__(self, cache: HashCache | None) -> None:
+        self._cache = cache
+        self._records: list[ImageRecord] = []
+        self._thumbnails: list[bytes | None] = []
+        self._digests: list[ImageRecord] = []
+        self._last_flush = time.monotonic()
+
+    def add(self, record: ImageRecord, thumbnail_jpeg: bytes | None) -> None:
+        self._records.append(record)
+        self._thumbnails.append(thumbnail_jpeg)
+
+    def add_digest(self, record: ImageRecord) -> None:
+        self._digests.append(record)
+
+    def flush_if_due(self) -> None:
+        due = time.monotonic() - self._last_flush >= CACHE_FLUSH_INTERVAL_SECONDS
+        if due or len(self._records) >= CACHE_FLUSH_RECORDS:
+            self.flush()
+
+    def flush(self) -> None:
+        self._last_flush = time.monotonic()
+        if self._cache is None:
+            return
+        if self._records:
+            self._cache.store_many(self._records, self._thumbnails)
+        for record in self._digests:
+            assert record.content_digest is not None
+            self._cache.store_digest(
+                record.path, record.size, record.mtime_ns, record.content_digest
+            )
+        self._records, self._thumbnails, self._digests = [], [], []
+
+
+class _ProgressReporter:
+    """Builds ScanProgress and calls the callback at most every PROGRESS_INTERVAL_SECONDS
+    (plus at phase changes), always from the scanning thread."""
+
+    def __init__(self, callback: Callable[[ScanProgress], None] | None) -> None:
+        self._callback = callback
+        self._started = time.monotonic()
+        self._hashing_started = self._started
+        self._last_report = 0.0
+        self.phase = "discovering"
+        self.done = 0
+        self.total = 0
+        self.from_cache = 0
+        self.bytes_done = 0
+        self.current_path = ""
+
+    def discovering(self, found: int, path: str) -> None:
+        self.done = self.total = found
+        self.current_path = path
+        self._report(force=False)
+
+    def start_hashing(self, total: int, from_cache: int) -> None:
+        self.phase = "hashing"
+        self.total = total
+        self.done = self.from_cache = from_cache
+        self._hashing_started = time.monotonic()
+        self._report(force=True)
+
+    def file_done(self, path: str, bytes_read: int) -> None:
+        self.done += 1
+        self.bytes_done += bytes_read
+        self.current_path = path
+
+    def hashing(self) -> None:
+        self._report(force=False)
+
+    def finish(self) -> None:
+        self.phase = "done"
+        self._report(force=True)
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started
+
+    def _report(self, *, force: bool) -> None:
+        if self._callback is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_report < PROGRESS_INTERVAL_SECONDS:
+            return
+        self._last_report = now
+        hashing_time = max(now - self._hashing_started, 1e-9)
+        hashed_files = self.done - self.from_cache if self.phase != "discovering" else 0
+        self._callback(
+            ScanProgress(
+                phase=self.phase,
+                done=self.done,
+                total=self.total,
+                current_path=self.current_path,
+                bytes_done=self.bytes_done,
+                bytes_per_second=self.bytes_done / hashing_time,
+                files_per_second=hashed_files / hashing_time,
+                elapsed_seconds=now - self._started,
+                from_cache=self.from_cache,
+            )
+        )
+
+
+def _finish(
+    result: ScanResult, reporter: _ProgressReporter, cache: HashCache | None, *, cancelled: bool
+) -> ScanResult:
+    result.records.sort(key=lambda record: record.path)
+    result.errors.sort(key=lambda error: error.path)
+    result.cancelled = cancelled
+    result.elapsed_seconds = reporter.elapsed
+    if cache is not None:
+        result.warnings.extend(cache.warnings)
+    reporter.finish()
+    return result
