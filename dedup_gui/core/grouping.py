@@ -187,6 +187,8 @@ class SimilarityIndex:
             distance = candidates.hamming(probe.phash[0], self._signals.phash)
             transforms = np.zeros(len(self.records), np.int8)
         near = np.flatnonzero(distance <= threshold)
+        if len(near) == 0:
+            return []
         evidence = evaluate_pairs(
             probe, np.zeros(len(near), np.int64), self._signals, near, distance[near],
             transforms[near],
