@@ -1,0 +1,45 @@
+"""Every modal question the app asks, in one place.
+
+The main window only calls these functions, so tests replace them with
+`monkeypatch.setattr(dialogs, "confirm", ...)` and never block on a modal dialog.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+
+def confirm(parent: QWidget | None, title: str, text: str, *, accept_label: str) -> bool:
+    """Ask a yes/no question; the safe answer (Cancel) is the default button."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
+    accept = box.addButton(accept_label, QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.exec()
+    return box.clickedButton() is accept
+
+
+def inform(parent: QWidget | None, title: str, text: str, details: str = "") -> None:
+    box = QMessageBox(QMessageBox.Icon.Information, title, text, parent=parent)
+    if details:
+        box.setDetailedText(details)
+    box.exec()
+
+
+def warn(parent: QWidget | None, title: str, text: str, details: str = "") -> None:
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
+    if details:
+        box.setDetailedText(details)
+    box.exec()
+
+
+def choose_folder(parent: QWidget | None) -> str | None:
+    folder = QFileDialog.getExistingDirectory(parent, "Add a folder to scan")
+    return folder or None
+
+
+def choose_export_path(parent: QWidget | None) -> str | None:
+    path, _ = QFileDialog.getSaveFileName(
+        parent, "Export results", "duplicates.csv", "CSV (*.csv);;JSON (*.json)"
+    )
+    return path or None

@@ -1,0 +1,159 @@
+"""The folders to scan, each optionally marked as a reference (protected) folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dedup_gui.app.settings import FolderEntry
+
+PATH_COLUMN = 0
+REFERENCE_COLUMN = 1
+REFERENCE_COLOUR = QColor(9, 105, 218)
+
+
+class FolderPanel(QWidget):
+    """Add / remove folders; the "Protected" checkbox marks a reference folder, whose files
+    are never suggested for removal."""
+
+    folders_changed = Signal()
+    add_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tree = QTreeWidget(self)
+        self._tree.setHeaderLabels(["Folders to scan", "Protected"])
+        self._tree.setRootIsDecorated(False)
+        self._tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self._tree.setAccessibleName("Folders to scan")
+        header = self._tree.header()
+        header.setSectionResizeMode(PATH_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(REFERENCE_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(False)
+        self._tree.itemChanged.connect(self._on_item_changed)
+        self._tree.itemSelectionChanged.connect(self._update_buttons)
+
+        self.add_button = QPushButton("Add Folder…", self)
+        self.add_button.setToolTip("Add a folder to scan (Ctrl+O)")
+        self.add_button.clicked.connect(self.add_requested)
+        self.remove_button = QPushButton("Remove", self)
+        self.remove_button.clicked.connect(self.remove_selected)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
+
+        hint = QLabel(
+            "Tick <b>Protected</b> for a reference folder: its photos are always kept.", self
+        )
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: palette(placeholder-text);")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._tree, 1)
+        layout.addWidget(hint)
+        layout.addLayout(buttons)
+        self._update_buttons()
+
+    def entries(self) -> list[FolderEntry]:
+        return [
+            FolderEntry(item.data(PATH_COLUMN, Qt.ItemDataRole.UserRole), self._is_reference(item))
+            for item in self._items()
+        ]
+
+    def paths(self) -> list[str]:
+        return [entry.path for entry in self.entries()]
+
+    def reference_folders(self) -> list[str]:
+        return [entry.path for entry in self.entries() if entry.reference]
+
+    def set_entries(self, entries: list[FolderEntry]) -> None:
+        self._tree.clear()
+        for entry in entries:
+            self._append(entry)
+        self._update_buttons()
+        self.folders_changed.emit()
+
+    def add_folder(self, path: str, *, reference: bool = False) -> bool:
+        """Adds `path` unless it (or a folder containing it) is already listed."""
+        # abspath, not resolve(): the scanner reports paths as the user spelled them.
+        resolved = os.path.abspath(Path(path).expanduser())  # noqa: PTH100
+        for existing in self.paths():
+            if resolved == existing or Path(resolved).is_relative_to(existing):
+                return False
+        self._append(FolderEntry(resolved, reference))
+        self._update_buttons()
+        self.folders_changed.emit()
+        return True
+
+    def set_reference(self, path: str, reference: bool) -> None:
+        for item in self._items():
+            if item.data(PATH_COLUMN, Qt.ItemDataRole.UserRole) == path:
+                item.setCheckState(
+                    REFERENCE_COLUMN,
+                    Qt.CheckState.Checked if reference else Qt.CheckState.Unchecked,
+                )
+
+    def remove_selected(self) -> None:
+        selected = self._tree.selectedItems()
+        for item in selected:
+            self._tree.takeTopLevelItem(self._tree.indexOfTopLevelItem(item))
+        if selected:
+            self._update_buttons()
+            self.folders_changed.emit()
+
+    def _append(self, entry: FolderEntry) -> None:
+        item = QTreeWidgetItem([entry.path, ""])
+        item.setData(PATH_COLUMN, Qt.ItemDataRole.UserRole, entry.path)
+        item.setToolTip(PATH_COLUMN, entry.path)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        self._tree.blockSignals(True)
+        item.setCheckState(
+            REFERENCE_COLUMN, Qt.CheckState.Checked if entry.reference else Qt.CheckState.Unchecked
+        )
+        self._tree.addTopLevelItem(item)
+        self._style(item)
+        self._tree.blockSignals(False)
+
+    def _style(self, item: QTreeWidgetItem) -> None:
+        reference = self._is_reference(item)
+        font = QFont(self._tree.font())
+        font.setBold(reference)
+        item.setFont(PATH_COLUMN, font)
+        item.setText(REFERENCE_COLUMN, "Protected" if reference else "")
+        item.setForeground(
+            PATH_COLUMN, REFERENCE_COLOUR if reference else self.palette().text().color()
+        )
+        item.setForeground(REFERENCE_COLUMN, REFERENCE_COLOUR)
+
+    def _on_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        if column != REFERENCE_COLUMN:
+            return
+        self._tree.blockSignals(True)
+        self._style(item)
+        self._tree.blockSignals(False)
+        self.folders_changed.emit()
+
+    def _is_reference(self, item: QTreeWidgetItem) -> bool:
+        return item.checkState(REFERENCE_COLUMN) == Qt.CheckState.Checked
+
+    def _items(self) -> list[QTreeWidgetItem]:
+        return [self._tree.topLevelItem(i) for i in range(self._tree.topLevelItemCount())]
+
+    def _update_buttons(self) -> None:
+        self.remove_button.setEnabled(bool(self._tree.selectedItems()))

@@ -1,0 +1,79 @@
+"""Full-resolution images for the compare view, decoded off the GUI thread, a few kept."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtGui import QImage, QPixmap
+
+from dedup_gui.app.images import pil_to_qimage
+from dedup_gui.core.decode import open_reduced
+
+MAX_CACHED = 6
+_FULL_SIZE = 1 << 30
+"""A reduced decode whose minimum side is never reached: the full image, oriented."""
+
+
+def load_full_qimage(path: str) -> QImage:
+    image, _info = open_reduced(path, min_side=_FULL_SIZE)
+    return pil_to_qimage(image)
+
+
+class _Signals(QObject):
+    loaded = Signal(str, QImage)
+    failed = Signal(str, str)
+
+
+class _Task(QRunnable):
+    def __init__(self, path: str, signals: _Signals) -> None:
+        super().__init__()
+        self._path = path
+        self._signals = signals
+
+    def run(self) -> None:
+        try:
+            image = load_full_qimage(self._path)
+        except Exception as error:  # an unreadable file shows a message in its pane
+            self._signals.failed.emit(self._path, str(error))
+        else:
+            self._signals.loaded.emit(self._path, image)
+
+
+class FullImageProvider(QObject):
+    ready = Signal(str)
+    failed = Signal(str, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(2)
+        self._signals = _Signals(self)
+        self._signals.loaded.connect(self._on_loaded)
+        self._signals.failed.connect(self._on_failed)
+        self._cache: OrderedDict[str, QPixmap] = OrderedDict()
+        self._loading: set[str] = set()
+
+    def pixmap(self, path: str) -> QPixmap | None:
+        cached = self._cache.get(path)
+        if cached is not None:
+            self._cache.move_to_end(path)
+            return cached
+        if path not in self._loading:
+            self._loading.add(path)
+            self._pool.start(_Task(path, self._signals))
+        return None
+
+    def wait_idle(self, msecs: int = 5000) -> bool:
+        return self._pool.waitForDone(msecs)
+
+    def _on_loaded(self, path: str, image: QImage) -> None:
+        self._loading.discard(path)
+        self._cache[path] = QPixmap.fromImage(image)
+        while len(self._cache) > MAX_CACHED:
+            self._cache.popitem(last=False)
+        self.ready.emit(path)
+
+    def _on_failed(self, path: str, message: str) -> None:
+        self._loading.discard(path)
+        self.failed.emit(path, message)

@@ -1,0 +1,143 @@
+"""One row per duplicate group, with the user's keep/trash choices layered over the suggestions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+
+from dedup_gui.app.formatting import format_bytes, format_count
+from dedup_gui.core.models import DuplicateGroup, GroupMember
+
+GROUP_ROLE = Qt.ItemDataRole.UserRole + 1
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True, slots=True)
+class TrashSelection:
+    """What "Move to Trash" would do right now."""
+
+    members: tuple[GroupMember, ...]
+    emptied_groups: tuple[DuplicateGroup, ...]
+    """Groups in which every file is marked for removal."""
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(member.record.size for member in self.members)
+
+
+class GroupListModel(QAbstractListModel):
+    """Groups sorted by reclaimable space, largest first.
+
+    The suggested keep marks come from the core (`GroupMember.keep`); what the user toggles
+    is kept per path, so it survives regrouping when the similarity slider moves.
+    """
+
+    keep_changed = Signal()
+
+    def __init__(self, parent: object | None = None) -> None:
+        super().__init__(parent)
+        self._groups: list[DuplicateGroup] = []
+        self._row_of_path: dict[str, int] = {}
+        self._keep_override: dict[str, bool] = {}
+
+    # Qt model interface
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._groups)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._groups):
+            return None
+        group = self._groups[index.row()]
+        if role == GROUP_ROLE:
+            return group
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self.describe(index.row())
+        return None
+
+    # Groups
+    def set_groups(self, groups: list[DuplicateGroup]) -> None:
+        self.beginResetModel()
+        self._groups = sorted(groups, key=lambda g: g.reclaimable_bytes, reverse=True)
+        self._row_of_path = {
+            member.record.path: row
+            for row, group in enumerate(self._groups)
+            for member in group.members
+        }
+        self._keep_override = {
+            path: keep for path, keep in self._keep_override.items() if path in self._row_of_path
+        }
+        self.endResetModel()
+        self.keep_changed.emit()
+
+    def groups(self) -> list[DuplicateGroup]:
+        return list(self._groups)
+
+    def group(self, row: int) -> DuplicateGroup:
+        return self._groups[row]
+
+    def row_of_path(self, path: str) -> int | None:
+        return self._row_of_path.get(path)
+
+    def describe(self, row: int) -> str:
+        group = self._groups[row]
+        marked = [m for m in group.members if not self.is_kept(m)]
+        return (
+            f"{format_count(len(group.members), 'image')}, "
+            f"{len(marked)} to trash, {format_bytes(sum(m.record.size for m in marked))}"
+        )
+
+    # Keep / trash
+    def is_kept(self, member: GroupMember) -> bool:
+        return self._keep_override.get(member.record.path, member.keep)
+
+    def set_kept(self, row: int, member_index: int, keep: bool) -> bool:
+        """Returns False (and changes nothing) for a file in a reference folder marked trash."""
+        member = self._groups[row].members[member_index]
+        if member.is_reference and not keep:
+            return False
+        if keep == member.keep:
+            self._keep_override.pop(member.record.path, None)
+        else:
+            self._keep_override[member.record.path] = keep
+        changed = self.index(row)
+        self.dataChanged.emit(changed, changed)
+        self.keep_changed.emit()
+        return True
+
+    def toggle_kept(self, row: int, member_index: int) -> bool:
+        member = self._groups[row].members[member_index]
+        return self.set_kept(row, member_index, not self.is_kept(member))
+
+    def keep_decisions(self) -> dict[str, bool]:
+        """Every member's effective mark, path -> keep."""
+        return {
+            member.record.path: self.is_kept(member)
+            for group in self._groups
+            for member in group.members
+        }
+
+    def trash_selection(self, rows: list[int] | None = None) -> TrashSelection:
+        chosen = range(len(self._groups)) if rows is None else rows
+        members: list[GroupMember] = []
+        emptied: list[DuplicateGroup] = []
+        for row in chosen:
+            group = self._groups[row]
+            marked = [m for m in group.members if not self.is_kept(m)]
+            members.extend(marked)
+            if marked and len(marked) == len(group.members):
+                emptied.append(group)
+        return TrashSelection(tuple(members), tuple(emptied))
+
+    def notify_path_changed(self, path: str) -> None:
+        row = self._row_of_path.get(path)
+        if row is not None:
+            changed = self.index(row)
+            self.dataChanged.emit(changed, changed)

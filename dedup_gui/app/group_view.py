@@ -1,0 +1,336 @@
+"""The groups list: a QListView whose delegate paints each group as a row of thumbnails."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
+
+from dedup_gui.app.formatting import (
+    format_bytes,
+    format_count,
+    format_dimensions,
+    format_percent,
+)
+from dedup_gui.app.group_model import GROUP_ROLE, GroupListModel
+from dedup_gui.app.thumbnails import ThumbnailProvider
+from dedup_gui.core.models import DuplicateGroup, GroupMember, MatchKind
+
+THUMB_SIDE = 150
+CELL_WIDTH = THUMB_SIDE + 12
+CELL_GAP = 8
+MARGIN = 8
+HEADER_HEIGHT = 24
+CAPTION_HEIGHT = 38
+ROW_HEIGHT = MARGIN + HEADER_HEIGHT + THUMB_SIDE + CAPTION_HEIGHT + MARGIN
+
+KEEP_COLOUR = QColor(46, 160, 67)
+TRASH_COLOUR = QColor(207, 34, 46)
+REFERENCE_COLOUR = QColor(9, 105, 218)
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True, slots=True)
+class RowLayout:
+    """Where each visible member of one row is drawn."""
+
+    cells: tuple[tuple[int, QRect], ...]
+    """(member index, cell rectangle) for the members shown."""
+    more_cell: QRect | None
+    hidden: int
+
+
+def visible_members(count: int, fits: int, current: int) -> tuple[range, int]:
+    """The members shown in a row that fits `fits` cells, scrolled so `current` is visible,
+    and how many are hidden (shown as a "+N more" cell)."""
+    if count <= fits:
+        return range(count), 0
+    slots = max(1, fits - 1)
+    start = min(max(0, current - slots + 1), count - slots)
+    return range(start, start + slots), count - slots
+
+
+def row_layout(rect: QRect, count: int, current: int) -> RowLayout:
+    fits = max(1, (rect.width() - 2 * MARGIN + CELL_GAP) // (CELL_WIDTH + CELL_GAP))
+    shown, hidden = visible_members(count, fits, current)
+    top = rect.top() + MARGIN + HEADER_HEIGHT
+    cells = []
+    for slot, member_index in enumerate(shown):
+        left = rect.left() + MARGIN + slot * (CELL_WIDTH + CELL_GAP)
+        cells.append((member_index, QRect(left, top, CELL_WIDTH, THUMB_SIDE + CAPTION_HEIGHT)))
+    more = None
+    if hidden:
+        left = rect.left() + MARGIN + len(shown) * (CELL_WIDTH + CELL_GAP)
+        more = QRect(left, top, CELL_WIDTH, THUMB_SIDE)
+    return RowLayout(tuple(cells), more, hidden)
+
+
+def thumb_rect(cell: QRect) -> QRect:
+    return QRect(cell.left() + 6, cell.top(), THUMB_SIDE, THUMB_SIDE)
+
+
+def badge_rect(cell: QRect) -> QRect:
+    thumb = thumb_rect(cell)
+    return QRect(thumb.left() + 4, thumb.bottom() - 24, 64, 20)
+
+
+class GroupDelegate(QStyledItemDelegate):
+    def __init__(self, view: GroupListView, thumbnails: ThumbnailProvider) -> None:
+        super().__init__(view)
+        self._view = view
+        self._thumbnails = thumbnails
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
+        return QSize(option.rect.width() or 800, ROW_HEIGHT)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        group: DuplicateGroup = index.data(GROUP_ROLE)
+        model = index.model()
+        if group is None or not isinstance(model, GroupListModel):
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = option.rect
+        palette = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        background = palette.alternateBase() if index.row() % 2 else palette.base()
+        painter.fillRect(rect, background)
+        if selected:
+            tint = QColor(palette.highlight().color())
+            tint.setAlpha(45)
+            painter.fillRect(rect, tint)
+            painter.fillRect(QRect(rect.left(), rect.top(), 4, rect.height()), palette.highlight())
+
+        self._paint_header(painter, option, group, model)
+        current = self._view.current_member() if selected else 0
+        layout = row_layout(rect, len(group.members), current)
+        for member_index, cell in layout.cells:
+            member = group.members[member_index]
+            self._paint_member(
+                painter, option, cell, member, member_index, model.is_kept(member),
+                focused=selected and member_index == current,
+            )
+        if layout.more_cell is not None:
+            painter.setPen(palette.placeholderText().color())
+            font = QFont(option.font)
+            font.setPointSizeF(font.pointSizeF() * 1.3)
+            painter.setFont(font)
+            painter.drawText(
+                layout.more_cell, Qt.AlignmentFlag.AlignCenter, f"+{layout.hidden} more"
+            )
+        painter.restore()
+
+    def _paint_header(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        group: DuplicateGroup,
+        model: GroupListModel,
+    ) -> None:
+        rect = option.rect
+        header = QRect(rect.left() + MARGIN, rect.top() + MARGIN, rect.width() - 2 * MARGIN,
+                       HEADER_HEIGHT - 4)
+        marked = [m for m in group.members if not model.is_kept(m)]
+        freed = sum(m.record.size for m in marked)
+        bold = QFont(option.font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(option.palette.text().color())
+        text = (
+            f"{format_count(len(group.members), 'image')}  ·  {len(marked)} to trash  ·  "
+            f"{format_bytes(freed)} to free"
+        )
+        painter.drawText(header, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+        painter.setFont(option.font)
+        painter.setPen(option.palette.placeholderText().color())
+        kind = "exact copies" if group.kind is MatchKind.EXACT else "look alike"
+        painter.drawText(header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, kind)
+
+    def _paint_member(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        cell: QRect,
+        member: GroupMember,
+        member_index: int,
+        kept: bool,
+        *,
+        focused: bool,
+    ) -> None:
+        palette = option.palette
+        thumb = thumb_rect(cell)
+        painter.fillRect(thumb, palette.window())
+        pixmap = self._thumbnails.pixmap(member.record.path)
+        if pixmap is not None:
+            target = QRect(QPoint(0, 0), pixmap.size())
+            target.moveCenter(thumb.center())
+            painter.drawPixmap(target, pixmap)
+            if not kept:
+                painter.fillRect(target, QColor(255, 255, 255, 110))
+        else:
+            painter.setPen(palette.placeholderText().color())
+            failed = self._thumbnails.has_failed(member.record.path)
+            painter.drawText(thumb, Qt.AlignmentFlag.AlignCenter,
+                             "Cannot show" if failed else "Loading…")
+
+        frame = KEEP_COLOUR if kept else TRASH_COLOUR
+        painter.setPen(QPen(frame, 3 if focused else 2))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(thumb.adjusted(-1, -1, 1, 1))
+        if focused:
+            painter.setPen(QPen(palette.highlight().color(), 2, Qt.PenStyle.DashLine))
+            painter.drawRect(thumb.adjusted(-5, -5, 5, 5))
+
+        badge = badge_rect(cell)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(frame)
+        painter.drawRoundedRect(badge, 6, 6)
+        small = QFont(option.font)
+        small.setBold(True)
+        small.setPointSizeF(max(7.0, option.font.pointSizeF() * 0.85))
+        painter.setFont(small)
+        painter.setPen(QColor("white"))
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "KEEP" if kept else "TRASH")
+        if member.is_reference:
+            reference = QRect(badge.right() + 4, badge.top(), 40, badge.height())
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(REFERENCE_COLOUR)
+            painter.drawRoundedRect(reference, 6, 6)
+            painter.setPen(QColor("white"))
+            painter.drawText(reference, Qt.AlignmentFlag.AlignCenter, "REF")
+
+        painter.setFont(option.font)
+        painter.setPen(palette.text().color())
+        record = member.record
+        line_height = CAPTION_HEIGHT // 2
+        first = QRect(cell.left(), thumb.bottom() + 3, cell.width(), line_height)
+        second = first.translated(0, line_height - 2)
+        painter.drawText(
+            first, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
+            f"{format_dimensions(record.width, record.height)}  ·  {format_bytes(record.size)}",
+        )
+        if member_index == 0:
+            note = "Suggested keeper"
+        elif member.match is MatchKind.EXACT:
+            note = "Exact copy"
+        else:
+            note = f"{format_percent(member.similarity)} similar"
+        painter.setPen(palette.placeholderText().color())
+        painter.drawText(second, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
+                         note)
+
+
+class GroupListView(QListView):
+    """Up/Down move between groups, Left/Right between the images of the current group,
+    Space toggles keep/trash of the current image; clicking a badge toggles it too."""
+
+    current_changed = Signal(int, int)
+    """(row, member index) of the image that has the keyboard focus; row -1 when none."""
+    toggle_requested = Signal(int, int)
+    trash_requested = Signal()
+
+    def __init__(self, thumbnails: ThumbnailProvider, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._current_member = 0
+        self._member_chosen = False
+        self.setItemDelegate(GroupDelegate(self, thumbnails))
+        self.setUniformItemSizes(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.verticalScrollBar().setSingleStep(ROW_HEIGHT // 4)
+        self.setMouseTracking(False)
+        self.setAccessibleName("Duplicate groups")
+        thumbnails.ready.connect(self._on_thumbnail_ready)
+
+    def setModel(self, model: GroupListModel) -> None:  # type: ignore[override]
+        super().setModel(model)
+        self.selectionModel().currentRowChanged.connect(self._on_row_changed)
+        model.modelReset.connect(self._on_reset)
+
+    def group_model(self) -> GroupListModel:
+        model = self.model()
+        assert isinstance(model, GroupListModel)
+        return model
+
+    def current_row(self) -> int:
+        index = self.currentIndex()
+        return index.row() if index.isValid() else -1
+
+    def current_member(self) -> int:
+        return self._current_member
+
+    def set_current(self, row: int, member_index: int = 0) -> None:
+        model = self.group_model()
+        if not 0 <= row < model.rowCount():
+            return
+        count = len(model.group(row).members)
+        self._current_member = max(0, min(member_index, count - 1))
+        self.scrollTo(model.index(row))
+        self.viewport().update()
+        if self.current_row() != row:
+            self._member_chosen = True
+            try:
+                self.setCurrentIndex(model.index(row))  # emits through _on_row_changed
+            finally:
+                self._member_chosen = False
+        else:
+            self.current_changed.emit(row, self._current_member)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        row = self.current_row()
+        key = event.key()
+        if key in (Qt.Key.Key_Left, Qt.Key.Key_Right) and row >= 0:
+            step = -1 if key == Qt.Key.Key_Left else 1
+            self.set_current(row, self._current_member + step)
+        elif key == Qt.Key.Key_Space and row >= 0:
+            self.toggle_requested.emit(row, self._current_member)
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.trash_requested.emit()
+        elif key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and row < 0 and self.model().rowCount():
+            self.set_current(0)
+        else:
+            super().keyPressEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        index = self.indexAt(event.position().toPoint())
+        if not index.isValid() or event.button() != Qt.MouseButton.LeftButton:
+            super().mousePressEvent(event)
+            return
+        rect = self.visualRect(index)
+        count = len(self.group_model().group(index.row()).members)
+        current = self._current_member if index.row() == self.current_row() else 0
+        pos = event.position().toPoint()
+        for member_index, cell in row_layout(rect, count, current).cells:
+            if cell.contains(pos):
+                self.set_current(index.row(), member_index)
+                if badge_rect(cell).contains(pos):
+                    self.toggle_requested.emit(index.row(), member_index)
+                return
+        self.set_current(index.row(), current)
+
+    def _on_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid():
+            self.current_changed.emit(-1, 0)
+            return
+        if not self._member_chosen:
+            self._current_member = 0  # a new group starts at its keeper
+        self.current_changed.emit(current.row(), self._current_member)
+
+    def _on_reset(self) -> None:
+        self._current_member = 0
+        self.current_changed.emit(-1, 0)
+
+    def _on_thumbnail_ready(self, path: str) -> None:
+        row = self.group_model().row_of_path(path)
+        if row is not None:
+            self.update(self.group_model().index(row))

@@ -1,0 +1,19 @@
+"""PIL image -> QImage, safe to call on any thread (QPixmap is made later, on the GUI thread)."""
+
+from __future__ import annotations
+
+from PIL import Image
+from PySide6.QtGui import QImage
+
+
+def pil_to_qimage(image: Image.Image) -> QImage:
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    if image.mode == "RGBA":
+        fmt, channels = QImage.Format.Format_RGBA8888, 4
+    else:
+        fmt, channels = QImage.Format.Format_RGB888, 3
+    data = image.tobytes()
+    width, height = image.size
+    # copy(): the QImage must own its pixels once `data` goes away.
+    return QImage(data, width, height, width * channels, fmt).copy()

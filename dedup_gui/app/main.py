@@ -1,0 +1,64 @@
+"""`dedup-gui [FOLDER...]`: the desktop app's entry point."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dedup_gui import APP_ID, APP_NAME, __version__
+
+
+def parse_arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="dedup-gui",
+        description="Find duplicate and near-duplicate photos and move the extra copies "
+        "to the trash.",
+    )
+    parser.add_argument(
+        "folders", nargs="*", metavar="FOLDER",
+        help="folders (or image files) to add and scan right away",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--self-check", action="store_true",
+        help="check that the installation works (imports, image formats, trash) and exit",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+    if arguments.self_check:
+        from dedup_gui.app.selfcheck import run_self_check
+
+        return run_self_check()
+
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from dedup_gui.app.main_window import MainWindow
+    from dedup_gui.app.settings import ORGANIZATION
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationVersion(__version__)
+    QGuiApplication.setDesktopFileName(APP_ID)
+    icon = _app_icon()
+    if icon is not None:
+        app.setWindowIcon(icon)
+
+    window = MainWindow()
+    window.show()
+    if arguments.folders:
+        window.add_paths(arguments.folders)
+        window.start_scan()
+    return app.exec()
+
+
+def _app_icon() -> object | None:
+    try:
+        from dedup_gui.app.icon import app_icon
+    except ImportError:  # the icon module lands separately; the default Qt icon until then
+        return None
+    return app_icon()

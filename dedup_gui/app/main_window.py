@@ -1,0 +1,563 @@
+"""The main window: folders on the left, groups and the compare view on the right."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSize, Qt, QThread, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dedup_gui import APP_NAME
+from dedup_gui.app import desktop, dialogs
+from dedup_gui.app.compare import CompareView
+from dedup_gui.app.empty_state import DROP_TITLE, EmptyState
+from dedup_gui.app.errors_view import ErrorsView
+from dedup_gui.app.folders import FolderPanel
+from dedup_gui.app.formatting import format_bytes, format_count
+from dedup_gui.app.group_model import GroupListModel
+from dedup_gui.app.group_view import ROW_HEIGHT, THUMB_SIDE, GroupListView
+from dedup_gui.app.progress_panel import ProgressPanel
+from dedup_gui.app.settings import AppSettings
+from dedup_gui.app.thumbnails import ThumbnailProvider
+from dedup_gui.app.trash_flow import (
+    confirmation_text,
+    emptied_groups_text,
+    report_details,
+    report_summary,
+)
+from dedup_gui.app.workers import ScanJob, TrashJob, start_in_thread
+from dedup_gui.core.actions import (
+    ProblemKind,
+    RemovalRefusedError,
+    TrashFunction,
+    TrashReport,
+    plan_removal,
+    removal_problems,
+)
+from dedup_gui.core.export import open_for_export, write_export
+from dedup_gui.core.grouping import SimilarityIndex
+from dedup_gui.core.imagetypes import has_image_extension
+from dedup_gui.core.models import DuplicateGroup, ScanProgress, ScanResult
+from dedup_gui.core.similarity import DEFAULT_SIMILARITY, MIN_SIMILARITY
+
+REGROUP_DELAY_MS = 150
+"""Slider debounce: regroup once the handle rests, not on every pixel it moves."""
+
+EMPTY_PAGE, RESULTS_PAGE = 0, 1
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: AppSettings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle(APP_NAME)
+        self.setAcceptDrops(True)
+        self.settings = settings or AppSettings()
+        self.trash_function: TrashFunction | None = None
+        """Injected by tests; None means send2trash."""
+        self.scan_on_add = True
+
+        self._result: ScanResult | None = None
+        self._index: SimilarityIndex | None = None
+        self._job: QObject | None = None
+        self._thread: QThread | None = None
+
+        self.thumbnails = ThumbnailProvider(self, max_side=THUMB_SIDE)
+        self.group_model = GroupListModel(self)
+        self._build_widgets()
+        self._build_actions()
+        self._regroup_timer = QTimer(self)
+        self._regroup_timer.setSingleShot(True)
+        self._regroup_timer.setInterval(REGROUP_DELAY_MS)
+        self._regroup_timer.timeout.connect(self.regroup)
+        self._restore_settings()
+        self._update_state()
+
+    # Layout
+    def _build_widgets(self) -> None:
+        self.folder_panel = FolderPanel(self)
+        self.folder_panel.add_requested.connect(self.add_folder_from_dialog)
+        self.folder_panel.folders_changed.connect(self._on_folders_changed)
+
+        self.scan_button = QPushButton("Scan for Duplicates", self)
+        self.scan_button.setMinimumHeight(36)
+        self.scan_button.setStyleSheet("font-weight: bold;")
+        self.scan_button.clicked.connect(self.start_scan)
+
+        self.similarity_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.similarity_slider.setRange(round(MIN_SIMILARITY), 100)
+        self.similarity_slider.setValue(round(DEFAULT_SIMILARITY))
+        self.similarity_slider.setPageStep(2)
+        self.similarity_slider.setAccessibleName("Similarity threshold")
+        self.similarity_label = QLabel(self)
+        self.similarity_slider.valueChanged.connect(self._on_slider_moved)
+        ends = QLabel("<small>looser ◀ ─────── ▶ stricter</small>", self)
+        ends.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        similarity_box = QGroupBox("Similarity", self)
+        similarity_layout = QVBoxLayout(similarity_box)
+        similarity_layout.addWidget(self.similarity_label)
+        similarity_layout.addWidget(self.similarity_slider)
+        similarity_layout.addWidget(ends)
+
+        sidebar = QWidget(self)
+        sidebar_layout = QVBoxLayout(sidebar)
+        sidebar_layout.setContentsMargins(8, 8, 4, 8)
+        sidebar_layout.addWidget(self.folder_panel, 1)
+        sidebar_layout.addWidget(self.scan_button)
+        sidebar_layout.addWidget(similarity_box)
+
+        self.empty_state = EmptyState(self)
+        self.group_view = GroupListView(self.thumbnails, self)
+        self.group_view.setModel(self.group_model)
+        self.group_view.current_changed.connect(self._on_current_changed)
+        self.group_view.toggle_requested.connect(self.toggle_keep)
+        self.group_view.trash_requested.connect(self.move_to_trash)
+        self.group_model.keep_changed.connect(self._update_status)
+
+        self.compare_view = CompareView(self.thumbnails, self)
+        self.compare_view.toggle_requested.connect(self.toggle_keep)
+        self.compare_view.navigate_requested.connect(self._navigate_members)
+
+        self.review_splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.review_splitter.addWidget(self.group_view)
+        self.review_splitter.addWidget(self.compare_view)
+        self.review_splitter.setSizes([ROW_HEIGHT * 2, 500])
+
+        self.errors_view = ErrorsView(self)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.review_splitter, "Duplicates")
+        self.tabs.addTab(self.errors_view, "Unreadable files")
+
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.empty_state)
+        self.pages.addWidget(self.tabs)
+
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.main_splitter.addWidget(sidebar)
+        self.main_splitter.addWidget(self.pages)
+        self.main_splitter.setStretchFactor(1, 1)
+        self.main_splitter.setSizes([320, 1080])
+
+        self.progress_panel = ProgressPanel(self)
+        self.progress_panel.cancel_requested.connect(self.cancel_job)
+        self.progress_panel.hide()
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.main_splitter, 1)
+        layout.addWidget(self.progress_panel)
+        self.setCentralWidget(central)
+
+        self.status_label = QLabel(self)
+        self.statusBar().addWidget(self.status_label, 1)
+
+    def _build_actions(self) -> None:
+        toolbar = QToolBar("Main", self)
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        toolbar.setIconSize(QSize(16, 16))
+        self.addToolBar(toolbar)
+
+        def action(text: str, slot: object, shortcut: QKeySequence | str | None = None,
+                   tip: str = "") -> QAction:
+            act = QAction(text, self)
+            act.triggered.connect(slot)
+            if shortcut is not None:
+                act.setShortcut(shortcut)
+            act.setToolTip(tip or text)
+            toolbar.addAction(act)
+            return act
+
+        self.add_action = action("Add Folder…", self.add_folder_from_dialog,
+                                 QKeySequence.StandardKey.Open, "Add a folder to scan (Ctrl+O)")
+        self.scan_action = action("Scan", self.start_scan, "F5", "Scan the folders (F5)")
+        toolbar.addSeparator()
+        self.trash_action = action("Move to Trash…", self.move_to_trash, None,
+                                   "Move every file marked TRASH to the system trash (Delete)")
+        self.open_action = action("Open File", self.open_current_file, None,
+                                  "Open the current image in its default viewer")
+        self.show_folder_action = action("Show in Folder", self.show_current_in_folder, None,
+                                         "Open the folder that contains the current image")
+        toolbar.addSeparator()
+        self.export_action = action("Export Results…", self.export_results, None,
+                                    "Save the groups as CSV or JSON (same format as dedup-cli)")
+        cancel = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        cancel.activated.connect(self.cancel_job)
+
+    # Folders
+    def add_folder_from_dialog(self) -> None:
+        folder = dialogs.choose_folder(self)
+        if folder:
+            self.add_paths([folder])
+
+    def add_paths(self, paths: list[str]) -> None:
+        """Folders and image files are added; anything else is refused with a message."""
+        rejected = []
+        added = False
+        for path in paths:
+            candidate = Path(path)
+            if candidate.is_dir() or (candidate.is_file() and has_image_extension(candidate.name)):
+                added = self.folder_panel.add_folder(path) or added
+            else:
+                rejected.append(path)
+        if rejected:
+            dialogs.warn(
+                self, "Not added",
+                "Only folders and image files can be added. Not added:\n" + "\n".join(rejected),
+            )
+        if added and self.scan_on_add and not self.is_busy():
+            self.start_scan()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        # After the drop returns, so the file manager is not kept waiting on a message box.
+        QTimer.singleShot(0, lambda: self.add_paths(paths))
+
+    def _on_folders_changed(self) -> None:
+        self.settings.set_folders(self.folder_panel.entries())
+        self._regroup_timer.start()
+        self._update_state()
+
+    # Scanning
+    def is_busy(self) -> bool:
+        return self._job is not None
+
+    def start_scan(self) -> None:
+        roots = self.folder_panel.paths()
+        if self.is_busy() or not roots:
+            self._update_state()
+            return
+        job = ScanJob(roots)
+        job.scan_progress.connect(self._on_scan_progress)
+        job.grouping_started.connect(self._on_grouping_started)
+        job.grouping_progress.connect(self._on_grouping_progress)
+        job.finished.connect(self._on_scan_finished)
+        job.failed.connect(self._on_job_failed)
+        self.progress_panel.start("Looking for images…")
+        self._start_job(job, [job.finished, job.failed])
+
+    def cancel_job(self) -> None:
+        if self._job is not None:
+            self._job.cancel()  # type: ignore[attr-defined]
+
+    def _regroup_records_in_background(self, result: ScanResult) -> None:
+        job = ScanJob(records=result.records)
+        job.grouping_started.connect(self._on_grouping_started)
+        job.grouping_progress.connect(self._on_grouping_progress)
+        job.finished.connect(
+            lambda _result, index: self._on_scan_finished(
+                dataclasses.replace(result, cancelled=result.cancelled), index
+            )
+        )
+        job.failed.connect(self._on_job_failed)
+        self.progress_panel.start("Updating groups…")
+        self._start_job(job, [job.finished, job.failed])
+
+    def _start_job(self, job: QObject, done_signals: list) -> None:
+        self._job = job
+        self._thread = start_in_thread(job, self, done_signals)
+        self._thread.finished.connect(self._on_thread_finished)
+        self._update_state()
+
+    def _on_thread_finished(self) -> None:
+        thread = self.sender()
+        if isinstance(thread, QThread):
+            thread.deleteLater()
+
+    def _end_job(self) -> None:
+        self._job = None
+        self._thread = None
+        self.progress_panel.hide()
+        self._update_state()
+
+    def _on_scan_progress(self, progress: ScanProgress) -> None:
+        self.progress_panel.show_scan_progress(progress)
+        if self._result is None:
+            self.empty_state.show_hint("Scanning…", f"{progress.done:,} images so far")
+
+    def _on_grouping_started(self, count: int) -> None:
+        self.progress_panel.show_busy(f"Comparing {format_count(count, 'image')}…")
+
+    def _on_grouping_progress(self, done: int, total: int) -> None:
+        self.progress_panel.show_count(done, total, "Comparing images…")
+
+    def _on_scan_finished(self, result: ScanResult, index: SimilarityIndex | None) -> None:
+        self._end_job()
+        self._result = result
+        self._index = index
+        self.errors_view.error_model.set_errors(result.errors)
+        self.tabs.setTabText(1, f"Unreadable files ({len(result.errors):,})")
+        self.regroup()
+        notes = list(result.warnings)
+        if result.cancelled:
+            notes.append(
+                f"Scan cancelled: showing the {len(result.records):,} images hashed so far."
+            )
+        if index is None:
+            notes.append("Comparing was cancelled. Scan again to see the groups.")
+        if notes:
+            self.statusBar().showMessage("  ".join(notes), 15000)
+        self.group_view.setFocus()
+
+    def _on_job_failed(self, message: str) -> None:
+        self._end_job()
+        dialogs.warn(self, "Something went wrong", message)
+
+    # Grouping
+    def similarity(self) -> int:
+        return self.similarity_slider.value()
+
+    def _on_slider_moved(self, value: int) -> None:
+        self.similarity_label.setText(f"Group images at least <b>{value}%</b> similar")
+        self.settings.set_similarity(value)
+        self._regroup_timer.start()
+
+    def regroup(self) -> None:
+        self._regroup_timer.stop()
+        if self._index is None:
+            self.group_model.set_groups([])
+        else:
+            current = self.group_view.current_row()
+            keeper = (
+                self.group_model.group(current).keeper.record.path if current >= 0 else None
+            )
+            groups = self._index.groups(
+                self.similarity(), reference_folders=tuple(self.folder_panel.reference_folders())
+            )
+            self.group_model.set_groups(groups)
+            row = self.group_model.row_of_path(keeper) if keeper else None
+            if row is not None:
+                self.group_view.set_current(row)
+        if self.group_model.rowCount() and self.group_view.current_row() < 0:
+            self.group_view.set_current(0)
+        self._update_state()
+
+    # Review
+    def toggle_keep(self, row: int, member_index: int) -> None:
+        if not self.group_model.toggle_kept(row, member_index):
+            self.statusBar().showMessage(
+                "This file is in a protected (reference) folder and is always kept.", 5000
+            )
+        self.compare_view.refresh_marks()
+
+    def _navigate_members(self, step: int) -> None:
+        row = self.group_view.current_row()
+        if row >= 0:
+            current = max(1, self.group_view.current_member())
+            self.group_view.set_current(row, current + step)
+
+    def _on_current_changed(self, row: int, member_index: int) -> None:
+        if row < 0:
+            self.compare_view.clear()
+        else:
+            self.compare_view.show_group(self.group_model, row, member_index)
+        self._update_actions()
+
+    def current_path(self) -> str | None:
+        row = self.group_view.current_row()
+        if row < 0:
+            return None
+        group = self.group_model.group(row)
+        return group.members[self.group_view.current_member()].record.path
+
+    def open_current_file(self) -> None:
+        path = self.current_path()
+        if path:
+            desktop.open_file(path)
+
+    def show_current_in_folder(self) -> None:
+        path = self.current_path()
+        if path:
+            desktop.show_in_folder(path)
+
+    # Acting
+    def move_to_trash(self) -> None:
+        if self.is_busy():
+            return
+        selection = self.group_model.trash_selection()
+        if not selection.members:
+            dialogs.inform(self, "Nothing to trash", "No file is marked TRASH.")
+            return
+        if not dialogs.confirm(
+            self, "Move to Trash",
+            confirmation_text(len(selection.members), selection.total_bytes),
+            accept_label="Move to Trash",
+        ):
+            return
+        groups = self.group_model.groups()
+        marked = [member.record.path for member in selection.members]
+        problems = removal_problems(groups, marked)
+        emptied = {p.group_index for p in problems if p.kind is ProblemKind.WOULD_EMPTY_GROUP}
+        allowed: set[int] = set()
+        if emptied:
+            if not dialogs.confirm(
+                self, "Trash every copy?", emptied_groups_text(len(emptied)),
+                accept_label="Trash Every Copy",
+            ):
+                return
+            allowed = {index for index in emptied if index is not None}
+        try:
+            plan = plan_removal(groups, marked, allow_empty_groups=allowed)
+        except RemovalRefusedError as refused:
+            dialogs.warn(self, "Nothing was moved", "The removal was refused.",
+                         "\n".join(problem.message for problem in refused.problems))
+            return
+        job = TrashJob(plan, self.trash_function)
+        job.progress.connect(lambda p: self.progress_panel.show_count(
+            p.done, p.total, f"Moving to the trash: {p.done:,} / {p.total:,}"))
+        job.finished.connect(self._on_trash_finished)
+        job.failed.connect(self._on_job_failed)
+        self.progress_panel.start("Moving to the trash…")
+        self._start_job(job, [job.finished, job.failed])
+
+    def _on_trash_finished(self, report: TrashReport) -> None:
+        self._end_job()
+        trashed = {outcome.path for outcome in report.trashed}
+        self.thumbnails.forget(trashed)
+        if self._result is not None and trashed:
+            remaining = [r for r in self._result.records if r.path not in trashed]
+            self._result = dataclasses.replace(self._result, records=remaining)
+            self._regroup_records_in_background(self._result)
+        show = dialogs.warn if report.not_trashed else dialogs.inform
+        show(self, "Move to Trash", report_summary(report), report_details(report))
+
+    def export_results(self) -> None:
+        path = dialogs.choose_export_path(self)
+        if not path:
+            return
+        export_format = "json" if path.lower().endswith(".json") else "csv"
+        errors = self._result.errors if self._result is not None else []
+        try:
+            with open_for_export(path) as stream:
+                write_export(stream, export_format, self.groups_with_marks(), errors,
+                             self.similarity())
+        except OSError as error:
+            dialogs.warn(self, "Export failed", f"Could not write {path}: {error.strerror}")
+            return
+        self.statusBar().showMessage(f"Exported {self.group_model.rowCount():,} groups to {path}",
+                                     8000)
+
+    def groups_with_marks(self) -> list[DuplicateGroup]:
+        """The groups as shown, with the user's keep/trash choices."""
+        return [
+            DuplicateGroup(tuple(
+                dataclasses.replace(member, keep=self.group_model.is_kept(member))
+                for member in group.members
+            ))
+            for group in self.group_model.groups()
+        ]
+
+    # State
+    def _update_state(self) -> None:
+        has_results = self._result is not None and self.group_model.rowCount() > 0
+        has_errors = self._result is not None and bool(self._result.errors)
+        self.pages.setCurrentIndex(RESULTS_PAGE if has_results or has_errors else EMPTY_PAGE)
+        if not has_results:
+            self._update_empty_hint()
+        busy = self.is_busy()
+        self.scan_button.setEnabled(not busy and bool(self.folder_panel.paths()))
+        self.scan_action.setEnabled(self.scan_button.isEnabled())
+        self._update_actions()
+        self._update_status()
+
+    def _update_empty_hint(self) -> None:
+        if self.is_busy():
+            return
+        if not self.folder_panel.paths():
+            self.empty_state.show_hint(DROP_TITLE, "")
+        elif self._result is None:
+            self.empty_state.show_hint(DROP_TITLE, "Drop more folders, or click "
+                                       "Scan for Duplicates to look for duplicates.")
+        else:
+            self.empty_state.show_hint(
+                "No duplicates found",
+                f"{len(self._result.records):,} images compared at {self.similarity()}% "
+                "similarity. Move the slider to the left to find looser matches.",
+            )
+
+    def _update_actions(self) -> None:
+        has_current = self.group_view.current_row() >= 0
+        idle = not self.is_busy()
+        self.trash_action.setEnabled(idle and self.group_model.rowCount() > 0)
+        self.open_action.setEnabled(has_current)
+        self.show_folder_action.setEnabled(has_current)
+        self.export_action.setEnabled(self._result is not None)
+
+    def _update_status(self) -> None:
+        if self._result is None:
+            self.status_label.setText("Add folders, then scan.")
+            return
+        selection = self.group_model.trash_selection()
+        parts = [
+            format_count(self.group_model.rowCount(), "group"),
+            f"{format_count(len(selection.members), 'file')} marked for the trash "
+            f"({format_bytes(selection.total_bytes)} to free)",
+            f"{format_count(len(self._result.records), 'image')} scanned",
+        ]
+        if self._result.errors:
+            parts.append(f"{len(self._result.errors):,} unreadable")
+        self.status_label.setText("  ·  ".join(parts))
+
+    # Settings
+    def _restore_settings(self) -> None:
+        self.folder_panel.set_entries(self.settings.folders())
+        value = self.settings.similarity(round(DEFAULT_SIMILARITY))
+        self.similarity_slider.setValue(value)
+        self._on_slider_moved(value)
+        self._regroup_timer.stop()
+        geometry = self.settings.geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1400, 900)
+        for name, splitter in self._splitters().items():
+            state = self.settings.splitter_state(name)
+            if state is not None:
+                splitter.restoreState(state)
+
+    def _splitters(self) -> dict[str, QSplitter]:
+        return {
+            "main_splitter": self.main_splitter,
+            "review_splitter": self.review_splitter,
+            "compare_splitter": self.compare_view.splitter,
+        }
+
+    def save_settings(self) -> None:
+        self.settings.set_folders(self.folder_panel.entries())
+        self.settings.set_similarity(self.similarity())
+        self.settings.set_geometry(self.saveGeometry())
+        for name, splitter in self._splitters().items():
+            self.settings.set_splitter_state(name, splitter.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        self.cancel_job()
+        if self._thread is not None:
+            self._thread.wait(5000)
+        self.thumbnails.shut_down(2000)
+        super().closeEvent(event)

@@ -1,0 +1,73 @@
+"""What the app remembers between runs, stored with QSettings under the app's org/name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from dedup_gui import APP_NAME
+
+ORGANIZATION = "dedup_gui"
+
+
+@dataclass(frozen=True, slots=True)
+class FolderEntry:
+    path: str
+    reference: bool = False
+
+
+def _settings() -> QSettings:
+    return QSettings(ORGANIZATION, APP_NAME)
+
+
+class AppSettings:
+    """Typed access to the few values the window persists."""
+
+    def __init__(self, store: QSettings | None = None) -> None:
+        self._store = store or _settings()
+
+    def folders(self) -> list[FolderEntry]:
+        entries: list[FolderEntry] = []
+        count = self._store.beginReadArray("folders")
+        for i in range(count):
+            self._store.setArrayIndex(i)
+            path = str(self._store.value("path", ""))
+            reference = self._store.value("reference", False, type=bool)
+            if path:
+                entries.append(FolderEntry(path, bool(reference)))
+        self._store.endArray()
+        return entries
+
+    def set_folders(self, entries: list[FolderEntry]) -> None:
+        self._store.beginWriteArray("folders", len(entries))
+        for i, entry in enumerate(entries):
+            self._store.setArrayIndex(i)
+            self._store.setValue("path", entry.path)
+            self._store.setValue("reference", entry.reference)
+        self._store.endArray()
+
+    def similarity(self, default: int) -> int:
+        return int(self._store.value("similarity", default, type=int))
+
+    def set_similarity(self, value: int) -> None:
+        self._store.setValue("similarity", value)
+
+    def geometry(self) -> QByteArray | None:
+        return self._bytes("window/geometry")
+
+    def set_geometry(self, value: QByteArray) -> None:
+        self._store.setValue("window/geometry", value)
+
+    def splitter_state(self, name: str) -> QByteArray | None:
+        return self._bytes(f"window/{name}")
+
+    def set_splitter_state(self, name: str, value: QByteArray) -> None:
+        self._store.setValue(f"window/{name}", value)
+
+    def sync(self) -> None:
+        self._store.sync()
+
+    def _bytes(self, key: str) -> QByteArray | None:
+        value = self._store.value(key)
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None

@@ -1,0 +1,162 @@
+"""Lazy thumbnails: decoded by QRunnables, turned into QPixmaps on the GUI thread, kept in an LRU.
+
+Requests are served newest first and old ones are dropped, so scrolling quickly through a
+huge list only decodes what is on screen now, never the backlog of rows scrolled past.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import partial
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtGui import QImage, QPixmap
+
+from dedup_gui.app.images import pil_to_qimage
+from dedup_gui.core.cache import HashCache
+from dedup_gui.core.thumbnails import THUMBNAIL_SIDE, load_thumbnail
+
+MAX_PENDING = 256
+MAX_CACHED = 1500
+
+ImageLoader = Callable[[str, int], QImage]
+
+
+class SharedCache:
+    """The hash cache (which also stores review thumbnails), opened on first use by
+    whichever loader thread needs it first; HashCache itself is thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: HashCache | None = None
+
+    def get(self) -> HashCache:
+        with self._lock:
+            if self._cache is None:
+                self._cache = HashCache.open_default()
+            return self._cache
+
+    def close(self) -> None:
+        with self._lock:
+            if self._cache is not None:
+                self._cache.close()
+                self._cache = None
+
+
+def load_thumbnail_qimage(path: str, max_side: int, cache: SharedCache) -> QImage:
+    """The core's 256 px review thumbnail (cached on disk), scaled to `max_side` for painting."""
+    thumbnail = load_thumbnail(path, max_side=THUMBNAIL_SIDE, cache=cache.get())
+    return pil_to_qimage(thumbnail).scaled(
+        max_side,
+        max_side,
+        Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.SmoothTransformation,
+    )
+
+
+class _LoadSignals(QObject):
+    loaded = Signal(str, QImage)
+    failed = Signal(str, str)
+
+
+class _LoadTask(QRunnable):
+    def __init__(
+        self, path: str, max_side: int, loader: ImageLoader, signals: _LoadSignals
+    ) -> None:
+        super().__init__()
+        self._path = path
+        self._max_side = max_side
+        self._loader = loader
+        self._signals = signals
+
+    def run(self) -> None:
+        try:
+            image = self._loader(self._path, self._max_side)
+        except Exception as error:  # any unreadable file: shown as a placeholder, never fatal
+            self._signals.failed.emit(self._path, str(error))
+        else:
+            self._signals.loaded.emit(self._path, image)
+
+
+class ThumbnailProvider(QObject):
+    """`pixmap(path)` returns a cached pixmap or None and queues a load; `ready(path)` follows.
+
+    Pixmaps are `max_side` pixels at most: the size they are painted at, so painting never scales.
+    """
+
+    ready = Signal(str)
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        max_side: int,
+        loader: ImageLoader | None = None,
+        threads: int = 2,
+    ) -> None:
+        super().__init__(parent)
+        self._max_side = max_side
+        self._shared_cache = SharedCache()
+        self._loader = loader or partial(load_thumbnail_qimage, cache=self._shared_cache)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(threads)
+        self._signals = _LoadSignals(self)
+        self._signals.loaded.connect(self._on_loaded)
+        self._signals.failed.connect(self._on_failed)
+        self._cache: OrderedDict[str, QPixmap] = OrderedDict()
+        self._failed: set[str] = set()
+        self._pending: OrderedDict[str, None] = OrderedDict()
+        self._running: set[str] = set()
+
+    def pixmap(self, path: str) -> QPixmap | None:
+        cached = self._cache.get(path)
+        if cached is not None:
+            self._cache.move_to_end(path)
+            return cached
+        if path not in self._failed and path not in self._running:
+            self._pending[path] = None
+            self._pending.move_to_end(path)
+            while len(self._pending) > MAX_PENDING:
+                self._pending.popitem(last=False)
+            self._start_next()
+        return None
+
+    def has_failed(self, path: str) -> bool:
+        return path in self._failed
+
+    def forget(self, paths: set[str]) -> None:
+        for path in paths:
+            self._cache.pop(path, None)
+            self._failed.discard(path)
+            self._pending.pop(path, None)
+
+    def wait_idle(self, msecs: int = 5000) -> bool:
+        return self._pool.waitForDone(msecs)
+
+    def shut_down(self, msecs: int = 5000) -> None:
+        """Drop queued loads, wait for running ones, close the cache."""
+        self._pending.clear()
+        self._pool.waitForDone(msecs)
+        self._shared_cache.close()
+
+    def _start_next(self) -> None:
+        while self._pending and len(self._running) < self._pool.maxThreadCount():
+            path, _ = self._pending.popitem(last=True)
+            self._running.add(path)
+            self._pool.start(_LoadTask(path, self._max_side, self._loader, self._signals))
+
+    def _on_loaded(self, path: str, image: QImage) -> None:
+        self._running.discard(path)
+        self._cache[path] = QPixmap.fromImage(image)
+        while len(self._cache) > MAX_CACHED:
+            self._cache.popitem(last=False)
+        self._start_next()
+        self.ready.emit(path)
+
+    def _on_failed(self, path: str, _message: str) -> None:
+        self._running.discard(path)
+        self._failed.add(path)
+        self._start_next()
+        self.ready.emit(path)

@@ -1,0 +1,158 @@
+"""Long jobs run off the GUI thread: each is a QObject moved to its own QThread and reports
+back by signals (queued to the GUI thread). They only call the core."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QObject, QThread, Signal, SignalInstance, Slot
+
+from dedup_gui.core.actions import RemovalPlan, TrashFunction, TrashProgress, execute_removal
+from dedup_gui.core.cache import HashCache
+from dedup_gui.core.candidates import Cancelled
+from dedup_gui.core.grouping import SimilarityIndex
+from dedup_gui.core.models import CancelToken, ImageRecord, ScanProgress, ScanResult
+from dedup_gui.core.scanner import ScanOptions, scan
+
+PROGRESS_INTERVAL_SECONDS = 0.05
+"""At most ~20 progress updates a second reach the GUI, however fast files are hashed."""
+
+
+class _Throttle:
+    def __init__(self, emit: Callable[[object], None]) -> None:
+        self._emit = emit
+        self._last = 0.0
+
+    def __call__(self, value: object, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last >= PROGRESS_INTERVAL_SECONDS:
+            self._last = now
+            self._emit(value)
+
+
+class ScanJob(QObject):
+    """Scan the folders (or take already-scanned records), then build the similarity index.
+
+    Cancelling during the scan keeps every hashed file and still groups them; cancelling
+    during grouping ends the job without groups.
+    """
+
+    scan_progress = Signal(object)
+    """ScanProgress"""
+    grouping_started = Signal(int)
+    """Number of images being compared."""
+    grouping_progress = Signal(int, int)
+    """(done, total) steps of the comparison."""
+    finished = Signal(object, object)
+    """(ScanResult, SimilarityIndex or None when grouping was cancelled)"""
+    failed = Signal(str)
+
+    def __init__(
+        self,
+        roots: Sequence[str] = (),
+        *,
+        records: Sequence[ImageRecord] | None = None,
+        options: ScanOptions | None = None,
+        match_transforms: bool = False,
+    ) -> None:
+        super().__init__()
+        self._roots = list(roots)
+        self._records = None if records is None else list(records)
+        self._options = options
+        self._match_transforms = match_transforms
+        self._scan_cancel = CancelToken()
+        self._group_cancel = CancelToken()
+        self._grouping = False
+
+    def cancel(self) -> None:
+        """Thread-safe; stops whichever phase is running."""
+        self._scan_cancel.cancel()
+        if self._grouping:
+            self._group_cancel.cancel()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self._scan()
+            self._grouping = True
+            self.grouping_started.emit(len(result.records))
+            throttle = _Throttle(lambda step: self.grouping_progress.emit(*step))
+            try:
+                index = SimilarityIndex.build(
+                    result.records,
+                    match_transforms=self._match_transforms,
+                    progress=lambda done, total: throttle((done, total), force=done == total),
+                    cancel=self._group_cancel,
+                )
+            except Cancelled:
+                index = None
+            self.finished.emit(result, index)
+        except Exception as error:  # shown to the user; the window stays usable
+            self.failed.emit(f"{type(error).__name__}: {error}")
+
+    def _scan(self) -> ScanResult:
+        if self._records is not None:
+            return ScanResult(records=self._records)
+        throttle = _Throttle(self.scan_progress.emit)
+
+        def report(progress: ScanProgress) -> None:
+            throttle(progress, force=progress.phase == "done")
+
+        with HashCache.open_default() as cache:
+            return scan(
+                self._roots,
+                cache=cache,
+                options=self._options,
+                progress=report,
+                cancel=self._scan_cancel,
+            )
+
+
+class TrashJob(QObject):
+    """Carry out a confirmed removal plan; every file is re-checked by the core first."""
+
+    progress = Signal(object)
+    """TrashProgress"""
+    finished = Signal(object)
+    """TrashReport"""
+    failed = Signal(str)
+
+    def __init__(self, plan: RemovalPlan, trash: TrashFunction | None = None) -> None:
+        super().__init__()
+        self._plan = plan
+        self._trash = trash
+        self._cancel = CancelToken()
+
+    def cancel(self) -> None:
+        self._cancel.cancel()
+
+    @Slot()
+    def run(self) -> None:
+        throttle = _Throttle(self.progress.emit)
+
+        def report(progress: TrashProgress) -> None:
+            throttle(progress, force=progress.done == progress.total)
+
+        try:
+            report_ = execute_removal(
+                self._plan, trash=self._trash, progress=report, cancel=self._cancel
+            )
+        except Exception as error:  # shown to the user; the window stays usable
+            self.failed.emit(f"{type(error).__name__}: {error}")
+            return
+        self.finished.emit(report_)
+
+
+def start_in_thread(
+    job: QObject, parent: QObject, done_signals: Sequence[SignalInstance]
+) -> QThread:
+    """Move `job` to a new QThread, start `job.run` there, and quit the thread when any of
+    `done_signals` fires. The caller keeps the returned thread (and job) alive until then."""
+    thread = QThread(parent)
+    job.moveToThread(thread)
+    thread.started.connect(job.run)  # type: ignore[attr-defined]
+    for signal in done_signals:
+        signal.connect(thread.quit)
+    thread.start()
+    return thread
