@@ -1,0 +1,460 @@
+"""`dedup-cli`: find duplicate photos from the command line (scan | query | new).
+
+Drives the Qt-free core only. Results go to stdout (or --output), progress to stderr
+and only when stderr is a terminal, so the output can always be piped or parsed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import IO
+
+from dedup_gui import __version__
+from dedup_gui.core import candidates, export, library, scanner
+from dedup_gui.core.cache import HashCache
+from dedup_gui.core.grouping import SimilarityIndex
+from dedup_gui.core.models import CancelToken, ScanError, ScanProgress, ScanResult
+from dedup_gui.core.similarity import DEFAULT_SIMILARITY, MIN_SIMILARITY
+
+EXIT_NOTHING_FOUND = 0
+EXIT_FOUND = 1
+EXIT_USAGE = 2
+EXIT_NOTHING_SCANNED = 3
+EXIT_FAILED = 4
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES_HELP = f"""\
+exit status (like diff: 0 and 1 both mean the run succeeded):
+  {EXIT_NOTHING_FOUND}    ran fine, found nothing: no duplicate groups (scan), no copy of the
+       image (query), no image already in the library (new)
+  {EXIT_FOUND}    ran fine, found something: duplicate groups / copies / images already
+       in the library
+  {EXIT_USAGE}    usage error: bad option, or a folder or image that does not exist
+  {EXIT_NOTHING_SCANNED}    nothing could be scanned: not one image could be read (the query image,
+       or every file of the folders, failed); the reasons are in "errors" / on stderr
+  {EXIT_FAILED}    the results could not be written (for example --output is not writable)
+  {EXIT_INTERRUPTED}  interrupted (Ctrl+C): the scan was cancelled and nothing was written
+Files that could not be read do not change the status when other images were scanned:
+they are listed under "errors" in JSON and on stderr otherwise."""
+
+
+RunCommand = Callable[[argparse.Namespace, CancelToken], int]
+
+
+class UsageError(Exception):
+    """A problem with the command line itself (exit status 2)."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit status (see EXIT_CODES_HELP)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a usage error already printed
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
+    cancel = CancelToken()
+    run: RunCommand = args.run
+    try:
+        with _cancel_on_interrupt(cancel):
+            return run(args, cancel)
+    except UsageError as error:
+        _say(f"error: {error} (see dedup-cli {args.command} --help)")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _say("interrupted; nothing was written.")
+        return EXIT_INTERRUPTED
+    except OSError as error:
+        _say(f"could not write the results: {error}")
+        return EXIT_FAILED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dedup-cli",
+        description="Find duplicate and near-duplicate photos. Never changes any file.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--similarity", type=_similarity, default=DEFAULT_SIMILARITY, metavar="N",
+        help=f"how alike two photos must be, in percent ({MIN_SIMILARITY}-100, "
+        f"default {DEFAULT_SIMILARITY}; 100 = same pixels)",
+    )
+    common.add_argument(
+        "--match-rotations", action="store_true",
+        help="also match copies that were rotated by 90/180/270 degrees or mirrored",
+    )
+    common.add_argument("--output", "-o", metavar="FILE", help="write results here, not stdout")
+    common.add_argument(
+        "--workers", type=_positive_int, metavar="N",
+        help="hashing processes (default: one per CPU core)",
+    )
+    common.add_argument(
+        "--include-hidden", action="store_true", help="also scan hidden files and folders",
+    )
+    common.add_argument(
+        "--no-cache", action="store_true",
+        help="hash every file again instead of reusing (and updating) the hash cache",
+    )
+
+    scan = commands.add_parser(
+        "scan", parents=[common], epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="find groups of duplicate photos in folders",
+        description="Find groups of duplicate photos in DIRs (and the --reference folders).",
+    )
+    scan.add_argument("dirs", nargs="+", metavar="DIR")
+    scan.add_argument(
+        "--reference", action="append", default=[], metavar="DIR",
+        help="protected folder (repeatable): scanned too, its files are always kept",
+    )
+    scan.add_argument("--format", choices=export.FORMATS, default="json")
+    scan.set_defaults(run=run_scan)
+
+    query = commands.add_parser(
+        "query", parents=[common], epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="find copies of one image in a library",
+        description="Find copies of IMAGE in the library folders DIRs.",
+    )
+    query.add_argument("image", metavar="IMAGE")
+    query.add_argument("dirs", nargs="+", metavar="DIR")
+    query.add_argument("--format", choices=("text", "json"), default="text")
+    query.set_defaults(run=run_query)
+
+    new = commands.add_parser(
+        "new", parents=[common], epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="which of these folders are already in my library?",
+        description="For every folder under DIRs: how many of its images are already in "
+        "the library, and which are new.",
+    )
+    new.add_argument("dirs", nargs="+", metavar="DIR")
+    new.add_argument(
+        "--library", action="extend", nargs="+", required=True, metavar="DIR",
+        help="the library folders to compare against",
+    )
+    new.add_argument("--format", choices=("text", "json"), default="text")
+    new.set_defaults(run=run_new)
+    return parser
+
+
+def run_scan(args: argparse.Namespace, cancel: CancelToken) -> int:
+    dirs = _existing_dirs(args.dirs)
+    references = _existing_dirs(args.reference)
+    roots = dirs + [ref for ref in references if not _inside_any(ref, dirs)]
+    with _progress_display() as show, _cache(args) as cache:
+        result = scanner.scan(
+            roots, cache=cache, options=_options(args),
+            progress=lambda update: show("", update), cancel=cancel,
+        )
+        if result.cancelled:
+            return _interrupted(result)
+        if not result.records and result.errors:
+            _report_warnings(result)
+            _report_errors(result.errors)
+            _say("no image could be read.")
+            return EXIT_NOTHING_SCANNED
+        groups = []
+        if result.records:
+            show.status(f"Grouping {len(result.records)} images...")
+            try:
+                index = SimilarityIndex.build(
+                    result.records, match_transforms=args.match_rotations, cancel=cancel
+                )
+            except candidates.Cancelled:
+                return _interrupted(result)
+            groups = index.groups(args.similarity, reference_folders=tuple(references))
+    _report_warnings(result)
+    with _output(args.output) as stream:
+        export.write_export(stream, args.format, groups, result.errors, args.similarity)
+    if args.format != "json":
+        _report_errors(result.errors)
+    _summarise_errors(result.errors, args.format)
+    return EXIT_FOUND if groups else EXIT_NOTHING_FOUND
+
+
+def run_query(args: argparse.Namespace, cancel: CancelToken) -> int:
+    image = Path(args.image)
+    if not image.is_file():
+        raise UsageError(f"{args.image} is not a file")
+    dirs = _existing_dirs(args.dirs)
+    with _progress_display() as show, _cache(args) as cache:
+        result = library.query(
+            str(image.absolute()), dirs, similarity=args.similarity,
+            match_transforms=args.match_rotations, cache=cache,
+            options=_options(args), progress=show, cancel=cancel,
+        )
+    if result.cancelled:
+        return _interrupted(result.library)
+    _report_warnings(result.library)
+    if result.image is None:
+        _report_errors([result.image_error] if result.image_error else [])
+        _say(f"{args.image} could not be read as an image.")
+        return EXIT_NOTHING_SCANNED
+    if not result.library.records and result.library.errors:
+        _report_errors(result.library.errors)
+        _say("no image of the library could be read.")
+        return EXIT_NOTHING_SCANNED
+    with _output(args.output) as stream:
+        if args.format == "json":
+            export.write_json(export.query_document(result, args.similarity), stream)
+        else:
+            _write_query_text(result, stream)
+    if args.format != "json":
+        _report_errors(result.library.errors)
+    _summarise_errors(result.library.errors, args.format)
+    return EXIT_FOUND if result.matches else EXIT_NOTHING_FOUND
+
+
+def run_new(args: argparse.Namespace, cancel: CancelToken) -> int:
+    dirs = _existing_dirs(args.dirs)
+    library_dirs = _existing_dirs(args.library)
+    with _progress_display() as show, _cache(args) as cache:
+        result = library.new_vs_library(
+            dirs, library_dirs, similarity=args.similarity,
+            match_transforms=args.match_rotations, cache=cache,
+            options=_options(args), progress=show, cancel=cancel,
+        )
+    if result.cancelled:
+        return _interrupted(result.new_scan)
+    _report_warnings(result.library_scan)
+    _report_warnings(result.new_scan)
+    errors = [*result.new_scan.errors, *result.library_scan.errors]
+    if not result.new_scan.records and result.new_scan.errors:
+        _report_errors(errors)
+        _say("no image of the new folders could be read.")
+        return EXIT_NOTHING_SCANNED
+    with _output(args.output) as stream:
+        if args.format == "json":
+            export.write_json(export.new_vs_library_document(result, args.similarity), stream)
+        else:
+            _write_new_text(result, stream)
+    if args.format != "json":
+        _report_errors(errors)
+    _summarise_errors(errors, args.format)
+    present = any(report.present for report in result.folders)
+    return EXIT_FOUND if present else EXIT_NOTHING_FOUND
+
+
+def _write_query_text(result: library.QueryResult, stream: IO[str]) -> None:
+    assert result.image is not None
+    image = result.image
+    stream.write(f"{image.path}  {image.width}x{image.height}  {_size(image.size)}\n")
+    for match in result.matches:
+        record = match.record
+        kind = "exact " if match.exact else "visual"
+        stream.write(
+            f"  {match.similarity:5.1f}%  {kind}  {record.path}  "
+            f"{record.width}x{record.height}  {_size(record.size)}\n"
+        )
+    count = len(result.matches)
+    stream.write(
+        f"{count} {'copy' if count == 1 else 'copies'} found among "
+        f"{len(result.library.records)} library images.\n"
+    )
+
+
+def _write_new_text(result: library.NewVsLibraryResult, stream: IO[str]) -> None:
+    images = present = 0
+    for report in result.folders:
+        images += report.image_count
+        present += len(report.present)
+        if not report.new:
+            verdict = "all already in the library"
+        elif not report.present:
+            verdict = "all new"
+        else:
+            verdict = f"{len(report.present)} already in the library, {len(report.new)} new"
+        stream.write(f"{report.folder}: {report.image_count} images, {verdict}\n")
+        if report.present:
+            for record in report.new:
+                stream.write(f"  new: {record.path}\n")
+    stream.write(
+        f"{len(result.folders)} folders, {images} images: {present} already in the library, "
+        f"{images - present} new.\n"
+    )
+
+
+def _existing_dirs(paths: Sequence[str]) -> list[str]:
+    for path in paths:
+        if not Path(path).is_dir():
+            raise UsageError(f"{path} is not a folder")
+    return [str(Path(path).absolute()) for path in paths]
+
+
+def _inside_any(path: str, folders: Sequence[str]) -> bool:
+    return any(Path(path).is_relative_to(folder) for folder in folders)
+
+
+@contextmanager
+def _cache(args: argparse.Namespace) -> Iterator[HashCache | None]:
+    if args.no_cache:
+        yield None
+        return
+    with HashCache.open_default() as cache:
+        yield cache
+
+
+def _options(args: argparse.Namespace) -> scanner.ScanOptions:
+    return scanner.ScanOptions(workers=args.workers, include_hidden=args.include_hidden)
+
+
+def _similarity(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not MIN_SIMILARITY <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be between {MIN_SIMILARITY} and 100")
+    return int(value) if value.is_integer() else value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+@contextmanager
+def _output(path: str | None) -> Iterator[IO[str]]:
+    if path is None:
+        if hasattr(sys.stdout, "reconfigure"):
+            # Undecodable file names go out as their original bytes, not as a crash.
+            sys.stdout.reconfigure(errors="surrogateescape")
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    with export.open_for_export(path) as stream:
+        yield stream
+
+
+@contextmanager
+def _cancel_on_interrupt(cancel: CancelToken) -> Iterator[None]:
+    """First Ctrl+C cancels the scan cleanly; a second one stops at once."""
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        if cancel.cancelled:
+            raise KeyboardInterrupt
+        cancel.cancel()
+        _say("cancelling... (Ctrl+C again to stop at once)")
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_interrupt)
+    except ValueError:  # not the main thread: leave Ctrl+C alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _ProgressLine:
+    """One self-overwriting line on stderr, at most 10 updates a second; silent off a TTY."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self._last = 0.0
+        self._width = 0
+
+    def __call__(self, label: str, update: ScanProgress) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self._last < 0.1 and update.phase != "done"):
+            return
+        self._last = now
+        prefix = f"[{label}] " if label else ""
+        if update.phase == "discovering":
+            text = f"{prefix}Looking for images: {update.done} found"
+        else:
+            left = _time_left(update)
+            text = (
+                f"{prefix}Hashing {update.done}/{update.total}  "
+                f"{update.files_per_second:.0f} files/s  {left}"
+            )
+        self._draw(text)
+
+    def status(self, text: str) -> None:
+        if self.enabled:
+            self._draw(text)
+
+    def clear(self) -> None:
+        if self.enabled and self._width:
+            sys.stderr.write("\r" + " " * self._width + "\r")
+            sys.stderr.flush()
+            self._width = 0
+
+    def _draw(self, text: str) -> None:
+        padding = " " * max(0, self._width - len(text))
+        sys.stderr.write("\r" + text + padding)
+        sys.stderr.flush()
+        self._width = len(text)
+
+
+@contextmanager
+def _progress_display() -> Iterator[_ProgressLine]:
+    line = _ProgressLine()
+    try:
+        yield line
+    finally:
+        line.clear()
+
+
+def _time_left(update: ScanProgress) -> str:
+    if update.files_per_second <= 0 or update.total <= update.done:
+        return ""
+    seconds = int((update.total - update.done) / update.files_per_second)
+    return f"about {seconds // 60}:{seconds % 60:02d} left"
+
+
+def _interrupted(result: ScanResult) -> int:
+    _say(f"interrupted after {len(result.records)} images; nothing was written.")
+    return EXIT_INTERRUPTED
+
+
+def _report_errors(errors: Sequence[ScanError]) -> None:
+    for error in errors:
+        _say(f"skipped {error.path}: {error.message} [{error.kind.value}]")
+
+
+def _summarise_errors(errors: Sequence[ScanError], output_format: str) -> None:
+    if errors and output_format == "json":
+        _say(f"{len(errors)} files could not be read; they are listed under \"errors\".")
+
+
+def _report_warnings(result: ScanResult) -> None:
+    for warning in result.warnings:
+        _say(warning)
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
+def _say(message: str) -> None:
+    print(f"dedup-cli: {message}", file=sys.stderr)
+
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
