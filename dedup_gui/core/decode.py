@@ -19,6 +19,7 @@ import numpy as np
 import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
+from dedup_gui.core.imagetypes import SNIFF_BYTES, sniff_file, sniff_image_format
 from dedup_gui.core.models import ErrorKind
 
 pillow_heif.register_heif_opener()
@@ -88,7 +89,7 @@ def open_reduced(
     except ImageLoadError:
         raise
     except Exception as error:
-        raise _as_load_error(error, path) from error
+        raise _as_load_error(error, path, data) from error
 
 
 def _reduce_and_normalise(image: Image.Image, min_side: int) -> tuple[Image.Image, ImageInfo]:
@@ -195,14 +196,18 @@ def _parse_exif_datetime(value: object) -> str | None:
     return f"{date}T{clock}"
 
 
-def _as_load_error(error: Exception, path: str | os.PathLike[str]) -> ImageLoadError:
-    kind, message = _describe(error, path)
+def _as_load_error(
+    error: Exception, path: str | os.PathLike[str], data: bytes | None
+) -> ImageLoadError:
+    kind, message = _describe(error, path, data)
     return ImageLoadError(kind, message)
 
 
-def _describe(error: Exception, path: str | os.PathLike[str]) -> tuple[ErrorKind, str]:
+def _describe(
+    error: Exception, path: str | os.PathLike[str], data: bytes | None
+) -> tuple[ErrorKind, str]:
     if isinstance(error, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
-        return ErrorKind.TOO_LARGE, f"The image is too large to open safely ({error})."
+        return ErrorKind.TOO_LARGE, "The image has too many pixels to open safely."
     if isinstance(error, MemoryError):
         return ErrorKind.TOO_LARGE, "The image is too large to decode in the available memory."
     if isinstance(error, FileNotFoundError):
@@ -212,19 +217,24 @@ def _describe(error: Exception, path: str | os.PathLike[str]) -> tuple[ErrorKind
     if isinstance(error, IsADirectoryError):
         return ErrorKind.NOT_AN_IMAGE, "This is a folder, not an image file."
     if isinstance(error, UnidentifiedImageError):
-        if _is_empty(path):
+        if _is_empty(path, data):
             return ErrorKind.EMPTY, "The file is empty (0 bytes)."
+        announced = sniff_image_format(data[:SNIFF_BYTES]) if data else sniff_file(path)
+        if announced is not None:
+            return ErrorKind.CORRUPT, f"The file starts like a {announced} image but is damaged."
         return ErrorKind.NOT_AN_IMAGE, "The file is not an image in a supported format."
-    text = str(error)
-    if "truncated" in text or isinstance(error, EOFError):
+    text = " ".join(str(error).split())
+    if "truncated" in text or "end of file" in text.lower() or isinstance(error, EOFError):
         return ErrorKind.TRUNCATED, "The file ends early (truncated image data)."
     if isinstance(error, OSError) and error.errno is not None:
         return ErrorKind.OTHER, f"The file could not be read ({error.strerror})."
-    detail = text or type(error).__name__
+    detail = (text or type(error).__name__).rstrip(".")
     return ErrorKind.CORRUPT, f"The image data is damaged ({detail})."
 
 
-def _is_empty(path: str | os.PathLike[str]) -> bool:
+def _is_empty(path: str | os.PathLike[str], data: bytes | None) -> bool:
+    if data is not None:
+        return not data
     try:
         return Path(path).stat().st_size == 0
     except OSError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 IMAGE_EXTENSIONS = frozenset(
@@ -52,7 +53,7 @@ def sniff_image_format(head: bytes) -> str | None:
     return None
 
 
-def sniff_file(path: str) -> str | None:
+def sniff_file(path: str | os.PathLike[str]) -> str | None:
     """`sniff_image_format` of a file's first bytes; None when unreadable or not an image."""
     try:
         with Path(path).open("rb") as handle:
