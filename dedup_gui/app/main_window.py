@@ -44,6 +44,7 @@ from dedup_gui.core.actions import (
     ProblemKind,
     RemovalRefusedError,
     TrashFunction,
+    TrashProgress,
     TrashReport,
     plan_removal,
     removal_problems,
@@ -61,6 +62,9 @@ EMPTY_PAGE, RESULTS_PAGE = 0, 1
 
 
 class MainWindow(QMainWindow):
+    """Every signal from a worker is connected to a method of this window (never a lambda),
+    so Qt queues the call to the GUI thread."""
+
     def __init__(self, settings: AppSettings | None = None) -> None:
         super().__init__()
         self.setWindowTitle(APP_NAME)
@@ -270,11 +274,7 @@ class MainWindow(QMainWindow):
         job = ScanJob(records=result.records)
         job.grouping_started.connect(self._on_grouping_started)
         job.grouping_progress.connect(self._on_grouping_progress)
-        job.finished.connect(
-            lambda _result, index: self._on_scan_finished(
-                dataclasses.replace(result, cancelled=result.cancelled), index
-            )
-        )
+        job.finished.connect(self._on_regrouped)
         job.failed.connect(self._on_job_failed)
         self.progress_panel.start("Updating groups…")
         self._start_job(job, [job.finished, job.failed])
@@ -324,6 +324,11 @@ class MainWindow(QMainWindow):
         if notes:
             self.statusBar().showMessage("  ".join(notes), 15000)
         self.group_view.setFocus()
+
+    def _on_regrouped(self, _records_only: ScanResult, index: SimilarityIndex | None) -> None:
+        # The job only saw the records; keep the scan's errors and counts.
+        assert self._result is not None
+        self._on_scan_finished(self._result, index)
 
     def _on_job_failed(self, message: str) -> None:
         self._end_job()
@@ -429,12 +434,17 @@ class MainWindow(QMainWindow):
                          "\n".join(problem.message for problem in refused.problems))
             return
         job = TrashJob(plan, self.trash_function)
-        job.progress.connect(lambda p: self.progress_panel.show_count(
-            p.done, p.total, f"Moving to the trash: {p.done:,} / {p.total:,}"))
+        job.progress.connect(self._on_trash_progress)
         job.finished.connect(self._on_trash_finished)
         job.failed.connect(self._on_job_failed)
         self.progress_panel.start("Moving to the trash…")
         self._start_job(job, [job.finished, job.failed])
+
+    def _on_trash_progress(self, progress: TrashProgress) -> None:
+        self.progress_panel.show_count(
+            progress.done, progress.total,
+            f"Moving to the trash: {progress.done:,} / {progress.total:,}",
+        )
 
     def _on_trash_finished(self, report: TrashReport) -> None:
         self._end_job()

@@ -1,0 +1,191 @@
+"""Move to Trash from the window: confirmations, re-checks, per-file failures, refresh."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import send2trash
+from imagegen import make_photo
+from PIL import Image
+from PySide6.QtCore import QSettings
+
+from dedup_gui.app import dialogs
+from dedup_gui.app.main_window import MainWindow
+from dedup_gui.app.settings import AppSettings
+
+TIMEOUT_MS = 60_000
+
+
+class Dialogs:
+    """Answers every dialog without blocking and remembers what was asked."""
+
+    def __init__(self) -> None:
+        self.shown: list[tuple[str, str, str]] = []
+        self.answers: list[bool] = []
+
+    def install(self, monkeypatch) -> None:
+        def confirm(_parent, title, text, **_kwargs):
+            self.shown.append(("confirm", title, text))
+            return self.answers.pop(0) if self.answers else True
+
+        def message(kind):
+            def show(_parent, title, text, details=""):
+                self.shown.append((kind, title, f"{text}\n{details}"))
+            return show
+
+        monkeypatch.setattr(dialogs, "confirm", confirm)
+        monkeypatch.setattr(dialogs, "inform", message("inform"))
+        monkeypatch.setattr(dialogs, "warn", message("warn"))
+
+    def texts(self, kind: str) -> list[str]:
+        return [text for shown_kind, _title, text in self.shown if shown_kind == kind]
+
+
+@pytest.fixture
+def asked(monkeypatch):
+    answers = Dialogs()
+    answers.install(monkeypatch)
+    return answers
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, asked):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(AppSettings(settings))
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    qtbot.waitUntil(lambda: not win.is_busy(), timeout=TIMEOUT_MS)
+
+
+@pytest.fixture(autouse=True)
+def trash_dir(monkeypatch) -> Path:
+    """The freedesktop trash under the test's XDG_DATA_HOME (set by conftest).
+
+    send2trash's Linux backend reads XDG_DATA_HOME once, at import, so point it at the
+    per-test folder explicitly; autouse, so no test here can reach the real trash."""
+    data_home = Path(os.environ["XDG_DATA_HOME"])
+    if send2trash.send2trash.__module__ == "send2trash.plat_other":
+        import send2trash.plat_other as backend
+
+        monkeypatch.setattr(backend, "XDG_DATA_HOME", os.fsencode(data_home))
+        monkeypatch.setattr(backend, "HOMETRASH_B", os.fsencode(data_home / "Trash"))
+        monkeypatch.setattr(backend, "HOMETRASH", str(data_home / "Trash"))
+    return data_home / "Trash" / "files"
+
+
+def make_library(root: Path, seeds=(1, 2)) -> dict[int, list[Path]]:
+    copies = {}
+    for seed in seeds:
+        photo = make_photo(seed, 320, 240)
+        original = root / "photos" / f"photo{seed}.png"
+        resized = root / "photos" / f"photo{seed}_small.jpg"
+        original.parent.mkdir(parents=True, exist_ok=True)
+        photo.save(original)
+        photo.resize((160, 120), Image.Resampling.LANCZOS).save(resized, quality=85)
+        copies[seed] = [original, resized]
+    return copies
+
+
+def scan(qtbot, window: MainWindow, *folders: Path) -> None:
+    for folder in folders:
+        window.folder_panel.add_folder(str(folder))
+    window.start_scan()
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=TIMEOUT_MS)
+    assert window.group_model.rowCount() > 0
+
+
+def trash_and_wait(qtbot, window: MainWindow) -> None:
+    window.move_to_trash()
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=TIMEOUT_MS)
+
+
+def test_trashing_moves_the_marked_copies_and_leaves_the_keepers(
+    qtbot, window, tmp_path, asked, trash_dir
+):
+    make_library(tmp_path)
+    scan(qtbot, window, tmp_path / "photos")
+    groups = window.group_model.groups()
+    keepers = [Path(g.keeper.record.path) for g in groups]
+    marked = [Path(m.record.path) for g in groups for m in g.members if not m.keep]
+    keeper_bytes = [p.read_bytes() for p in keepers]
+
+    trash_and_wait(qtbot, window)
+
+    [question] = asked.texts("confirm")
+    assert f"Move {len(marked)} files" in question
+    assert [p.read_bytes() for p in keepers] == keeper_bytes
+    assert not any(p.exists() for p in marked)
+    assert sorted(p.name for p in trash_dir.iterdir()) == sorted(p.name for p in marked)
+    assert any("Moved 2 files" in text for text in asked.texts("inform"))
+    qtbot.waitUntil(lambda: window.group_model.rowCount() == 0, timeout=TIMEOUT_MS)
+
+
+def test_a_file_changed_after_the_scan_is_not_trashed(qtbot, window, tmp_path, asked, trash_dir):
+    make_library(tmp_path)
+    scan(qtbot, window, tmp_path / "photos")
+    marked = [Path(m.record.path) for g in window.group_model.groups()
+              for m in g.members if not m.keep]
+    changed = marked[0]
+    make_photo(50, 160, 120).save(changed, quality=85)  # edited in another program meanwhile
+    changed_bytes = changed.read_bytes()
+
+    trash_and_wait(qtbot, window)
+
+    assert changed.read_bytes() == changed_bytes
+    assert not marked[1].exists()
+    [report] = asked.texts("warn")
+    assert "1 file could not be moved" in report
+    assert str(changed) in report
+    assert changed.name not in {p.name for p in trash_dir.iterdir()}
+
+
+def test_cancelling_the_confirmation_trashes_nothing(qtbot, window, tmp_path, asked, trash_dir):
+    copies = make_library(tmp_path)
+    scan(qtbot, window, tmp_path / "photos")
+    asked.answers = [False]
+    trash_and_wait(qtbot, window)
+    assert all(p.exists() for paths in copies.values() for p in paths)
+    assert not trash_dir.exists() or not any(trash_dir.iterdir())
+
+
+def test_emptying_a_group_needs_a_second_confirmation(qtbot, window, tmp_path, asked, trash_dir):
+    copies = make_library(tmp_path, seeds=(3,))
+    scan(qtbot, window, tmp_path / "photos")
+    window.group_view.set_current(0, 0)
+    window.group_view.setFocus()
+    qtbot.keyClick(window.group_view, " ")  # the keeper is marked for the trash too
+    assert window.group_model.trash_selection().emptied_groups
+
+    asked.answers = [True, False]
+    trash_and_wait(qtbot, window)
+    assert len(asked.texts("confirm")) == 2
+    assert "no copy of those photos would be left" in asked.texts("confirm")[1]
+    assert all(p.exists() for p in copies[3])
+
+    asked.answers = [True, True]
+    trash_and_wait(qtbot, window)
+    assert not any(p.exists() for p in copies[3])
+    assert len(list(trash_dir.iterdir())) == 2
+
+
+def test_files_in_a_protected_folder_are_kept_and_cannot_be_marked(qtbot, window, tmp_path):
+    photo = make_photo(7, 320, 240)
+    archive, inbox = tmp_path / "archive", tmp_path / "inbox"
+    archive.mkdir()
+    inbox.mkdir()
+    photo.resize((160, 120)).save(archive / "small.jpg", quality=85)
+    photo.save(inbox / "big.png")
+    window.folder_panel.add_folder(str(archive), reference=True)
+    scan(qtbot, window, inbox)
+
+    group = window.group_model.group(0)
+    assert group.keeper.record.path == str(archive / "small.jpg")
+    assert group.keeper.is_reference
+    window.group_view.set_current(0, 0)
+    window.group_view.setFocus()
+    qtbot.keyClick(window.group_view, " ")
+    assert window.group_model.is_kept(group.keeper)
+    assert "protected" in window.statusBar().currentMessage()

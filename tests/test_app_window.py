@@ -1,0 +1,195 @@
+"""The main window end to end, offscreen: drop, scan, slider, cancel, settings."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from imagegen import make_photo
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from dedup_gui.app import dialogs
+from dedup_gui.app.main_window import MainWindow
+from dedup_gui.app.settings import AppSettings
+from dedup_gui.core import scanner
+from dedup_gui.core.similarity import MIN_SIMILARITY
+
+SCAN_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    """Every dialog the window would show, answered without blocking."""
+    shown: list[tuple[str, str]] = []
+
+    def record(kind):
+        def show(_parent, title, text, *args, **kwargs):
+            shown.append((kind, f"{title}: {text}"))
+            return True
+        return show
+
+    for kind in ("confirm", "inform", "warn"):
+        monkeypatch.setattr(dialogs, kind, record(kind))
+    return shown
+
+
+@pytest.fixture
+def settings_file(tmp_path):
+    return str(tmp_path / "settings.ini")
+
+
+@pytest.fixture
+def window(qtbot, settings_file, messages):
+    win = MainWindow(AppSettings(QSettings(settings_file, QSettings.Format.IniFormat)))
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.cancel_job()
+    qtbot.waitUntil(lambda: not win.is_busy(), timeout=SCAN_TIMEOUT_MS)
+
+
+def save_copies(folder: Path, seed: int, *, size=(320, 240)) -> list[Path]:
+    """An original JPEG, a half-size re-encode and a PNG copy of one generated photo."""
+    folder.mkdir(parents=True, exist_ok=True)
+    photo = make_photo(seed, *size)
+    paths = [folder / f"photo{seed}.jpg", folder / f"photo{seed}_small.jpg",
+             folder / f"photo{seed}.png"]
+    photo.save(paths[0], quality=92)
+    photo.resize((size[0] // 2, size[1] // 2), Image.Resampling.LANCZOS).save(paths[1], quality=80)
+    photo.save(paths[2])
+    return paths
+
+
+def scan_and_wait(qtbot, window: MainWindow) -> None:
+    window.start_scan()
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=SCAN_TIMEOUT_MS)
+
+
+def grouped_paths(window: MainWindow) -> list[set[str]]:
+    return [{m.record.path for m in g.members} for g in window.group_model.groups()]
+
+
+def test_empty_window_says_drop_folders_here(window):
+    assert window.pages.currentWidget() is window.empty_state
+    assert window.empty_state.title.text() == "Drop folders here"
+
+
+def test_dropping_a_folder_adds_it(qtbot, window, tmp_path):
+    folder = tmp_path / "holiday"
+    folder.mkdir()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(folder))])
+    enter = QDragEnterEvent(QPointF(window.rect().center()), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(window.rect().center()), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    qtbot.waitUntil(lambda: window.folder_panel.paths() == [str(folder)])
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=SCAN_TIMEOUT_MS)
+
+
+def test_dropping_a_non_image_file_is_refused_with_a_message(qtbot, window, tmp_path, messages):
+    text_file = tmp_path / "notes.txt"
+    text_file.write_text("not a photo")
+    window.add_paths([str(text_file)])
+    assert window.folder_panel.paths() == []
+    assert any(kind == "warn" and "notes.txt" in text for kind, text in messages)
+
+
+def test_scan_groups_the_copies_of_each_photo(qtbot, window, tmp_path):
+    library = tmp_path / "library"
+    expected = [set(map(str, save_copies(library / f"album{seed}", seed))) for seed in range(3)]
+    make_photo(99, 320, 240).save(library / "unique.jpg")
+    (library / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    window.add_paths([str(library)])
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=SCAN_TIMEOUT_MS)
+
+    groups = grouped_paths(window)
+    assert sorted(map(sorted, groups)) == sorted(map(sorted, expected))
+    reclaimable = [g.reclaimable_bytes for g in window.group_model.groups()]
+    assert reclaimable == sorted(reclaimable, reverse=True)
+    assert window.pages.currentWidget() is window.tabs
+    assert window.errors_view.error_model.errors()[0].path == str(library / "broken.jpg")
+    assert "3 groups" in window.status_label.text()
+    assert window.compare_view.shown_paths()[0] == window.group_model.group(0).keeper.record.path
+
+
+def test_similarity_slider_regroups_without_rescanning(qtbot, window, tmp_path, monkeypatch):
+    library = tmp_path / "library"
+    library.mkdir()
+    for seed in range(6):
+        photo = make_photo(seed, 320, 240)
+        photo.save(library / f"s{seed}.jpg", quality=90)
+        photo.crop((12, 9, 320, 240)).resize((320, 240)).save(library / f"s{seed}_crop.jpg")
+    window.folder_panel.add_folder(str(library))
+    window.similarity_slider.setValue(round(MIN_SIMILARITY))
+    scan_and_wait(qtbot, window)
+    loose = grouped_paths(window)
+
+    def no_rescan(*args, **kwargs):
+        raise AssertionError("moving the slider must not rescan")
+
+    monkeypatch.setattr(scanner, "scan", no_rescan)
+    window.similarity_slider.setValue(100)
+    qtbot.waitUntil(lambda: grouped_paths(window) != loose, timeout=5000)
+    strict = set().union(*grouped_paths(window)) if window.group_model.rowCount() else set()
+    assert strict < set().union(*loose)
+    assert not window.is_busy()
+
+
+def test_cancel_stops_promptly_and_keeps_what_was_hashed(qtbot, window, tmp_path, monkeypatch):
+    library = tmp_path / "library"
+    library.mkdir()
+    for seed in range(30):
+        make_photo(seed, 96, 72).save(library / f"p{seed:02}.jpg")
+    real_hash_task = scanner._hash_task
+
+    def slow_hash_task(task):
+        time.sleep(0.05)
+        return real_hash_task(task)
+
+    monkeypatch.setattr(scanner, "_hash_task", slow_hash_task)
+    progress = []
+    window.folder_panel.add_folder(str(library))
+    window.start_scan()
+    window._job.scan_progress.connect(progress.append)
+    qtbot.waitUntil(lambda: any(p.phase == "hashing" and p.done >= 2 for p in progress),
+                    timeout=SCAN_TIMEOUT_MS)
+    cancelled_at = time.monotonic()
+    window.progress_panel.cancel_button.click()
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=SCAN_TIMEOUT_MS)
+    assert time.monotonic() - cancelled_at < 1.0
+    assert window._result is not None and window._result.cancelled
+    assert 2 <= len(window._result.records) < 30
+    assert "cancelled" in window.statusBar().currentMessage()
+
+
+def test_folders_references_slider_and_layout_are_remembered(qtbot, settings_file, messages,
+                                                             tmp_path):
+    photos, archive = tmp_path / "photos", tmp_path / "archive"
+    photos.mkdir()
+    archive.mkdir()
+    first = MainWindow(AppSettings(QSettings(settings_file, QSettings.Format.IniFormat)))
+    qtbot.addWidget(first)
+    first.scan_on_add = False
+    first.add_paths([str(photos), str(archive)])
+    first.folder_panel.set_reference(str(archive), True)
+    first.similarity_slider.setValue(95)
+    first.main_splitter.setSizes([250, 900])
+    first.resize(700, 500)  # the offscreen screen is 800x600
+    first.close()
+
+    second = MainWindow(AppSettings(QSettings(settings_file, QSettings.Format.IniFormat)))
+    qtbot.addWidget(second)
+    assert [(e.path, e.reference) for e in second.folder_panel.entries()] == [
+        (str(photos), False), (str(archive), True)
+    ]
+    assert second.similarity_slider.value() == 95
+    assert (second.width(), second.height()) == (700, 500)
+    assert second.main_splitter.sizes()[0] == first.main_splitter.sizes()[0]
