@@ -1,0 +1,196 @@
+"""The hash cache: hits, misses, invalidation, forgetting, damage, locks, two users."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sqlite3
+import threading
+
+import pytest
+
+from dedup_gui.core.cache import CACHE_FILE_NAME, HashCache
+from dedup_gui.core.models import ImageRecord
+from dedup_gui.core.signatures import RECIPE_VERSION
+
+
+def record(path: str, *, size: int = 1000, mtime_ns: int = 5, seed: int = 1) -> ImageRecord:
+    high = (1 << 64) - 1 - seed  # above 2**63: exercises the signed storage
+    return ImageRecord(
+        path=path,
+        size=size,
+        mtime_ns=mtime_ns,
+        width=4000,
+        height=3000,
+        format="JPEG",
+        capture_time="2020-01-02T03:04:05",
+        dhash=high,
+        phash=seed,
+        phash_dihedral=tuple(high - k for k in range(8)),
+        micro=bytes([seed % 256]) * 768,
+        content_digest=None,
+    )
+
+
+@pytest.fixture
+def cache(tmp_path):
+    with HashCache(tmp_path / "cache" / CACHE_FILE_NAME) as opened:
+        yield opened
+
+
+def test_a_stored_record_comes_back_identical_for_the_same_size_and_mtime(cache):
+    stored = record("/photos/a.jpg")
+    cache.store(stored, b"jpeg-bytes")
+    assert cache.lookup("/photos/a.jpg", 1000, 5) == stored
+    assert cache.thumbnail_jpeg("/photos/a.jpg", 1000, 5) == b"jpeg-bytes"
+
+
+@pytest.mark.parametrize(("size", "mtime_ns"), [(1001, 5), (1000, 6)])
+def test_a_changed_size_or_mtime_is_a_miss(cache, size, mtime_ns):
+    cache.store(record("/photos/a.jpg"), b"jpeg")
+    assert cache.lookup("/photos/a.jpg", size, mtime_ns) is None
+    assert cache.thumbnail_jpeg("/photos/a.jpg", size, mtime_ns) is None
+
+
+def test_a_replaced_file_replaces_its_entry(cache):
+    cache.store(record("/photos/a.jpg", seed=1))
+    newer = record("/photos/a.jpg", size=2000, mtime_ns=9, seed=2)
+    cache.store(newer)
+    assert cache.lookup("/photos/a.jpg", 2000, 9) == newer
+    assert cache.lookup("/photos/a.jpg", 1000, 5) is None
+
+
+def test_a_different_recipe_version_is_a_miss(cache, monkeypatch):
+    cache.store(record("/photos/a.jpg"))
+    monkeypatch.setattr("dedup_gui.core.cache.RECIPE_VERSION", RECIPE_VERSION + 1)
+    assert cache.lookup("/photos/a.jpg", 1000, 5) is None
+
+
+def test_lookups_are_batched_and_return_only_fresh_hits(cache):
+    for index in range(1200):
+        cache.store_many([record(f"/p/{index:05}.jpg", seed=index)], [None])
+    keys = [(f"/p/{index:05}.jpg", 1000, 5 if index % 3 else 6) for index in range(1300)]
+    hits = cache.lookup_many(keys)
+    assert len(hits) == sum(1 for index in range(1200) if index % 3)
+    assert hits["/p/00001.jpg"].phash == 1
+
+
+def test_content_digests_can_be_added_later(cache):
+    cache.store(record("/photos/a.jpg"))
+    cache.store_digest("/photos/a.jpg", 1000, 5, b"d" * 32)
+    assert cache.lookup("/photos/a.jpg", 1000, 5).content_digest == b"d" * 32
+
+
+def test_files_gone_from_a_scanned_folder_are_forgotten_and_others_kept(cache):
+    for path in ("/lib/a.jpg", "/lib/sub/b.jpg", "/lib2/c.jpg", "/library/d.jpg"):
+        cache.store(record(path), b"thumb")
+    forgotten = cache.forget_missing(["/lib"], present={"/lib/a.jpg"})
+    assert forgotten == 1
+    assert cache.lookup("/lib/sub/b.jpg", 1000, 5) is None
+    assert cache.thumbnail_jpeg("/lib/sub/b.jpg", 1000, 5) is None
+    for kept in ("/lib/a.jpg", "/lib2/c.jpg", "/library/d.jpg"):
+        assert cache.lookup(kept, 1000, 5) is not None
+
+
+def test_undecodable_path_names_round_trip(cache):
+    odd = os.fsdecode(b"/photos/caf\xe9.jpg")
+    cache.store(record(odd))
+    assert cache.lookup(odd, 1000, 5).path == odd
+
+
+def test_entries_survive_reopening_and_clear_empties(tmp_path):
+    path = tmp_path / CACHE_FILE_NAME
+    with HashCache(path) as first:
+        first.store(record("/photos/a.jpg"))
+    with HashCache(path) as second:
+        assert second.lookup("/photos/a.jpg", 1000, 5) is not None
+        second.clear()
+        assert second.lookup("/photos/a.jpg", 1000, 5) is None
+
+
+def test_open_default_uses_the_environment_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEDUP_GUI_CACHE_DIR", str(tmp_path / "portable"))
+    with HashCache.open_default() as cache:
+        assert cache.path == tmp_path / "portable" / CACHE_FILE_NAME
+        cache.store(record("/photos/a.jpg"))
+    assert (tmp_path / "portable" / CACHE_FILE_NAME).exists()
+
+
+def test_a_corrupt_cache_file_is_rebuilt_with_a_warning(tmp_path):
+    path = tmp_path / CACHE_FILE_NAME
+    path.write_bytes(b"this is not a database at all" * 200)
+    with HashCache(path) as cache:
+        assert cache.available
+        assert any("rebuilt" in warning for warning in cache.warnings)
+        cache.store(record("/photos/a.jpg"))
+        assert cache.lookup("/photos/a.jpg", 1000, 5) is not None
+
+
+def test_a_cache_damaged_after_opening_is_rebuilt_on_next_use(tmp_path):
+    path = tmp_path / CACHE_FILE_NAME
+    with HashCache(path) as cache:
+        for index in range(300):
+            cache.store(record(f"/p/{index}.jpg"), b"x" * 2000)
+    data = bytearray(path.read_bytes())
+    data[4096:] = b"\xff" * (len(data) - 4096)  # keep the header, wreck every page
+    path.write_bytes(bytes(data))
+    with HashCache(path) as cache:
+        assert cache.lookup("/p/1.jpg", 1000, 5) is None
+        cache.store(record("/photos/a.jpg"))
+        assert cache.lookup("/photos/a.jpg", 1000, 5) is not None
+        assert cache.warnings
+
+
+def test_a_cache_locked_by_another_program_is_bypassed_with_a_warning(tmp_path, monkeypatch):
+    monkeypatch.setattr("dedup_gui.core.cache.BUSY_TIMEOUT_SECONDS", 0.2)
+    path = tmp_path / CACHE_FILE_NAME
+    with HashCache(path) as cache:
+        cache.store(record("/photos/a.jpg"))
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("PRAGMA journal_mode=DELETE")
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        with HashCache(path) as cache:
+            cache.store(record("/photos/b.jpg"))  # must not raise
+            assert cache.lookup("/photos/b.jpg", 1000, 5) is None
+            assert any("program" in warning for warning in cache.warnings)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    with HashCache(path) as cache:
+        assert cache.lookup("/photos/a.jpg", 1000, 5) is not None  # never deleted
+
+
+def test_two_instances_writing_at_once_both_land(tmp_path):
+    path = tmp_path / CACHE_FILE_NAME
+    first, second = HashCache(path), HashCache(path)
+    errors: list[BaseException] = []
+
+    def fill(cache: HashCache, prefix: str) -> None:
+        try:
+            for index in range(150):
+                cache.store_many([record(f"/{prefix}/{index}.jpg")], [b"t"])
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=fill, args=(first, "one")),
+        threading.Thread(target=fill, args=(second, "two")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    first.close()
+    second.close()
+    assert errors == []
+    with HashCache(path) as cache:
+        keys = [(f"/{p}/{i}.jpg", 1000, 5) for p in ("one", "two") for i in range(150)]
+        assert len(cache.lookup_many(keys)) == 300
+        assert cache.warnings == []
+
+
+def test_records_round_trip_every_field(cache):
+    stored = dataclasses.replace(record("/p/x.jpg"), capture_time=None, content_digest=b"z" * 32)
+    cache.store(stored)
+    assert cache.lookup("/p/x.jpg", 1000, 5) == stored
