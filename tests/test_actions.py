@@ -202,6 +202,23 @@ def test_a_symlink_to_the_removed_file_does_not_count_as_a_kept_copy(tmp_path):
     assert trashed == []
 
 
+def test_a_path_that_is_a_symlink_is_left_alone(tmp_path):
+    photo = tmp_path / "photo.jpg"
+    make_photo(5, 64, 48).save(photo)
+    twin = tmp_path / "twin.jpg"
+    twin.write_bytes(photo.read_bytes())
+    link = tmp_path / "link.jpg"
+    link.symlink_to(twin)
+    group = group_of(scanned(photo), scanned(link))
+    trashed: list[str] = []
+
+    report = execute_removal(plan_removal([group], [str(link)]), trash=trashed.append)
+
+    assert report.outcomes[0].outcome is Outcome.SKIPPED_CHANGED
+    assert "symbolic link" in report.outcomes[0].message
+    assert trashed == []
+
+
 def test_a_hard_link_counts_as_a_kept_copy(tmp_path):
     photo = tmp_path / "photo.jpg"
     make_photo(4, 64, 48).save(photo)

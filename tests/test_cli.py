@@ -249,6 +249,30 @@ def test_progress_goes_to_stderr_only_on_a_terminal(tree, capsys, monkeypatch):
     assert json.loads(out)["groups"]
 
 
+def test_an_unwritable_output_exits_4(tree, capsys):
+    status, out, err = run(capsys, "scan", str(tree.library), "--output",
+                           str(tree.outside / "missing" / "result.json"), *FAST)
+    assert status == cli.EXIT_FAILED
+    assert out == "" and "could not write" in err
+
+
+def test_undecodable_file_names_survive_json_and_csv(tmp_path, capsys):
+    folder = tmp_path / "odd"
+    original = save(10, folder / "plain.jpg")
+    odd_name = Path(os.fsdecode(os.fsencode(str(folder)) + b"/caf\xe9 \xff.jpg"))
+    copy(original, odd_name)
+
+    status, out, _ = run(capsys, "scan", str(folder), *FAST)
+    assert status == cli.EXIT_FOUND
+    paths = {f["path"] for f in json.loads(out)["groups"][0]["files"]}
+    assert str(odd_name) in paths
+    assert Path(str(odd_name)).read_bytes() == original.read_bytes()
+
+    target = tmp_path / "odd.csv"
+    run(capsys, "scan", str(folder), "--format", "csv", "--output", str(target), *FAST)
+    assert b"/caf\xe9 \xff.jpg" in target.read_bytes()
+
+
 def test_installed_command_runs_end_to_end(tree, tmp_path):
     command = shutil.which("dedup-cli")
     argv = [command] if command else [sys.executable, "-m", "dedup_gui.cli"]
