@@ -1,0 +1,289 @@
+"""End-to-end scans: records, per-file errors, cache reuse, digests, progress, cancel."""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import shutil
+import threading
+
+import pytest
+from PIL import Image
+
+from dedup_gui.core import scanner
+from dedup_gui.core.cache import CACHE_FILE_NAME, HashCache
+from dedup_gui.core.decode import ImageLoadError
+from dedup_gui.core.models import CancelToken, ErrorKind
+from dedup_gui.core.scanner import ScanOptions, hash_file, scan
+from dedup_gui.core.thumbnails import load_thumbnail
+from tests.engine_fixtures import (
+    FORMATS,
+    file_snapshot,
+    write_in_format,
+    write_photo,
+    write_rotated_copy,
+)
+from tests.imagegen import make_photo
+
+TWO_WORKERS = ScanOptions(workers=2)
+
+
+@pytest.fixture
+def cache(tmp_path):
+    with HashCache(tmp_path / "cache" / CACHE_FILE_NAME) as opened:
+        yield opened
+
+
+def make_library(root: pathlib.Path) -> pathlib.Path:
+    for index, extension in enumerate(sorted(FORMATS)):
+        write_in_format(
+            root / f"photo_{extension}.{extension}", make_photo(index, 200, 150), extension
+        )
+    write_photo(root / "sub" / "copy_of_jpg.jpg", seed=10)
+    shutil.copy(root / "sub" / "copy_of_jpg.jpg", root / "sub" / "exact_copy.jpg")
+    shutil.copy(root / "photo_png.png", root / "sub" / "no_extension")
+    (root / "readme").write_text("a text file without an extension is simply not an image")
+    (root / "notes.jpg").write_text("text named .jpg")
+    (root / "empty.png").write_bytes(b"")
+    data = (root / "sub" / "copy_of_jpg.jpg").read_bytes()
+    (root / "truncated.jpg").write_bytes(data[: len(data) // 2])
+    Image.new("RGB", (1, 1)).save(root / "dot.png")
+    return root
+
+
+def test_a_scan_hashes_every_image_and_reports_every_bad_file(tmp_path, cache):
+    root = make_library(tmp_path / "library")
+    before = file_snapshot(root)
+    result = scan([root], cache=cache, options=TWO_WORKERS)
+    paths = [record.path for record in result.records]
+    assert paths == sorted(paths)
+    names = [pathlib.Path(path).name for path in paths]
+    assert set(names) == {
+        *(f"photo_{extension}.{extension}" for extension in FORMATS),
+        "copy_of_jpg.jpg",
+        "exact_copy.jpg",
+        "no_extension",
+        "dot.png",
+    }
+    errors = {pathlib.Path(error.path).name: error.kind for error in result.errors}
+    assert errors == {
+        "notes.jpg": ErrorKind.NOT_AN_IMAGE,
+        "empty.png": ErrorKind.EMPTY,
+        "truncated.jpg": ErrorKind.TRUNCATED,
+    }
+    assert (result.hashed, result.from_cache, result.cancelled) == (12, 0, False)
+    assert file_snapshot(root) == before  # scanning never changes a file
+
+
+def test_records_carry_size_mtime_dimensions_format_and_capture_time(tmp_path):
+    path = write_rotated_copy(
+        tmp_path / "turned.jpg", make_photo(3, 300, 200), 6, capture="2018:05:06 07:08:09"
+    )
+    (record,) = scan([tmp_path]).records
+    info = path.stat()
+    assert (record.size, record.mtime_ns) == (info.st_size, info.st_mtime_ns)
+    assert (record.width, record.height, record.format) == (300, 200, "JPEG")
+    assert record.capture_time == "2018-05-06T07:08:09"
+
+
+def test_exact_copies_share_a_digest_and_unique_sizes_get_none(tmp_path):
+    original = write_photo(tmp_path / "a.jpg", seed=1)
+    shutil.copy(original, tmp_path / "b.jpg")
+    write_photo(tmp_path / "c.jpg", seed=2, size=(200, 100))
+    by_name = {pathlib.Path(r.path).name: r for r in scan([tmp_path]).records}
+    assert by_name["a.jpg"].content_digest is not None
+    assert by_name["a.jpg"].content_digest == by_name["b.jpg"].content_digest
+    assert by_name["c.jpg"].content_digest is None
+
+
+def test_results_do_not_depend_on_the_number_of_workers(tmp_path):
+    root = make_library(tmp_path / "library")
+    one = scan([root], options=ScanOptions(workers=1))
+    two = scan([root], options=TWO_WORKERS)
+    assert one.records == two.records
+    assert one.errors == two.errors
+
+
+def test_a_rescan_comes_from_the_cache_and_matches(tmp_path, cache):
+    root = make_library(tmp_path / "library")
+    cold = scan([root], cache=cache, options=TWO_WORKERS)
+    warm = scan([root], cache=cache, options=TWO_WORKERS)
+    assert (warm.hashed, warm.from_cache) == (0, len(cold.records))
+    assert warm.records == cold.records
+    assert warm.errors == cold.errors
+
+
+def test_a_changed_file_is_rehashed_and_a_deleted_one_forgotten(tmp_path, cache):
+    changed = write_photo(tmp_path / "changed.jpg", seed=1)
+    deleted = write_photo(tmp_path / "deleted.jpg", seed=2)
+    write_photo(tmp_path / "same.jpg", seed=3)
+    first = {pathlib.Path(r.path).name: r for r in scan([tmp_path], cache=cache).records}
+    write_photo(changed, seed=4, size=(300, 200))
+    deleted.unlink()
+    second = scan([tmp_path], cache=cache)
+    assert (second.hashed, second.from_cache) == (1, 1)
+    renewed = {pathlib.Path(r.path).name: r for r in second.records}
+    assert renewed["changed.jpg"].phash != first["changed.jpg"].phash
+    assert renewed["changed.jpg"].width == 300
+    old = first["deleted.jpg"]
+    assert cache.lookup(old.path, old.size, old.mtime_ns) is None
+
+
+def test_a_new_exact_copy_adds_a_digest_to_the_cached_original(tmp_path, cache):
+    original = write_photo(tmp_path / "a.jpg")
+    (cached,) = scan([tmp_path], cache=cache).records
+    assert cached.content_digest is None
+    shutil.copy(original, tmp_path / "b.jpg")
+    result = scan([tmp_path], cache=cache)
+    assert result.hashed == 1
+    first, second = result.records
+    assert first.content_digest is not None
+    assert first.content_digest == second.content_digest
+    assert dataclasses.replace(first, content_digest=None) == cached
+
+
+def test_progress_comes_from_the_calling_thread_and_ends_done(tmp_path):
+    for index in range(6):
+        write_photo(tmp_path / f"p{index}.jpg", seed=index)
+    reports = []
+    threads = set()
+
+    def on_progress(progress):
+        reports.append(progress)
+        threads.add(threading.get_ident())
+
+    scan([tmp_path], options=TWO_WORKERS, progress=on_progress)
+    assert threads == {threading.get_ident()}
+    assert reports[-1].phase == "done"
+    assert reports[-1].done == reports[-1].total == 6
+    assert reports[-1].bytes_done == sum(p.stat().st_size for p in tmp_path.iterdir())
+    assert reports[-1].bytes_per_second > 0
+    hashing = [report.done for report in reports if report.phase != "discovering"]
+    assert hashing == sorted(hashing)
+
+
+def test_cancel_mid_scan_keeps_and_caches_the_finished_records(tmp_path, cache, monkeypatch):
+    for index in range(12):
+        write_photo(tmp_path / f"p{index:02}.jpg", seed=index, size=(160, 120))
+    token = CancelToken()
+
+    def cancel_after_first(progress):
+        if progress.phase == "hashing" and progress.done >= 1:
+            token.cancel()
+
+    original_hash = scanner._hash_task
+
+    def slow_hash(task):  # give the cancel a chance to land before the last file
+        outcome = original_hash(task)
+        threading.Event().wait(0.02)
+        return outcome
+
+    monkeypatch.setattr(scanner, "_hash_task", slow_hash)
+    result = scan(
+        [tmp_path],
+        cache=cache,
+        options=ScanOptions(workers=1),
+        progress=cancel_after_first,
+        cancel=token,
+    )
+    monkeypatch.undo()
+    assert result.cancelled
+    assert 1 <= len(result.records) < 12
+    rescan = scan([tmp_path], cache=cache)
+    assert rescan.from_cache >= len(result.records)
+    kept = {r.path: r for r in rescan.records}
+    assert all(kept[r.path] == r for r in result.records)
+
+
+def test_a_file_that_vanishes_or_changes_mid_scan_is_reported(tmp_path, monkeypatch):
+    vanishing = write_photo(tmp_path / "vanishing.jpg", seed=1)
+    changing = write_photo(tmp_path / "changing.jpg", seed=2)
+    write_photo(tmp_path / "steady.jpg", seed=3)
+    real_open_reduced = scanner.open_reduced
+
+    def meddling_open_reduced(path, *args, **kwargs):
+        decoded = real_open_reduced(path, *args, **kwargs)
+        if path == str(vanishing):
+            vanishing.unlink()
+        elif path == str(changing):
+            with changing.open("ab") as handle:
+                handle.write(b"more bytes")
+        return decoded
+
+    monkeypatch.setattr(scanner, "open_reduced", meddling_open_reduced)
+    result = scan([tmp_path], options=ScanOptions(workers=1))
+    assert [pathlib.Path(r.path).name for r in result.records] == ["steady.jpg"]
+    assert {pathlib.Path(e.path).name: e.kind for e in result.errors} == {
+        "changing.jpg": ErrorKind.CHANGED,
+        "vanishing.jpg": ErrorKind.VANISHED,
+    }
+
+
+def test_an_unreadable_file_is_a_permission_error(tmp_path, monkeypatch):
+    locked = write_photo(tmp_path / "locked.jpg", seed=1)
+    write_photo(tmp_path / "open.jpg", seed=2)
+    real_open = pathlib.Path.open
+
+    def guarded_open(self, *args, **kwargs):
+        if str(self) == str(locked):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "open", guarded_open)
+    result = scan([tmp_path], options=ScanOptions(workers=1))
+    assert [pathlib.Path(r.path).name for r in result.records] == ["open.jpg"]
+    assert [(e.path, e.kind) for e in result.errors] == [(str(locked), ErrorKind.PERMISSION)]
+
+
+def test_a_corrupt_cache_never_stops_a_scan(tmp_path):
+    cache_path = tmp_path / "cache" / CACHE_FILE_NAME
+    cache_path.parent.mkdir()
+    cache_path.write_bytes(b"garbage" * 1000)
+    photos = tmp_path / "photos"
+    write_photo(photos / "a.jpg")
+    with HashCache(cache_path) as cache:
+        result = scan([photos], cache=cache)
+    assert len(result.records) == 1
+    assert any("rebuilt" in warning for warning in result.warnings)
+
+
+def test_worker_processes_give_the_same_records_as_threads(tmp_path):
+    for index in range(3):
+        write_photo(tmp_path / f"p{index}.jpg", seed=index)
+    threaded = scan([tmp_path], options=ScanOptions(workers=2))
+    in_processes = scan([tmp_path], options=ScanOptions(workers=2, use_processes=True))
+    assert in_processes.records == threaded.records
+
+
+def test_hash_file_matches_the_scan_and_raises_for_bad_input(tmp_path, cache):
+    photo = write_photo(tmp_path / "a.jpg")
+    (scanned,) = scan([tmp_path]).records
+    queried = hash_file(photo, cache=cache)
+    assert dataclasses.replace(queried, content_digest=None) == scanned
+    assert queried.content_digest is not None
+    assert hash_file(photo, cache=cache) == queried  # second time from the cache
+    (tmp_path / "bad.jpg").write_text("nope")
+    with pytest.raises(ImageLoadError) as caught:
+        hash_file(tmp_path / "bad.jpg")
+    assert caught.value.kind is ErrorKind.NOT_AN_IMAGE
+
+
+def test_review_thumbnails_come_from_the_cache_after_a_scan(tmp_path, cache, monkeypatch):
+    photo = write_rotated_copy(tmp_path / "turned.jpg", make_photo(9, 640, 480), 8)
+    scan([tmp_path], cache=cache)
+    monkeypatch.setattr(
+        "dedup_gui.core.thumbnails.open_reduced",
+        lambda *args, **kwargs: pytest.fail("decoded although the cache has the thumbnail"),
+    )
+    thumbnail = load_thumbnail(str(photo), cache=cache)
+    assert (thumbnail.mode, thumbnail.size) == ("RGB", (256, 192))
+    assert load_thumbnail(str(photo), max_side=100, cache=cache).size == (100, 75)
+
+
+def test_thumbnails_without_a_cache_are_oriented_and_bounded(tmp_path):
+    photo = write_rotated_copy(tmp_path / "turned.jpg", make_photo(9, 640, 480), 6)
+    assert load_thumbnail(str(photo)).size == (256, 192)
+    assert load_thumbnail(str(photo), max_side=512).size == (512, 384)
+    (tmp_path / "bad.jpg").write_bytes(b"")
+    with pytest.raises(ImageLoadError):
+        load_thumbnail(str(tmp_path / "bad.jpg"))
