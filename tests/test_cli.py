@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from dedup_gui import __version__, cli
 from dedup_gui.core import export, scanner
@@ -107,6 +108,21 @@ def test_empty_folders_are_a_successful_run_with_nothing_found(tree, tmp_path, c
                          str(tmp_path / "empty"), *FAST)
     assert status == cli.EXIT_NOTHING_FOUND
     assert "0 copies found among 0 library images" in out
+
+
+def test_match_rotations_finds_a_copy_turned_in_its_pixels(tmp_path, capsys):
+    folder = tmp_path / "turned"
+    upright = save(11, folder / "upright.jpg")
+    with Image.open(upright) as image:
+        image.transpose(Image.Transpose.ROTATE_90).save(folder / "turned.jpg", quality=92)
+
+    status, out, _ = run(capsys, "scan", str(folder), *FAST)
+    assert status == cli.EXIT_NOTHING_FOUND
+
+    status, out, _ = run(capsys, "scan", str(folder), "--match-rotations", *FAST)
+    assert status == cli.EXIT_FOUND
+    [group] = json.loads(out)["groups"]
+    assert {Path(f["path"]).name for f in group["files"]} == {"upright.jpg", "turned.jpg"}
 
 
 def test_a_folder_where_nothing_can_be_read_exits_3(tmp_path, capsys):
