@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--similarity", type=_similarity, default=DEFAULT_SIMILARITY, metavar="N",
         help=f"how alike two photos must be, in percent ({MIN_SIMILARITY}-100, "
-        f"default {DEFAULT_SIMILARITY}; 100 = same pixels)",
+        f"default {DEFAULT_SIMILARITY}; 100 = identical hashes or bytes)",
     )
     common.add_argument(
         "--match-rotations", action="store_true",
@@ -98,14 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--output", "-o", metavar="FILE", help="write results here, not stdout")
     common.add_argument(
         "--workers", type=_positive_int, metavar="N",
-        help="hashing processes (default: one per CPU core)",
+        help="parallel hashing jobs (default: one per CPU core)",
     )
     common.add_argument(
         "--include-hidden", action="store_true", help="also scan hidden files and folders",
     )
     common.add_argument(
         "--no-cache", action="store_true",
-        help="hash every file again instead of reusing (and updating) the hash cache",
+        help="neither read nor update the hash cache: hash every file again",
     )
 
     scan = commands.add_parser(
@@ -114,12 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="find groups of duplicate photos in folders",
         description="Find groups of duplicate photos in DIRs (and the --reference folders).",
     )
-    scan.add_argument("dirs", nargs="+", metavar="DIR")
+    scan.add_argument("dirs", nargs="+", metavar="DIR", help="folders to scan")
     scan.add_argument(
         "--reference", action="append", default=[], metavar="DIR",
         help="protected folder (repeatable): scanned too, its files are always kept",
     )
-    scan.add_argument("--format", choices=export.FORMATS, default="json")
+    scan.add_argument(
+        "--format", choices=export.FORMATS, default="json",
+        help="json (default: groups and errors) or csv (one row per file, errors on stderr)",
+    )
     scan.set_defaults(run=run_scan)
 
     query = commands.add_parser(
@@ -128,8 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="find copies of one image in a library",
         description="Find copies of IMAGE in the library folders DIRs.",
     )
-    query.add_argument("image", metavar="IMAGE")
-    query.add_argument("dirs", nargs="+", metavar="DIR")
+    query.add_argument("image", metavar="IMAGE", help="the photo to look for")
+    query.add_argument("dirs", nargs="+", metavar="DIR", help="the library folders")
     query.add_argument("--format", choices=("text", "json"), default="text")
     query.set_defaults(run=run_query)
 
@@ -138,9 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         help="which of these folders are already in my library?",
         description="For every folder under DIRs: how many of its images are already in "
-        "the library, and which are new.",
+        "the library, and which are new. Put the DIRs before --library.",
     )
-    new.add_argument("dirs", nargs="+", metavar="DIR")
+    new.add_argument("dirs", nargs="+", metavar="DIR", help="the new folders to check")
     new.add_argument(
         "--library", action="extend", nargs="+", required=True, metavar="DIR",
         help="the library folders to compare against",
