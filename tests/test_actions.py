@@ -114,6 +114,20 @@ def test_a_group_whose_kept_copy_is_already_gone_is_refused(copies):
     assert [p.kind for p in problems] == [ProblemKind.WOULD_EMPTY_GROUP]
 
 
+def test_groups_without_marks_are_left_out_of_the_plan(copies, tmp_path):
+    other = tmp_path / "other.jpg"
+    make_photo(6, 64, 48).save(other)
+    untouched = group_of(*map(scanned, copies))
+    marked = group_of(scanned(other), scanned(copies[0]))
+    for path in copies[1:]:
+        path.unlink()  # the untouched group has lost files since the scan: not our concern
+
+    plan = plan_removal([untouched, marked], [str(other)])
+
+    assert plan.paths == (str(other),)
+    assert plan.removals[0].group_indices == (1,)
+
+
 def test_reference_files_are_never_planned_unless_allowed(copies):
     reference = frozenset({str(copies[2])})
     group = group_of(*map(scanned, copies), reference=reference)

@@ -135,15 +135,23 @@ def removal_problems(
     problems: list[PlanProblem] = []
     known: set[str] = set()
     for index, group in enumerate(groups):
+        touched = False
         for member in group.members:
             path = member.record.path
             known.add(path)
-            if path in marked and member.is_reference and not allow_reference:
+            if path not in marked:
+                continue
+            touched = True
+            if member.is_reference and not allow_reference:
                 problems.append(PlanProblem(
                     ProblemKind.REFERENCE_FILE, index, path,
                     f"{path} is in a reference folder, which is protected.",
                 ))
-        if not _may_empty(index, allow_empty_groups) and not _keeps_a_copy(group, marked):
+        if (
+            touched
+            and not _may_empty(index, allow_empty_groups)
+            and not _keeps_a_copy(group, marked)
+        ):
             keeper_path = group.keeper.record.path
             problems.append(PlanProblem(
                 ProblemKind.WOULD_EMPTY_GROUP, index, keeper_path,
