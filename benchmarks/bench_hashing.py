@@ -1,0 +1,235 @@
+"""Cold hashing throughput of the scanner on realistic 12-megapixel JPEGs.
+
+Reports, from one run on one machine (so the ratios hold even on a noisy machine):
+- throughput of `scanner.scan` with 1 worker and with all workers (threads and processes),
+- ratios against (a) the naive pipeline, imagehash.dhash + phash of
+  ImageOps.exif_transpose(Image.open(p)).convert("L"), and (b) the decode-only floor,
+  Image.open(p); draft("L", (64, 64)); load(), both single process,
+- per-core figures, the 1 -> 2 worker scaling, the peak memory of the whole process tree,
+- how far the reduced-decode hashes are from the naive full-decode hashes (Hamming bits),
+- where the time goes in one file (single thread).
+
+Every configuration runs `--rounds` times, interleaved; the best time of each counts.
+Files are read once beforehand, so the figures are for a warm page cache (decode-bound).
+Exits non-zero only on an error, never on a missed target.
+
+    python benchmarks/bench_hashing.py [--count 48] [--naive-count 8] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import imagehash
+import psutil
+from PIL import Image, ImageOps
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from photo_corpus import ensure_corpus
+
+from dedup_gui.core.decode import REDUCED_MIN_SIDE, open_reduced
+from dedup_gui.core.scanner import ScanOptions, scan
+from dedup_gui.core.signatures import compute_signatures, hash_to_int
+from dedup_gui.core.thumbnails import THUMBNAIL_SIDE, encode_jpeg, fit_within
+
+TARGET_NAIVE_PER_CORE = 5.0
+TARGET_FLOOR_PER_CORE = 0.85
+TARGET_SCALING = 1.7
+TARGET_PEAK_MB = 400.0
+
+
+class PeakMemory:
+    """Samples the summed RSS of this process and all its children while running."""
+
+    def __init__(self, interval: float = 0.01) -> None:
+        self.interval = interval
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while True:
+            total = 0
+            for process in [me, *me.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    total += process.memory_info().rss
+            self.peak_bytes = max(self.peak_bytes, total)
+            if self._stop.wait(self.interval):
+                return
+
+
+def naive_hashes(path: Path) -> tuple[int, int]:
+    image = ImageOps.exif_transpose(Image.open(path)).convert("L")
+    return hash_to_int(imagehash.dhash(image)), hash_to_int(imagehash.phash(image))
+
+
+def decode_floor(path: Path) -> None:
+    with Image.open(path) as image:
+        image.draft("L", (64, 64))
+        image.load()
+
+
+def timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def scan_folder(folder: Path, count: int, options: ScanOptions) -> None:
+    result = scan([folder], options=options)
+    if result.hashed != count or result.errors:
+        raise RuntimeError(f"scan hashed {result.hashed}/{count}, errors: {result.errors[:3]}")
+
+
+def stage_breakdown(paths: list[Path]) -> dict[str, float]:
+    """Milliseconds per file of each step of the scanner's per-file work, one thread."""
+    stages = {"read": 0.0, "decode": 0.0, "thumbnail": 0.0, "signatures": 0.0, "jpeg": 0.0}
+    for path in paths:
+        clock = time.perf_counter()
+        data = path.read_bytes()
+        stages["read"] += time.perf_counter() - clock
+        clock = time.perf_counter()
+        reduced, _ = open_reduced(path, REDUCED_MIN_SIDE, data=data)
+        stages["decode"] += time.perf_counter() - clock
+        clock = time.perf_counter()
+        thumbnail = fit_within(reduced, THUMBNAIL_SIDE)
+        stages["thumbnail"] += time.perf_counter() - clock
+        clock = time.perf_counter()
+        compute_signatures(thumbnail)
+        stages["signatures"] += time.perf_counter() - clock
+        clock = time.perf_counter()
+        encode_jpeg(thumbnail)
+        stages["jpeg"] += time.perf_counter() - clock
+    return {name: seconds * 1000 / len(paths) for name, seconds in stages.items()}
+
+
+def hash_agreement(paths: list[Path]) -> tuple[list[int], list[int]]:
+    """Hamming distances of (dHash, pHash) between the scanner and a full-size decode."""
+    dhash_bits, phash_bits = [], []
+    for path in paths:
+        naive_dhash, naive_phash = naive_hashes(path)
+        reduced, _ = open_reduced(path)
+        ours = compute_signatures(fit_within(reduced, THUMBNAIL_SIDE))
+        dhash_bits.append(bin(ours.dhash ^ naive_dhash).count("1"))
+        phash_bits.append(bin(ours.phash ^ naive_phash).count("1"))
+    return dhash_bits, phash_bits
+
+
+def verdict(value: float, target: float, higher_is_better: bool = True) -> str:
+    met = value >= target if higher_is_better else value <= target
+    return "met" if met else "MISSED"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=48, help="photos in the cold scans")
+    parser.add_argument("--naive-count", type=int, default=8, help="photos for the slow naive run")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+
+    paths = ensure_corpus(args.count)
+    folder = paths[0].parent
+    stray = sorted(set(folder.iterdir()) - set(paths))
+    if stray:
+        raise SystemExit(
+            f"{folder} holds files beyond the first {args.count}: use a matching --count"
+        )
+    for path in paths:
+        path.read_bytes()  # warm the page cache: measure decoding, not the disk
+    cores = os.cpu_count() or 1
+    naive_paths = paths[: args.naive_count]
+    megabytes = sum(path.stat().st_size for path in paths) / 1e6
+
+    runs: dict[str, Callable[[], object]] = {
+        "naive": lambda: [naive_hashes(path) for path in naive_paths],
+        "floor": lambda: [decode_floor(path) for path in paths],
+        "scan_1": lambda: scan_folder(folder, len(paths), ScanOptions(workers=1)),
+        "scan_all": lambda: scan_folder(folder, len(paths), ScanOptions(workers=cores)),
+        "scan_all_processes": lambda: scan_folder(
+            folder, len(paths), ScanOptions(workers=cores, use_processes=True)
+        ),
+    }
+    files = {name: len(naive_paths) if name == "naive" else len(paths) for name in runs}
+    best: dict[str, float] = {}
+    peaks: dict[str, float] = {}
+    for _ in range(args.rounds):
+        for name, run in runs.items():
+            with PeakMemory() as memory:
+                seconds = timed(run)
+            best[name] = min(best.get(name, float("inf")), seconds)
+            peaks[name] = max(peaks.get(name, 0.0), memory.peak_bytes / 1e6)
+    rate = {name: files[name] / seconds for name, seconds in best.items()}
+
+    all_rate = max(rate["scan_all"], rate["scan_all_processes"])
+    winner = "threads" if rate["scan_all"] >= rate["scan_all_processes"] else "processes"
+    per_core = all_rate / cores
+    scaling = rate["scan_all"] / rate["scan_1"] if cores >= 2 else float("nan")
+    peak = max(peaks["scan_all"], peaks["scan_all_processes"])
+
+    print(
+        f"corpus: {len(paths)} JPEGs 4000x3000 q90, {megabytes / len(paths):.1f} MB each; "
+        f"{cores} cores; best of {args.rounds} rounds"
+    )
+    print()
+    print(f"{'configuration':44} {'photos/s':>9} {'ms/photo':>9} {'peak MB':>8}")
+    labels = {
+        "naive": f"(a) naive imagehash, 1 process ({len(naive_paths)} photos)",
+        "floor": "(b) decode-only floor, 1 process",
+        "scan_1": "scan, 1 worker thread",
+        "scan_all": f"scan, {cores} worker threads",
+        "scan_all_processes": f"scan, {cores} worker processes (incl. start-up)",
+    }
+    for name, label in labels.items():
+        print(f"{label:44} {rate[name]:9.2f} {1000 / rate[name]:9.1f} {peaks[name]:8.0f}")
+    print()
+    print(f"{'figure (all workers = ' + winner + ')':44} {'value':>9} {'target':>9}")
+    rows = [
+        ("throughput per core vs naive", per_core / rate["naive"], TARGET_NAIVE_PER_CORE, True),
+        (
+            "throughput per core vs decode floor",
+            per_core / rate["floor"],
+            TARGET_FLOOR_PER_CORE,
+            True,
+        ),
+        ("1 -> 2 worker threads scaling", scaling, TARGET_SCALING, True),
+        ("peak memory, all workers, MB", peak, TARGET_PEAK_MB, False),
+    ]
+    for label, value, target, higher in rows:
+        print(f"{label:44} {value:9.2f} {target:9.2f}  {verdict(value, target, higher)}")
+    print(f"{'1 worker vs decode floor (single core)':44} {rate['scan_1'] / rate['floor']:9.2f}")
+
+    dhash_bits, phash_bits = hash_agreement(naive_paths)
+    print()
+    print(
+        f"reduced decode (JPEG draft to >= {REDUCED_MIN_SIDE} px, hashed on the "
+        f"{THUMBNAIL_SIDE} px thumbnail) vs full decode, Hamming bits of 64:"
+    )
+    print(
+        f"  dHash mean {statistics.mean(dhash_bits):.1f} max {max(dhash_bits)}; "
+        f"pHash mean {statistics.mean(phash_bits):.1f} max {max(phash_bits)}"
+    )
+    stages = stage_breakdown(paths[: min(len(paths), 16)])
+    print("per-file work, one thread, ms: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
