@@ -162,6 +162,20 @@ def test_trashing_moves_the_copies_to_the_trash_and_keeps_the_keeper(copies, tem
     assert seen[-1] == TrashProgress(2, 2, "")
 
 
+def test_trashing_never_deletes(copies, temp_trash, monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a file was deleted instead of trashed")
+
+    for name in ("remove", "unlink", "rmdir"):
+        monkeypatch.setattr(os, name, forbidden)
+    plan = plan_removal([group_of(*map(scanned, copies))], [str(copies[1])])
+
+    report = execute_removal(plan)
+
+    assert [o.outcome for o in report.outcomes] == [Outcome.TRASHED]
+    assert (temp_trash / "files" / "beach copy.jpg").read_bytes() == copies[0].read_bytes()
+
+
 def test_a_file_changed_after_the_scan_is_not_trashed(copies, temp_trash):
     plan = plan_removal([group_of(*map(scanned, copies))], [str(copies[1]), str(copies[2])])
     copies[1].write_bytes(copies[1].read_bytes() + b"edited")
