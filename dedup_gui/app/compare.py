@@ -36,6 +36,8 @@ from dedup_gui.app.zoom_view import ZoomView
 from dedup_gui.core.models import DuplicateGroup, GroupMember, MatchKind
 
 DIFFERENCE_COLOUR = QColor(255, 214, 102)
+STRETCHED_COLUMNS = 5
+"""Up to this many members the table columns share the width; more scroll sideways."""
 METADATA_ROWS = ("Dimensions", "File size", "Format", "Captured", "Modified", "Full path")
 
 
@@ -170,6 +172,10 @@ class CompareView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setDefaultSectionSize(220)
         self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.setMinimumHeight(
+            (self.fontMetrics().height() + 8) * (len(METADATA_ROWS) + 1) + 6
+        )
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setAccessibleName("Metadata of the group's images")
 
@@ -177,8 +183,9 @@ class CompareView(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Vertical, self.content)
         self.splitter.addWidget(images)
         self.splitter.addWidget(self.table)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setCollapsible(1, False)
         content_layout = QVBoxLayout(self.content)
         content_layout.setContentsMargins(0, 0, 0, 0)
         content_layout.addLayout(toolbar)
@@ -248,6 +255,10 @@ class CompareView(QWidget):
     def _fill_table(self, group: DuplicateGroup) -> None:
         assert self._model is not None
         self.table.setColumnCount(len(group.members))
+        fill = len(group.members) <= STRETCHED_COLUMNS
+        self.table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.Stretch if fill else QHeaderView.ResizeMode.Interactive
+        )
         keeper_values = metadata_values(group.keeper)
         bold = QFont(self.table.font())
         bold.setBold(True)

@@ -6,12 +6,19 @@ The main window only calls these functions, so tests replace them with
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 
 def confirm(parent: QWidget | None, title: str, text: str, *, accept_label: str) -> bool:
-    """Ask a yes/no question; the safe answer (Cancel) is the default button."""
-    box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
+    """Ask a yes/no question; the safe answer (Cancel) is the default button.
+
+    The first paragraph of `text` is the question, shown in bold; the rest explains it."""
+    question, _, explanation = text.partition("\n\n")
+    box = QMessageBox(QMessageBox.Icon.Warning, title, f"<b>{html.escape(question)}</b>",
+                      parent=parent)
+    box.setInformativeText(explanation)
     accept = box.addButton(accept_label, QMessageBox.ButtonRole.AcceptRole)
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel)

@@ -138,7 +138,7 @@ class MainWindow(QMainWindow):
         self.review_splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.review_splitter.addWidget(self.group_view)
         self.review_splitter.addWidget(self.compare_view)
-        self.review_splitter.setSizes([ROW_HEIGHT * 2, 500])
+        self.review_splitter.setSizes([ROW_HEIGHT * 3 // 2, 600])
 
         self.errors_view = ErrorsView(self)
         self.tabs = QTabWidget(self)
@@ -521,7 +521,7 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         if self._result is None:
-            self.status_label.setText("Add folders, then scan.")
+            self.status_label.setText("Scanning…" if self.is_busy() else "Add folders, then scan.")
             return
         selection = self.group_model.trash_selection()
         parts = [
