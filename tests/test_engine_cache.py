@@ -194,3 +194,10 @@ def test_records_round_trip_every_field(cache):
     stored = dataclasses.replace(record("/p/x.jpg"), capture_time=None, content_digest=b"z" * 32)
     cache.store(stored)
     assert cache.lookup("/p/x.jpg", 1000, 5) == stored
+
+
+def test_entries_under_a_folder_that_could_not_be_read_are_kept(cache):
+    for path in ("/lib/a.jpg", "/lib/offline/b.jpg"):
+        cache.store(record(path))
+    assert cache.forget_missing(["/lib"], present=set(), keep_under=["/lib/offline"]) == 1
+    assert cache.lookup("/lib/offline/b.jpg", 1000, 5) is not None

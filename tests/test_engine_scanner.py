@@ -287,3 +287,21 @@ def test_thumbnails_without_a_cache_are_oriented_and_bounded(tmp_path):
     (tmp_path / "bad.jpg").write_bytes(b"")
     with pytest.raises(ImageLoadError):
         load_thumbnail(str(tmp_path / "bad.jpg"))
+
+
+def test_a_crashing_worker_costs_one_file_not_the_scan(tmp_path, monkeypatch):
+    write_photo(tmp_path / "crash.jpg", seed=1)
+    write_photo(tmp_path / "fine.jpg", seed=2)
+    real_hash_task = scanner._hash_task
+
+    def crashing(task):
+        if task.stat.path.endswith("crash.jpg"):
+            raise RuntimeError("decoder blew up")
+        return real_hash_task(task)
+
+    monkeypatch.setattr(scanner, "_hash_task", crashing)
+    result = scan([tmp_path], options=TWO_WORKERS)
+    assert [pathlib.Path(r.path).name for r in result.records] == ["fine.jpg"]
+    assert [(pathlib.Path(e.path).name, e.kind) for e in result.errors] == [
+        ("crash.jpg", ErrorKind.OTHER)
+    ]

@@ -182,10 +182,13 @@ class HashCache:
 
         self._run(write, None)
 
-    def forget_missing(self, roots: Sequence[str], present: set[str]) -> int:
-        """Drop entries under `roots` whose path is not in `present` (deleted files).
-        Returns how many files were forgotten."""
+    def forget_missing(
+        self, roots: Sequence[str], present: set[str], *, keep_under: Sequence[str] = ()
+    ) -> int:
+        """Drop entries under `roots` whose path is not in `present` (deleted files), except
+        under the folders `keep_under`. Returns how many files were forgotten."""
         present_keys = {os.fsencode(path) for path in present}
+        kept_prefixes = tuple(_subtree_range(folder)[0] for folder in keep_under)
 
         def prune(connection: sqlite3.Connection) -> int:
             gone: set[bytes] = set()
@@ -196,7 +199,11 @@ class HashCache:
                         f"SELECT path FROM {table} WHERE (path >= ? AND path < ?) OR path = ?",
                         (low, high, os.fsencode(root)),
                     )
-                    gone.update(row[0] for row in rows if row[0] not in present_keys)
+                    gone.update(
+                        key
+                        for (key,) in rows
+                        if key not in present_keys and not key.startswith(kept_prefixes)
+                    )
             if gone:
                 with _transaction(connection):
                     for table in ("records", "thumbnails"):

@@ -126,7 +126,11 @@ def scan(
     else:
         cancelled = cancel.cancelled
     if cache is not None and not cancelled:
-        cache.forget_missing(_absolute_roots(roots), {f.path for f in discovery.files})
+        # Entries under folders that could not be read this time are kept for next time.
+        unreadable = [e.path for e in discovery.errors if e.kind is ErrorKind.UNREADABLE_FOLDER]
+        cache.forget_missing(
+            _absolute_roots(roots), {f.path for f in discovery.files}, keep_under=unreadable
+        )
     return _finish(result, reporter, cache, cancelled=cancelled)
 
 
@@ -174,7 +178,7 @@ def _hash_all(
     workers = max(1, options.workers or os.cpu_count() or 1)
     writer = _CacheWriter(cache)
     executor = _make_executor(workers, options.use_processes)
-    pending: set[Future[_Outcome]] = set()
+    pending: dict[Future[_Outcome], str] = {}
     queue = iter(tasks)
     cancelled = False
     try:
@@ -183,14 +187,12 @@ def _hash_all(
                 task = next(queue, None)
                 if task is None:
                     break
-                pending.add(executor.submit(_hash_task, task))
+                pending[executor.submit(_hash_task, task)] = task.stat.path
             if not pending:
                 break
-            done, pending = wait(
-                pending, timeout=PROGRESS_INTERVAL_SECONDS, return_when=FIRST_COMPLETED
-            )
+            done, _ = wait(pending, timeout=PROGRESS_INTERVAL_SECONDS, return_when=FIRST_COMPLETED)
             for future in done:
-                _collect(future.result(), cached, result, reporter, writer)
+                _collect(_outcome_of(future, pending.pop(future)), cached, result, reporter, writer)
             writer.flush_if_due()
             reporter.hashing()
             if cancel.cancelled:
@@ -200,12 +202,23 @@ def _hash_all(
                 finished, _ = wait(pending, timeout=CANCEL_GRACE_SECONDS)
                 for future in finished:
                     if not future.cancelled():
-                        _collect(future.result(), cached, result, reporter, writer)
+                        outcome = _outcome_of(future, pending[future])
+                        _collect(outcome, cached, result, reporter, writer)
                 break
     finally:
         executor.shutdown(wait=not cancelled, cancel_futures=True)
         writer.flush()
     return cancelled
+
+
+def _outcome_of(future: Future[_Outcome], path: str) -> _Outcome:
+    """The worker's outcome; a crashed worker (e.g. a decoder that killed its process)
+    costs that one file, never the scan."""
+    try:
+        return future.result()
+    except Exception as error:
+        message = f"The image could not be processed ({type(error).__name__}: {error})."
+        return _Outcome(path, error=ScanError(path, ErrorKind.OTHER, message))
 
 
 def _make_executor(workers: int, use_processes: bool) -> Executor:
