@@ -27,7 +27,10 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+    try:
+        arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+    except SystemExit as exit_:  # --version, --help and usage errors end here
+        return exit_.code if isinstance(exit_.code, int) else 2
     if arguments.self_check:
         from dedup_gui.app.selfcheck import run_self_check
 
