@@ -251,3 +251,16 @@ def test_version_and_self_check_need_no_window(capsys, monkeypatch):
     fake.run_self_check = lambda: 7
     monkeypatch.setitem(sys.modules, "dedup_gui.app.selfcheck", fake)
     assert main.main(["--self-check"]) == 7
+
+
+def test_marked_totals_follow_every_toggle():
+    model = GroupListModel()
+    model.set_groups([
+        group(record("/a/1.jpg", 100), record("/a/2.jpg", 40), record("/a/3.jpg", 5))
+    ])
+    assert model.marked_totals() == (2, 45)
+    model.toggle_kept(0, 2)
+    model.toggle_kept(0, 0)
+    assert model.marked_totals() == (2, 140)
+    selection = model.trash_selection()
+    assert model.marked_totals() == (len(selection.members), selection.total_bytes)

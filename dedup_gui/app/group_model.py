@@ -47,6 +47,8 @@ class GroupListModel(QAbstractListModel):
         self._groups: list[DuplicateGroup] = []
         self._row_of_path: dict[str, int] = {}
         self._keep_override: dict[str, bool] = {}
+        self._marked_count = 0
+        self._marked_bytes = 0
 
     # Qt model interface
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -74,6 +76,9 @@ class GroupListModel(QAbstractListModel):
         self._keep_override = {
             path: keep for path, keep in self._keep_override.items() if path in self._row_of_path
         }
+        marked = [m for g in self._groups for m in g.members if not self.is_kept(m)]
+        self._marked_count = len(marked)
+        self._marked_bytes = sum(m.record.size for m in marked)
         self.endResetModel()
         self.keep_changed.emit()
 
@@ -103,6 +108,10 @@ class GroupListModel(QAbstractListModel):
         member = self._groups[row].members[member_index]
         if member.is_reference and not keep:
             return False
+        if keep != self.is_kept(member):
+            step = -1 if keep else 1
+            self._marked_count += step
+            self._marked_bytes += step * member.record.size
         if keep == member.keep:
             self._keep_override.pop(member.record.path, None)
         else:
@@ -123,6 +132,10 @@ class GroupListModel(QAbstractListModel):
             for group in self._groups
             for member in group.members
         }
+
+    def marked_totals(self) -> tuple[int, int]:
+        """(files, bytes) marked for the trash; kept up to date without a rescan of the groups."""
+        return self._marked_count, self._marked_bytes
 
     def trash_selection(self, rows: list[int] | None = None) -> TrashSelection:
         chosen = range(len(self._groups)) if rows is None else rows

@@ -523,11 +523,11 @@ class MainWindow(QMainWindow):
         if self._result is None:
             self.status_label.setText("Scanning…" if self.is_busy() else "Add folders, then scan.")
             return
-        selection = self.group_model.trash_selection()
+        marked_files, marked_bytes = self.group_model.marked_totals()
         parts = [
             format_count(self.group_model.rowCount(), "group"),
-            f"{format_count(len(selection.members), 'file')} marked for the trash "
-            f"({format_bytes(selection.total_bytes)} to free)",
+            f"{format_count(marked_files, 'file')} marked for the trash "
+            f"({format_bytes(marked_bytes)} to free)",
             f"{format_count(len(self._result.records), 'image')} scanned",
         ]
         if self._result.errors:
