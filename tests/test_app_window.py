@@ -193,3 +193,22 @@ def test_folders_references_slider_and_layout_are_remembered(qtbot, settings_fil
     assert second.similarity_slider.value() == 95
     assert (second.width(), second.height()) == (700, 500)
     assert second.main_splitter.sizes()[0] == first.main_splitter.sizes()[0]
+
+
+def test_removing_a_folder_takes_its_images_out_of_the_groups(qtbot, window, tmp_path):
+    photo = make_photo(12, 320, 240)
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        folder.mkdir()
+    photo.save(first / "a.jpg", quality=90)
+    photo.save(first / "a.png")
+    photo.resize((160, 120)).save(second / "a_small.jpg", quality=80)
+    window.folder_panel.add_folder(str(first))
+    window.folder_panel.add_folder(str(second))
+    scan_and_wait(qtbot, window)
+    assert grouped_paths(window) == [{str(first / "a.jpg"), str(first / "a.png"),
+                                      str(second / "a_small.jpg")}]
+
+    window.folder_panel.remove_folder(str(second))
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=SCAN_TIMEOUT_MS)
+    assert grouped_paths(window) == [{str(first / "a.jpg"), str(first / "a.png")}]

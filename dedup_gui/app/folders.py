@@ -109,6 +109,13 @@ class FolderPanel(QWidget):
                     Qt.CheckState.Checked if reference else Qt.CheckState.Unchecked,
                 )
 
+    def remove_folder(self, path: str) -> None:
+        for item in self._items():
+            if item.data(PATH_COLUMN, Qt.ItemDataRole.UserRole) == path:
+                self._tree.takeTopLevelItem(self._tree.indexOfTopLevelItem(item))
+                self._update_buttons()
+                self.folders_changed.emit()
+
     def remove_selected(self) -> None:
         selected = self._tree.selectedItems()
         for item in selected:

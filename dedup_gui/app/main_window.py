@@ -225,8 +225,11 @@ class MainWindow(QMainWindow):
                 self, "Not added",
                 "Only folders and image files can be added. Not added:\n" + "\n".join(rejected),
             )
-        if added and self.scan_on_add and not self.is_busy():
-            self.start_scan()
+        if added and self.scan_on_add:
+            if self.is_busy():
+                self.statusBar().showMessage("Added. Scan again to include it.", 8000)
+            else:
+                self.start_scan()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
@@ -245,8 +248,24 @@ class MainWindow(QMainWindow):
 
     def _on_folders_changed(self) -> None:
         self.settings.set_folders(self.folder_panel.entries())
-        self._regroup_timer.start()
+        if not self._drop_records_outside_folders():
+            self._regroup_timer.start()  # a reference mark changed: only the keepers move
         self._update_state()
+
+    def _drop_records_outside_folders(self) -> bool:
+        """After a folder is removed, its images leave the results (regrouped in the
+        background). Returns False when nothing had to go."""
+        if self._result is None or self.is_busy():
+            return False
+        roots = [Path(root) for root in self.folder_panel.paths()]
+        kept = [r for r in self._result.records
+                if any(Path(r.path) == root or Path(r.path).is_relative_to(root)
+                       for root in roots)]
+        if len(kept) == len(self._result.records):
+            return False
+        self._result = dataclasses.replace(self._result, records=kept)
+        self._regroup_records_in_background(self._result)
+        return True
 
     # Scanning
     def is_busy(self) -> bool:
