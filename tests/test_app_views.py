@@ -195,6 +195,8 @@ def test_compare_view_highlights_differences_and_shows_the_chosen_member(qtbot, 
     assert "keeper" in compare.table.horizontalHeaderItem(0).text()
     compare.show_group(model, 0, 0)  # the keeper is compared with the next image
     assert compare.shown_paths()[1] == photo_group.members[1].record.path
+    # The half-size copy is laid out at the keeper's size: equal zoom shows equal detail.
+    assert compare.panes[0].view.sceneRect() == compare.panes[1].view.sceneRect()
     qtbot.waitUntil(lambda: not compare.panes[0].view.scene().items()[0].pixmap().isNull(),
                     timeout=10000)
     compare.zoom_actual_size()

@@ -130,6 +130,7 @@ class CompareView(QWidget):
         self._model: GroupListModel | None = None
         self._row = -1
         self._members: tuple[int, int] = (0, 0)
+        self._scene_width = 1
 
         self.placeholder = QLabel("Select a group to compare its images side by side.", self)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -145,7 +146,9 @@ class CompareView(QWidget):
         self.fit_button = QPushButton("Fit", self)
         self.fit_button.clicked.connect(self.zoom_to_fit)
         self.actual_size_button = QPushButton("1:1", self)
-        self.actual_size_button.setToolTip("Actual pixels")
+        self.actual_size_button.setToolTip(
+            "Actual pixels of the larger image; a smaller copy is enlarged to show the same detail"
+        )
         self.actual_size_button.clicked.connect(self.zoom_actual_size)
         toolbar = QHBoxLayout()
         toolbar.addWidget(self.previous_button)
@@ -214,6 +217,7 @@ class CompareView(QWidget):
         self._row = row
         other = current_member if current_member > 0 else 1
         self._members = (0, min(other, len(group.members) - 1))
+        self._scene_width = max(group.members[i].record.width for i in self._members)
         self.placeholder.hide()
         self.content.show()
         count = len(group.members)
@@ -248,9 +252,14 @@ class CompareView(QWidget):
                 self._show_image(pane, member)
 
     def _show_image(self, pane: ImagePane, member: GroupMember) -> None:
+        """Every pane's scene is as wide as the widest image shown, so equal zoom and pan show
+        the same detail side by side: at 1:1 the larger image is at actual pixels and a
+        smaller copy is enlarged to match, which is what makes its loss of detail visible."""
         path = member.record.path
         pixmap = self._full_images.pixmap(path) or self._thumbnails.pixmap(path)
-        pane.view.set_pixmap(pixmap, member.record.width, member.record.height)
+        record = member.record
+        scale = self._scene_width / max(1, record.width)
+        pane.view.set_pixmap(pixmap, record.width * scale, record.height * scale)
 
     def _fill_table(self, group: DuplicateGroup) -> None:
         assert self._model is not None

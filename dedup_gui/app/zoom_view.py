@@ -33,9 +33,10 @@ class ZoomView(QGraphicsView):
         self.horizontalScrollBar().valueChanged.connect(self._emit_pan)
         self.verticalScrollBar().valueChanged.connect(self._emit_pan)
 
-    def set_pixmap(self, pixmap: QPixmap | None, full_width: int, full_height: int) -> None:
-        """Show `pixmap` scaled to the image's full size, so a thumbnail standing in for the
-        full image keeps the same geometry (and zoom) when the full image replaces it."""
+    def set_pixmap(self, pixmap: QPixmap | None, full_width: float, full_height: float) -> None:
+        """Show `pixmap` stretched to `full_width` x `full_height` scene units, so a thumbnail
+        standing in for the full image keeps the same geometry (and zoom) when the full image
+        replaces it."""
         if pixmap is None or pixmap.isNull():
             self._item.setPixmap(QPixmap())
         else:
