@@ -5,7 +5,11 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 import shutil
+import sqlite3
+import subprocess
+import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from PIL import Image
@@ -305,3 +309,46 @@ def test_a_crashing_worker_costs_one_file_not_the_scan(tmp_path, monkeypatch):
     assert [(pathlib.Path(e.path).name, e.kind) for e in result.errors] == [
         ("crash.jpg", ErrorKind.OTHER)
     ]
+
+
+SCAN_IN_ANOTHER_PROCESS = """
+import sys
+from dedup_gui.core.cache import HashCache
+from dedup_gui.core.scanner import scan
+with HashCache(sys.argv[1]) as cache:
+    for _ in range(3):
+        result = scan([sys.argv[2]], cache=cache)
+        assert len(result.records) == 4 and not result.warnings, result
+"""
+
+
+def test_two_app_instances_scanning_into_one_cache_keep_it_intact(tmp_path):
+    cache_path = tmp_path / "cache" / CACHE_FILE_NAME
+    for folder in ("mine", "theirs"):
+        for index in range(4):
+            write_photo(tmp_path / folder / f"{index}.jpg", seed=index, size=(120, 90))
+    other = subprocess.Popen(
+        [sys.executable, "-c", SCAN_IN_ANOTHER_PROCESS, str(cache_path), str(tmp_path / "theirs")]
+    )
+    with HashCache(cache_path) as cache:
+        for _ in range(3):
+            mine = scan([tmp_path / "mine"], cache=cache)
+            assert len(mine.records) == 4
+            assert mine.warnings == []
+    assert other.wait(timeout=120) == 0
+    with HashCache(cache_path) as cache:
+        both = scan([tmp_path / "mine", tmp_path / "theirs"], cache=cache)
+        assert (both.from_cache, both.hashed, both.warnings) == (8, 0, [])
+    with sqlite3.connect(cache_path) as check:
+        assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_thumbnails_load_from_several_threads_sharing_one_cache(tmp_path, cache):
+    photos = [
+        write_photo(tmp_path / f"{index}.jpg", seed=index, size=(320, 240)) for index in range(8)
+    ]
+    scan([tmp_path / "0.jpg", tmp_path / "1.jpg", tmp_path / "2.jpg"], cache=cache)
+    with ThreadPoolExecutor(4) as pool:
+        sizes = list(pool.map(lambda p: load_thumbnail(str(p), cache=cache).size, photos * 3))
+    assert sizes == [(256, 192)] * 24
+    assert all(cache.thumbnail_jpeg(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in photos)
