@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-import send2trash
 
 from dedup_gui.core.actions import (
     Outcome,
@@ -25,22 +24,6 @@ from dedup_gui.core.models import (
     MatchKind,
 )
 from tests.imagegen import make_photo
-
-
-@pytest.fixture
-def temp_trash(monkeypatch) -> Path:
-    """The freedesktop trash under the test's XDG_DATA_HOME.
-
-    send2trash's Linux backend reads XDG_DATA_HOME once, at import, so point it at the
-    per-test folder explicitly."""
-    data_home = Path(os.environ["XDG_DATA_HOME"])
-    if send2trash.send2trash.__module__ == "send2trash.plat_other":
-        import send2trash.plat_other as backend
-
-        monkeypatch.setattr(backend, "XDG_DATA_HOME", os.fsencode(data_home))
-        monkeypatch.setattr(backend, "HOMETRASH_B", os.fsencode(data_home / "Trash"))
-        monkeypatch.setattr(backend, "HOMETRASH", str(data_home / "Trash"))
-    return data_home / "Trash"
 
 
 def scanned(path: Path) -> ImageRecord:
