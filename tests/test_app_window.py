@@ -212,3 +212,14 @@ def test_removing_a_folder_takes_its_images_out_of_the_groups(qtbot, window, tmp
     window.folder_panel.remove_folder(str(second))
     qtbot.waitUntil(lambda: not window.is_busy(), timeout=SCAN_TIMEOUT_MS)
     assert grouped_paths(window) == [{str(first / "a.jpg"), str(first / "a.png")}]
+
+
+def test_a_library_without_duplicates_says_so(qtbot, window, tmp_path):
+    for seed in range(3):
+        make_photo(seed, 160, 120).save(tmp_path / f"unique{seed}.jpg")
+    window.folder_panel.add_folder(str(tmp_path))
+    scan_and_wait(qtbot, window)
+    assert window.pages.currentWidget() is window.tabs
+    assert window.duplicates_page.currentWidget() is window.no_groups
+    assert window.no_groups.title.text() == "No duplicates found"
+    assert "3 images compared" in window.no_groups.subtitle.text()

@@ -142,7 +142,11 @@ class MainWindow(QMainWindow):
 
         self.errors_view = ErrorsView(self)
         self.tabs = QTabWidget(self)
-        self.tabs.addTab(self.review_splitter, "Duplicates")
+        self.no_groups = EmptyState(self)
+        self.duplicates_page = QStackedWidget(self)
+        self.duplicates_page.addWidget(self.review_splitter)
+        self.duplicates_page.addWidget(self.no_groups)
+        self.tabs.addTab(self.duplicates_page, "Duplicates")
         self.tabs.addTab(self.errors_view, "Unreadable files")
 
         self.pages = QStackedWidget(self)
@@ -504,10 +508,12 @@ class MainWindow(QMainWindow):
 
     # State
     def _update_state(self) -> None:
-        has_results = self._result is not None and self.group_model.rowCount() > 0
-        has_errors = self._result is not None and bool(self._result.errors)
-        self.pages.setCurrentIndex(RESULTS_PAGE if has_results or has_errors else EMPTY_PAGE)
-        if not has_results:
+        has_groups = self.group_model.rowCount() > 0
+        self.pages.setCurrentIndex(EMPTY_PAGE if self._result is None else RESULTS_PAGE)
+        self.duplicates_page.setCurrentWidget(
+            self.review_splitter if has_groups else self.no_groups
+        )
+        if not has_groups:
             self._update_empty_hint()
         busy = self.is_busy()
         self.scan_button.setEnabled(not busy and bool(self.folder_panel.paths()))
@@ -521,10 +527,12 @@ class MainWindow(QMainWindow):
         if not self.folder_panel.paths():
             self.empty_state.show_hint(DROP_TITLE, "")
         elif self._result is None:
-            self.empty_state.show_hint(DROP_TITLE, "Drop more folders, or click "
-                                       "Scan for Duplicates to look for duplicates.")
-        else:
             self.empty_state.show_hint(
+                "Ready to scan",
+                "Click Scan for Duplicates, or drop more folders here.",
+            )
+        else:
+            self.no_groups.show_hint(
                 "No duplicates found",
                 f"{len(self._result.records):,} images compared at {self.similarity()}% "
                 "similarity. Move the slider to the left to find looser matches.",
@@ -540,7 +548,13 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         if self._result is None:
-            self.status_label.setText("Scanning…" if self.is_busy() else "Add folders, then scan.")
+            if self.is_busy():
+                text = "Scanning…"
+            elif self.folder_panel.paths():
+                text = "Ready: click Scan for Duplicates (F5)."
+            else:
+                text = "Add folders, then scan."
+            self.status_label.setText(text)
             return
         marked_files, marked_bytes = self.group_model.marked_totals()
         parts = [
