@@ -352,3 +352,16 @@ def test_thumbnails_load_from_several_threads_sharing_one_cache(tmp_path, cache)
         sizes = list(pool.map(lambda p: load_thumbnail(str(p), cache=cache).size, photos * 3))
     assert sizes == [(256, 192)] * 24
     assert all(cache.thumbnail_jpeg(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in photos)
+
+
+def test_hash_file_of_a_scanned_image_only_adds_the_digest(tmp_path, cache, monkeypatch):
+    photo = write_photo(tmp_path / "a.jpg")
+    (scanned,) = scan([tmp_path], cache=cache).records
+    monkeypatch.setattr(
+        scanner, "open_reduced", lambda *a, **k: pytest.fail("decoded a cached image")
+    )
+    queried = hash_file(photo, cache=cache)
+    assert dataclasses.replace(queried, content_digest=None) == scanned
+    assert cache.lookup(str(photo), scanned.size, scanned.mtime_ns).content_digest == (
+        queried.content_digest
+    )

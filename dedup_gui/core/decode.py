@@ -102,6 +102,7 @@ def _reduce_and_normalise(image: Image.Image, min_side: int) -> tuple[Image.Imag
         image.draft(image.mode, (min_side, min_side))
     image.load()
     exif = image.getexif()
+    # HEIF: libheif already applied the irot/imir boxes and pillow-heif reset this tag to 1.
     orientation = exif.get(_ORIENTATION_TAG, 1)
     capture_time = _capture_time(exif)
 

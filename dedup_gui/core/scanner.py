@@ -143,18 +143,20 @@ def hash_file(path: str | os.PathLike[str], *, cache: HashCache | None = None) -
         info = Path(text_path).stat()
     except OSError as error:
         raise ImageLoadError(*_io_problem(error)) from error
-    if cache is not None:
-        record = cache.lookup(text_path, info.st_size, info.st_mtime_ns)
-        if record is not None and record.content_digest is not None:
-            return record
     stat = FileStat(text_path, info.st_size, info.st_mtime_ns)
-    outcome = _hash_task(_Task(stat, want_digest=True))
+    cached = cache.lookup(text_path, info.st_size, info.st_mtime_ns) if cache else None
+    if cached is not None and cached.content_digest is not None:
+        return cached
+    outcome = _hash_task(_Task(stat, want_digest=True, digest_only=cached is not None))
     if outcome.error is not None:
         raise ImageLoadError(outcome.error.kind, outcome.error.message)
-    assert outcome.record is not None
-    if cache is not None:
-        cache.store(outcome.record, outcome.thumbnail_jpeg)
-    return outcome.record
+    if outcome.record is not None:
+        if cache is not None:
+            cache.store(outcome.record, outcome.thumbnail_jpeg)
+        return outcome.record
+    assert cached is not None and cache is not None and outcome.digest is not None
+    cache.store_digest(text_path, cached.size, cached.mtime_ns, outcome.digest)
+    return replace(cached, content_digest=outcome.digest)
 
 
 def _is_image(file: FileStat) -> bool:
