@@ -216,8 +216,8 @@ def window_with_group(qtbot, tmp_path, photo_group, monkeypatch):
     return win
 
 
-def test_export_writes_the_groups_with_the_users_marks(window_with_group, tmp_path, monkeypatch,
-                                                      photo_group):
+def test_export_writes_the_groups_with_the_users_marks(qtbot, window_with_group, tmp_path,
+                                                      monkeypatch, photo_group):
     from dedup_gui.core.models import ScanResult
 
     window = window_with_group
@@ -226,6 +226,8 @@ def test_export_writes_the_groups_with_the_users_marks(window_with_group, tmp_pa
     target = tmp_path / "out.csv"
     monkeypatch.setattr(dialogs, "choose_export_path", lambda parent: str(target))
     window.export_results()
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=10000)
+    assert "Exported 1 group to" in window.statusBar().currentMessage()
     with target.open(newline="") as stream:
         rows = list(csv.DictReader(stream))
     assert [(row["path"], row["keep"]) for row in rows] == [

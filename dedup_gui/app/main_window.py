@@ -39,7 +39,7 @@ from dedup_gui.app.trash_flow import (
     report_details,
     report_summary,
 )
-from dedup_gui.app.workers import ScanJob, TrashJob, start_in_thread
+from dedup_gui.app.workers import ExportJob, ScanJob, TrashJob, start_in_thread
 from dedup_gui.core.actions import (
     ProblemKind,
     RemovalRefusedError,
@@ -49,7 +49,6 @@ from dedup_gui.core.actions import (
     plan_removal,
     removal_problems,
 )
-from dedup_gui.core.export import open_for_export, write_export
 from dedup_gui.core.grouping import SimilarityIndex
 from dedup_gui.core.imagetypes import has_image_extension
 from dedup_gui.core.models import DuplicateGroup, ScanProgress, ScanResult
@@ -484,17 +483,20 @@ class MainWindow(QMainWindow):
         path = dialogs.choose_export_path(self)
         if not path:
             return
-        export_format = "json" if path.lower().endswith(".json") else "csv"
-        errors = self._result.errors if self._result is not None else []
-        try:
-            with open_for_export(path) as stream:
-                write_export(stream, export_format, self.groups_with_marks(), errors,
-                             self.similarity())
-        except OSError as error:
-            dialogs.warn(self, "Export failed", f"Could not write {path}: {error.strerror}")
+        if self.is_busy():
             return
-        self.statusBar().showMessage(f"Exported {self.group_model.rowCount():,} groups to {path}",
-                                     8000)
+        errors = self._result.errors if self._result is not None else []
+        job = ExportJob(path, self.groups_with_marks(), errors, self.similarity())
+        job.finished.connect(self._on_export_finished)
+        job.failed.connect(self._on_job_failed)
+        self.progress_panel.start(f"Exporting to {path}…")
+        self._start_job(job, [job.finished, job.failed])
+
+    def _on_export_finished(self, path: str, group_count: int) -> None:
+        self._end_job()
+        self.statusBar().showMessage(
+            f"Exported {format_count(group_count, 'group')} to {path}", 8000
+        )
 
     def groups_with_marks(self) -> list[DuplicateGroup]:
         """The groups as shown, with the user's keep/trash choices."""

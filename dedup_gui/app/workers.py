@@ -11,8 +11,16 @@ from PySide6.QtCore import QObject, QThread, Signal, SignalInstance, Slot
 from dedup_gui.core.actions import RemovalPlan, TrashFunction, TrashProgress, execute_removal
 from dedup_gui.core.cache import HashCache
 from dedup_gui.core.candidates import Cancelled
+from dedup_gui.core.export import open_for_export, write_export
 from dedup_gui.core.grouping import SimilarityIndex
-from dedup_gui.core.models import CancelToken, ImageRecord, ScanProgress, ScanResult
+from dedup_gui.core.models import (
+    CancelToken,
+    DuplicateGroup,
+    ImageRecord,
+    ScanError,
+    ScanProgress,
+    ScanResult,
+)
 from dedup_gui.core.scanner import ScanOptions, scan
 
 PROGRESS_INTERVAL_SECONDS = 0.05
@@ -142,6 +150,41 @@ class TrashJob(QObject):
             self.failed.emit(f"{type(error).__name__}: {error}")
             return
         self.finished.emit(report_)
+
+
+class ExportJob(QObject):
+    """Write the groups as CSV (or JSON, by the file's extension) with the core's exporter."""
+
+    finished = Signal(str, int)
+    """(path, number of groups written)"""
+    failed = Signal(str)
+
+    def __init__(
+        self,
+        path: str,
+        groups: Sequence[DuplicateGroup],
+        errors: Sequence[ScanError],
+        similarity: float,
+    ) -> None:
+        super().__init__()
+        self._path = path
+        self._groups = list(groups)
+        self._errors = list(errors)
+        self._similarity = similarity
+
+    def cancel(self) -> None:
+        """Exports are short; they always run to the end."""
+
+    @Slot()
+    def run(self) -> None:
+        export_format = "json" if self._path.lower().endswith(".json") else "csv"
+        try:
+            with open_for_export(self._path) as stream:
+                write_export(stream, export_format, self._groups, self._errors, self._similarity)
+        except OSError as error:
+            self.failed.emit(f"Could not write {self._path}: {error.strerror or error}")
+            return
+        self.finished.emit(self._path, len(self._groups))
 
 
 def start_in_thread(
