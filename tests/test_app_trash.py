@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-import send2trash
 from imagegen import make_photo
 from PIL import Image
 from PySide6.QtCore import QSettings
@@ -60,20 +58,10 @@ def window(qtbot, tmp_path, asked):
     qtbot.waitUntil(lambda: not win.is_busy(), timeout=TIMEOUT_MS)
 
 
-@pytest.fixture(autouse=True)
-def trash_dir(monkeypatch) -> Path:
-    """The freedesktop trash under the test's XDG_DATA_HOME (set by conftest).
-
-    send2trash's Linux backend reads XDG_DATA_HOME once, at import, so point it at the
-    per-test folder explicitly; autouse, so no test here can reach the real trash."""
-    data_home = Path(os.environ["XDG_DATA_HOME"])
-    if send2trash.send2trash.__module__ == "send2trash.plat_other":
-        import send2trash.plat_other as backend
-
-        monkeypatch.setattr(backend, "XDG_DATA_HOME", os.fsencode(data_home))
-        monkeypatch.setattr(backend, "HOMETRASH_B", os.fsencode(data_home / "Trash"))
-        monkeypatch.setattr(backend, "HOMETRASH", str(data_home / "Trash"))
-    return data_home / "Trash" / "files"
+@pytest.fixture
+def trash_dir(temp_trash) -> Path:
+    """Where send2trash puts trashed files (conftest's temp_trash points it at a temp dir)."""
+    return temp_trash / "files"
 
 
 def make_library(root: Path, seeds=(1, 2)) -> dict[int, list[Path]]:
