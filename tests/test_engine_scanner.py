@@ -365,3 +365,18 @@ def test_hash_file_of_a_scanned_image_only_adds_the_digest(tmp_path, cache, monk
     assert cache.lookup(str(photo), scanned.size, scanned.mtime_ns).content_digest == (
         queried.content_digest
     )
+
+
+def test_a_cancel_before_hashing_starts_returns_the_cached_part_marked_cancelled(tmp_path, cache):
+    write_photo(tmp_path / "cached.jpg", seed=1)
+    scan([tmp_path], cache=cache)
+    write_photo(tmp_path / "new.jpg", seed=2)
+    token = CancelToken()
+
+    def cancel_when_hashing_starts(progress):
+        if progress.phase == "hashing":
+            token.cancel()
+
+    result = scan([tmp_path], cache=cache, progress=cancel_when_hashing_starts, cancel=token)
+    assert result.cancelled
+    assert [pathlib.Path(r.path).name for r in result.records] == ["cached.jpg"]

@@ -121,10 +121,7 @@ def scan(
     result.from_cache = len(candidates) - len(tasks)
 
     reporter.start_hashing(total=len(candidates), from_cache=result.from_cache)
-    if tasks:
-        cancelled = _hash_all(tasks, cached, result, options, reporter, cache, cancel)
-    else:
-        cancelled = cancel.cancelled
+    cancelled = bool(tasks) and _hash_all(tasks, cached, result, options, reporter, cache, cancel)
     if cache is not None and not cancelled:
         # Entries under folders that could not be read this time are kept for next time.
         unreadable = [e.path for e in discovery.errors if e.kind is ErrorKind.UNREADABLE_FOLDER]
@@ -182,15 +179,17 @@ def _hash_all(
     executor = _make_executor(workers, options.use_processes)
     pending: dict[Future[_Outcome], str] = {}
     queue = iter(tasks)
-    cancelled = False
+    queued_all = cancelled = False
     try:
         while True:
             while not cancel.cancelled and len(pending) < 2 * workers:
                 task = next(queue, None)
                 if task is None:
+                    queued_all = True
                     break
                 pending[executor.submit(_hash_task, task)] = task.stat.path
             if not pending:
+                cancelled = not queued_all  # a cancel stopped the queue before the end
                 break
             done, _ = wait(pending, timeout=PROGRESS_INTERVAL_SECONDS, return_when=FIRST_COMPLETED)
             for future in done:
