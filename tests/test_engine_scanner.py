@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import pathlib
 import shutil
 import sqlite3
@@ -380,3 +381,15 @@ def test_a_cancel_before_hashing_starts_returns_the_cached_part_marked_cancelled
     result = scan([tmp_path], cache=cache, progress=cancel_when_hashing_starts, cancel=token)
     assert result.cancelled
     assert [pathlib.Path(r.path).name for r in result.records] == ["cached.jpg"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="non-UTF-8 names need a bytes file system")
+def test_odd_and_non_utf8_names_scan_cache_and_rescan(tmp_path, cache):
+    write_photo(tmp_path / "ünïcödé (copy) #2.jpg", seed=1)
+    write_photo(tmp_path / os.fsdecode(b"caf\xe9 latin-1.jpg"), seed=2)
+    cold = scan([tmp_path], cache=cache)
+    warm = scan([tmp_path], cache=cache)
+    assert len(cold.records) == 2
+    assert cold.errors == []
+    assert (warm.from_cache, warm.records) == (2, cold.records)
+    assert all(pathlib.Path(r.path).exists() for r in warm.records)
