@@ -158,9 +158,12 @@ def test_thumbnails_load_off_the_gui_thread_and_are_cached(qtbot, photos):
 
     provider = ThumbnailProvider(max_side=64, loader=loader)
     assert provider.pixmap(str(photos[0])) is None
-    with qtbot.waitSignal(provider.ready, timeout=5000):
-        provider.pixmap(str(photos[2]))
-    qtbot.waitUntil(lambda: provider.pixmap(str(photos[0])) is not None, timeout=5000)
+    ready = []
+    provider.ready.connect(ready.append)
+    assert provider.pixmap(str(photos[2])) is None
+    qtbot.waitUntil(lambda: len(ready) == 2, timeout=5000)
+    assert sorted(ready) == sorted([str(photos[0]), str(photos[2])])
+    assert provider.pixmap(str(photos[0])) is not None
     assert provider.pixmap(str(photos[0])).width() == 64
     assert provider.has_failed(str(photos[2]))
     assert len(threads) == 2 and threading.main_thread() not in threads

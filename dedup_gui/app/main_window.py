@@ -33,22 +33,9 @@ from dedup_gui.app.group_view import ROW_HEIGHT, THUMB_SIDE, GroupListView
 from dedup_gui.app.progress_panel import ProgressPanel
 from dedup_gui.app.settings import AppSettings
 from dedup_gui.app.thumbnails import ThumbnailProvider
-from dedup_gui.app.trash_flow import (
-    confirmation_text,
-    emptied_groups_text,
-    report_details,
-    report_summary,
-)
+from dedup_gui.app.trash_flow import confirmed_removal_plan, report_details, report_summary
 from dedup_gui.app.workers import ExportJob, ScanJob, TrashJob, start_in_thread
-from dedup_gui.core.actions import (
-    ProblemKind,
-    RemovalRefusedError,
-    TrashFunction,
-    TrashProgress,
-    TrashReport,
-    plan_removal,
-    removal_problems,
-)
+from dedup_gui.core.actions import TrashFunction, TrashProgress, TrashReport
 from dedup_gui.core.grouping import SimilarityIndex
 from dedup_gui.core.imagetypes import has_image_extension
 from dedup_gui.core.models import DuplicateGroup, ScanProgress, ScanResult
@@ -427,33 +414,10 @@ class MainWindow(QMainWindow):
     def move_to_trash(self) -> None:
         if self.is_busy():
             return
-        selection = self.group_model.trash_selection()
-        if not selection.members:
-            dialogs.inform(self, "Nothing to trash", "No file is marked TRASH.")
-            return
-        if not dialogs.confirm(
-            self, "Move to Trash",
-            confirmation_text(len(selection.members), selection.total_bytes),
-            accept_label="Move to Trash",
-        ):
-            return
-        groups = self.group_model.groups()
-        marked = [member.record.path for member in selection.members]
-        problems = removal_problems(groups, marked)
-        emptied = {p.group_index for p in problems if p.kind is ProblemKind.WOULD_EMPTY_GROUP}
-        allowed: set[int] = set()
-        if emptied:
-            if not dialogs.confirm(
-                self, "Trash every copy?", emptied_groups_text(len(emptied)),
-                accept_label="Trash Every Copy",
-            ):
-                return
-            allowed = {index for index in emptied if index is not None}
-        try:
-            plan = plan_removal(groups, marked, allow_empty_groups=allowed)
-        except RemovalRefusedError as refused:
-            dialogs.warn(self, "Nothing was moved", "The removal was refused.",
-                         "\n".join(problem.message for problem in refused.problems))
+        plan = confirmed_removal_plan(
+            self, self.group_model.groups(), self.group_model.trash_selection()
+        )
+        if plan is None:
             return
         job = TrashJob(plan, self.trash_function)
         job.progress.connect(self._on_trash_progress)

@@ -1,11 +1,59 @@
-"""The words of the Move to Trash confirmations and of the report afterwards."""
+"""Move to Trash, before and after: the confirmations (turned into the core's removal plan)
+and the report of what happened to each file."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from PySide6.QtWidgets import QWidget
+
+from dedup_gui.app import dialogs
 from dedup_gui.app.formatting import format_bytes, format_count
-from dedup_gui.core.actions import Outcome, TrashReport
+from dedup_gui.app.group_model import TrashSelection
+from dedup_gui.core.actions import (
+    Outcome,
+    ProblemKind,
+    RemovalPlan,
+    RemovalRefusedError,
+    TrashReport,
+    plan_removal,
+    removal_problems,
+)
+from dedup_gui.core.models import DuplicateGroup
+
+
+def confirmed_removal_plan(
+    parent: QWidget, groups: list[DuplicateGroup], selection: TrashSelection
+) -> RemovalPlan | None:
+    """Ask first (how many files, how many bytes), then again for every group that would
+    lose all its copies; None when the user says no or the core refuses the plan."""
+    if not selection.members:
+        dialogs.inform(parent, "Nothing to trash", "No file is marked TRASH.")
+        return None
+    if not dialogs.confirm(
+        parent, "Move to Trash",
+        confirmation_text(len(selection.members), selection.total_bytes),
+        accept_label="Move to Trash",
+    ):
+        return None
+    marked = [member.record.path for member in selection.members]
+    problems = removal_problems(groups, marked)
+    emptied = {
+        problem.group_index
+        for problem in problems
+        if problem.kind is ProblemKind.WOULD_EMPTY_GROUP and problem.group_index is not None
+    }
+    if emptied and not dialogs.confirm(
+        parent, "Trash every copy?", emptied_groups_text(len(emptied)),
+        accept_label="Trash Every Copy",
+    ):
+        return None
+    try:
+        return plan_removal(groups, marked, allow_empty_groups=emptied)
+    except RemovalRefusedError as refused:
+        dialogs.warn(parent, "Nothing was moved", "The removal was refused.",
+                     "\n".join(problem.message for problem in refused.problems))
+        return None
 
 
 def confirmation_text(file_count: int, total_bytes: int) -> str:
