@@ -1,12 +1,12 @@
 """Duplicate groups that do not chain, regrouped at any slider value from cached pairs.
 
 `SimilarityIndex.build` does the expensive work once: the candidate search down to
-MIN_SIMILARITY, verification of every candidate (verification.py), and a complete-linkage
-dendrogram over the verified pairs. Complete linkage merges two groups only when *every*
-pair across them is a verified match within the merge height, so A~B~C never links A to C
-by way of B, and cutting the dendrogram at a looser height can only merge groups, never
-split them. `groups(similarity)` is therefore just a cut: a prefix of the merge list, a
-vectorised connected-components pass, and the keeper ranking.
+MIN_SIMILARITY, verification of every candidate (verification.py), and a minimax-linkage
+dendrogram over the verified pairs (linkage.py). Every group cut from it has a prototype
+that is a verified match, within the cut's distance, of *every* member: a star, so A~B~C
+never links A to C by way of B; and since a looser cut only merges groups, moving the
+slider never splits one. `groups(similarity)` is therefore just a cut: a prefix of the
+merge list, a vectorised connected-components pass, and the keeper ranking.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from scipy.sparse.csgraph import connected_components
 
 from dedup_gui.core import candidates
 from dedup_gui.core.keeper import DEFAULT_KEEPER_RULES, KeeperRule, ReferenceFolders, keeper_key
-from dedup_gui.core.linkage import complete_linkage
+from dedup_gui.core.linkage import minimax_linkage
 from dedup_gui.core.models import (
     CancelToken,
     DuplicateGroup,
@@ -33,9 +33,11 @@ from dedup_gui.core.similarity import (
     distance_to_similarity,
     similarity_to_distance,
 )
-from dedup_gui.core.verification import Signals, evaluate_pairs
+from dedup_gui.core.verification import REJECTED, Signals, evaluate_pairs
 
 Progress = Callable[[int, int], None]
+PairRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""(first, second, pHash distance, effective distance) of verified pairs."""
 _ContextKey = tuple[tuple[str, ...], tuple[KeeperRule, ...]]
 
 
@@ -66,7 +68,7 @@ class SimilarityIndex:
         self._pair_keys = (pair_first.astype(np.int64) * len(records) + pair_second)[order]
         self._pair_phash = pair_phash[order]
         self._pair_effective = pair_effective[order]
-        merge_first, merge_second, merge_height = complete_linkage(
+        merge_first, merge_second, merge_height = minimax_linkage(
             len(records), pair_first, pair_second, pair_effective
         )
         self._merge_first = merge_first
@@ -143,7 +145,7 @@ class SimilarityIndex:
         others = grouped != keepers
         effective = np.zeros(len(grouped), np.uint8)
         phash = np.zeros(len(grouped), np.uint8)
-        effective[others], phash[others] = self._pair_lookup(keepers[others], grouped[others])
+        effective[others], phash[others] = self._keeper_distances(keepers[others], grouped[others])
         exact = (self._exact_class[grouped] >= 0) & (
             self._exact_class[grouped] == self._exact_class[keepers]
         )
@@ -179,38 +181,82 @@ class SimilarityIndex:
             return []
         threshold = similarity_to_distance(max(similarity, MIN_SIMILARITY))
         probe = Signals.from_records([record], with_dihedral=self.match_transforms)
-        if self.match_transforms and probe.dihedral is not None:
+        phash = candidates.hamming(probe.phash[0], self._signals.phash).astype(np.int64)
+        dhash = candidates.hamming(probe.dhash[0], self._signals.dhash).astype(np.int64)
+        near = phash + dhash <= 2 * threshold
+        if probe.dihedral is not None:
             turned = candidates.hamming(probe.dihedral[0][:, None], self._signals.phash[None, :])
-            transforms = np.argmin(turned, axis=0).astype(np.int8)
-            distance = turned[transforms, np.arange(len(self.records))]
-        else:
-            distance = candidates.hamming(probe.phash[0], self._signals.phash)
-            transforms = np.zeros(len(self.records), np.int8)
-        near = np.flatnonzero(distance <= threshold)
+            near |= turned.min(axis=0) <= threshold
+        near = np.flatnonzero(near)
         if len(near) == 0:
             return []
-        evidence = evaluate_pairs(
-            probe, np.zeros(len(near), np.int64), self._signals, near, distance[near],
-            transforms[near],
-        )
+        first = np.zeros(len(near), np.int64)
+        transforms = None
+        if probe.dihedral is not None:
+            upright = evaluate_pairs(probe, first, self._signals, near)
+            turned_near = turned[:, near]
+            best = np.argmin(turned_near, axis=0).astype(np.int8)
+            turned_evidence = evaluate_pairs(probe, first, self._signals, near, best)
+            use_turned = turned_evidence.effective_distance < upright.effective_distance
+            transforms = np.where(use_turned, best, 0).astype(np.int8)
+        evidence = evaluate_pairs(probe, first, self._signals, near, transforms)
         effective = evidence.effective_distance
         exact = np.array(
             [_byte_identical(record, self.records[i]) for i in near.tolist()], dtype=bool
         )
         effective[exact] = 0
         keep = effective <= threshold
-        near, effective, phash = near[keep], effective[keep], distance[near][keep]
+        near, effective, distance = near[keep], effective[keep], evidence.phash_distance[keep]
         order = np.lexsort((near, effective))
         return [
-            (self.records[i], int(phash[k]), distance_to_similarity(int(effective[k])))
-            for k, i in ((k, int(near[k])) for k in order)
+            (
+                self.records[int(near[k])],
+                int(distance[k]),
+                distance_to_similarity(int(effective[k])),
+            )
+            for k in order.tolist()
         ]
 
-    def _pair_lookup(self, first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        low, high = np.minimum(first, second), np.maximum(first, second)
+    def _best_transforms(self, first: np.ndarray, second: np.ndarray) -> np.ndarray | None:
+        """Per pair, the dihedral transform of `first` that best matches `second` (only
+        when the index matches turned copies), else None (upright)."""
+        if self._signals.dihedral is None:
+            return None
+        upright = evaluate_pairs(self._signals, first, self._signals, second)
+        turned = candidates.hamming(
+            self._signals.dihedral[first], self._signals.phash[second][:, None]
+        )
+        best = np.argmin(turned, axis=1).astype(np.int8)
+        turned_evidence = evaluate_pairs(self._signals, first, self._signals, second, best)
+        better = turned_evidence.effective_distance < upright.effective_distance
+        return np.where(better, best, 0).astype(np.int8)
+
+    def _keeper_distances(
+        self, keepers: np.ndarray, members: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(effective, pHash) distance of each member to its keeper. The keeper need not
+        be the group's prototype, so a pair may not be cached; those are verified now, and
+        one that fails verification reports its pHash distance."""
+        low, high = np.minimum(keepers, members), np.maximum(keepers, members)
         keys = low.astype(np.int64) * len(self.records) + high
-        where = np.searchsorted(self._pair_keys, keys)
-        return self._pair_effective[where], self._pair_phash[where]
+        where = np.minimum(np.searchsorted(self._pair_keys, keys), max(len(self._pair_keys) - 1, 0))
+        found = (
+            self._pair_keys[where] == keys if len(self._pair_keys) else np.zeros(len(keys), bool)
+        )
+        effective = np.zeros(len(keys), np.uint8)
+        phash = np.zeros(len(keys), np.uint8)
+        effective[found] = self._pair_effective[where[found]]
+        phash[found] = self._pair_phash[where[found]]
+        missing = np.flatnonzero(~found)
+        if len(missing):
+            first, second = keepers[missing], members[missing]
+            evidence = evaluate_pairs(
+                self._signals, first, self._signals, second, self._best_transforms(first, second)
+            )
+            checked = evidence.effective_distance
+            effective[missing] = np.where(checked == REJECTED, evidence.phash_distance, checked)
+            phash[missing] = evidence.phash_distance
+        return effective, phash
 
     def _keeper_context(
         self, reference_folders: Sequence[str], rules: Sequence[KeeperRule]
@@ -282,43 +328,49 @@ def _verified_pairs(
     max_distance: int,
     progress: Progress | None,
     cancel: CancelToken | None,
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+) -> list[PairRows]:
+    """Pairs whose mean pHash/dHash distance is within `max_distance` and that pass
+    verification: one 128-bit join at radius 2 * max_distance."""
     exact_class = _exact_classes(records)
+    both = np.stack([signals.phash, signals.dhash], axis=1)
     out = []
-    for first, second, distance in candidates.self_join(
-        signals.phash, max_distance, cancel=cancel, progress=progress
+    for first, second, _ in candidates.self_join(
+        both, 2 * max_distance, cancel=cancel, progress=progress
     ):
-        evidence = evaluate_pairs(signals, first, signals, second, distance)
+        evidence = evaluate_pairs(signals, first, signals, second)
         effective = evidence.effective_distance
         same_bytes = (exact_class[first] >= 0) & (exact_class[first] == exact_class[second])
         effective[same_bytes] = 0
         keep = effective <= max_distance
         if keep.any():
-            out.append((first[keep], second[keep], distance[keep], effective[keep]))
+            out.append(
+                (first[keep], second[keep], evidence.phash_distance[keep], effective[keep])
+            )
     return out
 
 
 def _verified_turned_pairs(
     signals: Signals, max_distance: int, cancel: CancelToken | None
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """Pairs where record a turned by a dihedral transform matches record b upright."""
+) -> list[PairRows]:
+    """Pairs where record a, turned by a dihedral transform, matches record b upright
+    (pHash only: dHash is not computed per orientation)."""
     assert signals.dihedral is not None
-    count = len(signals)
     out = []
     for transform in range(1, 8):
-        for first, second, distance in candidates.join(
+        for first, second, _ in candidates.join(
             signals.dihedral[:, transform], signals.phash, max_distance, cancel=cancel
         ):
             distinct = first != second
-            first, second, distance = first[distinct], second[distinct], distance[distinct]
+            first, second = first[distinct], second[distinct]
             transforms = np.full(len(first), transform, np.int8)
-            evidence = evaluate_pairs(signals, first, signals, second, distance, transforms)
+            evidence = evaluate_pairs(signals, first, signals, second, transforms)
             keep = evidence.effective_distance <= max_distance
             if keep.any():
                 low = np.minimum(first[keep], second[keep])
                 high = np.maximum(first[keep], second[keep])
-                out.append((low, high, distance[keep], evidence.effective_distance[keep]))
-    del count
+                out.append(
+                    (low, high, evidence.phash_distance[keep], evidence.effective_distance[keep])
+                )
     return out
 
 

@@ -63,3 +63,116 @@ def complete_linkage(
         np.asarray(merged_second, np.int64),
         np.asarray(heights, np.int64),
     )
+
+
+DENSE_COMPONENT_LIMIT = 1500
+"""Components larger than this (crowds of near-identical images) use complete linkage,
+which needs no dense distance matrix."""
+_UNLINKED = 1 << 14
+
+
+def minimax_linkage(
+    count: int, first: np.ndarray, second: np.ndarray, distance: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Minimax linkage (Bien and Tibshirani, 2011): a merge's height is the smallest
+    radius at which some member (the prototype) is within that distance of every member
+    of the merged group. Cutting at height T gives groups that each have a prototype
+    matching all members within T (a star, so no chaining), and since heights never
+    decrease along the merge order, a looser cut only merges groups.
+
+    Pairs that are not edges never count as within any distance. Returns merges as
+    (an element of one group, an element of the other, height), ordered by height."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if len(first) == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty
+    graph = coo_matrix((np.ones(len(first), np.int8), (first, second)), shape=(count, count))
+    _, labels = connected_components(graph, directed=False)
+    sizes = np.bincount(labels)
+    edge_label = labels[first]
+    edge_size = sizes[edge_label]
+
+    # Components of two: one merge at the edge's distance.
+    pairs = edge_size == 2
+    merged = [(first[pairs], second[pairs], distance[pairs].astype(np.int64))]
+
+    larger = np.flatnonzero(~pairs)
+    larger = larger[np.argsort(edge_label[larger], kind="stable")]
+    bounds = np.flatnonzero(np.diff(edge_label[larger])) + 1
+    for edges in np.split(larger, bounds) if len(larger) else []:
+        nodes = np.unique(np.concatenate([first[edges], second[edges]]))
+        if len(nodes) > DENSE_COMPONENT_LIMIT:
+            local = complete_linkage(count, first[edges], second[edges], distance[edges])
+        else:
+            local = _minimax_component(
+                nodes,
+                np.searchsorted(nodes, first[edges]),
+                np.searchsorted(nodes, second[edges]),
+                distance[edges].astype(np.int64),
+            )
+        merged.append(local)
+    merge_first = np.concatenate([m[0] for m in merged]).astype(np.int64)
+    merge_second = np.concatenate([m[1] for m in merged]).astype(np.int64)
+    heights = np.concatenate([m[2] for m in merged]).astype(np.int64)
+    order = np.lexsort((merge_second, merge_first, heights))
+    return merge_first[order], merge_second[order], heights[order]
+
+
+def _minimax_component(
+    nodes: np.ndarray, first: np.ndarray, second: np.ndarray, distance: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    import heapq
+
+    size = len(nodes)
+    dist = np.full((size, size), _UNLINKED, np.int64)
+    dist[first, second] = distance
+    dist[second, first] = distance
+    np.fill_diagonal(dist, 0)
+
+    # reach[c] of a group = the largest distance from node c to any member of the group.
+    reach: dict[int, np.ndarray] = {i: dist[i].copy() for i in range(size)}
+    members: dict[int, np.ndarray] = {i: np.array([i]) for i in range(size)}
+    owner = np.arange(size)
+    heap = [
+        (int(d), min(a, b), max(a, b), a, b)
+        for a, b, d in zip(first.tolist(), second.tolist(), distance.tolist(), strict=True)
+    ]
+    heapq.heapify(heap)
+    next_id = size
+    out_first, out_second, heights = [], [], []
+
+    while heap:
+        merge_height, _, _, a, b = heapq.heappop(heap)
+        if a not in members or b not in members:
+            continue
+        members_a, members_b = members.pop(a), members.pop(b)
+        joined_members = np.concatenate([members_a, members_b])
+        joined_reach = np.maximum(reach.pop(a), reach.pop(b))
+        new = next_id
+        next_id += 1
+        out_first.append(int(nodes[members_a[0]]))
+        out_second.append(int(nodes[members_b[0]]))
+        heights.append(merge_height)
+        members[new] = joined_members
+        reach[new] = joined_reach
+        owner[joined_members] = new
+        # Only groups linked to some member of the new group can join it.
+        linked = (dist[joined_members] < _UNLINKED).any(axis=0)
+        candidates = set(owner[np.flatnonzero(linked)].tolist()) - {new}
+        smallest = int(joined_members.min())
+        for other in candidates:
+            union = np.concatenate([joined_members, members[other]])
+            h = int(np.maximum(joined_reach, reach[other])[union].min())
+            if h < _UNLINKED:
+                other_smallest = int(members[other].min())
+                heapq.heappush(
+                    heap,
+                    (h, min(smallest, other_smallest), max(smallest, other_smallest), new, other),
+                )
+    return (
+        np.asarray(out_first, np.int64),
+        np.asarray(out_second, np.int64),
+        np.asarray(heights, np.int64),
+    )

@@ -9,9 +9,12 @@ hash almost alike. So each candidate pair is checked against the 16x16 colour th
 - if either image is low-detail, layout correlation means little, so the thumbnails must
   match in absolute terms, colour included, and no grayscale allowance applies.
 
-The result per pair is an *effective distance* in pHash bits: the largest of the pHash
-distance and the other signatures' disagreement mapped onto the same scale, so one slider
-tightens every signal at once, and 0 means the same pixels.
+The result per pair is an *effective distance* on the 64-bit scale of the slider: half
+the mean of the pHash and dHash distances (pHash shifts more under crops and captions,
+dHash more under re-encoding; their mean is steadier than either, measured in
+benchmarks/eval_accuracy.py) plus half the layout disagreement of the thumbnails, rounded;
+doubled for low-detail pairs. One slider tightens every signal at once, and 0 means the
+same pixels.
 """
 
 from __future__ import annotations
@@ -27,20 +30,33 @@ from dedup_gui.core.models import MICRO_SIDE, ImageRecord
 REJECTED = np.uint8(255)
 """Effective distance of a pair that failed verification."""
 
-LOW_DETAIL_STD = 14.0
-"""Luminance standard deviation (0-255) of the 16x16 thumbnail below which an image is
-low-detail: its hashes are dominated by noise or by a smooth gradient."""
+LOW_DETAIL_TEXTURE = 1.0
+"""Texture (see Signals.texture, 0-255 scale) below which an image is low-detail: flat,
+dark or a smooth gradient, so its hashes are noise or shared by every similar gradient.
+Measured: generated flat/gradient images stay below 0.5, sample photos above 1.3."""
+LOW_DETAIL_MAX_DETAIL_DIFFERENCE = 2.0
+"""Largest difference in luminance spread of two low-detail copies, as a fraction of the
+smaller spread plus this many grey levels (a flat frame is not a faint picture)."""
 GRAYSCALE_CHROMA = 3.0
 """Mean absolute chroma (0-255) below which an image counts as grayscale."""
+OUTLIER_CELLS = 6
+"""Cells of the 8x8 luminance layout (of 64) left out of the correlation (10%)."""
 MIN_LAYOUT_CORRELATION = 0.80
 """Luminance layout correlation every detailed pair must reach."""
 MAX_CHROMA_DIFFERENCE = 14.0
 """Mean absolute chroma difference of two coloured, detailed copies."""
 LOW_DETAIL_MAX_LUMA_DIFFERENCE = 6.0
 LOW_DETAIL_MAX_CHROMA_DIFFERENCE = 4.0
-DHASH_BITS_PER_PHASH_BIT = 2.0
-"""dHash moves about twice as much as pHash under the same edit (JPEG, crop, text), so
-its distance is halved onto the pHash scale."""
+MAX_DETAIL_RATIO = 2.0
+"""Largest ratio of the luminance spreads of two detailed copies (brightness and gamma
+edits change it by well under 2; a faint picture and a bold one with the same layout
+are different pictures)."""
+MAX_LUMA_SHIFT = 48.0
+"""Largest mean luminance difference (0-255) of two detailed copies: a +25% brightness
+edit of a light photo."""
+HASH_WEIGHT = 0.5
+"""Effective distance = this share of the mean hash distance plus the rest of the layout
+disagreement. Candidates still need a mean hash distance within the loosest setting."""
 LAYOUT_BITS_PER_CORRELATION = 40.0
 """Correlation shortfall from 1.0 mapped onto pHash bits (0.9 -> 4 bits)."""
 
@@ -63,6 +79,9 @@ class Signals:
     """float32 (n,) luminance standard deviation of the 16x16 thumbnail."""
     colourfulness: np.ndarray
     """float32 (n,) mean absolute chroma."""
+    texture: np.ndarray
+    """float32 (n,) luminance left after a 3x3 blur of the 16x16 thumbnail (standard
+    deviation): near 0 for flat images and smooth gradients, whatever their contrast."""
 
     @classmethod
     def from_records(
@@ -88,10 +107,20 @@ class Signals:
             chroma=chroma,
             detail=luma16.reshape(count, -1).std(axis=1),
             colourfulness=np.abs(chroma).reshape(count, -1).mean(axis=1),
+            texture=_texture(luma16),
         )
 
     def __len__(self) -> int:
         return len(self.phash)
+
+
+def _texture(luma: np.ndarray) -> np.ndarray:
+    padded = np.pad(luma, ((0, 0), (1, 1), (1, 1)), mode="edge")
+    side = luma.shape[1]
+    blurred = sum(
+        padded[:, dy : dy + side, dx : dx + side] for dy in range(3) for dx in range(3)
+    ) / 9.0
+    return (luma - blurred).reshape(len(luma), -1).std(axis=1).astype(np.float32)
 
 
 def _pool(planes: np.ndarray, factor: int) -> np.ndarray:
@@ -116,13 +145,27 @@ def _turn(planes: np.ndarray, transforms: np.ndarray) -> np.ndarray:
     return out
 
 
+def _standardise(planes: np.ndarray) -> np.ndarray:
+    flat = planes.reshape(len(planes), planes[0].size if len(planes) else 1)
+    centred = flat - flat.mean(axis=1, keepdims=True)
+    return centred / np.maximum(centred.std(axis=1, keepdims=True), 1e-6)
+
+
 def _correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a = a.reshape(len(a), -1)
-    b = b.reshape(len(b), -1)
-    a = a - a.mean(axis=1, keepdims=True)
-    b = b - b.mean(axis=1, keepdims=True)
-    norms = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
-    return (a * b).sum(axis=1) / np.maximum(norms, 1e-6)
+    """Layout correlation that ignores the cells that disagree most (OUTLIER_CELLS): a
+    caption, a logo or a crop's edge changes a few cells a lot, a different picture
+    changes them all."""
+    za, zb = _standardise(a), _standardise(b)
+    if za.shape[1] <= OUTLIER_CELLS:
+        return (za * zb).mean(axis=1)
+    disagreement = np.abs(za - zb)
+    kept = np.argsort(disagreement, axis=1, kind="stable")[:, : za.shape[1] - OUTLIER_CELLS]
+    za = np.take_along_axis(za, kept, axis=1)
+    zb = np.take_along_axis(zb, kept, axis=1)
+    za = za - za.mean(axis=1, keepdims=True)
+    zb = zb - zb.mean(axis=1, keepdims=True)
+    norms = np.sqrt((za * za).sum(axis=1) * (zb * zb).sum(axis=1))
+    return (za * zb).sum(axis=1) / np.maximum(norms, 1e-6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,14 +188,17 @@ def evaluate_pairs(
     first: np.ndarray,
     right: Signals,
     second: np.ndarray,
-    phash_distance: np.ndarray,
     transforms: np.ndarray | None = None,
 ) -> PairEvidence:
-    """Verify pairs: `left[first[k]]` turned by DIHEDRAL_ORDER `transforms[k]` (0 if None)
-    against `right[second[k]]`, with the pHash distance the candidate search measured."""
+    """Verify pairs: `left[first[k]]` turned by DIHEDRAL_ORDER `transforms[k]` (0 if None;
+    needs left.dihedral) against `right[second[k]]`."""
     if transforms is None:
         transforms = np.zeros(len(first), dtype=np.int8)
     transformed = transforms != 0
+    if left.dihedral is not None and transformed.any():
+        phash_distance = hamming(left.dihedral[first, transforms], right.phash[second])
+    else:
+        phash_distance = hamming(left.phash[first], right.phash[second])
     dhash_distance = hamming(left.dhash[first], right.dhash[second])
     luma_left = _turn(left.luma[first], transforms)
     luma_right = right.luma[second]
@@ -160,27 +206,41 @@ def evaluate_pairs(
     chroma_right = right.chroma[second]
 
     correlation = _correlation(luma_left, luma_right)
-    luma_difference = np.abs(luma_left - luma_right).reshape(len(first), -1).mean(axis=1)
-    chroma_difference = np.abs(chroma_left - chroma_right).reshape(len(first), -1).mean(axis=1)
-    low_detail = np.minimum(left.detail[first], right.detail[second]) < LOW_DETAIL_STD
+    luma_difference = np.abs(luma_left - luma_right).mean(axis=(1, 2))
+    chroma_difference = np.abs(chroma_left - chroma_right).mean(axis=(1, 2, 3))
+    texture_low = np.minimum(left.texture[first], right.texture[second])
+    texture_high = np.maximum(left.texture[first], right.texture[second])
+    detail_low = np.minimum(left.detail[first], right.detail[second])
+    detail_high = np.maximum(left.detail[first], right.detail[second])
+    low_detail = texture_low < LOW_DETAIL_TEXTURE
     grayscale = (
         np.minimum(left.colourfulness[first], right.colourfulness[second]) < GRAYSCALE_CHROMA
     )
 
-    detailed_ok = (correlation >= MIN_LAYOUT_CORRELATION) & (
-        (chroma_difference <= MAX_CHROMA_DIFFERENCE) | grayscale
+    luma_shift = np.abs(luma_left.mean(axis=(1, 2)) - luma_right.mean(axis=(1, 2)))
+    detailed_ok = (
+        (correlation >= MIN_LAYOUT_CORRELATION)
+        & ((chroma_difference <= MAX_CHROMA_DIFFERENCE) | grayscale)
+        & (detail_high <= MAX_DETAIL_RATIO * detail_low + LOW_DETAIL_MAX_DETAIL_DIFFERENCE)
+        & (luma_shift <= MAX_LUMA_SHIFT)
     )
-    low_detail_ok = (luma_difference <= LOW_DETAIL_MAX_LUMA_DIFFERENCE) & (
-        chroma_difference <= LOW_DETAIL_MAX_CHROMA_DIFFERENCE
+    low_detail_ok = (
+        (luma_difference <= LOW_DETAIL_MAX_LUMA_DIFFERENCE)
+        & (chroma_difference <= LOW_DETAIL_MAX_CHROMA_DIFFERENCE)
+        & (texture_high < 2 * LOW_DETAIL_TEXTURE)
+        & (detail_high - detail_low <= 0.25 * detail_low + LOW_DETAIL_MAX_DETAIL_DIFFERENCE)
     )
     accepted = np.where(low_detail, low_detail_ok, detailed_ok)
 
-    # dHash is not computed per orientation; a turned copy is judged without it.
-    dhash_bits = np.where(transformed, 0.0, dhash_distance / DHASH_BITS_PER_PHASH_BIT)
-    layout_bits = np.clip(1.0 - correlation, 0.0, 1.0) * LAYOUT_BITS_PER_CORRELATION
-    effective = np.maximum.reduce(
-        [phash_distance.astype(np.float64), np.floor(dhash_bits), np.floor(layout_bits)]
+    # dHash is not computed per orientation; a turned copy is judged on pHash alone.
+    hash_bits = np.where(
+        transformed,
+        phash_distance.astype(np.float64),
+        np.ceil((phash_distance.astype(np.float64) + dhash_distance) / 2),
     )
+    layout_bits = np.clip(1.0 - correlation, 0.0, 1.0) * LAYOUT_BITS_PER_CORRELATION
+    effective = np.floor(HASH_WEIGHT * hash_bits + (1 - HASH_WEIGHT) * layout_bits + 0.5)
+    effective = np.where(low_detail, 2 * effective, effective)
     effective = np.minimum(effective, 254).astype(np.uint8)
     effective[~accepted] = REJECTED
     return PairEvidence(
