@@ -214,17 +214,13 @@ def window_with_group(qtbot, tmp_path, photo_group, monkeypatch):
     win = MainWindow(AppSettings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
     qtbot.addWidget(win)
     win.group_model.set_groups([photo_group])
-    win._index = None
     win.group_view.set_current(0, 1)
     return win
 
 
 def test_export_writes_the_groups_with_the_users_marks(qtbot, window_with_group, tmp_path,
                                                       monkeypatch, photo_group):
-    from dedup_gui.core.models import ScanResult
-
     window = window_with_group
-    window._result = ScanResult(records=[m.record for m in photo_group.members])
     window.toggle_keep(0, 1)
     target = tmp_path / "out.csv"
     monkeypatch.setattr(dialogs, "choose_export_path", lambda parent: str(target))

@@ -155,18 +155,16 @@ def test_cancel_stops_promptly_and_keeps_what_was_hashed(qtbot, window, tmp_path
         return real_hash_task(task)
 
     monkeypatch.setattr(scanner, "_hash_task", slow_hash_task)
-    progress = []
     window.folder_panel.add_folder(str(library))
     window.start_scan()
-    window._job.scan_progress.connect(progress.append)
-    qtbot.waitUntil(lambda: any(p.phase == "hashing" and p.done >= 2 for p in progress),
-                    timeout=SCAN_TIMEOUT_MS)
+    bar = window.progress_panel.bar
+    qtbot.waitUntil(lambda: bar.maximum() == 30 and bar.value() >= 2, timeout=SCAN_TIMEOUT_MS)
     cancelled_at = time.monotonic()
     window.progress_panel.cancel_button.click()
     qtbot.waitUntil(lambda: not window.is_busy(), timeout=SCAN_TIMEOUT_MS)
     assert time.monotonic() - cancelled_at < 1.0
-    assert window._result is not None and window._result.cancelled
-    assert 2 <= len(window._result.records) < 30
+    assert window.scan_result is not None and window.scan_result.cancelled
+    assert 2 <= len(window.scan_result.records) < 30
     assert "cancelled" in window.statusBar().currentMessage()
 
 

@@ -35,7 +35,7 @@ from dedup_gui.app.settings import AppSettings
 from dedup_gui.app.thumbnails import ThumbnailProvider
 from dedup_gui.app.trash_flow import confirmed_removal_plan, report_details, report_summary
 from dedup_gui.app.workers import ExportJob, ScanJob, TrashJob, start_in_thread
-from dedup_gui.core.actions import TrashFunction, TrashProgress, TrashReport
+from dedup_gui.core.actions import TrashProgress, TrashReport
 from dedup_gui.core.grouping import SimilarityIndex
 from dedup_gui.core.imagetypes import has_image_extension
 from dedup_gui.core.models import DuplicateGroup, ScanProgress, ScanResult
@@ -56,8 +56,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
         self.settings = settings or AppSettings()
-        self.trash_function: TrashFunction | None = None
-        """Injected by tests; None means send2trash."""
         self.scan_on_add = True
 
         self._result: ScanResult | None = None
@@ -258,6 +256,11 @@ class MainWindow(QMainWindow):
         return True
 
     # Scanning
+    @property
+    def scan_result(self) -> ScanResult | None:
+        """The last scan (minus files trashed since), or None before the first one."""
+        return self._result
+
     def is_busy(self) -> bool:
         return self._job is not None
 
@@ -419,7 +422,7 @@ class MainWindow(QMainWindow):
         )
         if plan is None:
             return
-        job = TrashJob(plan, self.trash_function)
+        job = TrashJob(plan)
         job.progress.connect(self._on_trash_progress)
         job.finished.connect(self._on_trash_finished)
         job.failed.connect(self._on_job_failed)
