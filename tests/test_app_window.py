@@ -12,7 +12,7 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from dedup_gui.app import dialogs
+from dedup_gui.app import dialogs, workers
 from dedup_gui.app.main_window import MainWindow
 from dedup_gui.app.settings import AppSettings
 from dedup_gui.core import scanner
@@ -135,7 +135,7 @@ def test_similarity_slider_regroups_without_rescanning(qtbot, window, tmp_path, 
     def no_rescan(*args, **kwargs):
         raise AssertionError("moving the slider must not rescan")
 
-    monkeypatch.setattr(scanner, "scan", no_rescan)
+    monkeypatch.setattr(workers, "scan", no_rescan)
     window.similarity_slider.setValue(100)
     qtbot.waitUntil(lambda: grouped_paths(window) != loose, timeout=5000)
     strict = set().union(*grouped_paths(window)) if window.group_model.rowCount() else set()
@@ -221,3 +221,18 @@ def test_a_library_without_duplicates_says_so(qtbot, window, tmp_path):
     assert window.duplicates_page.currentWidget() is window.no_groups
     assert window.no_groups.title.text() == "No duplicates found"
     assert "3 images compared" in window.no_groups.subtitle.text()
+
+
+def test_rotated_copies_group_only_when_asked_without_rescanning(qtbot, window, tmp_path,
+                                                                monkeypatch):
+    photo = make_photo(21, 320, 240)
+    photo.save(tmp_path / "upright.jpg", quality=90)
+    photo.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "turned.jpg", quality=90)
+    window.folder_panel.add_folder(str(tmp_path))
+    scan_and_wait(qtbot, window)
+    assert grouped_paths(window) == []
+
+    monkeypatch.setattr(workers, "scan", lambda *args, **kwargs: pytest.fail("rescanned"))
+    window.transforms_box.setChecked(True)
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=SCAN_TIMEOUT_MS)
+    assert grouped_paths(window) == [{str(tmp_path / "upright.jpg"), str(tmp_path / "turned.jpg")}]

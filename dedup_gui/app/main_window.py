@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSize, Qt, QThread, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QCheckBox,
     QGroupBox,
     QLabel,
     QMainWindow,
@@ -99,6 +100,12 @@ class MainWindow(QMainWindow):
         similarity_layout.addWidget(self.similarity_label)
         similarity_layout.addWidget(self.similarity_slider)
         similarity_layout.addWidget(ends)
+        self.transforms_box = QCheckBox("Also match rotated and mirrored copies", self)
+        self.transforms_box.setToolTip(
+            "Compare every image in all 8 orientations too (slower to group)"
+        )
+        self.transforms_box.toggled.connect(self._on_transforms_toggled)
+        similarity_layout.addWidget(self.transforms_box)
 
         sidebar = QWidget(self)
         sidebar_layout = QVBoxLayout(sidebar)
@@ -269,7 +276,7 @@ class MainWindow(QMainWindow):
         if self.is_busy() or not roots:
             self._update_state()
             return
-        job = ScanJob(roots)
+        job = ScanJob(roots, match_transforms=self.transforms_box.isChecked())
         job.scan_progress.connect(self._on_scan_progress)
         job.grouping_started.connect(self._on_grouping_started)
         job.grouping_progress.connect(self._on_grouping_progress)
@@ -283,7 +290,7 @@ class MainWindow(QMainWindow):
             self._job.cancel()  # type: ignore[attr-defined]
 
     def _regroup_records_in_background(self, result: ScanResult) -> None:
-        job = ScanJob(records=result.records)
+        job = ScanJob(records=result.records, match_transforms=self.transforms_box.isChecked())
         job.grouping_started.connect(self._on_grouping_started)
         job.grouping_progress.connect(self._on_grouping_progress)
         job.finished.connect(self._on_regrouped)
@@ -354,6 +361,11 @@ class MainWindow(QMainWindow):
         self.similarity_label.setText(f"Group images at least <b>{value}%</b> similar")
         self.settings.set_similarity(value)
         self._regroup_timer.start()
+
+    def _on_transforms_toggled(self, checked: bool) -> None:
+        self.settings.set_match_transforms(checked)
+        if self._result is not None and not self.is_busy():
+            self._regroup_records_in_background(self._result)
 
     def regroup(self) -> None:
         self._regroup_timer.stop()
@@ -539,6 +551,7 @@ class MainWindow(QMainWindow):
     # Settings
     def _restore_settings(self) -> None:
         self.folder_panel.set_entries(self.settings.folders())
+        self.transforms_box.setChecked(self.settings.match_transforms())
         value = self.settings.similarity(round(DEFAULT_SIMILARITY))
         self.similarity_slider.setValue(value)
         self._on_slider_moved(value)

@@ -53,6 +53,12 @@ class AppSettings:
     def set_similarity(self, value: int) -> None:
         self._store.setValue("similarity", value)
 
+    def match_transforms(self) -> bool:
+        return bool(self._store.value("match_transforms", False, type=bool))
+
+    def set_match_transforms(self, value: bool) -> None:
+        self._store.setValue("match_transforms", value)
+
     def geometry(self) -> QByteArray | None:
         return self._bytes("window/geometry")
 
