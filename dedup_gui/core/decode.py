@@ -14,6 +14,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pillow_heif
@@ -76,16 +77,22 @@ def open_reduced(
     min_side: int = REDUCED_MIN_SIDE,
     *,
     data: bytes | None = None,
+    stream: BinaryIO | None = None,
 ) -> tuple[Image.Image, ImageInfo]:
-    """Decode `path` (or its already-read bytes `data`) so that its shorter side is at least
-    `min_side` pixels (or the full size, if smaller), oriented and flattened to RGB.
+    """Decode `path` so that its shorter side is at least `min_side` pixels (or the full
+    size, if smaller), oriented and flattened to RGB. `data` (the file's bytes, already read)
+    or `stream` (the file, already open) are read instead of opening `path` again.
 
     Raises ImageLoadError for anything that is not a usable image.
     """
     if data is not None and not data:
         raise ImageLoadError(ErrorKind.EMPTY, "The file is empty (0 bytes).")
+    source: str | os.PathLike[str] | BinaryIO = path
+    if data is not None:
+        source = io.BytesIO(data)
+    elif stream is not None:
+        source = stream
     try:
-        source: str | os.PathLike[str] | io.BytesIO = path if data is None else io.BytesIO(data)
         with Image.open(source) as opened:
             return _reduce_and_normalise(opened, min_side)
     except ImageLoadError:

@@ -46,8 +46,8 @@ PROGRESS_INTERVAL_SECONDS = 0.1
 CACHE_FLUSH_INTERVAL_SECONDS = 1.0
 CACHE_FLUSH_RECORDS = 200
 IN_MEMORY_LIMIT_BYTES = 64 << 20
-"""Files up to this size are read once into memory (decoded and digested from the same
-bytes); bigger ones are decoded from disk and digested in a stream."""
+"""Files that need a digest are read once into memory up to this size (decoded and digested
+from the same bytes); bigger ones are digested in a second, streamed read."""
 CANCEL_GRACE_SECONDS = 1.0
 """After a cancel, files already being decoded get this long to finish and be kept."""
 
@@ -269,18 +269,23 @@ def _hash_task(task: _Task) -> _Outcome:
 
 def _decode_and_sign(task: _Task) -> _Outcome:
     path = task.stat.path
+    digest = None
     with Path(path).open("rb") as handle:
         before = os.fstat(handle.fileno())
-        data = handle.read() if before.st_size <= IN_MEMORY_LIMIT_BYTES else None
-    if before.st_size == 0:
-        raise ImageLoadError(ErrorKind.EMPTY, "The file is empty (0 bytes).")
-    reduced, info = open_reduced(path, REDUCED_MIN_SIDE, data=data)
+        if before.st_size == 0:
+            raise ImageLoadError(ErrorKind.EMPTY, "The file is empty (0 bytes).")
+        if task.want_digest and before.st_size <= IN_MEMORY_LIMIT_BYTES:
+            # One read serves both, so the digest is of exactly the bytes decoded.
+            data = handle.read()
+            digest = bytes_digest(data)
+            reduced, info = open_reduced(path, REDUCED_MIN_SIDE, data=data)
+        else:
+            reduced, info = open_reduced(path, REDUCED_MIN_SIDE, stream=handle)
+    if task.want_digest and digest is None:
+        digest = file_digest(path)
     thumbnail = fit_within(reduced, THUMBNAIL_SIDE)
     signatures = compute_signatures(thumbnail)
     jpeg = encode_jpeg(thumbnail)
-    digest = None
-    if task.want_digest:
-        digest = bytes_digest(data) if data is not None else file_digest(path)
     _ensure_unchanged(path, before)
     record = ImageRecord(
         path=path,

@@ -17,12 +17,21 @@ THUMBNAIL_SIDE = 256
 THUMBNAIL_JPEG_QUALITY = 85
 
 
+INTEGER_REDUCE_MIN_FILL = 0.9
+"""An integer `reduce` (block average, 4x cheaper than a resize) is used when its result
+fills at least this share of `max_side`: a 12 MP photo's 500x375 decode becomes 250x188."""
+
+
 def fit_within(image: Image.Image, max_side: int) -> Image.Image:
-    """`image` scaled down (never up) so that its longer side is `max_side`."""
+    """`image` scaled down (never up) so that its longer side is at most `max_side`, and at
+    least INTEGER_REDUCE_MIN_FILL of it."""
     width, height = image.size
     longest = max(width, height)
     if longest <= max_side:
         return image
+    factor = -(-longest // max_side)  # ceiling division
+    if longest // factor >= max_side * INTEGER_REDUCE_MIN_FILL:
+        return image.reduce(factor)
     scale = max_side / longest
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     # BOX is an exact area average: alias-free for these < 2x steps and the cheapest filter.
