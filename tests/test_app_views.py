@@ -145,6 +145,10 @@ def test_clicking_a_badge_toggles_keep(qtbot, view):
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
                      pos=cells[0].center() - QPoint(0, 20))
     assert toggles == [(0, 1)] and view.current_member() == 0
+    menus = []
+    view.context_menu_requested.connect(lambda row, member, _pos: menus.append((row, member)))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.RightButton, pos=cells[1].center())
+    assert menus == [(0, 1)] and view.current_member() == 1 and toggles == [(0, 1)]
 
 
 def test_thumbnails_load_off_the_gui_thread_and_are_cached(qtbot, photos):

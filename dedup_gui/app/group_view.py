@@ -151,6 +151,14 @@ class GroupDelegate(QStyledItemDelegate):
             f"{format_bytes(freed)} to free"
         )
         painter.drawText(header, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+        if len(marked) == len(group.members):
+            offset = painter.fontMetrics().horizontalAdvance(text + "    ")
+            painter.setPen(TRASH_COLOUR)
+            painter.drawText(
+                header.adjusted(offset, 0, 0, 0),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                "Every copy is marked for the trash",
+            )
         painter.setFont(option.font)
         painter.setPen(option.palette.placeholderText().color())
         kind = "exact copies" if group.kind is MatchKind.EXACT else "look alike"
@@ -238,6 +246,8 @@ class GroupListView(QListView):
     """(row, member index) of the image that has the keyboard focus; row -1 when none."""
     toggle_requested = Signal(int, int)
     trash_requested = Signal()
+    context_menu_requested = Signal(int, int, QPoint)
+    """(row, member index, global position) of a right-click on an image."""
 
     def __init__(self, thumbnails: ThumbnailProvider, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -303,7 +313,9 @@ class GroupListView(QListView):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         index = self.indexAt(event.position().toPoint())
-        if not index.isValid() or event.button() != Qt.MouseButton.LeftButton:
+        if not index.isValid() or event.button() not in (
+            Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton
+        ):
             super().mousePressEvent(event)
             return
         rect = self.visualRect(index)
@@ -313,7 +325,11 @@ class GroupListView(QListView):
         for member_index, cell in row_layout(rect, count, current).cells:
             if cell.contains(pos):
                 self.set_current(index.row(), member_index)
-                if badge_rect(cell).contains(pos):
+                if event.button() == Qt.MouseButton.RightButton:
+                    self.context_menu_requested.emit(
+                        index.row(), member_index, event.globalPosition().toPoint()
+                    )
+                elif badge_rect(cell).contains(pos):
                     self.toggle_requested.emit(index.row(), member_index)
                 return
         self.set_current(index.row(), current)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSize, Qt, QThread, QTimer
+from PySide6.QtCore import QObject, QPoint, QSize, Qt, QThread, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QGroupBox,
     QLabel,
     QMainWindow,
+    QMenu,
     QPushButton,
     QSlider,
     QSplitter,
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
         self.group_view.current_changed.connect(self._on_current_changed)
         self.group_view.toggle_requested.connect(self.toggle_keep)
         self.group_view.trash_requested.connect(self.move_to_trash)
+        self.group_view.context_menu_requested.connect(self._show_image_menu)
         self.group_model.keep_changed.connect(self._update_status)
 
         self.compare_view = CompareView(self.thumbnails, self)
@@ -394,6 +396,18 @@ class MainWindow(QMainWindow):
                 "This file is in a protected (reference) folder and is always kept.", 5000
             )
         self.compare_view.refresh_marks()
+
+    def _show_image_menu(self, row: int, member_index: int, position: QPoint) -> None:
+        member = self.group_model.group(row).members[member_index]
+        menu = QMenu(self)
+        kept = self.group_model.is_kept(member)
+        toggle = menu.addAction("Mark for the Trash" if kept else "Keep")
+        toggle.setShortcut(QKeySequence(Qt.Key.Key_Space))
+        toggle.triggered.connect(lambda: self.toggle_keep(row, member_index))
+        menu.addSeparator()
+        menu.addAction("Open File").triggered.connect(self.open_current_file)
+        menu.addAction("Show in Folder").triggered.connect(self.show_current_in_folder)
+        menu.popup(position)
 
     def _navigate_members(self, step: int) -> None:
         row = self.group_view.current_row()
