@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self._index: SimilarityIndex | None = None
         self._job: QObject | None = None
         self._thread: QThread | None = None
+        self._running_jobs: dict[QThread, QObject] = {}
 
         self.thumbnails = ThumbnailProvider(self, max_side=THUMB_SIDE)
         self.group_model = GroupListModel(self)
@@ -303,12 +304,19 @@ class MainWindow(QMainWindow):
     def _start_job(self, job: QObject, done_signals: list) -> None:
         self._job = job
         self._thread = start_in_thread(job, self, done_signals)
+        # The job's Python reference lives until its thread has stopped: dropping it when
+        # the job reports (while run() may still be returning) would delete a QObject that
+        # another thread is using.
+        self._running_jobs[self._thread] = job
         self._thread.finished.connect(self._on_thread_finished)
         self._update_state()
 
     def _on_thread_finished(self) -> None:
         thread = self.sender()
         if isinstance(thread, QThread):
+            job = self._running_jobs.pop(thread, None)
+            if job is not None:
+                job.deleteLater()
             thread.deleteLater()
 
     def _end_job(self) -> None:
@@ -596,7 +604,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
         self.cancel_job()
-        if self._thread is not None:
-            self._thread.wait(5000)
+        for thread in list(self._running_jobs):
+            thread.wait(5000)
         self.thumbnails.shut_down(2000)
         super().closeEvent(event)
