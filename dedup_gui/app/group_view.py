@@ -91,7 +91,9 @@ class GroupDelegate(QStyledItemDelegate):
         self._thumbnails = thumbnails
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
-        return QSize(option.rect.width() or 800, ROW_HEIGHT)
+        # The list stretches rows to its width; asking for one cell never forces a
+        # horizontal scroll bar (extra images fold into "+N more").
+        return QSize(CELL_WIDTH + 2 * MARGIN, ROW_HEIGHT)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         group: DuplicateGroup = index.data(GROUP_ROLE)
