@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from imagegen import make_photo
 from PIL import Image
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 from dedup_gui.app import dialogs
 from dedup_gui.app.main_window import MainWindow
@@ -86,7 +86,9 @@ def scan(qtbot, window: MainWindow, *folders: Path) -> None:
 
 
 def trash_and_wait(qtbot, window: MainWindow) -> None:
-    window.move_to_trash()
+    """Press Delete in the group list, as a user reviewing with the keyboard does."""
+    window.group_view.setFocus()
+    qtbot.keyClick(window.group_view, Qt.Key.Key_Delete)
     qtbot.waitUntil(lambda: not window.is_busy(), timeout=TIMEOUT_MS)
 
 

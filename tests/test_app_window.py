@@ -236,3 +236,10 @@ def test_rotated_copies_group_only_when_asked_without_rescanning(qtbot, window, 
     window.transforms_box.setChecked(True)
     qtbot.waitUntil(lambda: not window.is_busy(), timeout=SCAN_TIMEOUT_MS)
     assert grouped_paths(window) == [{str(tmp_path / "upright.jpg"), str(tmp_path / "turned.jpg")}]
+
+
+def test_ctrl_o_asks_for_a_folder_and_adds_it(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setattr(dialogs, "choose_folder", lambda parent: str(tmp_path))
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+    assert window.folder_panel.paths() == [str(tmp_path)]
