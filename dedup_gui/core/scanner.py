@@ -174,7 +174,7 @@ def _hash_all(
     cancel: CancelToken,
 ) -> bool:
     """Run `tasks` on a bounded pool; returns True when cancelled."""
-    workers = max(1, options.workers or os.cpu_count() or 1)
+    workers = max(1, options.workers or usable_cores())
     writer = _CacheWriter(cache)
     executor = _make_executor(workers, options.use_processes)
     pending: dict[Future[_Outcome], str] = {}
@@ -210,6 +210,13 @@ def _hash_all(
         executor.shutdown(wait=not cancelled, cancel_futures=True)
         writer.flush()
     return cancelled
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (CPU affinity and container limits included)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 def _outcome_of(future: Future[_Outcome], path: str) -> _Outcome:
