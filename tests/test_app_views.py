@@ -271,3 +271,14 @@ def test_marked_totals_follow_every_toggle():
     assert model.marked_totals() == (2, 140)
     selection = model.trash_selection()
     assert model.marked_totals() == (len(selection.members), selection.total_bytes)
+
+
+def test_thumbnails_are_sharp_on_high_dpi_screens(qtbot):
+    provider = ThumbnailProvider(
+        max_side=64, pixel_ratio=2.0,
+        loader=lambda path, side: QImage(side, side, QImage.Format.Format_RGB888),
+    )
+    qtbot.waitUntil(lambda: provider.pixmap("/any.jpg") is not None, timeout=5000)
+    pixmap = provider.pixmap("/any.jpg")
+    assert pixmap.width() == 128 and pixmap.deviceIndependentSize().width() == 64
+    provider.shut_down()

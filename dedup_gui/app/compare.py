@@ -238,8 +238,9 @@ class CompareView(QWidget):
             pane.view.fit()
 
     def zoom_actual_size(self) -> None:
+        """One image pixel per screen pixel, also on high-DPI screens."""
         for pane in self.panes:
-            pane.view.set_scale(1.0)
+            pane.view.set_scale(1.0 / pane.view.devicePixelRatioF())
 
     def _refresh_panes(self, group: DuplicateGroup, *, images: bool = True) -> None:
         assert self._model is not None

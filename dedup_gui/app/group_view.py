@@ -182,7 +182,7 @@ class GroupDelegate(QStyledItemDelegate):
         painter.fillRect(thumb, palette.window())
         pixmap = self._thumbnails.pixmap(member.record.path)
         if pixmap is not None:
-            target = QRect(QPoint(0, 0), pixmap.size())
+            target = QRect(QPoint(0, 0), pixmap.deviceIndependentSize().toSize())
             target.moveCenter(thumb.center())
             painter.drawPixmap(target, pixmap)
             if not kept:

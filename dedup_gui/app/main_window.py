@@ -6,7 +6,15 @@ import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QPoint, QSize, Qt, QThread, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QGroupBox,
@@ -66,7 +74,10 @@ class MainWindow(QMainWindow):
         self._thread: QThread | None = None
         self._running_jobs: dict[QThread, QObject] = {}
 
-        self.thumbnails = ThumbnailProvider(self, max_side=THUMB_SIDE)
+        screen = QGuiApplication.primaryScreen()
+        self.thumbnails = ThumbnailProvider(
+            self, max_side=THUMB_SIDE, pixel_ratio=screen.devicePixelRatio() if screen else 1.0
+        )
         self.group_model = GroupListModel(self)
         self._build_widgets()
         self._build_actions()

@@ -83,7 +83,8 @@ class _LoadTask(QRunnable):
 class ThumbnailProvider(QObject):
     """`pixmap(path)` returns a cached pixmap or None and queues a load; `ready(path)` follows.
 
-    Pixmaps are `max_side` pixels at most: the size they are painted at, so painting never scales.
+    Pixmaps are `max_side` logical pixels at most: the size they are painted at, so painting
+    never scales. On a high-DPI screen they hold `max_side * pixel_ratio` device pixels.
     """
 
     ready = Signal(str)
@@ -95,9 +96,11 @@ class ThumbnailProvider(QObject):
         max_side: int,
         loader: ImageLoader | None = None,
         threads: int = 2,
+        pixel_ratio: float = 1.0,
     ) -> None:
         super().__init__(parent)
-        self._max_side = max_side
+        self._pixel_ratio = max(1.0, pixel_ratio)
+        self._max_side = round(max_side * self._pixel_ratio)
         self._shared_cache = SharedCache()
         self._loader = loader or partial(load_thumbnail_qimage, cache=self._shared_cache)
         self._pool = QThreadPool(self)
@@ -149,7 +152,9 @@ class ThumbnailProvider(QObject):
 
     def _on_loaded(self, path: str, image: QImage) -> None:
         self._running.discard(path)
-        self._cache[path] = QPixmap.fromImage(image)
+        pixmap = QPixmap.fromImage(image)
+        pixmap.setDevicePixelRatio(self._pixel_ratio)
+        self._cache[path] = pixmap
         while len(self._cache) > MAX_CACHED:
             self._cache.popitem(last=False)
         self._start_next()
