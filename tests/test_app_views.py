@@ -282,3 +282,22 @@ def test_thumbnails_are_sharp_on_high_dpi_screens(qtbot):
     pixmap = provider.pixmap("/any.jpg")
     assert pixmap.width() == 128 and pixmap.deviceIndependentSize().width() == 64
     provider.shut_down()
+
+
+def test_thumbnail_memory_is_bounded_and_evicted_ones_reload(qtbot, monkeypatch):
+    from dedup_gui.app import thumbnails
+
+    loads = []
+
+    def loader(path, side):
+        loads.append(path)
+        return QImage(side, side, QImage.Format.Format_RGB32)
+
+    monkeypatch.setattr(thumbnails, "CACHE_BYTES", 2 * 64 * 64 * 4)
+    provider = ThumbnailProvider(max_side=64, loader=loader)
+    for name in ("/1.jpg", "/2.jpg", "/3.jpg"):
+        qtbot.waitUntil(lambda name=name: provider.pixmap(name) is not None, timeout=5000)
+    assert provider.pixmap("/1.jpg") is None  # the oldest made room
+    qtbot.waitUntil(lambda: provider.pixmap("/1.jpg") is not None, timeout=5000)
+    assert loads == ["/1.jpg", "/2.jpg", "/3.jpg", "/1.jpg"]
+    provider.shut_down()

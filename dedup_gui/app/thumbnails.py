@@ -19,7 +19,8 @@ from dedup_gui.core.cache import HashCache
 from dedup_gui.core.thumbnails import THUMBNAIL_SIDE, load_thumbnail
 
 MAX_PENDING = 256
-MAX_CACHED = 1500
+CACHE_BYTES = 64 * 1024 * 1024
+"""Pixmap memory kept: about 1,000 thumbnails at 150 px, many screens' worth of groups."""
 
 ImageLoader = Callable[[str, int], QImage]
 
@@ -109,6 +110,7 @@ class ThumbnailProvider(QObject):
         self._signals.loaded.connect(self._on_loaded)
         self._signals.failed.connect(self._on_failed)
         self._cache: OrderedDict[str, QPixmap] = OrderedDict()
+        self._cached_bytes = 0
         self._failed: set[str] = set()
         self._pending: OrderedDict[str, None] = OrderedDict()
         self._running: set[str] = set()
@@ -131,7 +133,9 @@ class ThumbnailProvider(QObject):
 
     def forget(self, paths: set[str]) -> None:
         for path in paths:
-            self._cache.pop(path, None)
+            dropped = self._cache.pop(path, None)
+            if dropped is not None:
+                self._cached_bytes -= _pixmap_bytes(dropped)
             self._failed.discard(path)
             self._pending.pop(path, None)
 
@@ -155,8 +159,10 @@ class ThumbnailProvider(QObject):
         pixmap = QPixmap.fromImage(image)
         pixmap.setDevicePixelRatio(self._pixel_ratio)
         self._cache[path] = pixmap
-        while len(self._cache) > MAX_CACHED:
-            self._cache.popitem(last=False)
+        self._cached_bytes += _pixmap_bytes(pixmap)
+        while self._cached_bytes > CACHE_BYTES and len(self._cache) > 1:
+            _, evicted = self._cache.popitem(last=False)
+            self._cached_bytes -= _pixmap_bytes(evicted)
         self._start_next()
         self.ready.emit(path)
 
@@ -165,3 +171,7 @@ class ThumbnailProvider(QObject):
         self._failed.add(path)
         self._start_next()
         self.ready.emit(path)
+
+
+def _pixmap_bytes(pixmap: QPixmap) -> int:
+    return pixmap.width() * pixmap.height() * max(1, pixmap.depth() // 8)
