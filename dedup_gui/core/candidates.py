@@ -19,6 +19,8 @@ table entry, not a quadratic bucket. Everything is processed in blocks of at mos
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
@@ -26,6 +28,7 @@ import numpy as np
 from dedup_gui.core.models import HASH_BITS, CancelToken
 
 CHUNK_BITS = 21
+JOIN_THREADS = 2
 DEFAULT_BLOCK_PAIRS = 1 << 21
 
 PairBlock = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -44,10 +47,6 @@ def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Element-wise bit differences of (broadcastable) uint64 arrays."""
     return np.bitwise_count(np.bitwise_xor(a, b)).astype(np.uint8)
 
-
-def word_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Bit differences of items made of several 64-bit words (the last axis)."""
-    return np.bitwise_count(np.bitwise_xor(a, b)).sum(axis=-1, dtype=np.uint8)
 
 
 def _words(hashes: np.ndarray) -> np.ndarray:
@@ -136,85 +135,160 @@ def join(
     probe_radius = max_distance // len(layout)
     query_chunks = [_chunk_values(queries, chunk) for chunk in layout]
     index_chunks = [_chunk_values(index, chunk) for chunk in layout]
-    widths = [_chunk_width(chunk) for chunk in layout]
-    masks = _probe_masks(max(widths), probe_radius)
-    steps_total = sum(int((masks < (1 << w)).sum()) for w in widths)
-    steps_done = 0
-    for c, width in enumerate(widths):
-        order = np.argsort(index_chunks[c], kind="stable")
-        bucket_starts = np.zeros((1 << width) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(index_chunks[c], minlength=1 << width), out=bucket_starts[1:])
+    search = _ChunkSearch(
+        queries,
+        index,
+        query_chunks,
+        index_chunks,
+        max_distance,
+        probe_radius,
+        same_set,
+        block_pairs,
+        cancel,
+    )
+    # Chunks are independent and numpy releases the GIL in the heavy loops: two threads
+    # use both cores. Progress is reported from the calling thread only.
+    with ThreadPoolExecutor(max_workers=JOIN_THREADS) as pool:
+        pending = [
+            pool.submit(search.run, c, _chunk_width(chunk)) for c, chunk in enumerate(layout)
+        ]
+        try:
+            for done, future in enumerate(pending, start=1):
+                yield from future.result()
+                if progress is not None:
+                    progress(done, len(pending))
+        finally:
+            search.stop = True
+
+
+class _ChunkSearch:
+    """One join's shared arrays; `run(c)` finds the pairs first seen in chunk c."""
+
+    def __init__(
+        self,
+        queries: np.ndarray,
+        index: np.ndarray,
+        query_chunks: list[np.ndarray],
+        index_chunks: list[np.ndarray],
+        max_distance: int,
+        probe_radius: int,
+        same_set: bool,
+        block_pairs: int,
+        cancel: CancelToken | None,
+    ) -> None:
+        self.query_words = [np.ascontiguousarray(queries[:, w]) for w in range(queries.shape[1])]
+        self.index_words = [np.ascontiguousarray(index[:, w]) for w in range(index.shape[1])]
+        self.query_chunks, self.index_chunks = query_chunks, index_chunks
+        self.max_distance, self.probe_radius = max_distance, probe_radius
+        self.same_set, self.block_pairs, self.cancel = same_set, block_pairs, cancel
+        self.stop = False
+
+    def run(self, c: int, width: int) -> list[PairBlock]:
+        index_chunk = self.index_chunks[c]
+        order = np.argsort(index_chunk, kind="stable").astype(np.int32)
+        bucket_starts = np.zeros((1 << width) + 1, dtype=np.int32)
+        np.cumsum(np.bincount(index_chunk, minlength=1 << width), out=bucket_starts[1:])
         occupied = np.zeros(1 << width, dtype=bool)
-        occupied[index_chunks[c]] = True
+        occupied[index_chunk] = True
         # Queries in chunk order: a probe (value ^ small mask) then reads the occupancy
         # table almost sequentially, which is what keeps a pass cheap at a million items.
-        query_order = order if same_set else np.argsort(query_chunks[c], kind="stable")
-        sorted_chunk = query_chunks[c][query_order]
-        for mask in masks[masks < (1 << width)]:
-            if cancel is not None and cancel.cancelled:
+        if self.same_set:
+            query_order = order
+        else:
+            query_order = np.argsort(self.query_chunks[c], kind="stable").astype(np.int32)
+        sorted_chunk = self.query_chunks[c][query_order]
+        # Both sides' words in chunk order too: bucket reads and verification then walk
+        # memory nearly sequentially instead of jumping across the whole array.
+        sorted_words = _SortedWords(
+            query_order,
+            order,
+            [word[query_order] for word in self.query_words],
+            [word[order] for word in self.index_words],
+        )
+        found: list[PairBlock] = []
+        for mask in _probe_masks(width, self.probe_radius):
+            if self.stop or (self.cancel is not None and self.cancel.cancelled):
                 raise Cancelled
-            yield from _probe(
-                c, mask, query_order, sorted_chunk, order, bucket_starts, occupied,
-                queries, index, query_chunks, index_chunks,
-                max_distance, probe_radius, same_set, block_pairs,
+            found.extend(
+                self._probe(c, mask, sorted_chunk, sorted_words, bucket_starts, occupied)
             )
-            steps_done += 1
-            if progress is not None:
-                progress(steps_done, steps_total)
+        return found
 
+    def _probe(
+        self,
+        c: int,
+        mask: np.uint32,
+        sorted_chunk: np.ndarray,
+        words: _SortedWords,
+        bucket_starts: np.ndarray,
+        occupied: np.ndarray,
+    ) -> Iterator[PairBlock]:
+        """Pairs found in chunk `c` by flipping the bits of `mask` in each query's chunk.
+        Positions here are in chunk order (see run)."""
+        probed = sorted_chunk ^ mask
+        hits = np.flatnonzero(occupied[probed])
+        if self.same_set and mask != 0:
+            # Buckets k and k^mask hold the same pairs seen from either side: read one.
+            hits = hits[probed[hits] > sorted_chunk[hits]]
+        if len(hits) == 0:
+            return
+        lo = bucket_starts[probed[hits]]
+        counts = bucket_starts[probed[hits] + 1] - lo
+        if self.same_set and mask == 0:
+            # Within one bucket (queries sorted like the index): partners after the query.
+            counts = counts - (hits - lo) - 1
+            lo = (hits + 1).astype(np.int32)
+            nonzero = counts > 0
+            hits, lo, counts = hits[nonzero], lo[nonzero], counts[nonzero]
+        # Most buckets hold one item: pair those directly, expand only the rest.
+        single = counts == 1
+        if single.any():
+            yield from self._verify(c, words, hits[single], lo[single])
+        crowded = np.flatnonzero(~single)
+        if len(crowded) == 0:
+            return
+        hits, lo, counts = hits[crowded], lo[crowded], counts[crowded]
+        for start, end in _block_bounds(counts, self.block_pairs):
+            rows, positions = _expand(lo[start:end], counts[start:end])
+            yield from self._verify(c, words, hits[start:end][rows], positions)
 
-def _probe(
-    c: int,
-    mask: np.uint32,
-    query_order: np.ndarray,
-    sorted_chunk: np.ndarray,
-    order: np.ndarray,
-    bucket_starts: np.ndarray,
-    occupied: np.ndarray,
-    queries: np.ndarray,
-    index: np.ndarray,
-    query_chunks: list[np.ndarray],
-    index_chunks: list[np.ndarray],
-    max_distance: int,
-    probe_radius: int,
-    same_set: bool,
-    block_pairs: int,
-) -> Iterator[PairBlock]:
-    """Pairs found in chunk `c` by flipping the bits of `mask` in each query's chunk."""
-    probed = sorted_chunk ^ mask
-    hits = np.flatnonzero(occupied[probed])
-    if same_set and mask != 0:
-        # Buckets k and k^mask hold the same pairs seen from either side: read one.
-        hits = hits[probed[hits] > sorted_chunk[hits]]
-    if len(hits) == 0:
-        return
-    lo = bucket_starts[probed[hits]]
-    counts = bucket_starts[probed[hits] + 1] - lo
-    if same_set and mask == 0:
-        # Within one bucket (queries sorted like the index): partners after the query.
-        counts = counts - (hits - lo) - 1
-        lo = hits + 1
-        nonzero = counts > 0
-        hits, lo, counts = hits[nonzero], lo[nonzero], counts[nonzero]
-    for start, end in _block_bounds(counts, block_pairs):
-        rows, positions = _expand(lo[start:end], counts[start:end])
-        first = query_order[hits[start:end][rows]]
-        second = order[positions]
-        distance = word_distance(queries[first], index[second])
-        keep = distance <= max_distance
-        first, second, distance = first[keep], second[keep], distance[keep]
+    def _verify(
+        self, c: int, words: _SortedWords, query_at: np.ndarray, index_at: np.ndarray
+    ) -> Iterator[PairBlock]:
+        # Word by word, dropping pairs as soon as they are too far: most candidates are
+        # chance bucket-mates and fail on the first word.
+        distance = np.zeros(len(query_at), dtype=np.uint8)
+        for query_word, index_word in zip(words.query_words, words.index_words, strict=True):
+            distance += np.bitwise_count(query_word[query_at] ^ index_word[index_at]).astype(
+                np.uint8
+            )
+            keep = np.flatnonzero(distance <= self.max_distance)
+            if len(keep) == 0:
+                return
+            if len(keep) < len(query_at):
+                query_at, index_at, distance = query_at[keep], index_at[keep], distance[keep]
+        first = words.query_order[query_at].astype(np.int64)
+        second = words.index_order[index_at].astype(np.int64)
         # Report each pair from the first chunk within the probe radius only.
         keep = np.ones(len(first), dtype=bool)
         for earlier in range(c):
             chunk_distance = np.bitwise_count(
-                query_chunks[earlier][first] ^ index_chunks[earlier][second]
+                self.query_chunks[earlier][first] ^ self.index_chunks[earlier][second]
             )
-            keep &= chunk_distance > probe_radius
+            keep &= chunk_distance > self.probe_radius
         if keep.any():
             first, second = first[keep], second[keep]
-            if same_set:
+            if self.same_set:
                 first, second = np.minimum(first, second), np.maximum(first, second)
             yield first, second, distance[keep]
+
+
+@dataclass(frozen=True, slots=True)
+class _SortedWords:
+    query_order: np.ndarray
+    index_order: np.ndarray
+    query_words: list[np.ndarray]
+    index_words: list[np.ndarray]
 
 
 def self_join(

@@ -183,10 +183,12 @@ class SimilarityIndex:
         probe = Signals.from_records([record], with_dihedral=self.match_transforms)
         phash = candidates.hamming(probe.phash[0], self._signals.phash).astype(np.int64)
         dhash = candidates.hamming(probe.dhash[0], self._signals.dhash).astype(np.int64)
-        near = phash + dhash <= 2 * threshold
+        # The same candidates as build: within the loosest setting, then verified.
+        loosest = similarity_to_distance(MIN_SIMILARITY)
+        near = phash + dhash <= 2 * loosest
         if probe.dihedral is not None:
             turned = candidates.hamming(probe.dihedral[0][:, None], self._signals.phash[None, :])
-            near |= turned.min(axis=0) <= threshold
+            near |= turned.min(axis=0) <= loosest
         near = np.flatnonzero(near)
         if len(near) == 0:
             return []

@@ -105,8 +105,8 @@ class Signals:
             dihedral=dihedral,
             luma=_pool(luma16, 2),
             chroma=chroma,
-            detail=luma16.reshape(count, -1).std(axis=1),
-            colourfulness=np.abs(chroma).reshape(count, -1).mean(axis=1),
+            detail=luma16.std(axis=(1, 2)),
+            colourfulness=np.abs(chroma).mean(axis=(1, 2, 3)),
             texture=_texture(luma16),
         )
 
@@ -120,7 +120,7 @@ def _texture(luma: np.ndarray) -> np.ndarray:
     blurred = sum(
         padded[:, dy : dy + side, dx : dx + side] for dy in range(3) for dx in range(3)
     ) / 9.0
-    return (luma - blurred).reshape(len(luma), -1).std(axis=1).astype(np.float32)
+    return (luma - blurred).std(axis=(1, 2)).astype(np.float32)
 
 
 def _pool(planes: np.ndarray, factor: int) -> np.ndarray:
