@@ -7,10 +7,11 @@ from collections import OrderedDict
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from dedup_gui.app.images import pil_to_qimage
+from dedup_gui.app.images import pil_to_qimage, pixmap_bytes
 from dedup_gui.core.decode import open_reduced
 
-MAX_CACHED = 6
+CACHE_BYTES = 256 * 1024 * 1024
+"""Full images kept for flipping back and forth: a few 24 MP photos, always the last two."""
 _FULL_SIZE = 1 << 30
 """A reduced decode whose minimum side is never reached: the full image, oriented."""
 
@@ -52,6 +53,7 @@ class FullImageProvider(QObject):
         self._signals.loaded.connect(self._on_loaded)
         self._signals.failed.connect(self._on_failed)
         self._cache: OrderedDict[str, QPixmap] = OrderedDict()
+        self._cached_bytes = 0
         self._loading: set[str] = set()
 
     def pixmap(self, path: str) -> QPixmap | None:
@@ -69,9 +71,12 @@ class FullImageProvider(QObject):
 
     def _on_loaded(self, path: str, image: QImage) -> None:
         self._loading.discard(path)
-        self._cache[path] = QPixmap.fromImage(image)
-        while len(self._cache) > MAX_CACHED:
-            self._cache.popitem(last=False)
+        pixmap = QPixmap.fromImage(image)
+        self._cache[path] = pixmap
+        self._cached_bytes += pixmap_bytes(pixmap)
+        while self._cached_bytes > CACHE_BYTES and len(self._cache) > 2:
+            _, evicted = self._cache.popitem(last=False)
+            self._cached_bytes -= pixmap_bytes(evicted)
         self.ready.emit(path)
 
     def _on_failed(self, path: str, message: str) -> None:

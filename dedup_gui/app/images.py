@@ -1,9 +1,10 @@
-"""PIL image -> QImage, safe to call on any thread (QPixmap is made later, on the GUI thread)."""
+"""PIL image -> QImage, safe to call on any thread (QPixmap is made later, on the GUI thread),
+and the memory a pixmap holds, for the caches."""
 
 from __future__ import annotations
 
 from PIL import Image
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QPixmap
 
 
 def pil_to_qimage(image: Image.Image) -> QImage:
@@ -17,3 +18,7 @@ def pil_to_qimage(image: Image.Image) -> QImage:
     width, height = image.size
     # copy(): the QImage must own its pixels once `data` goes away.
     return QImage(data, width, height, width * channels, fmt).copy()
+
+
+def pixmap_bytes(pixmap: QPixmap) -> int:
+    return pixmap.width() * pixmap.height() * max(1, pixmap.depth() // 8)

@@ -14,7 +14,7 @@ from functools import partial
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from dedup_gui.app.images import pil_to_qimage
+from dedup_gui.app.images import pil_to_qimage, pixmap_bytes
 from dedup_gui.core.cache import HashCache
 from dedup_gui.core.thumbnails import THUMBNAIL_SIDE, load_thumbnail
 
@@ -135,7 +135,7 @@ class ThumbnailProvider(QObject):
         for path in paths:
             dropped = self._cache.pop(path, None)
             if dropped is not None:
-                self._cached_bytes -= _pixmap_bytes(dropped)
+                self._cached_bytes -= pixmap_bytes(dropped)
             self._failed.discard(path)
             self._pending.pop(path, None)
 
@@ -159,10 +159,10 @@ class ThumbnailProvider(QObject):
         pixmap = QPixmap.fromImage(image)
         pixmap.setDevicePixelRatio(self._pixel_ratio)
         self._cache[path] = pixmap
-        self._cached_bytes += _pixmap_bytes(pixmap)
+        self._cached_bytes += pixmap_bytes(pixmap)
         while self._cached_bytes > CACHE_BYTES and len(self._cache) > 1:
             _, evicted = self._cache.popitem(last=False)
-            self._cached_bytes -= _pixmap_bytes(evicted)
+            self._cached_bytes -= pixmap_bytes(evicted)
         self._start_next()
         self.ready.emit(path)
 
@@ -171,7 +171,3 @@ class ThumbnailProvider(QObject):
         self._failed.add(path)
         self._start_next()
         self.ready.emit(path)
-
-
-def _pixmap_bytes(pixmap: QPixmap) -> int:
-    return pixmap.width() * pixmap.height() * max(1, pixmap.depth() // 8)
