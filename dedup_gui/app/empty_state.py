@@ -19,12 +19,10 @@ class EmptyState(QWidget):
         self.subtitle.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.subtitle.setWordWrap(True)
         self.subtitle.setStyleSheet("font-size: 14px; color: palette(placeholder-text);")
-        frame = QWidget(self)
-        frame.setObjectName("dropFrame")
-        frame.setStyleSheet(
-            "#dropFrame { border: 3px dashed palette(mid); border-radius: 18px; }"
-        )
-        inner = QVBoxLayout(frame)
+        self.frame = QWidget(self)
+        self.frame.setObjectName("dropFrame")
+        self.set_highlighted(False)
+        inner = QVBoxLayout(self.frame)
         inner.addStretch(1)
         inner.addWidget(self.title)
         inner.addSpacing(8)
@@ -32,8 +30,15 @@ class EmptyState(QWidget):
         inner.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 32, 32, 32)
-        layout.addWidget(frame)
+        layout.addWidget(self.frame)
         self.show_hint(DROP_TITLE, "")
+
+    def set_highlighted(self, highlighted: bool) -> None:
+        """A drag of folders is over the window: the frame lights up where they will land."""
+        colour = "palette(highlight)" if highlighted else "palette(mid)"
+        self.frame.setStyleSheet(
+            f"#dropFrame {{ border: 3px dashed {colour}; border-radius: 18px; }}"
+        )
 
     def show_hint(self, title: str, subtitle: str) -> None:
         self.title.setText(title)
