@@ -34,7 +34,11 @@ def sample_images() -> list[Image.Image]:
     photos += [make_photo(seed, 150, 256) for seed in range(12, 16)]
     flat = [Image.new("RGB", (64, 48), colour) for colour in ((0, 0, 0), (200, 30, 30))]
     tiny = [make_photo(99, 8, 8), Image.new("RGB", (1, 1), (10, 20, 30))]
-    return photos + flat + tiny
+    # Few grey levels: many equal DCT coefficients, so ties at the median are likely.
+    posterized = [
+        make_photo(seed, 64, 64).convert("L").point(lambda v: v // 64 * 64) for seed in (1, 2)
+    ]
+    return photos + flat + tiny + [image.convert("RGB") for image in posterized]
 
 
 @pytest.mark.parametrize("image", sample_images(), ids=lambda image: f"{image.size}")

@@ -64,13 +64,26 @@ def compute_signatures(image: Image.Image) -> Signatures:
     return Signatures(dhash=dhash, phash=dihedral[0], phash_dihedral=dihedral, micro=micro)
 
 
+def _dihedral_gather_index(side: int) -> np.ndarray:
+    """Flat indices that turn a side x side image into its 8 DIHEDRAL_ORDER copies at once."""
+    grid = np.arange(side * side).reshape(side, side)
+    mirrored = grid[:, ::-1]
+    turned = [np.rot90(grid, k) for k in range(4)] + [np.rot90(mirrored, k) for k in range(4)]
+    return np.stack(turned)
+
+
+_DIHEDRAL_INDEX = _dihedral_gather_index(PHASH_INPUT_SIDE)
+_MIDDLE = HASH_BITS // 2
+
+
 def dihedral_phashes(pixels: np.ndarray) -> tuple[int, ...]:
     """pHash of a 32x32 grey array under each transform of models.DIHEDRAL_ORDER."""
-    mirrored = pixels[:, ::-1]
-    turned = [np.rot90(pixels, k) for k in range(4)] + [np.rot90(mirrored, k) for k in range(4)]
-    stack = np.stack(turned).astype(np.float64)
+    stack = pixels.reshape(-1)[_DIHEDRAL_INDEX].astype(np.float64)
     # Same calls as imagehash.phash (axis 0 then axis 1 of each image), batched.
     dct = scipy.fftpack.dct(scipy.fftpack.dct(stack, axis=1), axis=2)
-    low = dct[:, :HASH_SIDE, :HASH_SIDE].reshape(len(turned), HASH_BITS)
-    medians = np.median(low, axis=1, keepdims=True)
-    return tuple(_bits_to_int(row) for row in low > medians)
+    low = dct[:, :HASH_SIDE, :HASH_SIDE].reshape(len(stack), HASH_BITS)
+    # np.median of 64 values is the mean of the two middle ones: the same arithmetic here.
+    ordered = np.sort(low, axis=1)
+    medians = (ordered[:, _MIDDLE - 1 : _MIDDLE] + ordered[:, _MIDDLE : _MIDDLE + 1]) / 2
+    packed = np.packbits(low > medians, axis=1)
+    return tuple(int.from_bytes(row.tobytes(), "big") for row in packed)
