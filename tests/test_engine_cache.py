@@ -201,3 +201,15 @@ def test_entries_under_a_folder_that_could_not_be_read_are_kept(cache):
         cache.store(record(path))
     assert cache.forget_missing(["/lib"], present=set(), keep_under=["/lib/offline"]) == 1
     assert cache.lookup("/lib/offline/b.jpg", 1000, 5) is not None
+
+
+def test_a_cache_of_an_older_schema_is_rebuilt_empty(tmp_path):
+    path = tmp_path / CACHE_FILE_NAME
+    with HashCache(path) as cache:
+        cache.store(record("/photos/a.jpg"))
+    with sqlite3.connect(path) as old:
+        old.execute("UPDATE meta SET value = '0' WHERE key = 'schema'")
+    with HashCache(path) as cache:
+        assert cache.lookup("/photos/a.jpg", 1000, 5) is None
+        cache.store(record("/photos/b.jpg"))
+        assert cache.lookup("/photos/b.jpg", 1000, 5) is not None

@@ -296,13 +296,14 @@ class HashCache:
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
-            version = _schema_version(connection)
-            if version != SCHEMA_VERSION:
+            if _schema_version(connection) != SCHEMA_VERSION:
                 with _transaction(connection):
-                    if version is not None:
+                    # Read again under the write lock: another instance may have just built it.
+                    version = _schema_version(connection)
+                    if version is not None and version != SCHEMA_VERSION:
                         connection.execute("DROP TABLE IF EXISTS records")
                         connection.execute("DROP TABLE IF EXISTS thumbnails")
-                    for statement in _SCHEMA.split(";"):
+                    for statement in _SCHEMA.split(";"):  # executescript would COMMIT
                         if statement.strip():
                             connection.execute(statement)
                     connection.execute(
