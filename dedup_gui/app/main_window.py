@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QPoint, QSize, Qt, QThread, QTimer
@@ -273,10 +274,9 @@ class MainWindow(QMainWindow):
         background). Returns False when nothing had to go."""
         if self._result is None or self.is_busy():
             return False
-        roots = [Path(root) for root in self.folder_panel.paths()]
-        kept = [r for r in self._result.records
-                if any(Path(r.path) == root or Path(r.path).is_relative_to(root)
-                       for root in roots)]
+        roots = set(self.folder_panel.paths())
+        inside = tuple(root.rstrip(os.sep) + os.sep for root in roots)
+        kept = [r for r in self._result.records if r.path in roots or r.path.startswith(inside)]
         if len(kept) == len(self._result.records):
             return False
         self._result = dataclasses.replace(self._result, records=kept)
