@@ -94,6 +94,15 @@ def test_dropping_a_folder_adds_it(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: not window.is_busy(), timeout=SCAN_TIMEOUT_MS)
 
 
+def test_a_dropped_image_file_is_added_and_scanned(qtbot, window, tmp_path):
+    photo = tmp_path / "single.jpg"
+    make_photo(3, 160, 120).save(photo)
+    window.add_paths([str(photo)])
+    assert window.folder_panel.paths() == [str(photo)]
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=SCAN_TIMEOUT_MS)
+    assert [r.path for r in window.scan_result.records] == [str(photo)]
+
+
 def test_dropping_a_non_image_file_is_refused_with_a_message(qtbot, window, tmp_path, messages):
     text_file = tmp_path / "notes.txt"
     text_file.write_text("not a photo")
