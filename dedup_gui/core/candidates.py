@@ -29,6 +29,8 @@ from dedup_gui.core.models import HASH_BITS, CancelToken
 
 CHUNK_BITS = 21
 JOIN_THREADS = 2
+BRUTE_FORCE_PAIRS = 1 << 22
+"""Below this many query x index pairs, comparing all of them is faster than the tables."""
 DEFAULT_BLOCK_PAIRS = 1 << 21
 
 PairBlock = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -92,6 +94,22 @@ def _chunk_values(words: np.ndarray, chunk: Chunk) -> np.ndarray:
     return value.astype(np.uint32)
 
 
+def _brute_force(
+    queries: np.ndarray, index: np.ndarray, max_distance: int, same_set: bool
+) -> Iterator[PairBlock]:
+    distance = np.zeros((len(queries), len(index)), dtype=np.uint8)
+    for word in range(queries.shape[1]):
+        distance += np.bitwise_count(queries[:, word][:, None] ^ index[:, word][None, :]).astype(
+            np.uint8
+        )
+    within = distance <= max_distance
+    if same_set:
+        within = np.triu(within, k=1)
+    first, second = np.nonzero(within)
+    if len(first):
+        yield first.astype(np.int64), second.astype(np.int64), distance[first, second]
+
+
 def _expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For rows with `counts[k]` partners starting at `starts[k]`: (row of each pair,
     position of each partner)."""
@@ -131,6 +149,13 @@ def join(
     and an element is not paired with itself.
     """
     queries, index = _words(queries), _words(index)
+    if cancel is not None and cancel.cancelled:
+        raise Cancelled
+    if len(queries) * len(index) <= BRUTE_FORCE_PAIRS:
+        yield from _brute_force(queries, index, max_distance, same_set)
+        if progress is not None:
+            progress(1, 1)
+        return
     layout = _chunk_layout(queries.shape[1])
     probe_radius = max_distance // len(layout)
     query_chunks = [_chunk_values(queries, chunk) for chunk in layout]
