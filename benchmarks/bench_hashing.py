@@ -9,7 +9,8 @@ Reports, from one run on one machine (so the ratios hold even on a noisy machine
 - how far the reduced-decode hashes are from the naive full-decode hashes (Hamming bits),
 - where the time goes in one file (single thread).
 
-Every configuration runs `--rounds` times, interleaved; the best time of each counts.
+Configurations run interleaved, `--chunk` photos at a time, `--rounds` times over the corpus
+(processes: one whole-corpus scan, start-up included); totals are compared.
 Files are read once beforehand, so the figures are for a warm page cache (decode-bound).
 Exits non-zero only on an error, never on a missed target.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import os
 import statistics
 import sys
@@ -49,9 +51,14 @@ TARGET_PEAK_MB = 400.0
 
 
 class PeakMemory:
-    """Samples the summed RSS of this process and all its children while running."""
+    """Samples the summed RSS of this process and all its children while running.
 
-    def __init__(self, interval: float = 0.01) -> None:
+    Finding the children walks every process on the machine, so that list is refreshed
+    only every few samples: sampling must not steal the CPU it is measuring."""
+
+    CHILDREN_EVERY = 10
+
+    def __init__(self, interval: float = 0.02) -> None:
         self.interval = interval
         self.peak_bytes = 0
         self._stop = threading.Event()
@@ -67,9 +74,12 @@ class PeakMemory:
 
     def _sample(self) -> None:
         me = psutil.Process()
-        while True:
+        children: list[psutil.Process] = []
+        for sample in itertools.count():
+            if sample % self.CHILDREN_EVERY == 0:
+                children = me.children(recursive=True)
             total = 0
-            for process in [me, *me.children(recursive=True)]:
+            for process in [me, *children]:
                 with contextlib.suppress(psutil.Error):
                     total += process.memory_info().rss
             self.peak_bytes = max(self.peak_bytes, total)
@@ -101,10 +111,10 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def scan_folder(folder: Path, count: int, options: ScanOptions) -> None:
-    result = scan([folder], options=options)
-    if result.hashed != count or result.errors:
-        raise RuntimeError(f"scan hashed {result.hashed}/{count}, errors: {result.errors[:3]}")
+def scan_files(paths: list[Path], options: ScanOptions) -> None:
+    result = scan(paths, options=options)
+    if result.hashed != len(paths) or result.errors:
+        raise RuntimeError(f"scan hashed {result.hashed}/{len(paths)}: {result.errors[:3]}")
 
 
 def stage_breakdown(paths: list[Path]) -> dict[str, float]:
@@ -164,47 +174,54 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=48, help="photos in the cold scans")
     parser.add_argument("--naive-count", type=int, default=8, help="photos for the slow naive run")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--chunk", type=int, default=12, help="photos per interleaved run")
     args = parser.parse_args()
 
     paths = ensure_corpus(args.count)
-    folder = paths[0].parent
-    stray = sorted(set(folder.iterdir()) - set(paths))
-    if stray:
-        raise SystemExit(
-            f"{folder} holds files beyond the first {args.count}: use a matching --count"
-        )
     for path in paths:
         path.read_bytes()  # warm the page cache: measure decoding, not the disk
     cores = os.cpu_count() or 1
     naive_paths = paths[: args.naive_count]
     megabytes = sum(path.stat().st_size for path in paths) / 1e6
 
-    runs: dict[str, Callable[[], object]] = {
-        "naive": lambda: [naive_hashes(path) for path in naive_paths],
-        "floor": lambda: [decode_floor(path) for path in paths],
-        "scan_1": lambda: scan_folder(folder, len(paths), ScanOptions(workers=1)),
-        "scan_all": lambda: scan_folder(folder, len(paths), ScanOptions(workers=cores)),
-        "scan_all_processes": lambda: scan_folder(
-            folder, len(paths), ScanOptions(workers=cores, use_processes=True)
-        ),
+    # Short runs of every configuration, interleaved chunk by chunk (and in a rotating order),
+    # so that load from other programs on a shared machine hits all of them alike.
+    chunks = [paths[start : start + args.chunk] for start in range(0, len(paths), args.chunk)]
+    naive_per_chunk = max(1, args.naive_count // len(chunks))
+    runs: dict[str, Callable[[list[Path]], object]] = {
+        "naive": lambda chunk: [naive_hashes(path) for path in chunk[:naive_per_chunk]],
+        "floor": lambda chunk: [decode_floor(path) for path in chunk],
+        "floor_all": lambda chunk: threaded_floor(chunk, cores),
+        "scan_1": lambda chunk: scan_files(chunk, ScanOptions(workers=1)),
+        "scan_all": lambda chunk: scan_files(chunk, ScanOptions(workers=cores)),
     }
-    files = {name: len(naive_paths) if name == "naive" else len(paths) for name in runs}
-    files["floor_all"] = len(paths)
-    runs = {**runs, "floor_all": lambda: threaded_floor(paths, cores)}
-    best: dict[str, float] = {}
-    best_cpu: dict[str, float] = {}
-    peaks: dict[str, float] = {}
-    for _ in range(args.rounds):
-        for name, run in runs.items():
-            cpu_before = time.process_time()
-            with PeakMemory() as memory:
-                seconds = timed(run)
-            cpu = time.process_time() - cpu_before
-            best[name] = min(best.get(name, float("inf")), seconds)
-            best_cpu[name] = min(best_cpu.get(name, float("inf")), cpu)
-            peaks[name] = max(peaks.get(name, 0.0), memory.peak_bytes / 1e6)
-    rate = {name: files[name] / seconds for name, seconds in best.items()}
-    cpu_ms = {name: best_cpu[name] * 1000 / files[name] for name in runs}
+    seconds = dict.fromkeys(runs, 0.0)
+    cpu_seconds = dict.fromkeys(runs, 0.0)
+    files = dict.fromkeys(runs, 0)
+    peaks = {"scan_all": 0.0, "scan_all_processes": 0.0}  # sampled only where it counts
+    names = list(runs)
+    for round_index in range(args.rounds):
+        for chunk_index, chunk in enumerate(chunks):
+            shift = (round_index * len(chunks) + chunk_index) % len(names)
+            for name in names[shift:] + names[:shift]:
+                cpu_before = time.process_time()
+                if name == "scan_all":
+                    with PeakMemory() as memory:
+                        seconds[name] += timed(lambda photos=chunk: runs["scan_all"](photos))
+                    peaks[name] = max(peaks[name], memory.peak_bytes / 1e6)
+                else:
+                    seconds[name] += timed(lambda run=runs[name], photos=chunk: run(photos))
+                cpu_seconds[name] += time.process_time() - cpu_before
+                files[name] += naive_per_chunk if name == "naive" else len(chunk)
+    # Processes pay their start-up once per scan, so they get one scan of the whole corpus.
+    with PeakMemory() as memory:
+        seconds["scan_all_processes"] = timed(
+            lambda: scan_files(paths, ScanOptions(workers=cores, use_processes=True))
+        )
+    peaks["scan_all_processes"] = memory.peak_bytes / 1e6
+    files["scan_all_processes"] = len(paths)
+    rate = {name: files[name] / seconds[name] for name in seconds}
+    cpu_ms = {name: cpu_seconds[name] * 1000 / files[name] for name in runs}
 
     all_rate = max(rate["scan_all"], rate["scan_all_processes"])
     winner = "threads" if rate["scan_all"] >= rate["scan_all_processes"] else "processes"
@@ -213,13 +230,13 @@ def main() -> int:
 
     print(
         f"corpus: {len(paths)} JPEGs 4000x3000 q90, {megabytes / len(paths):.1f} MB each; "
-        f"{cores} cores; best of {args.rounds} rounds; load average "
+        f"{cores} cores; {args.rounds} interleaved rounds; load average "
         f"{os.getloadavg()[0]:.1f}"
     )
     print()
     print(f"{'configuration':46} {'photos/s':>9} {'ms/photo':>9} {'CPU ms':>7} {'peak MB':>8}")
     labels = {
-        "naive": f"(a) naive imagehash, 1 process ({len(naive_paths)} photos)",
+        "naive": f"(a) naive imagehash, 1 process ({files['naive']} photos)",
         "floor": "(b) decode-only floor, 1 thread",
         "floor_all": f"    decode-only floor, {cores} threads",
         "scan_1": "scan, 1 worker thread",
@@ -228,7 +245,8 @@ def main() -> int:
     }
     for name, label in labels.items():
         cpu = f"{cpu_ms[name]:7.1f}" if name != "scan_all_processes" else f"{'-':>7}"
-        print(f"{label:46} {rate[name]:9.2f} {1000 / rate[name]:9.1f} {cpu} {peaks[name]:8.0f}")
+        peak_mb = f"{peaks[name]:8.0f}" if name in peaks else f"{'-':>8}"
+        print(f"{label:46} {rate[name]:9.2f} {1000 / rate[name]:9.1f} {cpu} {peak_mb}")
     print()
     print(f"{'figure (all workers = ' + winner + ')':46} {'value':>9} {'target':>9}")
     rows = [

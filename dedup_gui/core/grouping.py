@@ -113,6 +113,20 @@ class SimilarityIndex:
             phash = effective = np.zeros(0, np.uint8)
         return cls(records, signals, first, second, phash, effective, match_transforms)
 
+    @classmethod
+    def for_lookup(
+        cls, records: Sequence[ImageRecord], *, match_transforms: bool = False
+    ) -> SimilarityIndex:
+        """An index for `matches` only (asking a library about a few images): no pair
+        search, so it is ready at once and `groups` finds nothing."""
+        records = list(records)
+        signals = Signals.from_records(records, with_dihedral=match_transforms)
+        no_pairs = np.zeros(0, np.int64)
+        no_distances = np.zeros(0, np.uint8)
+        return cls(
+            records, signals, no_pairs, no_pairs, no_distances, no_distances, match_transforms
+        )
+
     def groups(
         self,
         similarity: float,
