@@ -10,8 +10,9 @@ import pytest
 
 from dedup_gui.core import library
 from dedup_gui.core.cache import HashCache
+from dedup_gui.core.grouping import SimilarityIndex
 from dedup_gui.core.models import CancelToken
-from dedup_gui.core.scanner import ScanOptions
+from dedup_gui.core.scanner import ScanOptions, hash_file, scan
 from tests.imagegen import make_photo
 
 SIDE = (192, 144)
@@ -89,6 +90,16 @@ def test_query_finds_every_copy_of_the_photo_and_nothing_else(tree):
     assert not found[tree.lib("2020/a_small.png")].exact
     assert [m.exact for m in result.matches] == [True, True, False]  # exact copies first
     assert len(result.library.records) == 5
+
+
+def test_the_lookup_index_finds_what_the_full_index_finds(tree):
+    records = scan([str(tree.library)], options=ONE_WORKER).records
+    probes = [hash_file(tree.outside / "a_again.jpg"), *records]
+    for match_transforms in (False, True):
+        full = SimilarityIndex.build(records, match_transforms=match_transforms)
+        lookup = SimilarityIndex.for_lookup(records, match_transforms=match_transforms)
+        for probe in probes:
+            assert lookup.matches(probe, 87) == full.matches(probe, 87)
 
 
 def test_query_never_returns_the_image_itself(tree):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dedup_gui.core import candidates, scanner
+from dedup_gui.core import scanner
 from dedup_gui.core.cache import HashCache
 from dedup_gui.core.decode import ImageLoadError
 from dedup_gui.core.grouping import SimilarityIndex
@@ -182,13 +182,12 @@ def _scan(
 def _build_index(
     records: list[ImageRecord], match_transforms: bool, cancel: CancelToken | None
 ) -> SimilarityIndex | _EmptyLibrary | None:
-    """The index of the library, or None if cancelled."""
+    """The library's index for lookups (no pair search inside it), or None if cancelled."""
+    if cancel is not None and cancel.cancelled:
+        return None
     if not records:
         return _EmptyLibrary()
-    try:
-        return SimilarityIndex.build(records, match_transforms=match_transforms, cancel=cancel)
-    except candidates.Cancelled:
-        return None
+    return SimilarityIndex.for_lookup(records, match_transforms=match_transforms)
 
 
 class _EmptyLibrary:
