@@ -1,5 +1,6 @@
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from dedup_gui.core.keeper import (
@@ -7,6 +8,8 @@ from dedup_gui.core.keeper import (
     KeeperRule,
     choose_keeper,
     is_in_reference,
+    keeper_key,
+    keeper_ranks,
 )
 from dedup_gui.core.models import ImageRecord
 
@@ -108,3 +111,19 @@ def test_no_reference_folders_means_nothing_is_protected():
     assert kept([record, replace(record, path="/photos/b.jpg")], reference_folders=[]) == (
         "/photos/a.jpg"
     )
+
+
+def test_library_wide_ranking_agrees_with_the_per_group_choice():
+    """The grouping ranks a whole library at once; it must pick the same keepers."""
+    records = [
+        photo(f"/lib/{'deep/' * (k % 3)}{k}.jpg", width=1000 + 100 * (k % 4), size=k % 5,
+              capture_time=None if k % 2 else f"2020-01-{1 + k % 9:02d}T00:00:00")
+        for k in range(40)
+    ]
+    is_reference = np.array([k % 7 == 0 for k in range(40)])
+    for rules in (DEFAULT_KEEPER_RULES, DEFAULT_KEEPER_RULES[::-1], (KeeperRule.CAPTURE_DATE,)):
+        rank = keeper_ranks(records, is_reference, rules)
+        expected = sorted(
+            range(40), key=lambda k: keeper_key(records[k], bool(is_reference[k]), rules)
+        )
+        assert np.argsort(rank).tolist() == expected

@@ -19,7 +19,13 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from dedup_gui.core import candidates
-from dedup_gui.core.keeper import DEFAULT_KEEPER_RULES, KeeperRule, ReferenceFolders, keeper_key
+from dedup_gui.core.keeper import (
+    DEFAULT_KEEPER_RULES,
+    KeeperRule,
+    ReferenceFolders,
+    keeper_ranks,
+    path_ranks,
+)
 from dedup_gui.core.linkage import minimax_linkage
 from dedup_gui.core.models import (
     CancelToken,
@@ -75,8 +81,10 @@ class SimilarityIndex:
         self._merge_second = merge_second
         self._merge_height = merge_height
         self._exact_class = _exact_classes(self.records)
+        self._sizes = np.array([r.size for r in self.records], dtype=np.int64)
+        self._path_rank = path_ranks(self.records)
         self._keeper_contexts: dict[_ContextKey, _KeeperContext] = {}
-        self._group_cache: dict[tuple[int, ...], DuplicateGroup] = {}
+        self._group_cache: dict[tuple[int, tuple[int, ...]], DuplicateGroup] = {}
 
     @property
     def pair_count(self) -> int:
@@ -170,20 +178,25 @@ class SimilarityIndex:
         grouped, effective, phash, exact = (
             grouped[order], effective[order], phash[order], exact[order]
         )
-        bounds = np.r_[starts, len(grouped)]
-        result = []
+        bounds = np.r_[starts, len(grouped)].tolist()
+        # Largest saving first: every member but the keeper and reference copies is freed.
+        freed = np.where(others & ~context.is_reference[grouped], self._sizes[grouped], 0)
+        reclaimable = np.add.reduceat(freed, starts)
+        group_order = np.lexsort((self._path_rank[grouped[starts]], -reclaimable))
+        member_list = grouped.tolist()
         context_key = id(context)
-        for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-            members = tuple(grouped[start:end].tolist())
-            key = (context_key, *members, *effective[start:end].tolist())
-            group = self._group_cache.get(key)
+        result = []
+        for g in group_order.tolist():
+            start, end = bounds[g], bounds[g + 1]
+            members = tuple(member_list[start:end])
+            # Pair distances never change, so the same members make the same group.
+            group = self._group_cache.get((context_key, members))
             if group is None:
                 group = self._make_group(
                     members, effective[start:end], phash[start:end], exact[start:end], context
                 )
-                self._group_cache[key] = group
+                self._group_cache[(context_key, members)] = group
             result.append(group)
-        result.sort(key=lambda g: (-g.reclaimable_bytes, g.keeper.record.path))
         return result
 
     def matches(
@@ -284,12 +297,7 @@ class SimilarityIndex:
             is_reference = np.array(
                 [references.contains(r.path) for r in self.records], dtype=bool
             )
-            keys = [
-                keeper_key(r, bool(ref), rules)
-                for r, ref in zip(self.records, is_reference.tolist(), strict=True)
-            ]
-            rank = np.empty(len(keys), np.int64)
-            rank[sorted(range(len(keys)), key=keys.__getitem__)] = np.arange(len(keys))
+            rank = keeper_ranks(self.records, is_reference, rules, self._path_rank)
             context = _KeeperContext(rank=rank, is_reference=is_reference)
             self._keeper_contexts[key] = context
         return context

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path, PurePath
 
+import numpy as np
+
 from dedup_gui.core.models import ImageRecord
 
 
@@ -36,24 +38,29 @@ DEFAULT_KEEPER_RULES: tuple[KeeperRule, ...] = (
 KeeperKey = tuple[object, ...]
 
 
-def _path_parts(path: str) -> tuple[str, ...]:
-    return PurePath(os.path.normcase(os.path.normpath(Path(path).absolute()))).parts
+def _normalised(path: str) -> str:
+    absolute = path if PurePath(path).is_absolute() else str(Path(path).absolute())
+    return os.path.normcase(os.path.normpath(absolute))
 
 
 class ReferenceFolders:
     """Reference folders normalised once, for fast path-component-aware membership tests."""
 
     def __init__(self, folders: Sequence[str]) -> None:
-        self._parts = tuple(_path_parts(folder) for folder in folders)
+        self._folders = tuple(_normalised(folder) for folder in folders)
+        # "/photos/ref" contains "/photos/ref/a.jpg", not "/photos/reference/a.jpg".
+        self._prefixes = tuple(
+            folder if folder.endswith(os.sep) else folder + os.sep for folder in self._folders
+        )
 
     def __bool__(self) -> bool:
-        return bool(self._parts)
+        return bool(self._folders)
 
     def contains(self, path: str) -> bool:
-        if not self._parts:
+        if not self._folders:
             return False
-        parts = _path_parts(path)
-        return any(parts[: len(ref)] == ref for ref in self._parts)
+        normalised = _normalised(path)
+        return normalised in self._folders or normalised.startswith(self._prefixes)
 
 
 def is_in_reference(path: str, reference_folders: Sequence[str]) -> bool:
@@ -95,3 +102,44 @@ def choose_keeper(
     references = ReferenceFolders(reference_folders)
     keys = [keeper_key(r, references.contains(r.path), rules) for r in records]
     return min(range(len(records)), key=keys.__getitem__)
+
+
+def keeper_ranks(
+    records: Sequence[ImageRecord],
+    is_reference: np.ndarray,
+    rules: Sequence[KeeperRule],
+    path_rank: np.ndarray | None = None,
+) -> np.ndarray:
+    """Position of every record in keeper order (0 = the best keeper), the same order
+    as `keeper_key`, computed for a whole library at once."""
+    count = len(records)
+    if path_rank is None:
+        path_rank = path_ranks(records)
+    keys: list[np.ndarray] = []
+    for rule in rules:
+        if rule is KeeperRule.REFERENCE_FOLDER:
+            keys.append(~is_reference)
+        elif rule is KeeperRule.RESOLUTION:
+            keys.append(-np.array([r.width * r.height for r in records], dtype=np.int64))
+        elif rule is KeeperRule.FILE_SIZE:
+            keys.append(-np.array([r.size for r in records], dtype=np.int64))
+        elif rule is KeeperRule.CAPTURE_DATE:
+            dates = [r.capture_time for r in records]
+            keys.append(np.array([d is None for d in dates], dtype=bool))
+            text = np.array([d or "" for d in dates], dtype=str)
+            keys.append(np.unique(text, return_inverse=True)[1].reshape(-1))
+        elif rule is KeeperRule.SHORTER_PATH:
+            keys.append(np.array([len(r.path) for r in records], dtype=np.int64))
+    keys.append(path_rank)
+    order = np.lexsort(keys[::-1]) if count else np.zeros(0, np.int64)
+    rank = np.empty(count, np.int64)
+    rank[order] = np.arange(count)
+    return rank
+
+
+def path_ranks(records: Sequence[ImageRecord]) -> np.ndarray:
+    """Rank of each record's path in plain string order (the final tie-break)."""
+    order = sorted(range(len(records)), key=lambda k: records[k].path)
+    rank = np.empty(len(records), np.int64)
+    rank[order] = np.arange(len(records))
+    return rank
