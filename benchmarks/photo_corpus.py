@@ -32,6 +32,8 @@ def ensure_corpus(count: int = 48, folder: Path | None = None) -> list[Path]:
     """Paths of `count` corpus photos, generating the missing ones."""
     folder = folder or DATA_DIR / "photos_4000x3000_q90"
     folder.mkdir(parents=True, exist_ok=True)
+    for partial in folder.glob("*.tmp"):  # left by an interrupted run
+        partial.unlink()
     paths = []
     for index in range(count):
         path = folder / f"photo_{index:03}.jpg"
