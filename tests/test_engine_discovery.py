@@ -150,3 +150,10 @@ def test_a_cancelled_discovery_stops(tmp_path):
     token = CancelToken()
     token.cancel()
     assert discover([tmp_path], cancel=token).cancelled
+
+
+@needs_symlinks
+def test_a_root_that_is_a_link_into_another_root_keeps_the_real_paths(tmp_path):
+    real = write_photo(tmp_path / "a_library" / "sub" / "a.jpg")
+    (tmp_path / "z_shortcut").symlink_to(real.parent, target_is_directory=True)
+    assert found_paths(tmp_path / "z_shortcut", tmp_path / "a_library") == [str(real)]

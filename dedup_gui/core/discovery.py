@@ -101,10 +101,13 @@ class _Walker:
         except OSError as error:
             self._folder_error(root, error)
             return
+        via_symlink = Path(root).is_symlink()
         if stat_module.S_ISDIR(info.st_mode):
-            self._plain.append(root)
+            (self._through_symlinks if via_symlink else self._plain).append(root)
         elif stat_module.S_ISREG(info.st_mode):
-            self._add_file(root, info, via_symlink=False, needs_sniff=not has_image_extension(root))
+            self._add_file(
+                root, info, via_symlink=via_symlink, needs_sniff=not has_image_extension(root)
+            )
 
     def run(self) -> None:
         # Plain folders first (depth first), folder symlinks only once nothing plain is left.
