@@ -393,3 +393,10 @@ def test_odd_and_non_utf8_names_scan_cache_and_rescan(tmp_path, cache):
     assert cold.errors == []
     assert (warm.from_cache, warm.records) == (2, cold.records)
     assert all(pathlib.Path(r.path).exists() for r in warm.records)
+
+
+def test_a_damaged_cached_thumbnail_falls_back_to_the_file(tmp_path, cache):
+    photo = write_photo(tmp_path / "a.jpg", size=(320, 240))
+    info = photo.stat()
+    cache.store_thumbnail(str(photo), info.st_size, info.st_mtime_ns, b"\xff\xd8\xff not really")
+    assert load_thumbnail(str(photo), cache=cache).size == (256, 192)

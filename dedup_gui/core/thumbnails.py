@@ -3,6 +3,7 @@ JPEG, so reviewing a group never decodes a full-size photo again."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 from pathlib import Path
 
@@ -44,6 +45,12 @@ def encode_jpeg(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def _decode_cached(jpeg: bytes, max_side: int) -> Image.Image:
+    with Image.open(io.BytesIO(jpeg)) as cached:
+        cached.draft("RGB", (max_side, max_side))
+        return fit_within(cached.convert("RGB"), max_side)
+
+
 def load_thumbnail(
     path: str, *, max_side: int = THUMBNAIL_SIDE, cache: HashCache | None = None
 ) -> Image.Image:
@@ -64,9 +71,8 @@ def load_thumbnail(
     if cache is not None and max_side <= THUMBNAIL_SIDE:
         jpeg = cache.thumbnail_jpeg(path, info.st_size, info.st_mtime_ns)
         if jpeg is not None:
-            with Image.open(io.BytesIO(jpeg)) as cached:
-                cached.draft("RGB", (max_side, max_side))
-                return fit_within(cached.convert("RGB"), max_side)
+            with contextlib.suppress(OSError, ValueError):  # a damaged entry: decode the file
+                return _decode_cached(jpeg, max_side)
     reduced, _ = open_reduced(path, min_side=max(max_side, 1))
     if cache is not None and max_side == THUMBNAIL_SIDE:
         thumbnail = fit_within(reduced, THUMBNAIL_SIDE)
