@@ -89,7 +89,8 @@ def test_a_re_encoded_copy_is_visual_not_exact():
         record(variants(image)["jpeg-q30"], "/c/b.jpg", size=1000, digest=b"b"),
     ]
     group = SimilarityIndex.build(records).groups(DEFAULT_SIMILARITY)[0]
-    assert group.members[1].match is MatchKind.VISUAL
+    assert [m.match for m in group.members] == [MatchKind.VISUAL, MatchKind.VISUAL]
+    assert group.kind is MatchKind.VISUAL
 
 
 def test_gradients_of_different_colours_never_group():

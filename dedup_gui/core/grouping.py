@@ -173,6 +173,9 @@ class SimilarityIndex:
         )
         effective[exact] = 0
         phash[exact] = 0
+        # The keeper is labelled exact only when some other member is a byte copy of it.
+        has_copy = np.add.reduceat((exact & others).astype(np.int64), starts) > 0
+        exact[starts] = has_copy
         # Within a group: keeper, then by effective distance, then keeper order.
         order = np.lexsort((context.rank[grouped], effective, others, group_labels))
         grouped, effective, phash, exact = (
