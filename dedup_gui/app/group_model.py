@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
@@ -45,7 +46,8 @@ class GroupListModel(QAbstractListModel):
     def __init__(self, parent: object | None = None) -> None:
         super().__init__(parent)
         self._groups: list[DuplicateGroup] = []
-        self._row_of_path: dict[str, int] = {}
+        self._row_of_path: dict[str, int] | None = None
+        """Built on first use after each regroup: 300k paths take longer than the regroup."""
         self._keep_override: dict[str, bool] = {}
         self._marked_count = 0
         self._marked_bytes = 0
@@ -67,18 +69,23 @@ class GroupListModel(QAbstractListModel):
     # Groups
     def set_groups(self, groups: list[DuplicateGroup]) -> None:
         self.beginResetModel()
-        self._groups = sorted(groups, key=lambda g: g.reclaimable_bytes, reverse=True)
-        self._row_of_path = {
-            member.record.path: row
-            for row, group in enumerate(self._groups)
-            for member in group.members
-        }
-        self._keep_override = {
-            path: keep for path, keep in self._keep_override.items() if path in self._row_of_path
-        }
-        marked = [m for g in self._groups for m in g.members if not self.is_kept(m)]
-        self._marked_count = len(marked)
-        self._marked_bytes = sum(m.record.size for m in marked)
+        reclaimable = [group.reclaimable_bytes for group in groups]
+        if all(a >= b for a, b in itertools.pairwise(reclaimable)):
+            self._groups = list(groups)  # the core's order already (the usual case)
+        else:
+            order = sorted(range(len(groups)), key=reclaimable.__getitem__, reverse=True)
+            self._groups = [groups[i] for i in order]
+        self._row_of_path = None
+        # Without overrides the marks are the suggestions: the totals are the reclaimable sums.
+        # Overrides of files not shown now are kept, for when a regroup shows them again.
+        self._marked_bytes = sum(reclaimable)
+        self._marked_count = sum(not m.keep for g in self._groups for m in g.members)
+        for path, keep in self._keep_override.items():
+            member = self._member_by_path(path)
+            if member is not None and member.keep != keep:
+                step = -1 if keep else 1
+                self._marked_count += step
+                self._marked_bytes += step * member.record.size
         self.endResetModel()
         self.keep_changed.emit()
 
@@ -89,7 +96,20 @@ class GroupListModel(QAbstractListModel):
         return self._groups[row]
 
     def row_of_path(self, path: str) -> int | None:
+        if self._row_of_path is None:
+            self._row_of_path = {
+                member.record.path: row
+                for row, group in enumerate(self._groups)
+                for member in group.members
+            }
         return self._row_of_path.get(path)
+
+    def row_of_keeper(self, path: str) -> int | None:
+        """The row whose keeper is `path`: a linear scan, cheaper than building the map."""
+        return next(
+            (row for row, group in enumerate(self._groups) if group.keeper.record.path == path),
+            None,
+        )
 
     def describe(self, row: int) -> str:
         group = self._groups[row]
@@ -149,8 +169,8 @@ class GroupListModel(QAbstractListModel):
                 emptied.append(group)
         return TrashSelection(tuple(members), tuple(emptied))
 
-    def notify_path_changed(self, path: str) -> None:
-        row = self._row_of_path.get(path)
-        if row is not None:
-            changed = self.index(row)
-            self.dataChanged.emit(changed, changed)
+    def _member_by_path(self, path: str) -> GroupMember | None:
+        row = self.row_of_path(path)
+        if row is None:
+            return None
+        return next(m for m in self._groups[row].members if m.record.path == path)

@@ -349,6 +349,12 @@ class GroupListView(QListView):
         self.current_changed.emit(-1, 0)
 
     def _on_thumbnail_ready(self, path: str) -> None:
-        row = self.group_model().row_of_path(path)
-        if row is not None:
-            self.update(self.group_model().index(row))
+        """Repaint the visible row showing `path`, if any (only visible rows ask for one)."""
+        model = self.group_model()
+        first = self.indexAt(QPoint(0, 0)).row()
+        last = self.indexAt(QPoint(0, self.viewport().height() - 1)).row()
+        if first < 0:
+            return
+        for row in range(first, (last if last >= 0 else model.rowCount() - 1) + 1):
+            if any(m.record.path == path for m in model.group(row).members):
+                self.update(model.index(row))

@@ -408,7 +408,7 @@ class MainWindow(QMainWindow):
                 self.similarity(), reference_folders=tuple(self.folder_panel.reference_folders())
             )
             self.group_model.set_groups(groups)
-            row = self.group_model.row_of_path(keeper) if keeper else None
+            row = self.group_model.row_of_keeper(keeper) if keeper else None
             if row is not None:
                 self.group_view.set_current(row)
         if self.group_model.rowCount() and self.group_view.current_row() < 0:
