@@ -13,8 +13,11 @@ The result per pair is an *effective distance* on the 64-bit scale of the slider
 the mean of the pHash and dHash distances (pHash shifts more under crops and captions,
 dHash more under re-encoding; their mean is steadier than either, measured in
 benchmarks/eval_accuracy.py) plus half the layout disagreement of the thumbnails, rounded;
-doubled for low-detail pairs. One slider tightens every signal at once, and 0 means the
-same pixels.
+doubled for low-detail pairs. One slider tightens every signal at once. Distance 0 (100%)
+is kept for the same picture at the same size: equal dimensions, hashes within the noise
+of the decode path and thumbnails equal to within a grey level (a JPEG saved losslessly
+as PNG is decoded along another path, so bit-equality would miss it); anything else is at
+least 1.
 """
 
 from __future__ import annotations
@@ -57,6 +60,11 @@ edit of a light photo."""
 HASH_WEIGHT = 0.5
 """Effective distance = this share of the mean hash distance plus the rest of the layout
 disagreement. Candidates still need a mean hash distance within the loosest setting."""
+IDENTICAL_MAX_DIFFERENCE = 1.0
+"""Largest mean luma and chroma difference (0-255) of two thumbnails at 100%."""
+IDENTICAL_MAX_HASH_BITS = 2
+"""Largest pHash + dHash distance at 100%: a JPEG's reduced (DCT-scaled) decode and a
+full decode of the same pixels saved losslessly differ by up to 2 pHash bits."""
 TURNED_PHASH_WEIGHT = 1.5
 """pHash distance of a mirrored/rotated pair counts this much (no dHash to confirm it):
 without it, tiles of different photos matched in some orientation (eval: P 0.987)."""
@@ -85,6 +93,8 @@ class Signals:
     texture: np.ndarray
     """float32 (n,) luminance left after a 3x3 blur of the 16x16 thumbnail (standard
     deviation): near 0 for flat images and smooth gradients, whatever their contrast."""
+    dimensions: np.ndarray
+    """int64 (n, 2) width and height after EXIF orientation."""
 
     @classmethod
     def from_records(
@@ -111,6 +121,9 @@ class Signals:
             detail=luma16.std(axis=(1, 2)),
             colourfulness=np.abs(chroma).mean(axis=(1, 2, 3)),
             texture=_texture(luma16),
+            dimensions=np.array([(r.width, r.height) for r in records], np.int64).reshape(
+                count, 2
+            ),
         )
 
     def __len__(self) -> int:
@@ -245,6 +258,14 @@ def evaluate_pairs(
     layout_bits = np.clip(1.0 - correlation, 0.0, 1.0) * LAYOUT_BITS_PER_CORRELATION
     effective = np.floor(HASH_WEIGHT * hash_bits + (1 - HASH_WEIGHT) * layout_bits + 0.5)
     effective = np.where(low_detail, 2 * effective, effective)
+    identical = (
+        (phash_distance.astype(np.int64) + dhash_distance <= IDENTICAL_MAX_HASH_BITS)
+        & ~transformed
+        & (left.dimensions[first] == right.dimensions[second]).all(axis=1)
+        & (luma_difference <= IDENTICAL_MAX_DIFFERENCE)
+        & (chroma_difference <= IDENTICAL_MAX_DIFFERENCE)
+    )
+    effective = np.where(identical, 0, np.maximum(effective, 1))
     effective = np.minimum(effective, 254).astype(np.uint8)
     effective[~accepted] = REJECTED
     return PairEvidence(
