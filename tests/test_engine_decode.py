@@ -195,3 +195,15 @@ def test_a_missing_file_is_reported_as_vanished(tmp_path):
     with pytest.raises(ImageLoadError) as caught:
         open_reduced(tmp_path / "gone.jpg")
     assert caught.value.kind is ErrorKind.VANISHED
+
+
+def test_a_jpeg_over_the_pixel_limit_is_hashed_from_its_reduced_decode(tmp_path):
+    """A 100 MP camera photo or a panorama is not a bomb: its 1/8 decode is small."""
+    path = tmp_path / "panorama.jpg"
+    side = 9_500  # 90 Mpx: just over Pillow's default limit
+    Image.radial_gradient("L").resize((side, side)).save(path, quality=60)
+
+    image, info = open_reduced(path)
+
+    assert (info.width, info.height) == (side, side)
+    assert max(image.size) <= side // 8 + 1

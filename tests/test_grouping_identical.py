@@ -2,12 +2,12 @@
 
 import shutil
 
-from imagegen import make_photo
 from PIL import Image
 
 from dedup_gui.core.grouping import SimilarityIndex
 from dedup_gui.core.models import MatchKind
 from dedup_gui.core.scanner import scan
+from tests.imagegen import make_photo
 
 
 def test_at_100_percent_only_byte_copies_and_lossless_conversions_group(tmp_path):

@@ -24,8 +24,17 @@ from dedup_gui.core.imagetypes import SNIFF_BYTES, sniff_file, sniff_image_forma
 from dedup_gui.core.models import ErrorKind
 
 pillow_heif.register_heif_opener()
+
+DECODE_PIXEL_LIMIT = 89_478_485
+"""Most pixels a decode may produce: Pillow's default MAX_IMAGE_PIXELS (about 270 MB of
+RGB). Checked on the size actually decoded, after a JPEG's DCT scaling."""
+HEADER_PIXEL_LIMIT = 1 << 30
+"""Most pixels a file may declare. A JPEG decodes at up to 1/8 scale, so a 100 MP camera
+photo or a 500 MP panorama is cheap to hash; what it declares matters only up to here."""
+
+# Pillow's open-time check guards the header size; `_check_pixel_count` guards the decode.
 # A decompression bomb must be an error, never a warning that decodes anyway.
-# The explicit pixel check in `_check_pixel_count` covers code that resets the filters.
+Image.MAX_IMAGE_PIXELS = HEADER_PIXEL_LIMIT
 warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
 FLATTEN_BACKGROUND = (255, 255, 255)
@@ -103,10 +112,10 @@ def open_reduced(
 
 def _reduce_and_normalise(image: Image.Image, min_side: int) -> tuple[Image.Image, ImageInfo]:
     full_width, full_height = image.size
-    _check_pixel_count(full_width, full_height)
     image_format = image.format or "UNKNOWN"
     if image_format == "JPEG":
         image.draft(image.mode, (min_side, min_side))
+    _check_pixel_count(full_width, full_height, decoded_pixels=image.width * image.height)
     image.load()
     exif = image.getexif()
     # HEIF: libheif already applied the irot/imir boxes and pillow-heif reset this tag to 1.
@@ -131,13 +140,12 @@ def _reduce_and_normalise(image: Image.Image, min_side: int) -> tuple[Image.Imag
     return rgb, ImageInfo(full_width, full_height, image_format, capture_time)
 
 
-def _check_pixel_count(width: int, height: int) -> None:
-    limit = Image.MAX_IMAGE_PIXELS
-    if limit is not None and width * height > limit:
+def _check_pixel_count(width: int, height: int, *, decoded_pixels: int) -> None:
+    if width * height > HEADER_PIXEL_LIMIT or decoded_pixels > DECODE_PIXEL_LIMIT:
         raise ImageLoadError(
             ErrorKind.TOO_LARGE,
             f"The image is too large to open safely ({width}x{height} pixels; "
-            f"the limit is {limit:,} pixels).",
+            f"the limit is {DECODE_PIXEL_LIMIT:,} decoded pixels).",
         )
 
 
