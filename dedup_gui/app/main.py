@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
+    from dedup_gui.app.icon import app_icon
     from dedup_gui.app.main_window import MainWindow
     from dedup_gui.app.settings import ORGANIZATION
 
@@ -47,9 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationVersion(__version__)
     QGuiApplication.setDesktopFileName(APP_ID)
-    icon = _app_icon()
-    if icon is not None:
-        app.setWindowIcon(icon)
+    app.setWindowIcon(app_icon())
 
     window = MainWindow()
     window.show()
@@ -57,11 +56,3 @@ def main(argv: list[str] | None = None) -> int:
         window.add_paths(arguments.folders)
         window.start_scan()
     return app.exec()
-
-
-def _app_icon() -> object | None:
-    try:
-        from dedup_gui.app.icon import app_icon
-    except ImportError:  # the icon module lands separately; the default Qt icon until then
-        return None
-    return app_icon()
