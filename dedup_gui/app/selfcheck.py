@@ -1,9 +1,10 @@
 """`dedup-gui --self-check`: prove this installation (or frozen bundle) has everything the app
 needs, without a display and without touching the user's photos, cache or settings.
 
-It opens the main window (offscreen when there is no display), writes a small JPEG and a
-small HEIC into a temporary folder, hashes both through the engine, and checks the trash
-backend loads. Prints one line per step; returns 0, or 1 after naming the failed step.
+It opens the main window (offscreen when there is no display), writes a small JPEG, a
+smaller copy of it and a small HEIC into a temporary folder, hashes them through the engine,
+groups them (the copy must pair with its original), and checks the trash backend loads.
+Prints one line per step; returns 0, or 1 after naming the failed step.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 SAMPLE_SIZE = (160, 120)
+GROUPING_SIMILARITY = 90.0
 
 
 def run_self_check() -> int:
@@ -26,7 +28,7 @@ def run_self_check() -> int:
             ("main window", lambda: _open_main_window(work)),
             ("sample images", lambda: _write_samples(work / "photos")),
             ("hash each file", lambda: _hash_each(work / "photos")),
-            ("scan the folder", lambda: _scan_folder(work)),
+            ("scan and group", lambda: _scan_and_group(work)),
             ("trash backend", _load_trash_backend),
         ]
         for name, step in steps:
@@ -89,10 +91,11 @@ def _write_samples(photos: Path) -> str:
     draw.ellipse((20, 15, 80, 75), fill=(230, 180, 40))
     draw.rectangle((90, 50, width - 10, height - 10), fill=(30, 120, 200))
     image.save(photos / "sample.jpg", quality=90)
+    image.resize((width * 3 // 4, height * 3 // 4)).save(photos / "sample-copy.jpg", quality=80)
     # Mirrored, so the two samples are different pictures rather than one picture twice.
     heif = pillow_heif.from_pillow(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
     heif.save(str(photos / "sample.heic"), quality=90)
-    return f"sample.jpg and sample.heic ({width}x{height}) written"
+    return f"sample.jpg, sample.heic ({width}x{height}) and a smaller sample-copy.jpg written"
 
 
 def _hash_each(photos: Path) -> str:
@@ -110,17 +113,25 @@ def _hash_each(photos: Path) -> str:
     return "; ".join(summaries)
 
 
-def _scan_folder(work: Path) -> str:
+def _scan_and_group(work: Path) -> str:
     from dedup_gui.core.cache import HashCache
+    from dedup_gui.core.grouping import SimilarityIndex
     from dedup_gui.core.scanner import scan
 
     with HashCache(work / "cache.sqlite3") as cache:
         result = scan([work / "photos"], cache=cache)
     formats = sorted(record.format for record in result.records)
-    if result.errors or formats != ["HEIF", "JPEG"]:
+    if result.errors or formats != ["HEIF", "JPEG", "JPEG"]:
         problems = "; ".join(f"{e.path}: {e.message}" for e in result.errors)
         raise RuntimeError(f"scan found {formats or 'nothing'} {problems}".strip())
-    return f"{len(result.records)} images hashed in {result.elapsed_seconds:.2f} s"
+    groups = SimilarityIndex.build(result.records).groups(GROUPING_SIMILARITY)
+    grouped = [sorted(Path(m.record.path).name for m in group.members) for group in groups]
+    if grouped != [["sample-copy.jpg", "sample.jpg"]]:
+        raise RuntimeError(f"expected the JPEG and its copy in one group, got {grouped}")
+    return (
+        f"{len(result.records)} images scanned in {result.elapsed_seconds:.2f} s; "
+        f"sample-copy.jpg grouped with sample.jpg"
+    )
 
 
 def _load_trash_backend() -> str:
