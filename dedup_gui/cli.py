@@ -280,14 +280,19 @@ def _write_new_text(result: library.NewVsLibraryResult, stream: IO[str]) -> None
             verdict = "all new"
         else:
             verdict = f"{len(report.present)} already in the library, {len(report.new)} new"
-        stream.write(f"{report.folder}: {report.image_count} images, {verdict}\n")
+        stream.write(f"{report.folder}: {_count(report.image_count, 'image')}, {verdict}\n")
         if report.present:
             for record in report.new:
                 stream.write(f"  new: {record.path}\n")
     stream.write(
-        f"{len(result.folders)} folders, {images} images: {present} already in the library, "
+        f"{_count(len(result.folders), 'folder')}, {_count(images, 'image')}: "
+        f"{present} already in the library, "
         f"{images - present} new.\n"
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _existing_dirs(paths: Sequence[str]) -> list[str]:
@@ -437,7 +442,7 @@ def _report_errors(errors: Sequence[ScanError]) -> None:
 
 def _summarise_errors(errors: Sequence[ScanError], output_format: str) -> None:
     if errors and output_format == "json":
-        _say(f"{len(errors)} files could not be read; they are listed under \"errors\".")
+        _say(f"{_count(len(errors), 'file')} could not be read; they are listed under \"errors\".")
 
 
 def _report_warnings(result: ScanResult) -> None:
