@@ -304,28 +304,16 @@ def test_thumbnail_memory_is_bounded_and_evicted_ones_reload(qtbot, monkeypatch)
 
 
 def test_main_opens_the_window_with_the_folders_given_and_scans_them(qtbot, tmp_path):
-    from PySide6.QtCore import QTimer
     from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QApplication
 
     from dedup_gui import APP_ID
 
     make_photo(5, 160, 120).save(tmp_path / "one.jpg")
-    seen = {}
-
-    def inspect_then_quit():
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-        window = windows[-1]
-        if window.is_busy() or window.scan_result is None:
-            QTimer.singleShot(50, inspect_then_quit)
-            return
-        seen["folders"] = window.folder_panel.paths()
-        seen["scanned"] = len(window.scan_result.records)
-        seen["icon"] = not QApplication.windowIcon().isNull()
-        window.close()
-        QApplication.quit()
-
-    QTimer.singleShot(0, inspect_then_quit)
-    assert main.main([str(tmp_path)]) == 0
-    assert seen == {"folders": [str(tmp_path)], "scanned": 1, "icon": True}
+    window = main.open_main_window([str(tmp_path)])
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.scan_result is not None and not window.is_busy(),
+                    timeout=30000)
+    assert window.folder_panel.paths() == [str(tmp_path)]
+    assert len(window.scan_result.records) == 1
+    assert not QGuiApplication.windowIcon().isNull()
     assert QGuiApplication.desktopFileName() == APP_ID

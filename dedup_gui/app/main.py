@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from dedup_gui import APP_ID, APP_NAME, __version__
+
+if TYPE_CHECKING:
+    from dedup_gui.app.main_window import MainWindow
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
@@ -36,23 +40,32 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_self_check()
 
-    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = open_main_window(arguments.folders)  # kept referenced while the loop runs
+    exit_code = app.exec()
+    del window
+    return exit_code
+
+
+def open_main_window(folders: list[str]) -> MainWindow:
+    """Name the application, show the window, add `folders` and scan them.
+    Needs a QApplication."""
+    from PySide6.QtGui import QGuiApplication
 
     from dedup_gui.app.icon import app_icon
     from dedup_gui.app.main_window import MainWindow
     from dedup_gui.app.settings import ORGANIZATION
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName(APP_NAME)
-    app.setOrganizationName(ORGANIZATION)
-    app.setApplicationVersion(__version__)
+    QGuiApplication.setApplicationName(APP_NAME)
+    QGuiApplication.setOrganizationName(ORGANIZATION)
+    QGuiApplication.setApplicationVersion(__version__)
     QGuiApplication.setDesktopFileName(APP_ID)
-    app.setWindowIcon(app_icon())
-
+    QGuiApplication.setWindowIcon(app_icon())
     window = MainWindow()
     window.show()
-    if arguments.folders:
-        window.add_paths(arguments.folders)
+    if folders:
+        window.add_paths(folders)
         window.start_scan()
-    return app.exec()
+    return window
