@@ -20,6 +20,7 @@ from dedup_gui import __version__
 from dedup_gui.core import candidates, export, library, scanner
 from dedup_gui.core.cache import HashCache
 from dedup_gui.core.grouping import SimilarityIndex
+from dedup_gui.core.keeper import DEFAULT_KEEPER_RULES, KeeperRule
 from dedup_gui.core.models import CancelToken, ScanError, ScanProgress, ScanResult
 from dedup_gui.core.similarity import DEFAULT_SIMILARITY, MIN_SIMILARITY
 
@@ -89,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--similarity", type=_similarity, default=DEFAULT_SIMILARITY, metavar="N",
         help=f"how alike two photos must be, in percent ({MIN_SIMILARITY}-100, "
-        f"default {DEFAULT_SIMILARITY}; 100 = identical hashes or bytes)",
+        f"default {DEFAULT_SIMILARITY}; 100 = the same picture at the same size, or the "
+        "same bytes)",
     )
     common.add_argument(
         "--match-rotations", action="store_true",
@@ -118,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--reference", action="append", default=[], metavar="DIR",
         help="protected folder (repeatable): scanned too, its files are always kept",
+    )
+    scan.add_argument(
+        "--keep-order", type=_keeper_rules, default=DEFAULT_KEEPER_RULES, metavar="RULES",
+        help="which copy to keep: comma-separated rules, first decides (default: "
+        f"{','.join(rule.value for rule in DEFAULT_KEEPER_RULES)}); rules left out are "
+        "not used, except that reference folders are always protected",
     )
     scan.add_argument(
         "--format", choices=export.FORMATS, default="json",
@@ -178,7 +186,11 @@ def run_scan(args: argparse.Namespace, cancel: CancelToken) -> int:
                 )
             except candidates.Cancelled:
                 return _interrupted(result)
-            groups = index.groups(args.similarity, reference_folders=tuple(references))
+            groups = index.groups(
+                args.similarity,
+                reference_folders=tuple(references),
+                keeper_rules=args.keep_order,
+            )
     _report_warnings(result)
     with _output(args.output) as stream:
         export.write_export(stream, args.format, groups, result.errors, args.similarity)
@@ -327,6 +339,18 @@ def _similarity(text: str) -> float:
     if not MIN_SIMILARITY <= value <= 100:
         raise argparse.ArgumentTypeError(f"must be between {MIN_SIMILARITY} and 100")
     return int(value) if value.is_integer() else value
+
+
+def _keeper_rules(text: str) -> tuple[KeeperRule, ...]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    known = {rule.value: rule for rule in KeeperRule}
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown rule {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(known)}"
+        )
+    return tuple(dict.fromkeys(known[name] for name in names))
 
 
 def _positive_int(text: str) -> int:

@@ -16,6 +16,7 @@ from PIL import Image
 
 from dedup_gui import __version__, cli
 from dedup_gui.core import export, scanner
+from tests.imagegen import make_photo
 from tests.test_library import PhotoTree, build_photo_tree, copy, save
 
 FAST = ["--workers", "1"]
@@ -304,3 +305,26 @@ def test_installed_command_runs_end_to_end(tree, tmp_path):
     assert done.stderr == ""  # not a terminal: no progress
     [group] = json.loads(done.stdout)["groups"]
     assert group["kind"] == "exact"
+
+
+def test_keep_order_changes_which_copy_is_kept(tmp_path, capsys):
+    photo = make_photo(21, 640, 480)
+    large = tmp_path / "an old backup folder" / "photo.jpg"
+    large.parent.mkdir()
+    photo.save(large, quality=90)
+    photo.resize((320, 240)).save(tmp_path / "p.png")
+
+    def keeper(*options: str) -> str:
+        status, out, _ = run(capsys, "scan", str(tmp_path), *FAST, *options)
+        assert status == cli.EXIT_FOUND
+        [group] = json.loads(out)["groups"]
+        return next(Path(f["path"]).name for f in group["files"] if f["keep"])
+
+    assert keeper() == "photo.jpg"  # highest resolution first by default
+    assert keeper("--keep-order", "shorter-path,resolution") == "p.png"
+
+
+def test_an_unknown_keep_rule_is_a_usage_error(tmp_path, capsys):
+    status, _, err = run(capsys, "scan", str(tmp_path), "--keep-order", "newest")
+    assert status == cli.EXIT_USAGE
+    assert "choose from reference-folder, resolution" in err
