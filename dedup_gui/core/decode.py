@@ -228,12 +228,8 @@ def _describe(
         return ErrorKind.TOO_LARGE, "The image has too many pixels to open safely."
     if isinstance(error, MemoryError):
         return ErrorKind.TOO_LARGE, "The image is too large to decode in the available memory."
-    if isinstance(error, FileNotFoundError):
-        return ErrorKind.VANISHED, "The file was removed or renamed during the scan."
-    if isinstance(error, PermissionError):
-        return ErrorKind.PERMISSION, "The file cannot be read (permission denied)."
-    if isinstance(error, IsADirectoryError):
-        return ErrorKind.NOT_AN_IMAGE, "This is a folder, not an image file."
+    if isinstance(error, (FileNotFoundError, PermissionError, IsADirectoryError)):
+        return file_access_problem(error)
     if isinstance(error, UnidentifiedImageError):
         if _is_empty(path, data):
             return ErrorKind.EMPTY, "The file is empty (0 bytes)."
@@ -248,6 +244,17 @@ def _describe(
         return ErrorKind.OTHER, f"The file could not be read ({error.strerror})."
     detail = (text or type(error).__name__).rstrip(".")
     return ErrorKind.CORRUPT, f"The image data is damaged ({detail})."
+
+
+def file_access_problem(error: OSError) -> tuple[ErrorKind, str]:
+    """What a failed open or read of an image file means to the user."""
+    if isinstance(error, FileNotFoundError):
+        return ErrorKind.VANISHED, "The file was removed or renamed during the scan."
+    if isinstance(error, PermissionError):
+        return ErrorKind.PERMISSION, "The file cannot be read (permission denied)."
+    if isinstance(error, IsADirectoryError):
+        return ErrorKind.NOT_AN_IMAGE, "This is a folder, not an image file."
+    return ErrorKind.OTHER, f"The file could not be read ({error.strerror or error})."
 
 
 def _is_empty(path: str | os.PathLike[str], data: bytes | None) -> bool:

@@ -27,7 +27,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dedup_gui.core.cache import HashCache
-from dedup_gui.core.decode import REDUCED_MIN_SIDE, ImageLoadError, open_reduced
+from dedup_gui.core.decode import (
+    REDUCED_MIN_SIDE,
+    ImageLoadError,
+    file_access_problem,
+    open_reduced,
+)
 from dedup_gui.core.digest import bytes_digest, file_digest
 from dedup_gui.core.discovery import FileStat, discover
 from dedup_gui.core.imagetypes import sniff_file
@@ -139,7 +144,7 @@ def hash_file(path: str | os.PathLike[str], *, cache: HashCache | None = None) -
     try:
         info = Path(text_path).stat()
     except OSError as error:
-        raise ImageLoadError(*_io_problem(error)) from error
+        raise ImageLoadError(*file_access_problem(error)) from error
     stat = FileStat(text_path, info.st_size, info.st_mtime_ns)
     cached = cache.lookup(text_path, info.st_size, info.st_mtime_ns) if cache else None
     if cached is not None and cached.content_digest is not None:
@@ -268,7 +273,7 @@ def _hash_task(task: _Task) -> _Outcome:
     except ImageLoadError as error:
         return _Outcome(path, error=ScanError(path, error.kind, error.message))
     except OSError as error:
-        return _Outcome(path, error=ScanError(path, *_io_problem(error)))
+        return _Outcome(path, error=ScanError(path, *file_access_problem(error)))
     except Exception as error:  # a decoder bug must cost one file, never the scan
         message = f"The image could not be processed ({type(error).__name__}: {error})."
         return _Outcome(path, error=ScanError(path, ErrorKind.OTHER, message))
@@ -334,16 +339,6 @@ def _ensure_unchanged(path: str, before: os.stat_result) -> None:
         raise ImageLoadError(
             ErrorKind.CHANGED, "The file changed while it was being read; scan again."
         )
-
-
-def _io_problem(error: OSError) -> tuple[ErrorKind, str]:
-    if isinstance(error, FileNotFoundError):
-        return ErrorKind.VANISHED, "The file was removed or renamed during the scan."
-    if isinstance(error, PermissionError):
-        return ErrorKind.PERMISSION, "The file cannot be read (permission denied)."
-    if isinstance(error, IsADirectoryError):
-        return ErrorKind.NOT_AN_IMAGE, "This is a folder, not an image file."
-    return ErrorKind.OTHER, f"The file could not be read ({error.strerror or error})."
 
 
 class _CacheWriter:
