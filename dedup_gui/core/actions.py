@@ -55,9 +55,13 @@ class PlannedRemoval:
     record: ImageRecord
     """The file as scanned; it is trashed only if it still has this size and mtime."""
     group_indices: tuple[int, ...]
-    kept_paths: tuple[str, ...]
-    """Copies that stay; at least one must still be on disk when the file is trashed.
-    Empty when the caller allowed its group to be emptied."""
+    kept_copies: tuple[ImageRecord, ...]
+    """Copies that stay, as scanned; at least one must still be on disk, unchanged, when the
+    file is trashed. Empty when the caller allowed its group to be emptied."""
+
+    @property
+    def kept_paths(self) -> tuple[str, ...]:
+        return tuple(copy.path for copy in self.kept_copies)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +160,7 @@ def removal_problems(
             problems.append(PlanProblem(
                 ProblemKind.WOULD_EMPTY_GROUP, index, keeper_path,
                 f"No copy of {keeper_path} would be left: every file of its group is marked "
-                "for the trash or already gone.",
+                "for the trash, already gone or changed since the scan.",
             ))
     for path in sorted(marked - known):
         problems.append(PlanProblem(
@@ -186,11 +190,11 @@ def plan_removal(
         raise RemovalRefusedError(problems)
 
     group_indices: dict[str, list[int]] = {}
-    kept: dict[str, set[str]] = {}
+    kept: dict[str, dict[str, ImageRecord]] = {}
     unguarded: dict[str, bool] = {}
     records: dict[str, ImageRecord] = {}
     for index, group in enumerate(groups):
-        kept_here = {m.record.path for m in group.members if m.record.path not in marked}
+        kept_here = {m.record.path: m.record for m in group.members if m.record.path not in marked}
         may_empty = _may_empty(index, allow_empty_groups)
         for member in group.members:
             path = member.record.path
@@ -198,13 +202,15 @@ def plan_removal(
                 continue
             records.setdefault(path, member.record)
             group_indices.setdefault(path, []).append(index)
-            kept.setdefault(path, set()).update(kept_here)
+            kept.setdefault(path, {}).update(kept_here)
             unguarded[path] = unguarded.get(path, True) and may_empty
     removals = tuple(
         PlannedRemoval(
             record=record,
             group_indices=tuple(group_indices[path]),
-            kept_paths=() if unguarded[path] else tuple(sorted(kept[path])),
+            kept_copies=() if unguarded[path] else tuple(
+                kept[path][kept_path] for kept_path in sorted(kept[path])
+            ),
         )
         for path, record in records.items()
     )
@@ -253,12 +259,12 @@ def _trash_one(removal: PlannedRemoval, send: TrashFunction) -> FileOutcome:
     changed = _change_since_scan(record, current)
     if changed:
         return outcome(Outcome.SKIPPED_CHANGED, changed)
-    if removal.kept_paths and not any(
-        _is_separate_copy_on_disk(kept, record.path) for kept in removal.kept_paths
+    if removal.kept_copies and not any(
+        _is_separate_copy_on_disk(kept, record.path, current) for kept in removal.kept_copies
     ):
         return outcome(
             Outcome.SKIPPED_NO_KEPT_COPY,
-            "Kept back: no other copy of this photo is on disk any more.",
+            "Kept back: no other copy of this photo is on disk, unchanged since the scan.",
         )
     try:
         send(record.path)
@@ -279,29 +285,44 @@ def _change_since_scan(record: ImageRecord, current: os.stat_result) -> str:
     return ""
 
 
-def _is_separate_copy_on_disk(kept_path: str, removed_path: str) -> bool:
-    """A regular file that survives the removal: a hard link counts, a symlink or another
-    spelling of the removed path does not."""
+def _is_separate_copy_on_disk(
+    kept: ImageRecord, removed_path: str, removed: os.stat_result
+) -> bool:
+    """A regular file, unchanged since the scan, that survives the removal. A hard link
+    counts; another name for the removed file itself (a symlink, a bind mount, another
+    spelling on a case-insensitive disk) does not, nor does a kept copy edited since."""
+    current = _unchanged_stat(kept)
+    if current is None:
+        return False
+    if (current.st_dev, current.st_ino) != (removed.st_dev, removed.st_ino):
+        return True
+    # The same file: it survives only as a hard link, a second directory entry.
+    if current.st_nlink < 2:
+        return False
     try:
-        if not stat.S_ISREG(Path(kept_path).stat().st_mode):
-            return False
-        return Path(kept_path).resolve() != Path(removed_path).resolve()
+        return Path(kept.path).resolve() != Path(removed_path).resolve()
     except (OSError, RuntimeError):
         return False
 
 
 def _keeps_a_copy(group: DuplicateGroup, marked: set[str]) -> bool:
     return any(
-        member.record.path not in marked and _is_regular_file(member.record.path)
+        member.record.path not in marked and _unchanged_stat(member.record) is not None
         for member in group.members
     )
 
 
-def _is_regular_file(path: str) -> bool:
+def _unchanged_stat(record: ImageRecord) -> os.stat_result | None:
+    """The file's stat if it is still a regular file of the scanned size and mtime."""
     try:
-        return stat.S_ISREG(Path(path).stat().st_mode)
-    except OSError:
-        return False
+        current = Path(record.path).stat()
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(current.st_mode):
+        return None
+    if (current.st_size, current.st_mtime_ns) != (record.size, record.mtime_ns):
+        return None
+    return current
 
 
 def _may_empty(index: int, allow_empty_groups: bool | Collection[int]) -> bool:

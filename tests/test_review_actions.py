@@ -1,0 +1,99 @@
+"""Trashing must never remove the last faithful copy of a photo: the kept copy has to be the
+one the user saw (unchanged since the scan) and a file separate from the one removed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dedup_gui.core.actions import (
+    Outcome,
+    ProblemKind,
+    execute_removal,
+    plan_removal,
+    removal_problems,
+)
+from tests.imagegen import make_photo
+from tests.test_actions import group_of, scanned
+
+
+@pytest.fixture
+def keeper_and_copy(tmp_path: Path) -> tuple[Path, Path]:
+    keeper = tmp_path / "keeper.jpg"
+    make_photo(11, 64, 48).save(keeper, quality=90)
+    copy = tmp_path / "copy.jpg"
+    copy.write_bytes(keeper.read_bytes())
+    return keeper, copy
+
+
+def test_a_copy_is_kept_when_its_keeper_was_edited_after_planning(keeper_and_copy):
+    keeper, copy = keeper_and_copy
+    plan = plan_removal([group_of(scanned(keeper), scanned(copy))], [str(copy)])
+    make_photo(12, 64, 48).save(keeper, quality=90)  # the user painted over the keeper
+    trashed: list[str] = []
+
+    report = execute_removal(plan, trash=trashed.append)
+
+    assert report.outcomes[0].outcome is Outcome.SKIPPED_NO_KEPT_COPY
+    assert trashed == []
+
+
+def test_a_copy_is_kept_when_its_keeper_was_touched_after_planning(keeper_and_copy):
+    keeper, copy = keeper_and_copy
+    plan = plan_removal([group_of(scanned(keeper), scanned(copy))], [str(copy)])
+    before = keeper.stat()
+    os.utime(keeper, ns=(before.st_atime_ns, before.st_mtime_ns + 3_000_000_000))
+    trashed: list[str] = []
+
+    report = execute_removal(plan, trash=trashed.append)
+
+    assert report.outcomes[0].outcome is Outcome.SKIPPED_NO_KEPT_COPY
+    assert trashed == []
+
+
+def test_a_plan_whose_only_keeper_changed_since_the_scan_is_refused(keeper_and_copy):
+    keeper, copy = keeper_and_copy
+    group = group_of(scanned(keeper), scanned(copy))
+    keeper.write_bytes(keeper.read_bytes() + b"re-saved")
+
+    problems = removal_problems([group], [str(copy)])
+
+    assert [p.kind for p in problems] == [ProblemKind.WOULD_EMPTY_GROUP]
+
+
+@pytest.fixture
+def bind_mounted(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """(folder, the same folder mounted a second time elsewhere): one file, two real paths."""
+    if os.name != "posix" or os.geteuid() != 0:
+        pytest.skip("bind mounts need root")
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    alias = tmp_path / "mnt"
+    alias.mkdir()
+    mounted = subprocess.run(
+        ["mount", "--bind", str(folder), str(alias)], capture_output=True, check=False
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"bind mount not permitted here: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder, alias
+    finally:
+        subprocess.run(["umount", str(alias)], check=True)
+
+
+def test_the_same_file_through_a_bind_mount_is_not_a_kept_copy(bind_mounted):
+    folder, alias = bind_mounted
+    photo = folder / "photo.jpg"
+    make_photo(13, 64, 48).save(photo, quality=90)
+    seen_twice = alias / "photo.jpg"  # e.g. a NAS share mounted at two places
+    group = group_of(scanned(seen_twice), scanned(photo))
+    trashed: list[str] = []
+
+    report = execute_removal(plan_removal([group], [str(photo)]), trash=trashed.append)
+
+    assert report.outcomes[0].outcome is Outcome.SKIPPED_NO_KEPT_COPY
+    assert trashed == []
