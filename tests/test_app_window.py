@@ -252,3 +252,35 @@ def test_ctrl_o_asks_for_a_folder_and_adds_it(qtbot, window, tmp_path, monkeypat
     window.activateWindow()
     qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
     assert window.folder_panel.paths() == [str(tmp_path)]
+
+
+def test_closing_the_window_mid_scan_stops_the_worker_at_once(qtbot, window, tmp_path,
+                                                               monkeypatch):
+    library = tmp_path / "library"
+    library.mkdir()
+    for seed in range(30):
+        make_photo(seed, 96, 72).save(library / f"p{seed:02}.jpg")
+    real_hash_task = scanner._hash_task
+
+    def slow_hash_task(task):
+        time.sleep(0.05)
+        return real_hash_task(task)
+
+    grouping_cancelled: list[bool] = []
+
+    def build(records, *, cancel, **kwargs):
+        grouping_cancelled.append(cancel.cancelled)
+        raise workers.Cancelled
+
+    monkeypatch.setattr(scanner, "_hash_task", slow_hash_task)
+    monkeypatch.setattr(workers.SimilarityIndex, "build", build)
+    window.folder_panel.add_folder(str(library))
+    window.start_scan()
+    bar = window.progress_panel.bar
+    qtbot.waitUntil(lambda: bar.maximum() == 30 and bar.value() >= 2, timeout=SCAN_TIMEOUT_MS)
+    threads = list(window._running_jobs)
+    closed_at = time.monotonic()
+    window.close()
+    assert time.monotonic() - closed_at < 2.0
+    assert threads and all(thread.isFinished() for thread in threads)
+    assert grouping_cancelled == [True]  # closing does not go on to group what was hashed

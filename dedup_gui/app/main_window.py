@@ -621,7 +621,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
-        self.cancel_job()
+        for job in self._running_jobs.values():
+            if isinstance(job, ScanJob):
+                job.stop()
+            else:
+                job.cancel()  # type: ignore[attr-defined]
         for thread in list(self._running_jobs):
             thread.wait(5000)
         self.thumbnails.shut_down(2000)

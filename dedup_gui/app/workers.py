@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QObject, QThread, Signal, SignalInstance, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, SignalInstance, Slot
 
 from dedup_gui.core.actions import RemovalPlan, TrashFunction, TrashProgress, execute_removal
 from dedup_gui.core.cache import HashCache
@@ -78,6 +78,11 @@ class ScanJob(QObject):
         self._scan_cancel.cancel()
         if self._grouping:
             self._group_cancel.cancel()
+
+    def stop(self) -> None:
+        """Thread-safe; stops the scan and skips the grouping too (the window is closing)."""
+        self._scan_cancel.cancel()
+        self._group_cancel.cancel()
 
     @Slot()
     def run(self) -> None:
@@ -196,6 +201,7 @@ def start_in_thread(
     job.moveToThread(thread)
     thread.started.connect(job.run)  # type: ignore[attr-defined]
     for signal in done_signals:
-        signal.connect(thread.quit)
+        # Direct: the thread must quit even while the GUI thread is blocked waiting for it.
+        signal.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     thread.start()
     return thread
