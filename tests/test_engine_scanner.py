@@ -227,14 +227,14 @@ def test_a_file_that_vanishes_or_changes_mid_scan_is_reported(tmp_path, monkeypa
 def test_an_unreadable_file_is_a_permission_error(tmp_path, monkeypatch):
     locked = write_photo(tmp_path / "locked.jpg", seed=1)
     write_photo(tmp_path / "open.jpg", seed=2)
-    real_open = pathlib.Path.open
+    real_open = os.open
 
-    def guarded_open(self, *args, **kwargs):
-        if str(self) == str(locked):
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)
+    def guarded_open(path, *args, **kwargs):
+        if os.fspath(path) == str(locked):  # chmod cannot lock a file away from root
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(pathlib.Path, "open", guarded_open)
+    monkeypatch.setattr(os, "open", guarded_open)
     result = scan([tmp_path], options=ScanOptions(workers=1))
     assert [pathlib.Path(r.path).name for r in result.records] == ["open.jpg"]
     assert [(e.path, e.kind) for e in result.errors] == [(str(locked), ErrorKind.PERMISSION)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -20,6 +21,7 @@ import numpy as np
 import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
+from dedup_gui.core.fileaccess import NotARegularFileError, open_for_reading
 from dedup_gui.core.imagetypes import SNIFF_BYTES, sniff_file, sniff_image_format
 from dedup_gui.core.models import ErrorKind
 
@@ -96,14 +98,17 @@ def open_reduced(
     """
     if data is not None and not data:
         raise ImageLoadError(ErrorKind.EMPTY, "The file is empty (0 bytes).")
-    source: str | os.PathLike[str] | BinaryIO = path
-    if data is not None:
-        source = io.BytesIO(data)
-    elif stream is not None:
-        source = stream
     try:
-        with Image.open(source) as opened:
-            return _reduce_and_normalise(opened, min_side)
+        with ExitStack() as files:
+            source: BinaryIO
+            if data is not None:
+                source = io.BytesIO(data)
+            elif stream is not None:
+                source = stream
+            else:
+                source = files.enter_context(open_for_reading(path))
+            with Image.open(source) as opened:
+                return _reduce_and_normalise(opened, min_side)
     except ImageLoadError:
         raise
     except Exception as error:
@@ -228,7 +233,10 @@ def _describe(
         return ErrorKind.TOO_LARGE, "The image has too many pixels to open safely."
     if isinstance(error, MemoryError):
         return ErrorKind.TOO_LARGE, "The image is too large to decode in the available memory."
-    if isinstance(error, (FileNotFoundError, PermissionError, IsADirectoryError)):
+    if isinstance(
+        error,
+        (FileNotFoundError, PermissionError, IsADirectoryError, NotARegularFileError),
+    ):
         return file_access_problem(error)
     if isinstance(error, UnidentifiedImageError):
         if _is_empty(path, data):
@@ -254,6 +262,8 @@ def file_access_problem(error: OSError) -> tuple[ErrorKind, str]:
         return ErrorKind.PERMISSION, "The file cannot be read (permission denied)."
     if isinstance(error, IsADirectoryError):
         return ErrorKind.NOT_AN_IMAGE, "This is a folder, not an image file."
+    if isinstance(error, NotARegularFileError):
+        return ErrorKind.NOT_AN_IMAGE, "This is a pipe, device or socket, not a file; not read."
     return ErrorKind.OTHER, f"The file could not be read ({error.strerror or error})."
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path
+
+from dedup_gui.core.fileaccess import open_for_reading
 
 DIGEST_SIZE = 32
 _CHUNK = 1 << 20
@@ -17,7 +18,7 @@ def bytes_digest(data: bytes) -> bytes:
 def file_digest(path: str | os.PathLike[str]) -> bytes:
     """blake2b of the file's bytes, read in chunks (memory stays flat for any size)."""
     hasher = hashlib.blake2b(digest_size=DIGEST_SIZE)
-    with Path(path).open("rb") as handle:
+    with open_for_reading(path) as handle:
         while chunk := handle.read(_CHUNK):
             hasher.update(chunk)
     return hasher.digest()

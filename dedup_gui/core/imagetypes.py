@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+
+from dedup_gui.core.fileaccess import open_for_reading
 
 IMAGE_EXTENSIONS = frozenset(
     {
@@ -56,7 +57,7 @@ def sniff_image_format(head: bytes) -> str | None:
 def sniff_file(path: str | os.PathLike[str]) -> str | None:
     """`sniff_image_format` of a file's first bytes; None when unreadable or not an image."""
     try:
-        with Path(path).open("rb") as handle:
+        with open_for_reading(path) as handle:
             return sniff_image_format(handle.read(SNIFF_BYTES))
     except OSError:
         return None

@@ -35,6 +35,7 @@ from dedup_gui.core.decode import (
 )
 from dedup_gui.core.digest import bytes_digest, file_digest
 from dedup_gui.core.discovery import FileStat, discover
+from dedup_gui.core.fileaccess import open_for_reading
 from dedup_gui.core.imagetypes import sniff_file
 from dedup_gui.core.models import (
     CancelToken,
@@ -282,7 +283,7 @@ def _hash_task(task: _Task) -> _Outcome:
 def _decode_and_sign(task: _Task) -> _Outcome:
     path = task.stat.path
     digest = None
-    with Path(path).open("rb") as handle:
+    with open_for_reading(path) as handle:
         before = os.fstat(handle.fileno())
         if before.st_size == 0:
             raise ImageLoadError(ErrorKind.EMPTY, "The file is empty (0 bytes).")
