@@ -317,3 +317,19 @@ def test_main_opens_the_window_with_the_folders_given_and_scans_them(qtbot, tmp_
     assert len(window.scan_result.records) == 1
     assert not QGuiApplication.windowIcon().isNull()
     assert QGuiApplication.desktopFileName() == APP_ID
+
+
+def test_a_very_long_file_name_does_not_widen_the_compare_view(qtbot, tmp_path):
+    long_name = "holiday_" * 40
+    thumbnails = ThumbnailProvider(max_side=64, loader=lambda path, side: QImage())
+    model = GroupListModel()
+    model.set_groups([group(record(tmp_path / f"{long_name}.jpg", 2000),
+                            record(tmp_path / "deep" / f"{long_name}_copy.jpg", 1000))])
+    compare = CompareView(thumbnails)
+    qtbot.addWidget(compare)
+    compare.show()
+    narrow = compare.minimumSizeHint().width()
+    compare.show_group(model, 0, 1)
+    qtbot.wait(10)
+    assert compare.minimumSizeHint().width() <= max(narrow, 800)
+    assert long_name in compare.panes[1].title.toolTip()

@@ -284,3 +284,11 @@ def test_closing_the_window_mid_scan_stops_the_worker_at_once(qtbot, window, tmp
     assert time.monotonic() - closed_at < 2.0
     assert threads and all(thread.isFinished() for thread in threads)
     assert grouping_cancelled == [True]  # closing does not go on to group what was hashed
+
+
+def test_a_long_export_path_in_the_progress_line_does_not_widen_the_window(qtbot, window):
+    width = window.width()
+    window.progress_panel.start("Exporting to /" + "a_long_folder_name/" * 40 + "dupes.csv…")
+    qtbot.wait(10)
+    assert window.minimumSizeHint().width() < 1000
+    assert window.width() == width

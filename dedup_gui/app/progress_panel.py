@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
 from dedup_gui.app.formatting import format_bytes, format_duration
 from dedup_gui.core.models import ScanProgress
@@ -32,6 +39,8 @@ class ProgressPanel(QWidget):
         self.bar.setTextVisible(True)
         self.bar.setMinimumWidth(240)
         self.label = QLabel(self)
+        # Long texts ("Exporting to <path>") are cut, never allowed to widen the window.
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setToolTip("Stop; files hashed so far are kept (Esc)")
         self.cancel_button.clicked.connect(self._on_cancel)
