@@ -333,3 +333,14 @@ def test_a_very_long_file_name_does_not_widen_the_compare_view(qtbot, tmp_path):
     qtbot.wait(10)
     assert compare.minimumSizeHint().width() <= max(narrow, 800)
     assert long_name in compare.panes[1].title.toolTip()
+
+
+def test_export_follows_the_chosen_format_when_the_name_has_no_extension(monkeypatch, tmp_path):
+    def save_dialog(parent, caption, name, filters):
+        return str(tmp_path / "dupes"), "JSON (*.json)"
+
+    monkeypatch.setattr(dialogs.QFileDialog, "getSaveFileName", save_dialog)
+    assert dialogs.choose_export_path(None) == str(tmp_path / "dupes.json")
+    monkeypatch.setattr(dialogs.QFileDialog, "getSaveFileName",
+                        lambda *args: (str(tmp_path / "dupes.csv"), "JSON (*.json)"))
+    assert dialogs.choose_export_path(None) == str(tmp_path / "dupes.csv")

@@ -46,7 +46,12 @@ def choose_folder(parent: QWidget | None) -> str | None:
 
 
 def choose_export_path(parent: QWidget | None) -> str | None:
-    path, _ = QFileDialog.getSaveFileName(
+    path, chosen_filter = QFileDialog.getSaveFileName(
         parent, "Export results", "duplicates.csv", "CSV (*.csv);;JSON (*.json)"
     )
-    return path or None
+    if not path:
+        return None
+    # The format follows the extension: a name typed without one gets the chosen filter's.
+    if not path.lower().endswith((".csv", ".json")):
+        path += ".json" if chosen_filter.startswith("JSON") else ".csv"
+    return path
