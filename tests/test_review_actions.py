@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -65,24 +66,31 @@ def test_a_plan_whose_only_keeper_changed_since_the_scan_is_refused(keeper_and_c
     assert [p.kind for p in problems] == [ProblemKind.WOULD_EMPTY_GROUP]
 
 
-@pytest.fixture
-def bind_mounted(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
-    """(folder, the same folder mounted a second time elsewhere): one file, two real paths."""
+@contextmanager
+def bind_mount(folder: Path, alias: Path) -> Iterator[None]:
+    """`folder` also visible at `alias` (one file, two real paths); skips without root."""
     if os.name != "posix" or os.geteuid() != 0:
         pytest.skip("bind mounts need root")
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    alias = tmp_path / "mnt"
-    alias.mkdir()
+    alias.mkdir(parents=True, exist_ok=True)
     mounted = subprocess.run(
         ["mount", "--bind", str(folder), str(alias)], capture_output=True, check=False
     )
     if mounted.returncode != 0:
         pytest.skip(f"bind mount not permitted here: {mounted.stderr.decode().strip()}")
     try:
-        yield folder, alias
+        yield
     finally:
         subprocess.run(["umount", str(alias)], check=True)
+
+
+@pytest.fixture
+def bind_mounted(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """(folder, the same folder mounted a second time elsewhere)."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    alias = tmp_path / "mnt"
+    with bind_mount(folder, alias):
+        yield folder, alias
 
 
 def test_the_same_file_through_a_bind_mount_is_not_a_kept_copy(bind_mounted):

@@ -138,8 +138,12 @@ def new_vs_library(
         return result
 
     inside_new = ReferenceFolders([str(Path(root).absolute()) for root in new_roots])
+    new_files = _identities(result.new_scan.records)
     index = _build_index(
-        [r for r in library_scan.records if not inside_new.contains(r.path)],
+        [
+            r for r in library_scan.records
+            if not inside_new.contains(r.path) and not _is_one_of(r, new_files)
+        ],
         match_transforms,
         cancel,
     )
@@ -223,7 +227,36 @@ def _byte_identical(candidate: ImageRecord, image: ImageRecord) -> bool:
 
 
 def _same_file(first: str, second: str) -> bool:
-    try:
-        return Path(first).resolve() == Path(second).resolve()
-    except (OSError, RuntimeError):
+    """One file under two names: a symlink, a hard link, a bind mount or another spelling
+    on a case-insensitive disk. Never a copy of itself: deleting one name could lose both."""
+    first_identity, second_identity = _identity(first), _identity(second)
+    if first_identity is None or second_identity is None:
         return first == second
+    return first_identity == second_identity
+
+
+FileIdentity = tuple[int, int]
+"""(device, inode): what every name of one file has in common."""
+
+
+def _identity(path: str) -> FileIdentity | None:
+    try:
+        info = Path(path).stat()
+    except (OSError, ValueError):
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _identities(records: Sequence[ImageRecord]) -> dict[int, set[FileIdentity]]:
+    """The identities of these files, by size (only files of equal size can be one file)."""
+    by_size: dict[int, set[FileIdentity]] = {}
+    for record in records:
+        identity = _identity(record.path)
+        if identity is not None:
+            by_size.setdefault(record.size, set()).add(identity)
+    return by_size
+
+
+def _is_one_of(record: ImageRecord, identities: dict[int, set[FileIdentity]]) -> bool:
+    same_size = identities.get(record.size)
+    return bool(same_size) and _identity(record.path) in same_size
