@@ -36,6 +36,7 @@ _U64 = 1 << 64
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
 _SQLITE_READONLY = 8
+_SQLITE_FULL = 13
 _SQLITE_CANTOPEN = 14
 
 _SCHEMA = """
@@ -374,8 +375,10 @@ def _is_busy(error: sqlite3.DatabaseError) -> bool:
 
 
 def _is_unwritable(error: sqlite3.DatabaseError) -> bool:
+    """Read-only, impossible to open or a full disk: not damage, so never worth a rebuild
+    (which would delete every cached entry)."""
     code = getattr(error, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in (_SQLITE_READONLY, _SQLITE_CANTOPEN)
+    return code is not None and code & 0xFF in (_SQLITE_READONLY, _SQLITE_FULL, _SQLITE_CANTOPEN)
 
 
 def _subtree_range(root: str) -> tuple[bytes, bytes]:
