@@ -47,7 +47,15 @@ class ReferenceFolders:
     """Reference folders normalised once, for fast path-component-aware membership tests."""
 
     def __init__(self, folders: Sequence[str]) -> None:
-        self._folders = tuple(_normalised(folder) for folder in folders)
+        # A folder given through a symlink also protects its real path: the scan keeps a
+        # file's real path when both are in scope.
+        self._folders = tuple(
+            dict.fromkeys(
+                spelling
+                for folder in folders
+                for spelling in (_normalised(folder), _normalised(os.path.realpath(folder)))
+            )
+        )
         # "/photos/ref" contains "/photos/ref/a.jpg", not "/photos/reference/a.jpg".
         self._prefixes = tuple(
             folder if folder.endswith(os.sep) else folder + os.sep for folder in self._folders
