@@ -83,7 +83,7 @@ def test_dropping_a_folder_adds_it(qtbot, window, tmp_path):
     folder.mkdir()
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(folder))])
-    enter = QDragEnterEvent(QPointF(window.rect().center()), Qt.DropAction.CopyAction, mime,
+    enter = QDragEnterEvent(window.rect().center(), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
