@@ -357,3 +357,15 @@ def test_qt_calls_returning_nothing_keep_none_alive(qtbot):
     for _ in range(1000):
         label.setText("x")
     assert sys.getrefcount(None) >= before - 10
+
+
+def test_a_file_marked_trash_is_kept_once_its_folder_is_protected():
+    keeper, copy = record("/archive/a.jpg", 10), record("/new/a.jpg", 9)
+    model = GroupListModel()
+    model.set_groups([group(keeper, copy)])
+    assert model.toggle_kept(0, 0)  # the user sends the suggested keeper to the trash
+    assert model.marked_totals() == (2, 19)
+    model.set_groups([group(keeper, copy, reference=frozenset({keeper.path}))])
+    assert model.keep_decisions() == {keeper.path: True, copy.path: False}
+    assert model.marked_totals() == (1, 9)
+    assert [m.record.path for m in model.trash_selection().members] == [copy.path]

@@ -82,7 +82,7 @@ class GroupListModel(QAbstractListModel):
         self._marked_count = sum(not m.keep for g in self._groups for m in g.members)
         for path, keep in self._keep_override.items():
             member = self._member_by_path(path)
-            if member is not None and member.keep != keep:
+            if member is not None and member.keep != self.is_kept(member):
                 step = -1 if keep else 1
                 self._marked_count += step
                 self._marked_bytes += step * member.record.size
@@ -121,6 +121,9 @@ class GroupListModel(QAbstractListModel):
 
     # Keep / trash
     def is_kept(self, member: GroupMember) -> bool:
+        # A trash mark made before the file's folder was protected no longer applies.
+        if member.is_reference:
+            return True
         return self._keep_override.get(member.record.path, member.keep)
 
     def set_kept(self, row: int, member_index: int, keep: bool) -> bool:
