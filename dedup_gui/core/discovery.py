@@ -157,6 +157,15 @@ class _Walker:
                 self.errors.append(
                     ScanError(entry.path, ErrorKind.SYMLINK_LOOP, "The link points back to itself.")
                 )
+            elif isinstance(error, PermissionError):  # e.g. a folder that can be listed only
+                self.errors.append(ScanError(
+                    entry.path, ErrorKind.PERMISSION, "It cannot be examined (permission denied)."
+                ))
+            elif not isinstance(error, (FileNotFoundError, NotADirectoryError)):
+                self.errors.append(ScanError(
+                    entry.path, ErrorKind.OTHER,
+                    f"It cannot be examined ({error.strerror or error}).",
+                ))
             return  # a dangling link or a file removed since the listing: nothing to scan
         if stat_module.S_ISDIR(info.st_mode):
             if is_link:
