@@ -47,8 +47,11 @@ def _open(path: str | os.PathLike[str]) -> int:
     if _NO_ATIME:
         try:
             return os.open(path, _READ_FLAGS | _NO_ATIME)
-        except PermissionError:
-            pass  # O_NOATIME is only for the file's owner: read it the ordinary way
+        except OSError as error:
+            # O_NOATIME is only for the file's owner (EPERM), and some file systems refuse
+            # it outright: then the file is read the ordinary way.
+            if error.errno not in (errno.EPERM, errno.EACCES, errno.EINVAL):
+                raise
     return os.open(path, _READ_FLAGS)
 
 
