@@ -105,3 +105,20 @@ def test_a_scan_leaves_the_access_time_of_every_file_alone(tmp_path):
 
     assert len(result.records) == 3
     assert {path: (path.stat().st_atime_ns, path.stat().st_mtime_ns) for path in before} == before
+
+
+@pytest.mark.skipif(not hasattr(os, "O_NOATIME"), reason="no O_NOATIME on this system")
+def test_files_of_another_owner_are_still_read(tmp_path, monkeypatch):
+    make_photo(24, 64, 48).save(tmp_path / "shared.jpg")
+    real_open = os.open
+
+    def open_as_non_owner(path, flags, *args, **kwargs):
+        if flags & os.O_NOATIME:  # the kernel allows it only to the file's owner
+            raise PermissionError(1, "Operation not permitted", os.fspath(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_as_non_owner)
+    result = scanner.scan([tmp_path], options=scanner.ScanOptions(workers=1))
+
+    assert [Path(r.path).name for r in result.records] == ["shared.jpg"]
+    assert result.errors == []
