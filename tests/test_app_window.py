@@ -292,3 +292,18 @@ def test_a_long_export_path_in_the_progress_line_does_not_widen_the_window(qtbot
     qtbot.wait(10)
     assert window.minimumSizeHint().width() < 1000
     assert window.width() == width
+
+
+def test_dropping_many_photos_adds_them_in_one_go(qtbot, window, tmp_path):
+    photos = []
+    for number in range(300):
+        photos.append(tmp_path / f"photo{number:03}.jpg")
+        photos[-1].write_bytes(b"")
+    window.scan_on_add = False
+    changes: list[bool] = []
+    window.folder_panel.folders_changed.connect(lambda: changes.append(True))
+    window.add_paths([str(photo) for photo in photos] + [str(photos[0])])
+    assert len(changes) == 1  # not once per photo: that made a big drop quadratic
+    assert window.folder_panel.paths() == [str(photo) for photo in photos]
+    assert not window.folder_panel.add_folder(str(photos[5]))
+    assert window.folder_panel.add_folder(str(tmp_path))  # a folder that holds them is added

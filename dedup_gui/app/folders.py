@@ -91,15 +91,26 @@ class FolderPanel(QWidget):
 
     def add_folder(self, path: str, *, reference: bool = False) -> bool:
         """Adds `path` unless it (or a folder containing it) is already listed."""
-        # abspath, not resolve(): the scanner reports paths as the user spelled them.
-        resolved = os.path.abspath(Path(path).expanduser())  # noqa: PTH100
-        for existing in self.paths():
-            if resolved == existing or Path(resolved).is_relative_to(existing):
-                return False
-        self._append(FolderEntry(resolved, reference))
-        self._update_buttons()
-        self.folders_changed.emit()
-        return True
+        return bool(self.add_folders([path], reference=reference))
+
+    def add_folders(self, paths: list[str], *, reference: bool = False) -> list[str]:
+        """Adds each path unless it (or a folder containing it) is already listed, with one
+        `folders_changed` for all: a drop of a thousand photos must not redo the work a
+        thousand times. Returns the paths added."""
+        listed = set(self.paths())
+        added = []
+        for path in paths:
+            # abspath, not resolve(): the scanner reports paths as the user spelled them.
+            resolved = os.path.abspath(Path(path).expanduser())  # noqa: PTH100
+            if any(str(folder) in listed for folder in (Path(resolved), *Path(resolved).parents)):
+                continue
+            self._append(FolderEntry(resolved, reference))
+            listed.add(resolved)
+            added.append(resolved)
+        if added:
+            self._update_buttons()
+            self.folders_changed.emit()
+        return added
 
     def set_reference(self, path: str, reference: bool) -> None:
         for item in self._items():

@@ -223,14 +223,14 @@ class MainWindow(QMainWindow):
 
     def add_paths(self, paths: list[str]) -> None:
         """Folders and image files are added; anything else is refused with a message."""
-        rejected = []
-        added = False
+        accepted, rejected = [], []
         for path in paths:
             candidate = Path(path)
             if candidate.is_dir() or (candidate.is_file() and has_image_extension(candidate.name)):
-                added = self.folder_panel.add_folder(path) or added
+                accepted.append(path)
             else:
                 rejected.append(path)
+        added = bool(self.folder_panel.add_folders(accepted))
         if rejected:
             dialogs.warn(
                 self, "Not added",
