@@ -60,6 +60,12 @@ class ReferenceFolders:
         self._prefixes = tuple(
             folder if folder.endswith(os.sep) else folder + os.sep for folder in self._folders
         )
+        # Other names of the same folders (a symlink to them, a bind mount, another spelling
+        # on a case-insensitive disk) are recognised by (device, inode).
+        self._identities = {
+            identity for folder in self._folders if (identity := _identity(folder)) is not None
+        }
+        self._inside_by_folder: dict[str, bool] = {}
 
     def __bool__(self) -> bool:
         return bool(self._folders)
@@ -68,7 +74,28 @@ class ReferenceFolders:
         if not self._folders:
             return False
         normalised = _normalised(path)
-        return normalised in self._folders or normalised.startswith(self._prefixes)
+        if normalised in self._folders or normalised.startswith(self._prefixes):
+            return True
+        return bool(self._identities) and self._is_inside(os.path.dirname(normalised))  # noqa: PTH120
+
+    def _is_inside(self, folder: str) -> bool:
+        """`folder` or one of its parents is a reference folder under another name."""
+        known = self._inside_by_folder.get(folder)
+        if known is None:
+            parent = os.path.dirname(folder)  # noqa: PTH120 (strings: called per record)
+            known = _identity(folder) in self._identities or (
+                parent != folder and self._is_inside(parent)
+            )
+            self._inside_by_folder[folder] = known
+        return known
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        info = Path(path).stat()
+    except (OSError, ValueError):
+        return None
+    return info.st_dev, info.st_ino
 
 
 def is_in_reference(path: str, reference_folders: Sequence[str]) -> bool:
