@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import sys
 import threading
 import types
@@ -369,3 +370,19 @@ def test_a_file_marked_trash_is_kept_once_its_folder_is_protected():
     assert model.keep_decisions() == {keeper.path: True, copy.path: False}
     assert model.marked_totals() == (1, 9)
     assert [m.record.path for m in model.trash_selection().members] == [copy.path]
+
+
+def test_a_file_name_that_is_not_utf8_gets_its_thumbnail_and_blocks_no_others(qtbot, tmp_path):
+    def loader(path, max_side):
+        return QImage(max_side, max_side, QImage.Format.Format_RGB888)
+
+    provider = ThumbnailProvider(max_side=32, loader=loader, threads=1)
+    ready = []
+    provider.ready.connect(ready.append)
+    latin1_name = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.jpg")  # 'caf\udce9.jpg'
+    others = [str(tmp_path / f"photo{number}.jpg") for number in range(3)]
+    for path in [latin1_name, *others]:
+        provider.pixmap(path)
+        qtbot.waitUntil(lambda path=path: path in ready, timeout=5000)
+    assert all(provider.pixmap(path) is not None for path in [latin1_name, *others])
+    provider.shut_down()

@@ -22,8 +22,10 @@ def load_full_qimage(path: str) -> QImage:
 
 
 class _Signals(QObject):
-    loaded = Signal(str, QImage)
-    failed = Signal(str, str)
+    # Paths travel as Python objects: a str signal argument becomes a QString, which
+    # drops the surrogate escapes of a file name that is not UTF-8.
+    loaded = Signal(object, QImage)
+    failed = Signal(object, str)
 
 
 class _Task(QRunnable):
@@ -42,8 +44,9 @@ class _Task(QRunnable):
 
 
 class FullImageProvider(QObject):
-    ready = Signal(str)
-    failed = Signal(str, str)
+    ready = Signal(object)
+    """The path (str) whose image is ready."""
+    failed = Signal(object, str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -58,8 +58,10 @@ def load_thumbnail_qimage(path: str, max_side: int, cache: SharedCache) -> QImag
 
 
 class _LoadSignals(QObject):
-    loaded = Signal(str, QImage)
-    failed = Signal(str, str)
+    # Paths travel as Python objects: a str signal argument becomes a QString, which
+    # drops the surrogate escapes of a file name that is not UTF-8.
+    loaded = Signal(object, QImage)
+    failed = Signal(object, str)
 
 
 class _LoadTask(QRunnable):
@@ -88,7 +90,8 @@ class ThumbnailProvider(QObject):
     never scales. On a high-DPI screen they hold `max_side * pixel_ratio` device pixels.
     """
 
-    ready = Signal(str)
+    ready = Signal(object)
+    """The path (str) whose image is ready."""
 
     def __init__(
         self,
