@@ -7,6 +7,7 @@ import os
 import sys
 import threading
 import types
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -386,3 +387,15 @@ def test_a_file_name_that_is_not_utf8_gets_its_thumbnail_and_blocks_no_others(qt
         qtbot.waitUntil(lambda path=path: path in ready, timeout=5000)
     assert all(provider.pixmap(path) is not None for path in [latin1_name, *others])
     provider.shut_down()
+
+
+def test_open_file_finds_a_file_whose_name_is_not_utf8(monkeypatch, tmp_path):
+    raw = os.fsencode(tmp_path) + b"/caf\xe9 & co #1.jpg"
+    opened = []
+    monkeypatch.setattr(desktop.QDesktopServices, "openUrl",
+                        lambda url: opened.append(url) or True)
+    desktop.open_file(os.fsdecode(raw))
+    assert opened[0].isLocalFile()
+    assert urllib.parse.unquote_to_bytes(bytes(opened[0].toEncoded()).decode()) == b"file://" + raw
+    desktop.open_file(str(tmp_path / "plain name.jpg"))
+    assert opened[1].toLocalFile() == str(tmp_path / "plain name.jpg")
