@@ -307,3 +307,36 @@ def test_dropping_many_photos_adds_them_in_one_go(qtbot, window, tmp_path):
     assert window.folder_panel.paths() == [str(photo) for photo in photos]
     assert not window.folder_panel.add_folder(str(photos[5]))
     assert window.folder_panel.add_folder(str(tmp_path))  # a folder that holds them is added
+
+
+def test_after_cancelling_the_scan_the_comparing_can_be_cancelled_too(qtbot, window, tmp_path,
+                                                                      monkeypatch):
+    library = tmp_path / "library"
+    library.mkdir()
+    for seed in range(30):
+        make_photo(seed, 96, 72).save(library / f"p{seed:02}.jpg")
+    real_hash_task = scanner._hash_task
+
+    def slow_hash_task(task):
+        time.sleep(0.05)
+        return real_hash_task(task)
+
+    def slow_build(records, *, cancel, **kwargs):
+        deadline = time.monotonic() + 10
+        while not cancel.cancelled and time.monotonic() < deadline:
+            time.sleep(0.01)
+        raise workers.Cancelled
+
+    monkeypatch.setattr(scanner, "_hash_task", slow_hash_task)
+    monkeypatch.setattr(workers.SimilarityIndex, "build", slow_build)
+    window.folder_panel.add_folder(str(library))
+    window.start_scan()
+    panel = window.progress_panel
+    qtbot.waitUntil(lambda: panel.bar.maximum() == 30 and panel.bar.value() >= 2,
+                    timeout=SCAN_TIMEOUT_MS)
+    panel.cancel_button.click()
+    qtbot.waitUntil(lambda: "Comparing" in panel.label.text(), timeout=SCAN_TIMEOUT_MS)
+    assert panel.cancel_button.isEnabled()
+    panel.cancel_button.click()
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=2000)
+    assert "Comparing was cancelled" in window.statusBar().currentMessage()

@@ -349,7 +349,8 @@ class MainWindow(QMainWindow):
             self.empty_state.show_hint("Scanning…", f"{progress.done:,} images so far")
 
     def _on_grouping_started(self, count: int) -> None:
-        self.progress_panel.show_busy(f"Comparing {format_count(count, 'image')}…")
+        # start() re-enables Cancel: after a cancelled scan it must work for this step too.
+        self.progress_panel.start(f"Comparing {format_count(count, 'image')}…")
 
     def _on_grouping_progress(self, done: int, total: int) -> None:
         self.progress_panel.show_count(done, total, "Comparing images…")

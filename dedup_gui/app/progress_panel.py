@@ -66,10 +66,6 @@ class ProgressPanel(QWidget):
             self.bar.setRange(0, 0)
         self.label.setText(describe_progress(progress))
 
-    def show_busy(self, text: str) -> None:
-        self.bar.setRange(0, 0)
-        self.label.setText(text)
-
     def show_count(self, done: int, total: int, text: str) -> None:
         self.bar.setRange(0, max(1, total))
         self.bar.setValue(done)
