@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from dedup_gui.app import dialogs, workers
 from dedup_gui.app.main_window import MainWindow
 from dedup_gui.app.settings import AppSettings
 from dedup_gui.core import scanner
+from dedup_gui.core.grouping import SimilarityIndex
 from dedup_gui.core.similarity import MIN_SIMILARITY
 
 SCAN_TIMEOUT_MS = 60_000
@@ -340,3 +342,105 @@ def test_after_cancelling_the_scan_the_comparing_can_be_cancelled_too(qtbot, win
     panel.cancel_button.click()
     qtbot.waitUntil(lambda: not window.is_busy(), timeout=2000)
     assert "Comparing was cancelled" in window.statusBar().currentMessage()
+
+
+class GroupsCalls:
+    """Wraps SimilarityIndex.groups: which threads call it, how many at once, and an
+    optional delay off the GUI thread (so a regroup job is still running when the test
+    acts)."""
+
+    def __init__(self, monkeypatch, *, worker_delay: float = 0.0) -> None:
+        self.threads: list[threading.Thread] = []
+        self.most_at_once = 0
+        self._running = 0
+        self._lock = threading.Lock()
+        real_groups = SimilarityIndex.groups
+
+        def groups(index, *args, **kwargs):
+            with self._lock:
+                self.threads.append(threading.current_thread())
+                self._running += 1
+                self.most_at_once = max(self.most_at_once, self._running)
+            try:
+                if threading.current_thread() is not threading.main_thread():
+                    time.sleep(worker_delay)
+                return real_groups(index, *args, **kwargs)
+            finally:
+                with self._lock:
+                    self._running -= 1
+
+        monkeypatch.setattr(SimilarityIndex, "groups", groups)
+
+
+def scan_inbox_and_archive(qtbot, window: MainWindow, tmp_path: Path) -> tuple[Path, Path]:
+    """A large original in an inbox and its small copy in an archive, both unprotected:
+    the original is the keeper. Returns (original, copy)."""
+    photo = make_photo(7, 320, 240)
+    archive, inbox = tmp_path / "archive", tmp_path / "inbox"
+    archive.mkdir()
+    inbox.mkdir()
+    photo.save(inbox / "big.png")
+    photo.resize((160, 120)).save(archive / "small.jpg", quality=85)
+    window.folder_panel.add_folders([str(inbox), str(archive)])
+    scan_and_wait(qtbot, window)
+    assert window.group_model.group(0).keeper.record.path == str(inbox / "big.png")
+    return inbox / "big.png", archive / "small.jpg"
+
+
+def keeper_path(window: MainWindow) -> str | None:
+    return window.group_model.group(0).keeper.record.path if window.group_model.rowCount() else None
+
+
+def test_protecting_a_folder_ranks_the_keepers_off_the_gui_thread(qtbot, window, tmp_path,
+                                                                  monkeypatch):
+    _original, copy = scan_inbox_and_archive(qtbot, window, tmp_path)
+    calls = GroupsCalls(monkeypatch)
+
+    window.folder_panel.set_reference(str(copy.parent), True)
+    qtbot.waitUntil(lambda: keeper_path(window) == str(copy) and not window.is_busy(),
+                    timeout=SCAN_TIMEOUT_MS)
+    assert window.group_model.group(0).keeper.is_reference
+    assert calls.threads and threading.main_thread() not in calls.threads
+
+
+def test_a_slider_move_during_a_regroup_waits_for_it_and_wins(qtbot, window, tmp_path,
+                                                               monkeypatch):
+    _original, copy = scan_inbox_and_archive(qtbot, window, tmp_path)
+    calls = GroupsCalls(monkeypatch, worker_delay=0.5)
+
+    shown: list[list[set[str]]] = []
+    real_set_groups = window.group_model.set_groups
+
+    def set_groups(groups):
+        shown.append([{m.record.path for m in g.members} for g in groups])
+        real_set_groups(groups)
+
+    monkeypatch.setattr(window.group_model, "set_groups", set_groups)
+    window.folder_panel.set_reference(str(copy.parent), True)
+    qtbot.waitUntil(lambda: window.status_label.text() == "Regrouping…", timeout=5000)
+    assert not window.trash_action.isEnabled()
+    window.similarity_slider.setValue(100)  # the two files no longer match at 100%
+    window.regroup()  # as the slider's debounce timer would, while the job still runs
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=SCAN_TIMEOUT_MS)
+    assert shown == [[]]  # the job's groups at the old similarity were never shown
+    assert calls.most_at_once == 1
+    assert "Regrouping" not in window.status_label.text()
+
+    window.similarity_slider.setValue(round(MIN_SIMILARITY))
+    qtbot.waitUntil(lambda: keeper_path(window) == str(copy), timeout=5000)
+
+
+def test_closing_the_window_mid_regroup_waits_for_the_job_and_drops_its_result(
+    qtbot, window, tmp_path, monkeypatch
+):
+    original, copy = scan_inbox_and_archive(qtbot, window, tmp_path)
+    GroupsCalls(monkeypatch, worker_delay=0.5)
+
+    window.folder_panel.set_reference(str(copy.parent), True)
+    qtbot.waitUntil(lambda: window.status_label.text() == "Regrouping…", timeout=5000)
+    threads = list(window._running_jobs)
+    window.close()
+    assert threads and all(thread.isFinished() for thread in threads)
+    qtbot.wait(50)
+    assert keeper_path(window) == str(original)
+    assert not window.is_busy()

@@ -46,7 +46,7 @@ from dedup_gui.app.progress_panel import ProgressPanel
 from dedup_gui.app.settings import AppSettings
 from dedup_gui.app.thumbnails import ThumbnailProvider
 from dedup_gui.app.trash_flow import confirmed_removal_plan, report_details, report_summary
-from dedup_gui.app.workers import ExportJob, ScanJob, TrashJob, start_in_thread
+from dedup_gui.app.workers import ExportJob, RegroupJob, ScanJob, TrashJob, start_in_thread
 from dedup_gui.core.actions import TrashProgress, TrashReport
 from dedup_gui.core.grouping import SimilarityIndex
 from dedup_gui.core.imagetypes import has_image_extension
@@ -75,6 +75,11 @@ class MainWindow(QMainWindow):
         self._job: QObject | None = None
         self._thread: QThread | None = None
         self._running_jobs: dict[QThread, QObject] = {}
+        # At most one regroup job: it alone uses the index (whose caches are not
+        # thread-safe) until it reports; requests made meanwhile run after it.
+        self._regroup_job: RegroupJob | None = None
+        self._regroup_requests = 0
+        self._regroup_again = False
 
         screen = QGuiApplication.primaryScreen()
         self.thumbnails = ThumbnailProvider(
@@ -237,7 +242,7 @@ class MainWindow(QMainWindow):
                 "Only folders and image files can be added. Not added:\n" + "\n".join(rejected),
             )
         if added and self.scan_on_add:
-            if self.is_busy():
+            if self._job is not None:
                 self.statusBar().showMessage("Added. Scan again to include it.", 8000)
             else:
                 self.start_scan()
@@ -272,7 +277,7 @@ class MainWindow(QMainWindow):
     def _drop_records_outside_folders(self) -> bool:
         """After a folder is removed, its images leave the results (regrouped in the
         background). Returns False when nothing had to go."""
-        if self._result is None or self.is_busy():
+        if self._result is None or self._job is not None:
             return False
         roots = set(self.folder_panel.paths())
         inside = tuple(root.rstrip(os.sep) + os.sep for root in roots)
@@ -290,11 +295,12 @@ class MainWindow(QMainWindow):
         return self._result
 
     def is_busy(self) -> bool:
-        return self._job is not None
+        """A scan, removal or export runs, or the groups are being recomputed."""
+        return self._job is not None or self._regroup_job is not None
 
     def start_scan(self) -> None:
         roots = self.folder_panel.paths()
-        if self.is_busy() or not roots:
+        if self._job is not None or not roots:
             self._update_state()
             return
         job = ScanJob(roots, match_transforms=self.transforms_box.isChecked())
@@ -321,13 +327,17 @@ class MainWindow(QMainWindow):
 
     def _start_job(self, job: QObject, done_signals: list) -> None:
         self._job = job
-        self._thread = start_in_thread(job, self, done_signals)
+        self._thread = self._start_thread(job, done_signals)
+        self._update_state()
+
+    def _start_thread(self, job: QObject, done_signals: list) -> QThread:
+        thread = start_in_thread(job, self, done_signals)
         # The job's Python reference lives until its thread has stopped: dropping it when
         # the job reports (while run() may still be returning) would delete a QObject that
         # another thread is using.
-        self._running_jobs[self._thread] = job
-        self._thread.finished.connect(self._on_thread_finished)
-        self._update_state()
+        self._running_jobs[thread] = job
+        thread.finished.connect(self._on_thread_finished)
+        return thread
 
     def _on_thread_finished(self) -> None:
         thread = self.sender()
@@ -393,25 +403,61 @@ class MainWindow(QMainWindow):
 
     def _on_transforms_toggled(self, checked: bool) -> None:
         self.settings.set_match_transforms(checked)
-        if self._result is not None and not self.is_busy():
+        if self._result is not None and self._job is None:
             self._regroup_records_in_background(self._result)
 
     def regroup(self) -> None:
+        """Show the groups at the slider's similarity with the current reference folders.
+        A new reference set needs a keeper ranking (a second at 100k images, with disk
+        access), made by a RegroupJob; a cached one is cut here at once."""
         self._regroup_timer.stop()
+        if self._regroup_job is not None:
+            self._regroup_again = True
+            return
         if self._index is None:
-            self.group_model.set_groups([])
-        else:
-            current = self.group_view.current_row()
-            keeper = (
-                self.group_model.group(current).keeper.record.path if current >= 0 else None
-            )
-            groups = self._index.groups(
-                self.similarity(), reference_folders=tuple(self.folder_panel.reference_folders())
-            )
-            self.group_model.set_groups(groups)
-            row = self.group_model.row_of_keeper(keeper) if keeper else None
-            if row is not None:
-                self.group_view.set_current(row)
+            self._show_groups([])
+            return
+        references = tuple(self.folder_panel.reference_folders())
+        if self._index.has_keeper_context(references):
+            self._show_groups(self._index.groups(self.similarity(), reference_folders=references))
+            return
+        self._regroup_requests += 1
+        job = RegroupJob(self._regroup_requests, self._index, self.similarity(), references)
+        job.finished.connect(self._on_regroup_finished)
+        job.failed.connect(self._on_regroup_failed)
+        self._regroup_job = job
+        self._start_thread(job, [job.finished, job.failed])
+        self._update_state()
+
+    def _on_regroup_finished(self, request: int, groups: list[DuplicateGroup]) -> None:
+        if self._end_regroup(request):
+            self._show_groups(groups)
+
+    def _on_regroup_failed(self, request: int, message: str) -> None:
+        if self._end_regroup(request):
+            self._update_state()
+            dialogs.warn(self, "Something went wrong", message)
+
+    def _end_regroup(self, request: int) -> bool:
+        """Whether the job's result is still wanted; if a newer request came meanwhile,
+        it runs now instead."""
+        if self._regroup_job is None or request != self._regroup_job.request:
+            return False  # the window was closed meanwhile
+        self._regroup_job = None
+        if self._regroup_again:
+            self._regroup_again = False
+            self.regroup()
+            return False
+        return True
+
+    def _show_groups(self, groups: list[DuplicateGroup]) -> None:
+        """Replace the groups, keeping the current group (found by its keeper) selected."""
+        current = self.group_view.current_row()
+        keeper = self.group_model.group(current).keeper.record.path if current >= 0 else None
+        self.group_model.set_groups(groups)
+        row = self.group_model.row_of_keeper(keeper) if keeper else None
+        if row is not None:
+            self.group_view.set_current(row)
         if self.group_model.rowCount() and self.group_view.current_row() < 0:
             self.group_view.set_current(0)
         self._update_state()
@@ -537,13 +583,15 @@ class MainWindow(QMainWindow):
         )
         if not has_groups:
             self._update_empty_hint()
-        busy = self.is_busy()
-        self.scan_button.setEnabled(not busy and bool(self.folder_panel.paths()))
+        self.scan_button.setEnabled(self._job is None and bool(self.folder_panel.paths()))
         self.scan_action.setEnabled(self.scan_button.isEnabled())
         self._update_actions()
         self._update_status()
 
     def _update_empty_hint(self) -> None:
+        if self._regroup_job is not None:
+            self.no_groups.show_hint("Regrouping…", "")
+            return
         if self.is_busy():
             return
         if not self.folder_panel.paths():
@@ -569,6 +617,9 @@ class MainWindow(QMainWindow):
         self.export_action.setEnabled(self._result is not None)
 
     def _update_status(self) -> None:
+        if self._regroup_job is not None:
+            self.status_label.setText("Regrouping…")
+            return
         if self._result is None:
             if self.is_busy():
                 text = "Scanning…"
@@ -622,6 +673,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
+        self._regroup_job = None  # its result, queued behind the close, is dropped
+        self._regroup_again = False
         for job in self._running_jobs.values():
             if isinstance(job, ScanJob):
                 job.stop()

@@ -13,6 +13,7 @@ from dedup_gui.core.cache import HashCache
 from dedup_gui.core.candidates import Cancelled
 from dedup_gui.core.export import open_for_export, write_export
 from dedup_gui.core.grouping import SimilarityIndex
+from dedup_gui.core.keeper import DEFAULT_KEEPER_RULES, KeeperRule
 from dedup_gui.core.models import (
     CancelToken,
     DuplicateGroup,
@@ -120,6 +121,49 @@ class ScanJob(QObject):
                 progress=report,
                 cancel=self._scan_cancel,
             )
+
+
+class RegroupJob(QObject):
+    """Cut the groups at `similarity` when the index has no keeper ranking yet for these
+    reference folders: ranking every image (and checking the reference folders on disk)
+    takes a second at 100k images. The caller lets no other thread use the index until
+    this job reports."""
+
+    finished = Signal(int, object)
+    """(request, list[DuplicateGroup])"""
+    failed = Signal(int, str)
+    """(request, message)"""
+
+    def __init__(
+        self,
+        request: int,
+        index: SimilarityIndex,
+        similarity: float,
+        reference_folders: Sequence[str],
+        keeper_rules: Sequence[KeeperRule] = DEFAULT_KEEPER_RULES,
+    ) -> None:
+        super().__init__()
+        self.request = request
+        self._index = index
+        self._similarity = similarity
+        self._reference_folders = tuple(reference_folders)
+        self._keeper_rules = tuple(keeper_rules)
+
+    def cancel(self) -> None:
+        """A cut cannot be interrupted; a result nobody wants any more is dropped."""
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            groups = self._index.groups(
+                self._similarity,
+                reference_folders=self._reference_folders,
+                keeper_rules=self._keeper_rules,
+            )
+        except Exception as error:  # shown to the user; the window stays usable
+            self.failed.emit(self.request, f"{type(error).__name__}: {error}")
+            return
+        self.finished.emit(self.request, groups)
 
 
 class TrashJob(QObject):

@@ -202,6 +202,15 @@ class SimilarityIndex:
             result.append(group)
         return result
 
+    def has_keeper_context(
+        self,
+        reference_folders: Sequence[str],
+        keeper_rules: Sequence[KeeperRule] = DEFAULT_KEEPER_RULES,
+    ) -> bool:
+        """Whether `groups` with these reference folders and rules is a cached ranking
+        (fast) rather than a new one (ranks every record and checks the folders on disk)."""
+        return (tuple(reference_folders), tuple(keeper_rules)) in self._keeper_contexts
+
     def matches(
         self, record: ImageRecord, similarity: float
     ) -> list[tuple[ImageRecord, int, float]]:
