@@ -173,7 +173,10 @@ def run_scan(args: argparse.Namespace, cancel: CancelToken) -> int:
         if result.cancelled:
             return _interrupted(result)
         if not result.records and result.errors:
+            # The document is still written, so a script reading it finds "errors".
             _report_warnings(result)
+            with _output(args.output) as stream:
+                export.write_export(stream, args.format, [], result.errors, args.similarity)
             _report_errors(result.errors)
             _say("no image could be read.")
             return EXIT_NOTHING_SCANNED

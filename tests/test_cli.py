@@ -134,7 +134,9 @@ def test_a_folder_where_nothing_can_be_read_exits_3(tmp_path, capsys):
     status, out, err = run(capsys, "scan", str(tmp_path / "bad"), *FAST)
 
     assert status == cli.EXIT_NOTHING_SCANNED
-    assert out == ""
+    document = json.loads(out)
+    assert document["groups"] == []
+    assert {Path(e["path"]).name for e in document["errors"]} == {"one.jpg", "two.png"}
     assert "one.jpg" in err and "two.png" in err
 
 
