@@ -8,6 +8,7 @@ import pytest
 from imagegen import make_photo
 from PIL import Image
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QTreeWidget
 
 from dedup_gui.app import dialogs
 from dedup_gui.app.main_window import MainWindow
@@ -179,3 +180,25 @@ def test_files_in_a_protected_folder_are_kept_and_cannot_be_marked(qtbot, window
     qtbot.keyClick(window.group_view, " ")
     assert window.group_model.is_kept(group.keeper)
     assert "protected" in window.statusBar().currentMessage()
+
+
+def test_delete_moves_to_trash_wherever_the_focus_is_but_removes_a_folder_in_the_list(
+    qtbot, window, tmp_path, asked, trash_dir
+):
+    copies = make_library(tmp_path, seeds=(4,))
+    scan(qtbot, window, tmp_path / "photos")
+    window.activateWindow()
+    asked.answers = [False, False]
+    for widget in (window.similarity_slider, window.compare_view.next_button):
+        widget.setFocus()
+        qtbot.keyClick(widget, Qt.Key.Key_Delete)
+    assert len(asked.texts("confirm")) == 2
+    assert all(p.exists() for p in copies[4])
+
+    folders = window.folder_panel.findChild(QTreeWidget)
+    folders.setFocus()
+    folders.setCurrentItem(folders.topLevelItem(0))
+    qtbot.keyClick(folders, Qt.Key.Key_Delete)
+    assert window.folder_panel.paths() == []
+    assert len(asked.texts("confirm")) == 2  # the folder left the list; nothing was trashed
+    assert all(p.exists() for p in copies[4])

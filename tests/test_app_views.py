@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import sys
 import threading
@@ -164,23 +165,25 @@ def test_thumbnails_load_off_the_gui_thread_and_are_cached(qtbot, photos):
         return QImage(max_side, max_side // 2, QImage.Format.Format_RGB888)
 
     provider = ThumbnailProvider(max_side=64, loader=loader)
-    assert provider.pixmap(str(photos[0])) is None
+    jpeg, png = record(photos[0], 1000), record(photos[2], 2000)
+    assert provider.pixmap(jpeg) is None
     ready = []
     provider.ready.connect(ready.append)
-    assert provider.pixmap(str(photos[2])) is None
+    assert provider.pixmap(png) is None
     qtbot.waitUntil(lambda: len(ready) == 2, timeout=5000)
     assert sorted(ready) == sorted([str(photos[0]), str(photos[2])])
-    assert provider.pixmap(str(photos[0])) is not None
-    assert provider.pixmap(str(photos[0])).width() == 64
-    assert provider.has_failed(str(photos[2]))
+    assert provider.pixmap(jpeg) is not None
+    assert provider.pixmap(jpeg).width() == 64
+    assert provider.has_failed(png)
     assert len(threads) == 2 and threading.main_thread() not in threads
     provider.shut_down()
 
 
 def test_real_thumbnails_come_from_the_core(qtbot, photos):
     provider = ThumbnailProvider(max_side=100)
-    qtbot.waitUntil(lambda: provider.pixmap(str(photos[1])) is not None, timeout=10000)
-    pixmap = provider.pixmap(str(photos[1]))
+    small = record(photos[1], photos[1].stat().st_size)
+    qtbot.waitUntil(lambda: provider.pixmap(small) is not None, timeout=10000)
+    pixmap = provider.pixmap(small)
     assert (pixmap.width(), pixmap.height()) == (100, 75)
     provider.shut_down()
 
@@ -281,8 +284,9 @@ def test_thumbnails_are_sharp_on_high_dpi_screens(qtbot):
         max_side=64, pixel_ratio=2.0,
         loader=lambda path, side: QImage(side, side, QImage.Format.Format_RGB888),
     )
-    qtbot.waitUntil(lambda: provider.pixmap("/any.jpg") is not None, timeout=5000)
-    pixmap = provider.pixmap("/any.jpg")
+    any_photo = record("/any.jpg", 100)
+    qtbot.waitUntil(lambda: provider.pixmap(any_photo) is not None, timeout=5000)
+    pixmap = provider.pixmap(any_photo)
     assert pixmap.width() == 128 and pixmap.deviceIndependentSize().width() == 64
     provider.shut_down()
 
@@ -298,10 +302,11 @@ def test_thumbnail_memory_is_bounded_and_evicted_ones_reload(qtbot, monkeypatch)
 
     monkeypatch.setattr(thumbnails, "CACHE_BYTES", 2 * 64 * 64 * 4)
     provider = ThumbnailProvider(max_side=64, loader=loader)
-    for name in ("/1.jpg", "/2.jpg", "/3.jpg"):
-        qtbot.waitUntil(lambda name=name: provider.pixmap(name) is not None, timeout=5000)
-    assert provider.pixmap("/1.jpg") is None  # the oldest made room
-    qtbot.waitUntil(lambda: provider.pixmap("/1.jpg") is not None, timeout=5000)
+    first, second, third = (record(name, 100) for name in ("/1.jpg", "/2.jpg", "/3.jpg"))
+    for photo in (first, second, third):
+        qtbot.waitUntil(lambda photo=photo: provider.pixmap(photo) is not None, timeout=5000)
+    assert provider.pixmap(first) is None  # the oldest made room
+    qtbot.waitUntil(lambda: provider.pixmap(first) is not None, timeout=5000)
     assert loads == ["/1.jpg", "/2.jpg", "/3.jpg", "/1.jpg"]
     provider.shut_down()
 
@@ -382,10 +387,11 @@ def test_a_file_name_that_is_not_utf8_gets_its_thumbnail_and_blocks_no_others(qt
     provider.ready.connect(ready.append)
     latin1_name = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.jpg")  # 'caf\udce9.jpg'
     others = [str(tmp_path / f"photo{number}.jpg") for number in range(3)]
-    for path in [latin1_name, *others]:
-        provider.pixmap(path)
-        qtbot.waitUntil(lambda path=path: path in ready, timeout=5000)
-    assert all(provider.pixmap(path) is not None for path in [latin1_name, *others])
+    records = [record(path, 100) for path in [latin1_name, *others]]
+    for photo in records:
+        provider.pixmap(photo)
+        qtbot.waitUntil(lambda path=photo.path: path in ready, timeout=5000)
+    assert all(provider.pixmap(photo) is not None for photo in records)
     provider.shut_down()
 
 
@@ -399,3 +405,23 @@ def test_open_file_finds_a_file_whose_name_is_not_utf8(monkeypatch, tmp_path):
     assert urllib.parse.unquote_to_bytes(bytes(opened[0].toEncoded()).decode()) == b"file://" + raw
     desktop.open_file(str(tmp_path / "plain name.jpg"))
     assert opened[1].toLocalFile() == str(tmp_path / "plain name.jpg")
+
+
+def test_a_file_edited_since_its_thumbnail_was_made_gets_a_new_one(qtbot):
+    """The cache is keyed by the file's version: the scan after an edit reports a new size and
+    mtime, and that version's pixels are loaded, even while the old one is still loading."""
+    widths = iter([64, 40])
+    provider = ThumbnailProvider(
+        max_side=64, threads=1,
+        loader=lambda path, side: QImage(next(widths), side, QImage.Format.Format_RGB888),
+    )
+    before = record("/album/photo.jpg", 5000)
+    after = dataclasses.replace(before, size=5200, mtime_ns=before.mtime_ns + 1)
+    provider.pixmap(before)
+    provider.pixmap(after)
+    qtbot.waitUntil(lambda: provider.pixmap(after) is not None, timeout=5000)
+    assert provider.pixmap(after).width() == 40
+    assert provider.pixmap(before).width() == 64
+    provider.forget({"/album/photo.jpg"})
+    assert provider.pixmap(after) is None
+    provider.shut_down()

@@ -444,3 +444,57 @@ def test_closing_the_window_mid_regroup_waits_for_the_job_and_drops_its_result(
     qtbot.wait(50)
     assert keeper_path(window) == str(original)
     assert not window.is_busy()
+
+
+def test_dropping_hundreds_of_non_images_names_a_few_and_counts_the_rest(window, tmp_path,
+                                                                         messages):
+    names = [f"notes{number:03}.txt" for number in range(500)]
+    for name in names:
+        (tmp_path / name).write_text("not a photo")
+    window.add_paths([str(tmp_path / name) for name in names])
+    [(kind, text)] = messages
+    assert kind == "warn"
+    assert names[0] in text and names[9] in text and names[10] not in text
+    assert "and 490 more" in text
+    assert len(text.splitlines()) <= 12
+
+
+def compared_keeper_width(window: MainWindow) -> int:
+    """Pixel width of the image in the compare view's keeper pane."""
+    items = window.compare_view.panes[0].view.scene().items()
+    return items[0].pixmap().width() if items else 0
+
+
+def test_an_image_edited_between_scans_shows_its_new_pixels(qtbot, window, tmp_path):
+    album = tmp_path / "album"
+    original, _small, png = save_copies(album, 31)
+    png.unlink()
+    window.folder_panel.add_folder(str(album))
+    scan_and_wait(qtbot, window)
+    assert window.group_model.group(0).keeper.record.path == str(original)
+    qtbot.waitUntil(lambda: compared_keeper_width(window) == 320, timeout=10000)
+
+    make_photo(31, 480, 360).save(original, quality=92)  # enlarged in an editor meanwhile
+    scan_and_wait(qtbot, window)
+    assert window.group_model.group(0).keeper.record.width == 480
+    qtbot.waitUntil(lambda: compared_keeper_width(window) == 480, timeout=10000)
+
+
+def test_a_thumbnail_that_failed_to_load_is_retried_after_a_rescan(qtbot, window, tmp_path):
+    album = tmp_path / "album"
+    _original, small, _png = save_copies(album, 32)
+    window.folder_panel.add_folder(str(album))
+    scan_and_wait(qtbot, window)
+    window.thumbnails.wait_idle()
+    [member] = [m for m in window.group_model.group(0).members if m.record.path == str(small)]
+    away = tmp_path / "away.jpg"
+    small.rename(away)  # on a drive that was briefly unavailable when it was shown
+    window.thumbnails.forget({str(small)})
+    window.thumbnails.pixmap(member.record)
+    qtbot.waitUntil(lambda: window.thumbnails.has_failed(member.record), timeout=10000)
+
+    away.rename(small)  # back, same size and modification time
+    scan_and_wait(qtbot, window)
+    [member] = [m for m in window.group_model.group(0).members if m.record.path == str(small)]
+    qtbot.waitUntil(lambda: window.thumbnails.pixmap(member.record) is not None, timeout=10000)
+    assert not window.thumbnails.has_failed(member.record)

@@ -259,9 +259,8 @@ class CompareView(QWidget):
         """Every pane's scene is as wide as the widest image shown, so equal zoom and pan show
         the same detail side by side: at 1:1 the larger image is at actual pixels and a
         smaller copy is enlarged to match, which is what makes its loss of detail visible."""
-        path = member.record.path
-        pixmap = self._full_images.pixmap(path) or self._thumbnails.pixmap(path)
         record = member.record
+        pixmap = self._full_images.pixmap(record) or self._thumbnails.pixmap(record)
         scale = self._scene_width / max(1, record.width)
         pane.view.set_pixmap(pixmap, record.width * scale, record.height * scale)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -27,8 +27,8 @@ REFERENCE_COLOUR = QColor(9, 105, 218)
 
 
 class FolderPanel(QWidget):
-    """Add / remove folders; the "Protected" checkbox marks a reference folder, whose files
-    are never suggested for removal."""
+    """Add / remove folders (Delete removes the selected ones); the "Protected" checkbox marks
+    a reference folder, whose files are never suggested for removal."""
 
     folders_changed = Signal()
     add_requested = Signal()
@@ -46,6 +46,7 @@ class FolderPanel(QWidget):
         header.setStretchLastSection(False)
         self._tree.itemChanged.connect(self._on_item_changed)
         self._tree.itemSelectionChanged.connect(self._update_buttons)
+        self._tree.installEventFilter(self)
 
         self.add_button = QPushButton("Add Folder…", self)
         self.add_button.setToolTip("Add a folder to scan (Ctrl+O)")
@@ -158,6 +159,21 @@ class FolderPanel(QWidget):
             PATH_COLUMN, REFERENCE_COLOUR if reference else self.palette().text().color()
         )
         item.setForeground(REFERENCE_COLUMN, REFERENCE_COLOUR)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Delete in the folder list removes the selected folders: claimed before the
+        window's Delete shortcut (Move to Trash) can see it."""
+        if (
+            watched is self._tree
+            and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+            and isinstance(event, QKeyEvent)
+            and event.matches(QKeySequence.StandardKey.Delete)
+        ):
+            if event.type() == QEvent.Type.KeyPress:
+                self.remove_selected()
+            event.accept()
+            return True
+        return super().eventFilter(watched, event)
 
     def _on_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
         if column != REFERENCE_COLUMN:

@@ -1,4 +1,5 @@
-"""Full-resolution images for the compare view, decoded off the GUI thread, a few kept."""
+"""Full-resolution images for the compare view, decoded off the GUI thread, a few kept, keyed
+by the file's version (path, size, mtime_ns) so a file edited between scans is decoded again."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from collections import OrderedDict
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from dedup_gui.app.images import pil_to_qimage, pixmap_bytes
+from dedup_gui.app.images import ImageKey, image_key, pil_to_qimage, pixmap_bytes
 from dedup_gui.core.decode import open_reduced
+from dedup_gui.core.models import ImageRecord
 
 CACHE_BYTES = 256 * 1024 * 1024
 """Full images kept for flipping back and forth: a few 24 MP photos, always the last two."""
@@ -22,31 +24,32 @@ def load_full_qimage(path: str) -> QImage:
 
 
 class _Signals(QObject):
-    # Paths travel as Python objects: a str signal argument becomes a QString, which
+    # Keys travel as Python objects: a str signal argument becomes a QString, which
     # drops the surrogate escapes of a file name that is not UTF-8.
     loaded = Signal(object, QImage)
     failed = Signal(object, str)
 
 
 class _Task(QRunnable):
-    def __init__(self, path: str, signals: _Signals) -> None:
+    def __init__(self, key: ImageKey, signals: _Signals) -> None:
         super().__init__()
-        self._path = path
+        self._key = key
         self._signals = signals
 
     def run(self) -> None:
         try:
-            image = load_full_qimage(self._path)
+            image = load_full_qimage(self._key[0])
         except Exception as error:  # an unreadable file shows a message in its pane
-            self._signals.failed.emit(self._path, str(error))
+            self._signals.failed.emit(self._key, str(error))
         else:
-            self._signals.loaded.emit(self._path, image)
+            self._signals.loaded.emit(self._key, image)
 
 
 class FullImageProvider(QObject):
     ready = Signal(object)
     """The path (str) whose image is ready."""
     failed = Signal(object, str)
+    """(path, message): the file could not be decoded; asking again retries it."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -55,33 +58,34 @@ class FullImageProvider(QObject):
         self._signals = _Signals(self)
         self._signals.loaded.connect(self._on_loaded)
         self._signals.failed.connect(self._on_failed)
-        self._cache: OrderedDict[str, QPixmap] = OrderedDict()
+        self._cache: OrderedDict[ImageKey, QPixmap] = OrderedDict()
         self._cached_bytes = 0
-        self._loading: set[str] = set()
+        self._loading: set[ImageKey] = set()
 
-    def pixmap(self, path: str) -> QPixmap | None:
-        cached = self._cache.get(path)
+    def pixmap(self, record: ImageRecord) -> QPixmap | None:
+        key = image_key(record)
+        cached = self._cache.get(key)
         if cached is not None:
-            self._cache.move_to_end(path)
+            self._cache.move_to_end(key)
             return cached
-        if path not in self._loading:
-            self._loading.add(path)
-            self._pool.start(_Task(path, self._signals))
+        if key not in self._loading:
+            self._loading.add(key)
+            self._pool.start(_Task(key, self._signals))
         return None
 
     def wait_idle(self, msecs: int = 5000) -> bool:
         return self._pool.waitForDone(msecs)
 
-    def _on_loaded(self, path: str, image: QImage) -> None:
-        self._loading.discard(path)
+    def _on_loaded(self, key: ImageKey, image: QImage) -> None:
+        self._loading.discard(key)
         pixmap = QPixmap.fromImage(image)
-        self._cache[path] = pixmap
+        self._cache[key] = pixmap
         self._cached_bytes += pixmap_bytes(pixmap)
         while self._cached_bytes > CACHE_BYTES and len(self._cache) > 2:
             _, evicted = self._cache.popitem(last=False)
             self._cached_bytes -= pixmap_bytes(evicted)
-        self.ready.emit(path)
+        self.ready.emit(key[0])
 
-    def _on_failed(self, path: str, message: str) -> None:
-        self._loading.discard(path)
-        self.failed.emit(path, message)
+    def _on_failed(self, key: ImageKey, message: str) -> None:
+        self._loading.discard(key)
+        self.failed.emit(key[0], message)

@@ -180,7 +180,7 @@ class GroupDelegate(QStyledItemDelegate):
         palette = option.palette
         thumb = thumb_rect(cell)
         painter.fillRect(thumb, palette.window())
-        pixmap = self._thumbnails.pixmap(member.record.path)
+        pixmap = self._thumbnails.pixmap(member.record)
         if pixmap is not None:
             target = QRect(QPoint(0, 0), pixmap.deviceIndependentSize().toSize())
             target.moveCenter(thumb.center())
@@ -189,7 +189,7 @@ class GroupDelegate(QStyledItemDelegate):
                 painter.fillRect(target, QColor(255, 255, 255, 110))
         else:
             painter.setPen(palette.placeholderText().color())
-            failed = self._thumbnails.has_failed(member.record.path)
+            failed = self._thumbnails.has_failed(member.record)
             painter.drawText(thumb, Qt.AlignmentFlag.AlignCenter,
                              "Cannot show" if failed else "Loading…")
 

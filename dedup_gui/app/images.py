@@ -1,10 +1,20 @@
 """PIL image -> QImage, safe to call on any thread (QPixmap is made later, on the GUI thread),
-and the memory a pixmap holds, for the caches."""
+the memory a pixmap holds, and the key the image caches use."""
 
 from __future__ import annotations
 
 from PIL import Image
 from PySide6.QtGui import QImage, QPixmap
+
+from dedup_gui.core.models import ImageRecord
+
+ImageKey = tuple[str, int, int]
+"""(path, size, mtime_ns): one version of a file. A file edited since it was shown gets a
+new key after the next scan, so its old pixels are never served for it."""
+
+
+def image_key(record: ImageRecord) -> ImageKey:
+    return (record.path, record.size, record.mtime_ns)
 
 
 def pil_to_qimage(image: Image.Image) -> QImage:

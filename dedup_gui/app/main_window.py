@@ -53,10 +53,20 @@ from dedup_gui.core.imagetypes import has_image_extension
 from dedup_gui.core.models import DuplicateGroup, ScanProgress, ScanResult
 from dedup_gui.core.similarity import DEFAULT_SIMILARITY, MIN_SIMILARITY
 
+REJECTED_NAMES_SHOWN = 10
+"""Refused paths listed by name after a drop; the rest are counted, so dropping hundreds of
+non-images never makes a message taller than the screen."""
 REGROUP_DELAY_MS = 150
 """Slider debounce: regroup once the handle rests, not on every pixel it moves."""
 
 EMPTY_PAGE, RESULTS_PAGE = 0, 1
+
+
+def not_added_text(rejected: list[str]) -> str:
+    lines = rejected[:REJECTED_NAMES_SHOWN]
+    if len(rejected) > len(lines):
+        lines.append(f"and {len(rejected) - len(lines):,} more")
+    return "Only folders and image files can be added. Not added:\n" + "\n".join(lines)
 
 
 class MainWindow(QMainWindow):
@@ -208,8 +218,12 @@ class MainWindow(QMainWindow):
                                  QKeySequence.StandardKey.Open, "Add a folder to scan (Ctrl+O)")
         self.scan_action = action("Scan", self.start_scan, "F5", "Scan the folders (F5)")
         toolbar.addSeparator()
-        self.trash_action = action("Move to Trash…", self.move_to_trash, None,
+        self.trash_action = action("Move to Trash…", self.move_to_trash,
+                                   QKeySequence.StandardKey.Delete,
                                    "Move every file marked TRASH to the system trash (Delete)")
+        # Wherever the focus is in this window, not only in the group list. The app has no
+        # text field; the folder list takes Delete first to remove the selected folders.
+        self.trash_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.open_action = action("Open File", self.open_current_file, None,
                                   "Open the current image in its default viewer")
         self.show_folder_action = action("Show in Folder", self.show_current_in_folder, None,
@@ -237,10 +251,9 @@ class MainWindow(QMainWindow):
                 rejected.append(path)
         added = bool(self.folder_panel.add_folders(accepted))
         if rejected:
-            dialogs.warn(
-                self, "Not added",
-                "Only folders and image files can be added. Not added:\n" + "\n".join(rejected),
-            )
+            # Every path stays available behind "Show Details…", which scrolls.
+            details = "\n".join(rejected) if len(rejected) > REJECTED_NAMES_SHOWN else ""
+            dialogs.warn(self, "Not added", not_added_text(rejected), details)
         if added and self.scan_on_add:
             if self._job is not None:
                 self.statusBar().showMessage("Added. Scan again to include it.", 8000)
@@ -366,6 +379,12 @@ class MainWindow(QMainWindow):
         self.progress_panel.show_count(done, total, "Comparing images…")
 
     def _on_scan_finished(self, result: ScanResult, index: SimilarityIndex | None) -> None:
+        # An edited file has a new size or mtime, so a new cache key; one that could not be
+        # shown before is tried again.
+        self.thumbnails.retry_failed()
+        self._show_scan_result(result, index)
+
+    def _show_scan_result(self, result: ScanResult, index: SimilarityIndex | None) -> None:
         self._end_job()
         self._result = result
         self._index = index
@@ -386,7 +405,7 @@ class MainWindow(QMainWindow):
     def _on_regrouped(self, _records_only: ScanResult, index: SimilarityIndex | None) -> None:
         # The job only saw the records; keep the scan's errors and counts.
         assert self._result is not None
-        self._on_scan_finished(self._result, index)
+        self._show_scan_result(self._result, index)
 
     def _on_job_failed(self, message: str) -> None:
         self._end_job()

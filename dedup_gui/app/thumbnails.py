@@ -2,6 +2,8 @@
 
 Requests are served newest first and old ones are dropped, so scrolling quickly through a
 huge list only decodes what is on screen now, never the backlog of rows scrolled past.
+Everything is keyed by the file's version (path, size, mtime_ns), so a file edited between
+two scans shows its new pixels.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from functools import partial
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from dedup_gui.app.images import pil_to_qimage, pixmap_bytes
+from dedup_gui.app.images import ImageKey, image_key, pil_to_qimage, pixmap_bytes
 from dedup_gui.core.cache import HashCache
+from dedup_gui.core.models import ImageRecord
 from dedup_gui.core.thumbnails import THUMBNAIL_SIDE, load_thumbnail
 
 MAX_PENDING = 256
@@ -58,7 +61,7 @@ def load_thumbnail_qimage(path: str, max_side: int, cache: SharedCache) -> QImag
 
 
 class _LoadSignals(QObject):
-    # Paths travel as Python objects: a str signal argument becomes a QString, which
+    # Keys travel as Python objects: a str signal argument becomes a QString, which
     # drops the surrogate escapes of a file name that is not UTF-8.
     loaded = Signal(object, QImage)
     failed = Signal(object, str)
@@ -66,25 +69,25 @@ class _LoadSignals(QObject):
 
 class _LoadTask(QRunnable):
     def __init__(
-        self, path: str, max_side: int, loader: ImageLoader, signals: _LoadSignals
+        self, key: ImageKey, max_side: int, loader: ImageLoader, signals: _LoadSignals
     ) -> None:
         super().__init__()
-        self._path = path
+        self._key = key
         self._max_side = max_side
         self._loader = loader
         self._signals = signals
 
     def run(self) -> None:
         try:
-            image = self._loader(self._path, self._max_side)
+            image = self._loader(self._key[0], self._max_side)
         except Exception as error:  # any unreadable file: shown as a placeholder, never fatal
-            self._signals.failed.emit(self._path, str(error))
+            self._signals.failed.emit(self._key, str(error))
         else:
-            self._signals.loaded.emit(self._path, image)
+            self._signals.loaded.emit(self._key, image)
 
 
 class ThumbnailProvider(QObject):
-    """`pixmap(path)` returns a cached pixmap or None and queues a load; `ready(path)` follows.
+    """`pixmap(record)` returns a cached pixmap or None and queues a load; `ready(path)` follows.
 
     Pixmaps are `max_side` logical pixels at most: the size they are painted at, so painting
     never scales. On a high-DPI screen they hold `max_side * pixel_ratio` device pixels.
@@ -112,35 +115,41 @@ class ThumbnailProvider(QObject):
         self._signals = _LoadSignals(self)
         self._signals.loaded.connect(self._on_loaded)
         self._signals.failed.connect(self._on_failed)
-        self._cache: OrderedDict[str, QPixmap] = OrderedDict()
+        self._cache: OrderedDict[ImageKey, QPixmap] = OrderedDict()
         self._cached_bytes = 0
-        self._failed: set[str] = set()
-        self._pending: OrderedDict[str, None] = OrderedDict()
-        self._running: set[str] = set()
+        self._failed: set[ImageKey] = set()
+        self._pending: OrderedDict[ImageKey, None] = OrderedDict()
+        self._running: set[ImageKey] = set()
 
-    def pixmap(self, path: str) -> QPixmap | None:
-        cached = self._cache.get(path)
+    def pixmap(self, record: ImageRecord) -> QPixmap | None:
+        key = image_key(record)
+        cached = self._cache.get(key)
         if cached is not None:
-            self._cache.move_to_end(path)
+            self._cache.move_to_end(key)
             return cached
-        if path not in self._failed and path not in self._running:
-            self._pending[path] = None
-            self._pending.move_to_end(path)
+        if key not in self._failed and key not in self._running:
+            self._pending[key] = None
+            self._pending.move_to_end(key)
             while len(self._pending) > MAX_PENDING:
                 self._pending.popitem(last=False)
             self._start_next()
         return None
 
-    def has_failed(self, path: str) -> bool:
-        return path in self._failed
+    def has_failed(self, record: ImageRecord) -> bool:
+        return image_key(record) in self._failed
 
     def forget(self, paths: set[str]) -> None:
-        for path in paths:
-            dropped = self._cache.pop(path, None)
-            if dropped is not None:
-                self._cached_bytes -= pixmap_bytes(dropped)
-            self._failed.discard(path)
-            self._pending.pop(path, None)
+        """Drop every version of these files (trashed ones, say) from the cache."""
+        for key in [key for key in self._cache if key[0] in paths]:
+            self._cached_bytes -= pixmap_bytes(self._cache.pop(key))
+        self._failed = {key for key in self._failed if key[0] not in paths}
+        for key in [key for key in self._pending if key[0] in paths]:
+            del self._pending[key]
+
+    def retry_failed(self) -> None:
+        """Files that could not be shown are tried again when next painted: after a rescan,
+        one that was briefly unreadable (same size and mtime) may be readable now."""
+        self._failed.clear()
 
     def wait_idle(self, msecs: int = 5000) -> bool:
         return self._pool.waitForDone(msecs)
@@ -153,24 +162,24 @@ class ThumbnailProvider(QObject):
 
     def _start_next(self) -> None:
         while self._pending and len(self._running) < self._pool.maxThreadCount():
-            path, _ = self._pending.popitem(last=True)
-            self._running.add(path)
-            self._pool.start(_LoadTask(path, self._max_side, self._loader, self._signals))
+            key, _ = self._pending.popitem(last=True)
+            self._running.add(key)
+            self._pool.start(_LoadTask(key, self._max_side, self._loader, self._signals))
 
-    def _on_loaded(self, path: str, image: QImage) -> None:
-        self._running.discard(path)
+    def _on_loaded(self, key: ImageKey, image: QImage) -> None:
+        self._running.discard(key)
         pixmap = QPixmap.fromImage(image)
         pixmap.setDevicePixelRatio(self._pixel_ratio)
-        self._cache[path] = pixmap
+        self._cache[key] = pixmap
         self._cached_bytes += pixmap_bytes(pixmap)
         while self._cached_bytes > CACHE_BYTES and len(self._cache) > 1:
             _, evicted = self._cache.popitem(last=False)
             self._cached_bytes -= pixmap_bytes(evicted)
         self._start_next()
-        self.ready.emit(path)
+        self.ready.emit(key[0])
 
-    def _on_failed(self, path: str, _message: str) -> None:
-        self._running.discard(path)
-        self._failed.add(path)
+    def _on_failed(self, key: ImageKey, _message: str) -> None:
+        self._running.discard(key)
+        self._failed.add(key)
         self._start_next()
-        self.ready.emit(path)
+        self.ready.emit(key[0])
