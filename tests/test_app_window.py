@@ -485,8 +485,9 @@ def test_a_thumbnail_that_failed_to_load_is_retried_after_a_rescan(qtbot, window
     _original, small, _png = save_copies(album, 32)
     window.folder_panel.add_folder(str(album))
     scan_and_wait(qtbot, window)
-    window.thumbnails.wait_idle()
     [member] = [m for m in window.group_model.group(0).members if m.record.path == str(small)]
+    # Shown once, so no load of it is still running when it goes away.
+    qtbot.waitUntil(lambda: window.thumbnails.pixmap(member.record) is not None, timeout=10000)
     away = tmp_path / "away.jpg"
     small.rename(away)  # on a drive that was briefly unavailable when it was shown
     window.thumbnails.forget({str(small)})
