@@ -213,3 +213,48 @@ def test_a_cache_of_an_older_schema_is_rebuilt_empty(tmp_path):
         assert cache.lookup("/photos/a.jpg", 1000, 5) is None
         cache.store(record("/photos/b.jpg"))
         assert cache.lookup("/photos/b.jpg", 1000, 5) is not None
+
+
+def test_a_moved_file_is_found_by_device_inode_size_and_mtime(cache):
+    stored = dataclasses.replace(record("/old/a.jpg"), content_digest=b"d" * 16)
+    cache.store(stored, b"thumb", identity=(7, 42))
+    misses = [
+        ("/new/dev.jpg", 1000, 5, (8, 42)),
+        ("/new/ino.jpg", 1000, 5, (7, 43)),
+        ("/new/size.jpg", 1001, 5, (7, 42)),
+        ("/new/mtime.jpg", 1000, 6, (7, 42)),
+    ]
+    assert cache.adopt_moved(misses) == {}
+    adopted = cache.adopt_moved([("/new/a.jpg", 1000, 5, (7, 42))])
+    assert adopted == {"/new/a.jpg": dataclasses.replace(stored, path="/new/a.jpg")}
+    assert cache.lookup("/new/a.jpg", 1000, 5) == adopted["/new/a.jpg"]
+    assert cache.thumbnail_jpeg("/new/a.jpg", 1000, 5) == b"thumb"
+    assert cache.forget_missing(["/old", "/new"], present={"/new/a.jpg"}) == 1
+    assert cache.lookup("/new/a.jpg", 1000, 5) is not None
+
+
+def test_an_entry_stored_without_an_identity_is_never_adopted(cache):
+    cache.store(record("/old/a.jpg"))
+    assert cache.adopt_moved([("/new/a.jpg", 1000, 5, (0, 0))]) == {}
+    assert cache.adopt_moved([("/new/a.jpg", 1000, 5, (1, 2))]) == {}
+
+
+def test_a_cache_of_the_first_layout_without_identities_is_rebuilt(tmp_path):
+    path = tmp_path / CACHE_FILE_NAME
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        old.execute("INSERT INTO meta VALUES ('schema', '1')")
+        old.execute(
+            "CREATE TABLE records (path BLOB PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
+            " recipe INTEGER, width INTEGER, height INTEGER, format TEXT, capture_time TEXT,"
+            " dhash INTEGER, phash INTEGER, phash_dihedral BLOB, micro BLOB, content_digest BLOB)"
+        )
+        old.execute(
+            "INSERT INTO records VALUES (?, 1000, 5, ?, 1, 1, 'JPEG', NULL, 1, 1, ?, ?, NULL)",
+            (b"/photos/a.jpg", RECIPE_VERSION, bytes(64), bytes(768)),
+        )
+    with HashCache(path) as cache:
+        assert cache.warnings == []
+        assert cache.lookup("/photos/a.jpg", 1000, 5) is None
+        cache.store(record("/photos/b.jpg"), b"t", identity=(1, 2))
+        assert cache.adopt_moved([("/moved/b.jpg", 1000, 5, (1, 2))]) != {}

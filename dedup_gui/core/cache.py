@@ -1,5 +1,8 @@
 """Persistent hash cache: SQLite, keyed by (path, size, mtime_ns, recipe version).
 
+- A file moved or renamed on the same file system keeps its entry: on a path miss the
+  file is found by (device, inode, size, mtime_ns), all four of which a move keeps and an
+  edit or a new file reusing a freed inode almost never does (`adopt_moved`).
 - WAL journal and a busy timeout, so two app instances can scan at once; every write is
   one short transaction.
 - A damaged cache file is deleted and rebuilt; a cache that stays locked or cannot be
@@ -27,7 +30,7 @@ from dedup_gui.core.signatures import RECIPE_VERSION
 
 CACHE_DIR_ENV = "DEDUP_GUI_CACHE_DIR"
 CACHE_FILE_NAME = "hashes.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_SECONDS = 10.0
 _QUERY_CHUNK = 500
 _SIGN_BIT = 1 << 63
@@ -54,8 +57,11 @@ CREATE TABLE IF NOT EXISTS records (
     phash INTEGER NOT NULL,
     phash_dihedral BLOB NOT NULL,
     micro BLOB NOT NULL,
-    content_digest BLOB
+    content_digest BLOB,
+    dev INTEGER,
+    ino INTEGER
 );
+CREATE INDEX IF NOT EXISTS records_by_inode ON records (ino);
 CREATE TABLE IF NOT EXISTS thumbnails (
     path BLOB PRIMARY KEY,
     size INTEGER NOT NULL,
@@ -68,6 +74,12 @@ _RECORD_COLUMNS = (
     "path, size, mtime_ns, recipe, width, height, format, capture_time,"
     " dhash, phash, phash_dihedral, micro, content_digest"
 )
+
+_STORED_COLUMNS = f"{_RECORD_COLUMNS}, dev, ino"
+_THUMBNAIL_COLUMNS = "path, size, mtime_ns, recipe, jpeg"
+
+FileIdentity = tuple[int, int]
+"""(st_dev, st_ino): the same on every path of a file, kept by a move on one file system."""
 
 _T = TypeVar("_T")
 
@@ -139,13 +151,72 @@ class HashCache:
     def lookup(self, path: str, size: int, mtime_ns: int) -> ImageRecord | None:
         return self.lookup_many([(path, size, mtime_ns)]).get(path)
 
+    def adopt_moved(
+        self, files: Iterable[tuple[str, int, int, FileIdentity]]
+    ) -> dict[str, ImageRecord]:
+        """Cached records of files that were moved or renamed: for each (path, size,
+        mtime_ns, identity), an entry stored under another path with the same identity,
+        size and mtime_ns. Each one found is copied (with its thumbnail and digest) to the
+        new path, and returned by new path; the old path's entry stays until
+        `forget_missing` drops it. Files without an identity (0, 0) are skipped."""
+        wanted: dict[int, list[tuple[str, int, int, int]]] = {}
+        for path, size, mtime_ns, (dev, ino) in files:
+            if ino:
+                wanted.setdefault(ino, []).append((path, size, mtime_ns, dev))
+        inodes = list(wanted)
+        if not inodes:
+            return {}
+
+        def adopt(connection: sqlite3.Connection) -> dict[str, ImageRecord]:
+            moves: dict[bytes, tuple[str, tuple[Any, ...]]] = {}  # new path -> (text, old row)
+            for start in range(0, len(inodes), _QUERY_CHUNK):
+                chunk = inodes[start : start + _QUERY_CHUNK]
+                rows = connection.execute(
+                    f"SELECT {_STORED_COLUMNS} FROM records WHERE ino IN"
+                    f" ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                for row in rows:  # row[13], row[14]: the stored dev, ino
+                    if row[3] != RECIPE_VERSION:
+                        continue
+                    for path, size, mtime_ns, dev in wanted[row[14]]:
+                        new = os.fsencode(path)
+                        if new != row[0] and (row[1], row[2], row[13]) == (size, mtime_ns, dev):
+                            moves.setdefault(new, (path, row))
+            if moves:
+                with _transaction(connection):
+                    connection.executemany(
+                        f"INSERT OR REPLACE INTO records ({_STORED_COLUMNS})"
+                        f" VALUES ({','.join('?' * 15)})",
+                        [(new, *row[1:]) for new, (_, row) in moves.items()],
+                    )
+                    connection.executemany(
+                        f"INSERT OR REPLACE INTO thumbnails ({_THUMBNAIL_COLUMNS})"
+                        " SELECT ?, size, mtime_ns, recipe, jpeg FROM thumbnails"
+                        " WHERE path = ? AND size = ? AND mtime_ns = ? AND recipe = ?",
+                        [(new, row[0], row[1], row[2], RECIPE_VERSION)
+                         for new, (_, row) in moves.items()],
+                    )
+            return {path: _row_to_record(path, row) for path, row in moves.values()}
+
+        return self._run(adopt, {})
+
     def store_many(
-        self, records: Sequence[ImageRecord], thumbnails: Sequence[bytes | None]
+        self,
+        records: Sequence[ImageRecord],
+        thumbnails: Sequence[bytes | None],
+        identities: Sequence[FileIdentity | None] | None = None,
     ) -> None:
-        """Insert or replace records (and their thumbnails, where given) in one transaction."""
+        """Insert or replace records (and their thumbnails, where given) in one transaction.
+        `identities` (st_dev, st_ino) let a later `adopt_moved` find a moved file."""
         if not records:
             return
-        record_rows = [_record_to_row(record) for record in records]
+        if identities is None:
+            identities = [None] * len(records)
+        record_rows = [
+            (*_record_to_row(record), *(identity or (None, None)))
+            for record, identity in zip(records, identities, strict=True)
+        ]
         thumbnail_rows = [
             (os.fsencode(record.path), record.size, record.mtime_ns, RECIPE_VERSION, jpeg)
             for record, jpeg in zip(records, thumbnails, strict=True)
@@ -155,20 +226,24 @@ class HashCache:
         def write(connection: sqlite3.Connection) -> None:
             with _transaction(connection):
                 connection.executemany(
-                    f"INSERT OR REPLACE INTO records ({_RECORD_COLUMNS})"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT OR REPLACE INTO records ({_STORED_COLUMNS})"
+                    f" VALUES ({','.join('?' * 15)})",
                     record_rows,
                 )
                 connection.executemany(
-                    "INSERT OR REPLACE INTO thumbnails (path, size, mtime_ns, recipe, jpeg)"
-                    " VALUES (?,?,?,?,?)",
+                    f"INSERT OR REPLACE INTO thumbnails ({_THUMBNAIL_COLUMNS}) VALUES (?,?,?,?,?)",
                     thumbnail_rows,
                 )
 
         self._run(write, None)
 
-    def store(self, record: ImageRecord, thumbnail_jpeg: bytes | None = None) -> None:
-        self.store_many([record], [thumbnail_jpeg])
+    def store(
+        self,
+        record: ImageRecord,
+        thumbnail_jpeg: bytes | None = None,
+        identity: FileIdentity | None = None,
+    ) -> None:
+        self.store_many([record], [thumbnail_jpeg], [identity])
 
     def store_digest(self, path: str, size: int, mtime_ns: int, digest: bytes) -> None:
         """Add the content digest to an existing record of this very version of the file."""

@@ -45,6 +45,9 @@ class FileStat:
     mtime_ns: int
     needs_sniff: bool = False
     """No image extension: only a look at the first bytes decides."""
+    dev: int = 0
+    ino: int = 0
+    """st_dev and st_ino: the file's identity, which a move on one file system keeps."""
 
 
 @dataclass(slots=True)
@@ -183,7 +186,10 @@ class _Walker:
     def _add_file(
         self, path: str, info: os.stat_result, *, via_symlink: bool, needs_sniff: bool
     ) -> None:
-        candidate = _Found(FileStat(path, info.st_size, info.st_mtime_ns, needs_sniff), via_symlink)
+        stat = FileStat(
+            path, info.st_size, info.st_mtime_ns, needs_sniff, dev=info.st_dev, ino=info.st_ino
+        )
+        candidate = _Found(stat, via_symlink)
         key = (info.st_dev, info.st_ino)
         known = self.by_inode.get(key)
         if known is None:

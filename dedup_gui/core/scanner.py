@@ -26,7 +26,7 @@ from concurrent.futures import (
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dedup_gui.core.cache import HashCache
+from dedup_gui.core.cache import FileIdentity, HashCache
 from dedup_gui.core.decode import (
     REDUCED_MIN_SIDE,
     ImageLoadError,
@@ -83,6 +83,8 @@ class _Outcome:
     digest: bytes | None = None
     error: ScanError | None = None
     bytes_read: int = 0
+    identity: FileIdentity | None = None
+    """(st_dev, st_ino) of the file hashed, stored so a later move is recognised."""
 
 
 def scan(
@@ -108,9 +110,7 @@ def scan(
     if discovery.cancelled:
         return _finish(result, reporter, cache, cancelled=True)
 
-    cached = (
-        cache.lookup_many((f.path, f.size, f.mtime_ns) for f in discovery.files) if cache else {}
-    )
+    cached = _cached_records(cache, discovery.files) if cache else {}
     candidates = [f for f in discovery.files if f.path in cached or _is_image(f)]
     shared_sizes = {size for size, n in Counter(f.size for f in candidates).items() if n > 1}
 
@@ -146,8 +146,16 @@ def hash_file(path: str | os.PathLike[str], *, cache: HashCache | None = None) -
         info = Path(text_path).stat()
     except OSError as error:
         raise ImageLoadError(*file_access_problem(error)) from error
-    stat = FileStat(text_path, info.st_size, info.st_mtime_ns)
-    cached = cache.lookup(text_path, info.st_size, info.st_mtime_ns) if cache else None
+    stat = FileStat(
+        text_path, info.st_size, info.st_mtime_ns, dev=info.st_dev, ino=info.st_ino
+    )
+    cached = None
+    if cache is not None:
+        cached = cache.lookup(text_path, info.st_size, info.st_mtime_ns)
+        if cached is None:
+            identity = (info.st_dev, info.st_ino)
+            moved = cache.adopt_moved([(text_path, info.st_size, info.st_mtime_ns, identity)])
+            cached = moved.get(text_path)
     if cached is not None and cached.content_digest is not None:
         return cached
     outcome = _hash_task(_Task(stat, want_digest=True, digest_only=cached is not None))
@@ -155,11 +163,22 @@ def hash_file(path: str | os.PathLike[str], *, cache: HashCache | None = None) -
         raise ImageLoadError(outcome.error.kind, outcome.error.message)
     if outcome.record is not None:
         if cache is not None:
-            cache.store(outcome.record, outcome.thumbnail_jpeg)
+            cache.store(outcome.record, outcome.thumbnail_jpeg, outcome.identity)
         return outcome.record
     assert cached is not None and cache is not None and outcome.digest is not None
     cache.store_digest(text_path, cached.size, cached.mtime_ns, outcome.digest)
     return replace(cached, content_digest=outcome.digest)
+
+
+def _cached_records(cache: HashCache, files: Sequence[FileStat]) -> dict[str, ImageRecord]:
+    """Fresh cached records by path; files missed by path are looked for by identity, so a
+    file moved or renamed since the last scan is not decoded again."""
+    cached = cache.lookup_many((f.path, f.size, f.mtime_ns) for f in files)
+    if len(cached) < len(files):
+        missed = [f for f in files if f.path not in cached]
+        moved = cache.adopt_moved((f.path, f.size, f.mtime_ns, (f.dev, f.ino)) for f in missed)
+        cached.update(moved)
+    return cached
 
 
 def _is_image(file: FileStat) -> bool:
@@ -255,7 +274,7 @@ def _collect(
     elif outcome.record is not None:
         result.records.append(outcome.record)
         result.hashed += 1
-        writer.add(outcome.record, outcome.thumbnail_jpeg)
+        writer.add(outcome.record, outcome.thumbnail_jpeg, outcome.identity)
     elif outcome.digest is not None:
         record = replace(cached[outcome.path], content_digest=outcome.digest)
         result.records.append(record)
@@ -314,7 +333,13 @@ def _decode_and_sign(task: _Task) -> _Outcome:
         micro=signatures.micro,
         content_digest=digest,
     )
-    return _Outcome(path, record=record, thumbnail_jpeg=jpeg, bytes_read=before.st_size)
+    return _Outcome(
+        path,
+        record=record,
+        thumbnail_jpeg=jpeg,
+        bytes_read=before.st_size,
+        identity=(before.st_dev, before.st_ino),
+    )
 
 
 def _digest_only(task: _Task) -> _Outcome:
@@ -349,12 +374,16 @@ class _CacheWriter:
         self._cache = cache
         self._records: list[ImageRecord] = []
         self._thumbnails: list[bytes | None] = []
+        self._identities: list[FileIdentity | None] = []
         self._digests: list[ImageRecord] = []
         self._last_flush = time.monotonic()
 
-    def add(self, record: ImageRecord, thumbnail_jpeg: bytes | None) -> None:
+    def add(
+        self, record: ImageRecord, thumbnail_jpeg: bytes | None, identity: FileIdentity | None
+    ) -> None:
         self._records.append(record)
         self._thumbnails.append(thumbnail_jpeg)
+        self._identities.append(identity)
 
     def add_digest(self, record: ImageRecord) -> None:
         self._digests.append(record)
@@ -369,13 +398,13 @@ class _CacheWriter:
         if self._cache is None:
             return
         if self._records:
-            self._cache.store_many(self._records, self._thumbnails)
+            self._cache.store_many(self._records, self._thumbnails, self._identities)
         for record in self._digests:
             assert record.content_digest is not None
             self._cache.store_digest(
                 record.path, record.size, record.mtime_ns, record.content_digest
             )
-        self._records, self._thumbnails, self._digests = [], [], []
+        self._records, self._thumbnails, self._identities, self._digests = [], [], [], []
 
 
 class _ProgressReporter:
