@@ -72,6 +72,10 @@ LAYOUT_BITS_PER_CORRELATION = 40.0
 """Correlation shortfall from 1.0 mapped onto pHash bits (0.9 -> 4 bits)."""
 
 
+SIGNAL_CHUNK = 8192
+"""Records turned into signals at a time (bounds the temporaries of from_records)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Signals:
     """Per-record arrays used to verify pairs (about 100 bytes a record)."""
@@ -101,13 +105,14 @@ class Signals:
         cls, records: Sequence[ImageRecord], *, with_dihedral: bool = False
     ) -> Signals:
         count = len(records)
-        micro = np.frombuffer(b"".join(r.micro for r in records), dtype=np.uint8)
-        rgb = micro.reshape(count, MICRO_SIDE, MICRO_SIDE, 3).astype(np.float32)
-        red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-        luma16 = 0.299 * red + 0.587 * green + 0.114 * blue
-        cb = -0.168736 * red - 0.331264 * green + 0.5 * blue
-        cr = 0.5 * red - 0.418688 * green - 0.081312 * blue
-        chroma = np.stack([_pool(cb, 4), _pool(cr, 4)], axis=1)
+        # The float temporaries cost ~11 KB a record; in chunks they stay ~100 MB at any size.
+        parts = [
+            _thumbnail_signals(records[start : start + SIGNAL_CHUNK])
+            for start in range(0, count, SIGNAL_CHUNK)
+        ] or [_thumbnail_signals([])]
+        luma, chroma, detail, colourfulness, texture = (
+            np.concatenate([part[k] for part in parts]) for k in range(5)
+        )
         dihedral = None
         if with_dihedral:
             dihedral = np.array([r.phash_dihedral for r in records], dtype=np.uint64)
@@ -116,11 +121,11 @@ class Signals:
             phash=hash_array([r.phash for r in records]),
             dhash=hash_array([r.dhash for r in records]),
             dihedral=dihedral,
-            luma=_pool(luma16, 2),
+            luma=luma,
             chroma=chroma,
-            detail=luma16.std(axis=(1, 2)),
-            colourfulness=np.abs(chroma).mean(axis=(1, 2, 3)),
-            texture=_texture(luma16),
+            detail=detail,
+            colourfulness=colourfulness,
+            texture=texture,
             dimensions=np.array([(r.width, r.height) for r in records], np.int64).reshape(
                 count, 2
             ),
@@ -128,6 +133,25 @@ class Signals:
 
     def __len__(self) -> int:
         return len(self.phash)
+
+
+def _thumbnail_signals(records: Sequence[ImageRecord]) -> tuple[np.ndarray, ...]:
+    """(luma 8x8, chroma 2x4x4, detail, colourfulness, texture) from the micro thumbnails."""
+    count = len(records)
+    micro = np.frombuffer(b"".join(r.micro for r in records), dtype=np.uint8)
+    rgb = micro.reshape(count, MICRO_SIDE, MICRO_SIDE, 3).astype(np.float32)
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    luma16 = 0.299 * red + 0.587 * green + 0.114 * blue
+    cb = -0.168736 * red - 0.331264 * green + 0.5 * blue
+    cr = 0.5 * red - 0.418688 * green - 0.081312 * blue
+    chroma = np.stack([_pool(cb, 4), _pool(cr, 4)], axis=1)
+    return (
+        _pool(luma16, 2),
+        chroma,
+        luma16.std(axis=(1, 2)),
+        np.abs(chroma).mean(axis=(1, 2, 3)),
+        _texture(luma16),
+    )
 
 
 def _texture(luma: np.ndarray) -> np.ndarray:
