@@ -3,12 +3,10 @@ by the file's version (path, size, mtime_ns) so a file edited between scans is d
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from dedup_gui.app.images import ImageKey, image_key, pil_to_qimage, pixmap_bytes
+from dedup_gui.app.images import ImageKey, PixmapLru, image_key, pil_to_qimage
 from dedup_gui.core.decode import open_reduced
 from dedup_gui.core.models import ImageRecord
 
@@ -58,15 +56,13 @@ class FullImageProvider(QObject):
         self._signals = _Signals(self)
         self._signals.loaded.connect(self._on_loaded)
         self._signals.failed.connect(self._on_failed)
-        self._cache: OrderedDict[ImageKey, QPixmap] = OrderedDict()
-        self._cached_bytes = 0
+        self._cache = PixmapLru(CACHE_BYTES, keep=2)
         self._loading: set[ImageKey] = set()
 
     def pixmap(self, record: ImageRecord) -> QPixmap | None:
         key = image_key(record)
         cached = self._cache.get(key)
         if cached is not None:
-            self._cache.move_to_end(key)
             return cached
         if key not in self._loading:
             self._loading.add(key)
@@ -78,12 +74,7 @@ class FullImageProvider(QObject):
 
     def _on_loaded(self, key: ImageKey, image: QImage) -> None:
         self._loading.discard(key)
-        pixmap = QPixmap.fromImage(image)
-        self._cache[key] = pixmap
-        self._cached_bytes += pixmap_bytes(pixmap)
-        while self._cached_bytes > CACHE_BYTES and len(self._cache) > 2:
-            _, evicted = self._cache.popitem(last=False)
-            self._cached_bytes -= pixmap_bytes(evicted)
+        self._cache.put(key, QPixmap.fromImage(image))
         self.ready.emit(key[0])
 
     def _on_failed(self, key: ImageKey, message: str) -> None:

@@ -16,7 +16,7 @@ from functools import partial
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from dedup_gui.app.images import ImageKey, image_key, pil_to_qimage, pixmap_bytes
+from dedup_gui.app.images import ImageKey, PixmapLru, image_key, pil_to_qimage
 from dedup_gui.core.cache import HashCache
 from dedup_gui.core.models import ImageRecord
 from dedup_gui.core.thumbnails import THUMBNAIL_SIDE, load_thumbnail
@@ -115,8 +115,7 @@ class ThumbnailProvider(QObject):
         self._signals = _LoadSignals(self)
         self._signals.loaded.connect(self._on_loaded)
         self._signals.failed.connect(self._on_failed)
-        self._cache: OrderedDict[ImageKey, QPixmap] = OrderedDict()
-        self._cached_bytes = 0
+        self._cache = PixmapLru(CACHE_BYTES, keep=1)
         self._failed: set[ImageKey] = set()
         self._pending: OrderedDict[ImageKey, None] = OrderedDict()
         self._running: set[ImageKey] = set()
@@ -125,7 +124,6 @@ class ThumbnailProvider(QObject):
         key = image_key(record)
         cached = self._cache.get(key)
         if cached is not None:
-            self._cache.move_to_end(key)
             return cached
         if key not in self._failed and key not in self._running:
             self._pending[key] = None
@@ -140,8 +138,7 @@ class ThumbnailProvider(QObject):
 
     def forget(self, paths: set[str]) -> None:
         """Drop every version of these files (trashed ones, say) from the cache."""
-        for key in [key for key in self._cache if key[0] in paths]:
-            self._cached_bytes -= pixmap_bytes(self._cache.pop(key))
+        self._cache.drop_paths(paths)
         self._failed = {key for key in self._failed if key[0] not in paths}
         for key in [key for key in self._pending if key[0] in paths]:
             del self._pending[key]
@@ -170,11 +167,7 @@ class ThumbnailProvider(QObject):
         self._running.discard(key)
         pixmap = QPixmap.fromImage(image)
         pixmap.setDevicePixelRatio(self._pixel_ratio)
-        self._cache[key] = pixmap
-        self._cached_bytes += pixmap_bytes(pixmap)
-        while self._cached_bytes > CACHE_BYTES and len(self._cache) > 1:
-            _, evicted = self._cache.popitem(last=False)
-            self._cached_bytes -= pixmap_bytes(evicted)
+        self._cache.put(key, pixmap)
         self._start_next()
         self.ready.emit(key[0])
 
