@@ -251,6 +251,7 @@ def test_rotated_copies_group_only_when_asked_without_rescanning(qtbot, window, 
 
 def test_ctrl_o_asks_for_a_folder_and_adds_it(qtbot, window, tmp_path, monkeypatch):
     monkeypatch.setattr(dialogs, "choose_folder", lambda parent: str(tmp_path))
+    window.scan_on_add = False  # scanning after an add is covered by the drop tests
     window.activateWindow()
     qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
     assert window.folder_panel.paths() == [str(tmp_path)]
