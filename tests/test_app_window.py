@@ -13,7 +13,7 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from dedup_gui.app import dialogs, workers
+from dedup_gui.app import dialogs, main_window, workers
 from dedup_gui.app.main_window import MainWindow
 from dedup_gui.app.settings import AppSettings
 from dedup_gui.core import scanner
@@ -251,7 +251,6 @@ def test_rotated_copies_group_only_when_asked_without_rescanning(qtbot, window, 
 
 def test_ctrl_o_asks_for_a_folder_and_adds_it(qtbot, window, tmp_path, monkeypatch):
     monkeypatch.setattr(dialogs, "choose_folder", lambda parent: str(tmp_path))
-    window.scan_on_add = False  # scanning after an add is covered by the drop tests
     window.activateWindow()
     qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
     assert window.folder_panel.paths() == [str(tmp_path)]
@@ -287,6 +286,32 @@ def test_closing_the_window_mid_scan_stops_the_worker_at_once(qtbot, window, tmp
     assert time.monotonic() - closed_at < 2.0
     assert threads and all(thread.isFinished() for thread in threads)
     assert grouping_cancelled == [True]  # closing does not go on to group what was hashed
+
+
+def test_a_scan_that_reports_after_the_window_closed_starts_no_more_work(qtbot, window,
+                                                                        tmp_path, monkeypatch):
+    """A thread started then would be destroyed with the window, perhaps still running."""
+    started: list[str] = []
+    real_start_in_thread = main_window.start_in_thread
+
+    def record_start(job, parent, done_signals):
+        started.append(type(job).__name__)
+        return real_start_in_thread(job, parent, done_signals)
+
+    monkeypatch.setattr(main_window, "start_in_thread", record_start)
+    save_copies(tmp_path / "library", 1)
+    window.folder_panel.add_folder(str(tmp_path / "library"))
+    window.start_scan()
+    threads = list(window._running_jobs)
+    # Without processing events, so the scan's result stays queued behind the close.
+    deadline = time.monotonic() + SCAN_TIMEOUT_MS / 1000
+    while not all(thread.isFinished() for thread in threads):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    window.close()
+    qtbot.wait(300)
+    assert started == ["ScanJob"]
+    assert not window.is_busy()
 
 
 def test_a_long_export_path_in_the_progress_line_does_not_widen_the_window(qtbot, window):

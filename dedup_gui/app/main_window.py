@@ -90,6 +90,9 @@ class MainWindow(QMainWindow):
         self._regroup_job: RegroupJob | None = None
         self._regroup_requests = 0
         self._regroup_again = False
+        # Reports queued before the window closed still arrive afterwards; they must not
+        # start new work, whose thread would die with the window.
+        self._closed = False
 
         screen = QGuiApplication.primaryScreen()
         self.thumbnails = ThumbnailProvider(
@@ -339,6 +342,8 @@ class MainWindow(QMainWindow):
         self._start_job(job, [job.finished, job.failed])
 
     def _start_job(self, job: QObject, done_signals: list) -> None:
+        if self._closed:
+            return
         self._job = job
         self._thread = self._start_thread(job, done_signals)
         self._update_state()
@@ -356,10 +361,6 @@ class MainWindow(QMainWindow):
         thread = self.sender()
         if isinstance(thread, QThread):
             job = self._running_jobs.pop(thread, None)
-            if job is not None and job is self._regroup_job:
-                # Its report was lost on the way (seen 1 run in 15 under load with a
-                # job that ends at once); the thread has finished, so its outcome is final.
-                self._deliver_regroup(job)
             if job is not None:
                 job.deleteLater()
             thread.deleteLater()
@@ -434,6 +435,8 @@ class MainWindow(QMainWindow):
         A new reference set needs a keeper ranking (a second at 100k images, with disk
         access), made by a RegroupJob; a cached one is cut here at once."""
         self._regroup_timer.stop()
+        if self._closed:
+            return
         if self._regroup_job is not None:
             self._regroup_again = True
             return
@@ -460,15 +463,6 @@ class MainWindow(QMainWindow):
         if self._end_regroup(request):
             self._update_state()
             dialogs.warn(self, "Something went wrong", message)
-
-    def _deliver_regroup(self, job: RegroupJob) -> None:
-        if job.outcome is None:
-            return
-        succeeded, payload = job.outcome
-        if succeeded:
-            self._on_regroup_finished(job.request, payload)  # type: ignore[arg-type]
-        else:
-            self._on_regroup_failed(job.request, str(payload))
 
     def _end_regroup(self, request: int) -> bool:
         """Whether the job's result is still wanted; if a newer request came meanwhile,
@@ -705,7 +699,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
-        self._regroup_job = None  # its result, queued behind the close, is dropped
+        self._closed = True
+        self._regroup_timer.stop()
+        # Results still queued behind the close are dropped: the window is no longer busy.
+        self._job = None
+        self._regroup_job = None
         self._regroup_again = False
         for job in self._running_jobs.values():
             if isinstance(job, ScanJob):

@@ -144,9 +144,6 @@ class RegroupJob(QObject):
     ) -> None:
         super().__init__()
         self.request = request
-        self.outcome: tuple[bool, object] | None = None
-        """(True, groups) or (False, message) once run() is done: read by the window when
-        the thread has finished, in case the queued signal never reached it."""
         self._index = index
         self._similarity = similarity
         self._reference_folders = tuple(reference_folders)
@@ -164,11 +161,8 @@ class RegroupJob(QObject):
                 keeper_rules=self._keeper_rules,
             )
         except Exception as error:  # shown to the user; the window stays usable
-            message = f"{type(error).__name__}: {error}"
-            self.outcome = (False, message)
-            self.failed.emit(self.request, message)
+            self.failed.emit(self.request, f"{type(error).__name__}: {error}")
             return
-        self.outcome = (True, groups)
         self.finished.emit(self.request, groups)
 
 
