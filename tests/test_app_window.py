@@ -223,6 +223,35 @@ def test_removing_a_folder_takes_its_images_out_of_the_groups(qtbot, window, tmp
     assert grouped_paths(window) == [{str(first / "a.jpg"), str(first / "a.png")}]
 
 
+def test_a_folder_removed_during_the_scan_is_left_out_of_the_results(qtbot, window, tmp_path,
+                                                                   monkeypatch):
+    first, second = tmp_path / "first", tmp_path / "second"
+    kept = {str(path) for path in save_copies(first, 1)}
+    save_copies(second, 2)
+    (second / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    real_hash_task = scanner._hash_task
+    hashing = threading.Event()
+
+    def slow_hash_task(task):
+        hashing.set()
+        time.sleep(0.1)
+        return real_hash_task(task)
+
+    monkeypatch.setattr(scanner, "_hash_task", slow_hash_task)
+    window.folder_panel.add_folder(str(first))
+    window.folder_panel.add_folder(str(second))
+    window.start_scan()
+    qtbot.waitUntil(hashing.is_set, timeout=SCAN_TIMEOUT_MS)
+    window.folder_panel.remove_folder(str(second))
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=SCAN_TIMEOUT_MS)
+
+    assert grouped_paths(window) == [kept]
+    assert window.scan_result is not None
+    assert all(r.path.startswith(str(first)) for r in window.scan_result.records)
+    assert window.scan_result.errors == []
+    assert window.tabs.tabText(1) == "Unreadable files (0)"
+
+
 def test_a_library_without_duplicates_says_so(qtbot, window, tmp_path):
     for seed in range(3):
         make_photo(seed, 160, 120).save(tmp_path / f"unique{seed}.jpg")

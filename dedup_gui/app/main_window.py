@@ -295,14 +295,27 @@ class MainWindow(QMainWindow):
         background). Returns False when nothing had to go."""
         if self._result is None or self._job is not None:
             return False
+        within = self._within_folders(self._result)
+        if within is None:
+            return False
+        self._result = within
+        self._regroup_records_in_background(within)
+        return True
+
+    def _within_folders(self, result: ScanResult) -> ScanResult | None:
+        """`result` without the images and errors of folders no longer in the list, or None
+        when it has none."""
         roots = set(self.folder_panel.paths())
         inside = tuple(root.rstrip(os.sep) + os.sep for root in roots)
-        kept = [r for r in self._result.records if r.path in roots or r.path.startswith(inside)]
-        if len(kept) == len(self._result.records):
-            return False
-        self._result = dataclasses.replace(self._result, records=kept)
-        self._regroup_records_in_background(self._result)
-        return True
+
+        def listed(path: str) -> bool:
+            return path in roots or path.startswith(inside)
+
+        records = [record for record in result.records if listed(record.path)]
+        errors = [error for error in result.errors if listed(error.path)]
+        if len(records) == len(result.records) and len(errors) == len(result.errors):
+            return None
+        return dataclasses.replace(result, records=records, errors=errors)
 
     # Scanning
     @property
@@ -387,6 +400,13 @@ class MainWindow(QMainWindow):
         # An edited file has a new size or mtime, so a new cache key; one that could not be
         # shown before is tried again.
         self.thumbnails.retry_failed()
+        within = self._within_folders(result)
+        if within is not None:
+            # A folder was removed during the scan: its images must not be offered for review.
+            self._end_job()
+            self._result = within
+            self._regroup_records_in_background(within)
+            return
         self._show_scan_result(result, index)
 
     def _show_scan_result(self, result: ScanResult, index: SimilarityIndex | None) -> None:
@@ -564,6 +584,7 @@ class MainWindow(QMainWindow):
         self._end_job()
         trashed = {outcome.path for outcome in report.trashed}
         self.thumbnails.forget(trashed)
+        self.group_model.remove_paths(trashed)
         if self._result is not None and trashed:
             remaining = [r for r in self._result.records if r.path not in trashed]
             self._result = dataclasses.replace(self._result, records=remaining)
