@@ -114,6 +114,34 @@ def test_trashing_moves_the_marked_copies_and_leaves_the_keepers(
     qtbot.waitUntil(lambda: window.group_model.rowCount() == 0, timeout=TIMEOUT_MS)
 
 
+def test_the_report_shows_over_a_list_that_no_longer_has_the_trashed_files(
+    qtbot, window, tmp_path, monkeypatch, trash_dir
+):
+    copies = make_library(tmp_path, seeds=(1, 2))
+    (tmp_path / "photos" / "photo1_copy.png").write_bytes(copies[1][0].read_bytes())
+    scan(qtbot, window, tmp_path / "photos")
+    listed_at_report: list[set[str]] = []
+
+    def inform(_parent, _title, _text, details=""):
+        listed_at_report.extend(
+            {m.record.path for m in g.members} for g in window.group_model.groups()
+        )
+
+    monkeypatch.setattr(dialogs, "inform", inform)
+    photo1_group = window.group_model.row_of_path(str(copies[1][0]))
+    window.group_view.set_current(photo1_group)
+    small = next(i for i, m in enumerate(window.group_model.group(photo1_group).members)
+                 if m.record.path == str(copies[1][1]))
+    window.toggle_keep(photo1_group, small)  # keep the small copy too: only one goes
+    trash_and_wait(qtbot, window)
+
+    trashed = {p.name for p in trash_dir.iterdir()}
+    assert len(trashed) == 2  # one of photo1's PNGs and photo2's small copy
+    # photo1 keeps two images; photo2 has one left, so it is no longer a group.
+    assert [len(group) for group in listed_at_report] == [2]
+    assert not {Path(path).name for path in listed_at_report[0]} & trashed
+
+
 def test_a_file_changed_after_the_scan_is_not_trashed(qtbot, window, tmp_path, asked, trash_dir):
     make_library(tmp_path)
     scan(qtbot, window, tmp_path / "photos")

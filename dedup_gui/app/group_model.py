@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -88,6 +88,20 @@ class GroupListModel(QAbstractListModel):
                 self._marked_bytes += step * member.record.size
         self.endResetModel()
         self.keep_changed.emit()
+
+    def remove_paths(self, paths: set[str]) -> None:
+        """Take files that are gone (trashed) out of their groups at once, dropping groups
+        left with one image; the full regroup that follows may merge or split groups."""
+        if not paths or not any(m.record.path in paths for g in self._groups for m in g.members):
+            return
+        remaining = []
+        for group in self._groups:
+            members = tuple(m for m in group.members if m.record.path not in paths)
+            if len(members) == len(group.members):
+                remaining.append(group)
+            elif len(members) > 1:
+                remaining.append(replace(group, members=members))
+        self.set_groups(remaining)
 
     def groups(self) -> list[DuplicateGroup]:
         return list(self._groups)
