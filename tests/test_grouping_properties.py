@@ -128,3 +128,26 @@ def test_keep_marks_follow_the_keeper_and_the_reference_folders(records, referen
         for member in others:
             assert member.keep == member.is_reference
             assert member.is_reference == bool(references == ("/lib",))
+
+
+def described(groups) -> list[list[tuple[str, bool, float, str]]]:
+    return [
+        [(m.record.path, m.keep, round(m.similarity, 6), m.match.name) for m in g.members]
+        for g in groups
+    ]
+
+
+@PROPERTY_SETTINGS
+@given(libraries(), st.booleans(), st.data())
+def test_dropping_files_from_an_index_groups_as_a_rebuild_without_them_would(
+    records, match_transforms, data
+):
+    paths = [r.path for r in records]
+    gone = set(data.draw(st.lists(st.sampled_from(paths), max_size=len(paths), unique=True)))
+    rebuilt = SimilarityIndex.build(
+        [r for r in records if r.path not in gone], match_transforms=match_transforms
+    )
+    shrunk = SimilarityIndex.build(records, match_transforms=match_transforms).without(gone)
+    assert [r.path for r in shrunk.records] == [r.path for r in rebuilt.records]
+    for similarity in SETTINGS:
+        assert described(shrunk.groups(similarity)) == described(rebuilt.groups(similarity))

@@ -11,7 +11,7 @@ merge list, a vectorised connected-components pass, and the keeper ranking.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +66,7 @@ class SimilarityIndex:
         pair_phash: np.ndarray,
         pair_effective: np.ndarray,
         match_transforms: bool,
+        merges: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> None:
         self.records: list[ImageRecord] = list(records)
         self.match_transforms = match_transforms
@@ -74,9 +75,9 @@ class SimilarityIndex:
         self._pair_keys = (pair_first.astype(np.int64) * len(records) + pair_second)[order]
         self._pair_phash = pair_phash[order]
         self._pair_effective = pair_effective[order]
-        merge_first, merge_second, merge_height = minimax_linkage(
-            len(records), pair_first, pair_second, pair_effective
-        )
+        if merges is None:
+            merges = minimax_linkage(len(records), pair_first, pair_second, pair_effective)
+        merge_first, merge_second, merge_height = merges
         self._merge_first = merge_first
         self._merge_second = merge_second
         self._merge_height = merge_height
@@ -133,6 +134,47 @@ class SimilarityIndex:
         no_distances = np.zeros(0, np.uint8)
         return cls(
             records, signals, no_pairs, no_pairs, no_distances, no_distances, match_transforms
+        )
+
+    def without(self, paths: Collection[str]) -> SimilarityIndex:
+        """This index minus the records at `paths` (trashed files, a removed folder): the
+        same as building it again from the other records, since every pair was found and
+        verified on its own, but without the pair search. Only the linked clusters that
+        lost a member are linked again; the others keep their merges."""
+        gone = set(paths)
+        keep = np.array([record.path not in gone for record in self.records], dtype=bool)
+        if keep.all():
+            return self
+        count = len(self.records)
+        new_row = np.cumsum(keep) - 1
+        first, second = np.divmod(self._pair_keys, count)
+        graph = coo_matrix((np.ones(len(first), np.int8), (first, second)), shape=(count, count))
+        _, cluster = connected_components(graph, directed=False)
+        touched = np.zeros(cluster.max(initial=0) + 1, dtype=bool)
+        touched[cluster[~keep]] = True
+        both = keep[first] & keep[second]
+        relink = both & touched[cluster[first]]
+        relinked = minimax_linkage(
+            int(keep.sum()),
+            new_row[first[relink]],
+            new_row[second[relink]],
+            self._pair_effective[relink],
+        )
+        unchanged = ~touched[cluster[self._merge_first]]
+        merge_first = np.concatenate([new_row[self._merge_first[unchanged]], relinked[0]])
+        merge_second = np.concatenate([new_row[self._merge_second[unchanged]], relinked[1]])
+        heights = np.concatenate([self._merge_height[unchanged], relinked[2]])
+        order = np.lexsort((merge_second, merge_first, heights))
+        rows = np.flatnonzero(keep)
+        return SimilarityIndex(
+            [self.records[row] for row in rows.tolist()],
+            self._signals.subset(rows),
+            new_row[first[both]],
+            new_row[second[both]],
+            self._pair_phash[both],
+            self._pair_effective[both],
+            self.match_transforms,
+            merges=(merge_first[order], merge_second[order], heights[order]),
         )
 
     def groups(

@@ -134,6 +134,20 @@ class Signals:
     def __len__(self) -> int:
         return len(self.phash)
 
+    def subset(self, rows: np.ndarray) -> Signals:
+        """The signals of `rows` (indices), in that order."""
+        return Signals(
+            phash=self.phash[rows],
+            dhash=self.dhash[rows],
+            dihedral=None if self.dihedral is None else self.dihedral[rows],
+            luma=self.luma[rows],
+            chroma=self.chroma[rows],
+            detail=self.detail[rows],
+            colourfulness=self.colourfulness[rows],
+            texture=self.texture[rows],
+            dimensions=self.dimensions[rows],
+        )
+
 
 def _thumbnail_signals(records: Sequence[ImageRecord]) -> tuple[np.ndarray, ...]:
     """(luma 8x8, chroma 2x4x4, detail, colourfulness, texture) from the micro thumbnails."""
