@@ -10,7 +10,7 @@ from PIL import Image
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QTreeWidget
 
-from dedup_gui.app import dialogs
+from dedup_gui.app import dialogs, workers
 from dedup_gui.app.main_window import MainWindow
 from dedup_gui.app.settings import AppSettings
 
@@ -140,6 +140,29 @@ def test_the_report_shows_over_a_list_that_no_longer_has_the_trashed_files(
     # photo1 keeps two images; photo2 has one left, so it is no longer a group.
     assert [len(group) for group in listed_at_report] == [2]
     assert not {Path(path).name for path in listed_at_report[0]} & trashed
+
+
+def test_after_a_trash_the_groups_update_without_comparing_the_library_again(
+    qtbot, window, tmp_path, monkeypatch, trash_dir
+):
+    copies = make_library(tmp_path, seeds=(1, 2, 3))
+    (tmp_path / "photos" / "photo1_copy.png").write_bytes(copies[1][0].read_bytes())
+    scan(qtbot, window, tmp_path / "photos")
+    builds: list[int] = []
+    real_build = workers.SimilarityIndex.build
+
+    def counting_build(records, **kwargs):
+        builds.append(len(records))
+        return real_build(records, **kwargs)
+
+    monkeypatch.setattr(workers.SimilarityIndex, "build", counting_build)
+    trash_and_wait(qtbot, window)
+
+    assert builds == []
+    assert window.group_model.rowCount() == 0  # every marked copy went, in every group
+    assert len(list(trash_dir.iterdir())) == 4
+    survivors = {r.path for r in window.scan_result.records}
+    assert survivors == {str(copies[seed][0]) for seed in (1, 2, 3)}
 
 
 def test_a_file_changed_after_the_scan_is_not_trashed(qtbot, window, tmp_path, asked, trash_dir):

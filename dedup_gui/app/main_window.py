@@ -299,7 +299,7 @@ class MainWindow(QMainWindow):
         if within is None:
             return False
         self._result = within
-        self._regroup_records_in_background(within)
+        self._regroup_records_in_background(within, shrink_from=self._index)
         return True
 
     def _within_folders(self, result: ScanResult) -> ScanResult | None:
@@ -345,8 +345,16 @@ class MainWindow(QMainWindow):
         if self._job is not None:
             self._job.cancel()  # type: ignore[attr-defined]
 
-    def _regroup_records_in_background(self, result: ScanResult) -> None:
-        job = ScanJob(records=result.records, match_transforms=self.transforms_box.isChecked())
+    def _regroup_records_in_background(
+        self, result: ScanResult, shrink_from: SimilarityIndex | None = None
+    ) -> None:
+        """Group `result`'s records again; those that are a subset of `shrink_from`'s (files
+        trashed, a folder removed) reuse its verified pairs."""
+        job = ScanJob(
+            records=result.records,
+            match_transforms=self.transforms_box.isChecked(),
+            shrink_from=shrink_from,
+        )
         job.grouping_started.connect(self._on_grouping_started)
         job.grouping_progress.connect(self._on_grouping_progress)
         job.finished.connect(self._on_regrouped)
@@ -405,7 +413,7 @@ class MainWindow(QMainWindow):
             # A folder was removed during the scan: its images must not be offered for review.
             self._end_job()
             self._result = within
-            self._regroup_records_in_background(within)
+            self._regroup_records_in_background(within, shrink_from=index)
             return
         self._show_scan_result(result, index)
 
@@ -588,7 +596,7 @@ class MainWindow(QMainWindow):
         if self._result is not None and trashed:
             remaining = [r for r in self._result.records if r.path not in trashed]
             self._result = dataclasses.replace(self._result, records=remaining)
-            self._regroup_records_in_background(self._result)
+            self._regroup_records_in_background(self._result, shrink_from=self._index)
         show = dialogs.warn if report.not_trashed else dialogs.inform
         show(self, "Move to Trash", report_summary(report), report_details(report))
 

@@ -42,6 +42,9 @@ class _Throttle:
 
 class ScanJob(QObject):
     """Scan the folders (or take already-scanned records), then build the similarity index.
+    Records that are all in `shrink_from` (after a trash or a folder removal) take that
+    index minus the others instead of a new one: a fraction of a second at 100k images,
+    not several.
 
     Cancelling during the scan keeps every hashed file and still groups them; cancelling
     during grouping ends the job without groups.
@@ -64,10 +67,12 @@ class ScanJob(QObject):
         records: Sequence[ImageRecord] | None = None,
         options: ScanOptions | None = None,
         match_transforms: bool = False,
+        shrink_from: SimilarityIndex | None = None,
     ) -> None:
         super().__init__()
         self._roots = list(roots)
         self._records = None if records is None else list(records)
+        self._shrink_from = shrink_from
         self._options = options
         self._match_transforms = match_transforms
         self._scan_cancel = CancelToken()
@@ -91,19 +96,33 @@ class ScanJob(QObject):
             result = self._scan()
             self._grouping = True
             self.grouping_started.emit(len(result.records))
-            throttle = _Throttle(lambda step: self.grouping_progress.emit(*step))
-            try:
-                index = SimilarityIndex.build(
-                    result.records,
-                    match_transforms=self._match_transforms,
-                    progress=lambda done, total: throttle((done, total), force=done == total),
-                    cancel=self._group_cancel,
-                )
-            except Cancelled:
-                index = None
+            index = self._shrunk_index(result.records)
+            if index is None:
+                throttle = _Throttle(lambda step: self.grouping_progress.emit(*step))
+                try:
+                    index = SimilarityIndex.build(
+                        result.records,
+                        match_transforms=self._match_transforms,
+                        progress=lambda done, total: throttle((done, total), force=done == total),
+                        cancel=self._group_cancel,
+                    )
+                except Cancelled:
+                    index = None
             self.finished.emit(result, index)
         except Exception as error:  # shown to the user; the window stays usable
             self.failed.emit(f"{type(error).__name__}: {error}")
+
+    def _shrunk_index(self, records: Sequence[ImageRecord]) -> SimilarityIndex | None:
+        """`shrink_from` without the records not in `records`, or None when it cannot
+        stand for a new build (other settings, or records it does not have)."""
+        base = self._shrink_from
+        if base is None or base.match_transforms != self._match_transforms:
+            return None
+        base_records = {record.path: record for record in base.records}
+        if any(base_records.get(record.path) is not record for record in records):
+            return None
+        wanted = {record.path for record in records}
+        return base.without(set(base_records) - wanted)
 
     def _scan(self) -> ScanResult:
         if self._records is not None:
