@@ -327,6 +327,27 @@ def test_main_opens_the_window_with_the_folders_given_and_scans_them(qtbot, tmp_
     assert QGuiApplication.desktopFileName() == APP_ID
 
 
+def test_folders_the_system_opens_with_the_app_are_added_together_and_scanned(qtbot, tmp_path):
+    """macOS: a drop on the Dock icon or Finder's "Open With" arrives as one
+    QFileOpenEvent per item."""
+    from PySide6.QtGui import QFileOpenEvent
+    from PySide6.QtWidgets import QApplication
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    for seed, folder in enumerate((first, second)):
+        folder.mkdir()
+        make_photo(seed, 160, 120).save(folder / "photo.jpg")
+    window = main.open_main_window([])
+    qtbot.addWidget(window)
+    window.folder_panel.set_entries([])  # QSettings may remember another test's folders
+    for folder in (first, second):
+        QApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(folder)))
+    qtbot.waitUntil(lambda: window.scan_result is not None and not window.is_busy(),
+                    timeout=30000)
+    assert window.folder_panel.paths() == [str(first), str(second)]
+    assert len(window.scan_result.records) == 2
+
+
 def test_a_very_long_file_name_does_not_widen_the_compare_view(qtbot, tmp_path):
     long_name = "holiday_" * 40
     thumbnails = ThumbnailProvider(max_side=64, loader=lambda path, side: QImage())

@@ -54,6 +54,7 @@ def open_main_window(folders: list[str]) -> MainWindow:
     Needs a QApplication."""
     from PySide6.QtGui import QGuiApplication
 
+    from dedup_gui.app.file_open import FileOpenForwarder
     from dedup_gui.app.icon import app_icon
     from dedup_gui.app.main_window import MainWindow
     from dedup_gui.app.settings import ORGANIZATION
@@ -64,6 +65,9 @@ def open_main_window(folders: list[str]) -> MainWindow:
     QGuiApplication.setDesktopFileName(APP_ID)
     QGuiApplication.setWindowIcon(app_icon())
     window = MainWindow()
+    app = QGuiApplication.instance()
+    if app is not None:
+        app.installEventFilter(FileOpenForwarder(window.add_paths, window))
     window.show()
     if folders:
         window.add_paths(folders)
