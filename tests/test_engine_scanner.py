@@ -400,3 +400,47 @@ def test_a_damaged_cached_thumbnail_falls_back_to_the_file(tmp_path, cache):
     info = photo.stat()
     cache.store_thumbnail(str(photo), info.st_size, info.st_mtime_ns, b"\xff\xd8\xff not really")
     assert load_thumbnail(str(photo), cache=cache).size == (256, 192)
+
+
+def test_byte_identical_copies_are_decoded_once_and_each_recorded_and_cached(
+    tmp_path, cache, monkeypatch
+):
+    original = write_photo(tmp_path / "Camera" / "IMG_0001.jpg", seed=4, size=(640, 480))
+    copies = [tmp_path / folder / "IMG_0001.jpg" for folder in ("Backup", "Old disk", "Export")]
+    for copy in copies:
+        copy.parent.mkdir()
+        shutil.copy(original, copy)
+        os.utime(copy, ns=(1_500_000_000_000_000_000, 1_500_000_000_000_000_000))
+    write_photo(tmp_path / "Camera" / "IMG_0002.jpg", seed=5, size=(640, 480))
+    decoded: list[str] = []
+    real_open_reduced = scanner.open_reduced
+
+    def counting_open_reduced(path, *args, **kwargs):
+        decoded.append(pathlib.Path(path).name)
+        return real_open_reduced(path, *args, **kwargs)
+
+    monkeypatch.setattr(scanner, "open_reduced", counting_open_reduced)
+    result = scan([tmp_path], cache=cache, options=ScanOptions(workers=4))
+
+    assert sorted(decoded) == ["IMG_0001.jpg", "IMG_0002.jpg"]
+    by_path = {record.path: record for record in result.records}
+    assert len(by_path) == 5
+    first = by_path[str(original)]
+    for copy in copies:
+        record = by_path[str(copy)]
+        assert (record.size, record.mtime_ns) == (copy.stat().st_size, copy.stat().st_mtime_ns)
+        assert dataclasses.replace(record, path=first.path, mtime_ns=first.mtime_ns) == first
+        assert load_thumbnail(str(copy), cache=cache).size == (256, 192)
+    rescan = scan([tmp_path], cache=cache)
+    assert (rescan.hashed, rescan.from_cache) == (0, 5)
+
+
+def test_identical_broken_copies_are_each_reported(tmp_path):
+    data = write_photo(tmp_path / "good.jpg", seed=6).read_bytes()
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        (tmp_path / name).write_bytes(data[: len(data) // 2])
+    result = scan([tmp_path], options=ScanOptions(workers=3))
+    assert [pathlib.Path(r.path).name for r in result.records] == ["good.jpg"]
+    assert {pathlib.Path(e.path).name: e.kind for e in result.errors} == {
+        name: ErrorKind.TRUNCATED for name in ("a.jpg", "b.jpg", "c.jpg")
+    }

@@ -26,9 +26,13 @@ from concurrent.futures import (
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from PIL import Image
+
 from dedup_gui.core.cache import FileIdentity, HashCache
+from dedup_gui.core.copies import Decoded, DecodedCopies
 from dedup_gui.core.decode import (
     REDUCED_MIN_SIDE,
+    ImageInfo,
     ImageLoadError,
     file_access_problem,
     open_reduced,
@@ -73,6 +77,8 @@ class _Task:
     want_digest: bool
     digest_only: bool = False
     """The cached record is fresh but lacks the content digest now needed."""
+    copies: DecodedCopies | None = None
+    """Shared by the scan's thread workers: byte-identical copies are decoded once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,17 +120,20 @@ def scan(
     candidates = [f for f in discovery.files if f.path in cached or _is_image(f)]
     shared_sizes = {size for size, n in Counter(f.size for f in candidates).items() if n > 1}
 
+    copies = None if options.use_processes else DecodedCopies()
     tasks: list[_Task] = []
     for file in candidates:
         want_digest = file.size in shared_sizes
         record = cached.get(file.path)
         if record is None:
-            tasks.append(_Task(file, want_digest))
+            tasks.append(_Task(file, want_digest, copies=copies if want_digest else None))
         elif want_digest and record.content_digest is None:
             tasks.append(_Task(file, want_digest, digest_only=True))
         else:
             result.records.append(record if want_digest else replace(record, content_digest=None))
     result.from_cache = len(candidates) - len(tasks)
+    if copies is not None:
+        tasks = _copies_after_their_twins(tasks, copies.capacity)
 
     reporter.start_hashing(total=len(candidates), from_cache=result.from_cache)
     cancelled = bool(tasks) and _hash_all(tasks, cached, result, options, reporter, cache, cancel)
@@ -135,6 +144,27 @@ def scan(
             _absolute_roots(roots), {f.path for f in discovery.files}, keep_under=unreadable
         )
     return _finish(result, reporter, cache, cancelled=cancelled)
+
+
+def _copies_after_their_twins(tasks: list[_Task], sizes_per_block: int) -> list[_Task]:
+    """Files that may be byte copies (their size is shared) ordered so copies find their
+    twin already decoded: by size, in blocks of `sizes_per_block` sizes, the first file of
+    each size ahead of the block's other files. A copy right behind its twin would wait
+    for it, leaving a worker idle."""
+    by_size: dict[int, list[_Task]] = {}
+    others: list[_Task] = []
+    for task in tasks:
+        if task.want_digest:
+            by_size.setdefault(task.stat.size, []).append(task)
+        else:
+            others.append(task)
+    sizes = sorted(by_size)
+    ordered: list[_Task] = []
+    for start in range(0, len(sizes), sizes_per_block):
+        block = [by_size[size] for size in sizes[start : start + sizes_per_block]]
+        ordered.extend(same_size[0] for same_size in block)
+        ordered.extend(task for same_size in block for task in same_size[1:])
+    return ordered + others
 
 
 def hash_file(path: str | os.PathLike[str], *, cache: HashCache | None = None) -> ImageRecord:
@@ -310,11 +340,26 @@ def _decode_and_sign(task: _Task) -> _Outcome:
             # One read serves both, so the digest is of exactly the bytes decoded.
             data = handle.read()
             digest = bytes_digest(data)
+            if task.copies is not None:
+                with task.copies.decode_once(digest) as claim:
+                    if claim.twin is not None:
+                        return _copy_of(claim.twin, path, before)
+                    reduced, info = open_reduced(path, REDUCED_MIN_SIDE, data=data)
+                    outcome = _sign(path, before, reduced, info, digest)
+                    assert outcome.record is not None and outcome.thumbnail_jpeg is not None
+                    claim.publish(outcome.record, outcome.thumbnail_jpeg)
+                    return outcome
             reduced, info = open_reduced(path, REDUCED_MIN_SIDE, data=data)
         else:
             reduced, info = open_reduced(path, REDUCED_MIN_SIDE, stream=handle)
     if task.want_digest and digest is None:
         digest = file_digest(path)
+    return _sign(path, before, reduced, info, digest)
+
+
+def _sign(
+    path: str, before: os.stat_result, reduced: Image.Image, info: ImageInfo, digest: bytes | None
+) -> _Outcome:
     thumbnail = fit_within(reduced, THUMBNAIL_SIDE)
     signatures = compute_signatures(thumbnail)
     jpeg = encode_jpeg(thumbnail)
@@ -337,6 +382,23 @@ def _decode_and_sign(task: _Task) -> _Outcome:
         path,
         record=record,
         thumbnail_jpeg=jpeg,
+        bytes_read=before.st_size,
+        identity=(before.st_dev, before.st_ino),
+    )
+
+
+def _copy_of(twin: Decoded, path: str, before: os.stat_result) -> _Outcome:
+    """The outcome for a byte-identical copy of an image decoded this scan: everything
+    but the path, size and mtime comes from the bytes, so it is the twin's."""
+    twin_record, thumbnail_jpeg = twin
+    _ensure_unchanged(path, before)
+    record = replace(
+        twin_record, path=path, size=before.st_size, mtime_ns=before.st_mtime_ns
+    )
+    return _Outcome(
+        path,
+        record=record,
+        thumbnail_jpeg=thumbnail_jpeg,
         bytes_read=before.st_size,
         identity=(before.st_dev, before.st_ino),
     )
