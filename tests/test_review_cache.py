@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,4 +49,39 @@ def test_a_full_disk_keeps_the_cached_entries_and_says_why(tiny_disk):
         assert "damaged" not in cache.warnings[0]
 
     with HashCache(path) as reopened:
+        assert reopened.lookup(first.path, first.size, first.mtime_ns) == first
+
+
+class _FailingConnection:
+    """A connection whose reads and writes fail as on a failing drive or a network folder
+    that dropped out: SQLITE_IOERR, not damage."""
+
+    def __init__(self, connection) -> None:
+        self._connection = connection
+
+    def _fail(self, *args, **kwargs):
+        error = sqlite3.OperationalError("disk I/O error")
+        error.sqlite_errorcode = 10  # SQLITE_IOERR
+        raise error
+
+    execute = executemany = _fail
+
+    def __getattr__(self, name):
+        return getattr(self._connection, name)
+
+
+def test_an_io_error_bypasses_the_cache_but_never_deletes_it(tmp_path):
+    path = tmp_path / CACHE_FILE_NAME
+    first = record("/photos/first.jpg")
+    with HashCache(path) as cache:
+        cache.store(first, b"thumbnail")
+    with HashCache(path) as cache:
+        cache._connection = _FailingConnection(cache._connection)
+        assert cache.lookup(first.path, first.size, first.mtime_ns) is None  # bypassed
+        cache.store(record("/photos/second.jpg"), b"thumbnail")
+        assert len(cache.warnings) == 1
+        assert "I/O" in cache.warnings[0] and "rebuilt" not in cache.warnings[0]
+
+    with HashCache(path) as reopened:
+        assert reopened.warnings == []
         assert reopened.lookup(first.path, first.size, first.mtime_ns) == first

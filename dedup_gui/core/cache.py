@@ -5,8 +5,9 @@
   edit or a new file reusing a freed inode almost never does (`adopt_moved`).
 - WAL journal and a busy timeout, so two app instances can scan at once; every write is
   one short transaction.
-- A damaged cache file is deleted and rebuilt; a cache that stays locked or cannot be
-  created is bypassed. Either way the scan goes on and `warnings` says what happened.
+- A damaged cache file (malformed, or not a database) is deleted and rebuilt; a cache that
+  stays locked, cannot be created, or fails to read or write (full disk, I/O error) is
+  bypassed and kept. Either way the scan goes on and `warnings` says what happened.
 - Paths are stored as file-system bytes (`os.fsencode`), so undecodable names round-trip.
 - Hashes are stored as SQLite integers (signed 64-bit; converted on the way in and out).
 - Safe to share between threads (one connection behind a lock).
@@ -38,9 +39,8 @@ _U64 = 1 << 64
 
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
-_SQLITE_READONLY = 8
-_SQLITE_FULL = 13
-_SQLITE_CANTOPEN = 14
+_SQLITE_CORRUPT = 11
+_SQLITE_NOTADB = 26
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -341,7 +341,7 @@ class HashCache:
                             "The cache is busy in another program; some results were not cached."
                         )
                         return fallback
-                    if attempt == 0 and not _is_unwritable(error):
+                    if attempt == 0 and _is_damage(error):
                         self._rebuild(f"The cache file was damaged ({error}) and has been rebuilt.")
                         continue
                     self._warn(f"The cache cannot be used ({error}); continuing without it.")
@@ -357,10 +357,10 @@ class HashCache:
         except sqlite3.DatabaseError as error:
             if _is_busy(error):
                 self._warn("The cache is locked by another program; this scan is not cached.")
-            elif _is_unwritable(error):
-                self._warn(f"The cache cannot be opened ({error}); continuing without a cache.")
-            else:
+            elif _is_damage(error):
                 self._rebuild(f"The cache file was damaged ({error}) and has been rebuilt.")
+            else:
+                self._warn(f"The cache cannot be opened ({error}); continuing without a cache.")
 
     def _open_connection(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
@@ -449,11 +449,15 @@ def _is_busy(error: sqlite3.DatabaseError) -> bool:
     return "locked" in str(error) or "busy" in str(error)
 
 
-def _is_unwritable(error: sqlite3.DatabaseError) -> bool:
-    """Read-only, impossible to open or a full disk: not damage, so never worth a rebuild
-    (which would delete every cached entry)."""
+def _is_damage(error: sqlite3.DatabaseError) -> bool:
+    """A malformed file, or not a database at all: the only errors worth a rebuild, which
+    deletes every cached entry. A full or read-only disk, a failed read or write (an I/O
+    error: a network home folder, a failing drive) may pass; the cache is then only
+    bypassed."""
     code = getattr(error, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in (_SQLITE_READONLY, _SQLITE_FULL, _SQLITE_CANTOPEN)
+    if code is not None:
+        return code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+    return "malformed" in str(error) or "not a database" in str(error)
 
 
 def _subtree_range(root: str) -> tuple[bytes, bytes]:
