@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from dedup_gui.app import dialogs, main_window, workers
 from dedup_gui.app.main_window import MainWindow
-from dedup_gui.app.settings import AppSettings
+from dedup_gui.app.settings import AppSettings, FolderEntry
 from dedup_gui.core import scanner
 from dedup_gui.core.grouping import SimilarityIndex
 from dedup_gui.core.similarity import MIN_SIMILARITY
@@ -250,6 +250,14 @@ def test_a_folder_removed_during_the_scan_is_left_out_of_the_results(qtbot, wind
     assert all(r.path.startswith(str(first)) for r in window.scan_result.records)
     assert window.scan_result.errors == []
     assert window.tabs.tabText(1) == "Unreadable files (0)"
+
+
+def test_a_folder_remembered_in_another_spelling_still_shows_its_groups(qtbot, window,
+                                                                      tmp_path):
+    paths = {str(path) for path in save_copies(tmp_path / "library", 3)}
+    window.folder_panel.set_entries([FolderEntry(f"{tmp_path}//library/./", False)])
+    scan_and_wait(qtbot, window)
+    assert grouped_paths(window) == [paths]
 
 
 def test_a_library_without_duplicates_says_so(qtbot, window, tmp_path):

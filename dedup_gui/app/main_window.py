@@ -305,7 +305,8 @@ class MainWindow(QMainWindow):
     def _within_folders(self, result: ScanResult) -> ScanResult | None:
         """`result` without the images and errors of folders no longer in the list, or None
         when it has none."""
-        roots = set(self.folder_panel.paths())
+        # Spelled as the scanner spells them (abspath), whatever the settings file says.
+        roots = {os.path.abspath(path) for path in self.folder_panel.paths()}  # noqa: PTH100
         inside = tuple(root.rstrip(os.sep) + os.sep for root in roots)
 
         def listed(path: str) -> bool:
