@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -94,6 +96,34 @@ def test_dropping_a_folder_adds_it(qtbot, window, tmp_path):
     QApplication.sendEvent(window, drop)
     qtbot.waitUntil(lambda: window.folder_panel.paths() == [str(folder)])
     qtbot.waitUntil(lambda: not window.is_busy(), timeout=SCAN_TIMEOUT_MS)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="names that are not UTF-8 are a POSIX thing")
+def test_a_dropped_folder_whose_name_is_not_utf8_is_scanned_and_remembered(
+    qtbot, window, tmp_path, settings_file
+):
+    """An old disk's folder named in Latin-1: "Fotos_M\xfcnchen"."""
+    folder = os.fsdecode(os.fsencode(tmp_path) + b"/Fotos_M\xfcnchen")
+    paths = {str(path) for path in save_copies(Path(folder), 4)}
+    mime = QMimeData()
+    # As a file manager sends it: the name's bytes percent-encoded.
+    mime.setUrls([QUrl.fromEncoded(b"file://" + urllib.parse.quote_from_bytes(
+        os.fsencode(folder)).encode())])
+    QApplication.sendEvent(window, QDragEnterEvent(
+        window.rect().center(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier))
+    drop = QDropEvent(QPointF(window.rect().center()), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    qtbot.waitUntil(lambda: window.folder_panel.paths() == [folder])
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=SCAN_TIMEOUT_MS)
+    assert grouped_paths(window) == [paths]
+    assert window.folder_panel._tree.topLevelItem(0).text(0).endswith("Fotos_M\ufffdnchen")
+
+    window.folder_panel.set_reference(folder, True)
+    window.save_settings()
+    reopened = AppSettings(QSettings(settings_file, QSettings.Format.IniFormat))
+    assert reopened.folders() == [FolderEntry(folder, True)]
 
 
 def test_a_dropped_image_file_is_added_and_scanned(qtbot, window, tmp_path):

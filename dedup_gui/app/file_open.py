@@ -8,6 +8,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QFileOpenEvent
 
+from dedup_gui.app.paths import local_path
+
 
 class FileOpenForwarder(QObject):
     """Collects the FileOpen events sent to the application (one per file) and hands
@@ -25,7 +27,8 @@ class FileOpenForwarder(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() != QEvent.Type.FileOpen or not isinstance(event, QFileOpenEvent):
             return False
-        path = event.file() or event.url().toLocalFile()
+        url = event.url()
+        path = local_path(url) if url.isLocalFile() else event.file()
         if path:
             self._pending.append(path)
             self._flush_timer.start()

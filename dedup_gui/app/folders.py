@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dedup_gui.app.paths import display_path
 from dedup_gui.app.settings import FolderEntry
 
 PATH_COLUMN = 0
@@ -73,8 +74,7 @@ class FolderPanel(QWidget):
 
     def entries(self) -> list[FolderEntry]:
         return [
-            FolderEntry(item.data(PATH_COLUMN, Qt.ItemDataRole.UserRole), self._is_reference(item))
-            for item in self._items()
+            FolderEntry(_path_of(item), self._is_reference(item)) for item in self._items()
         ]
 
     def paths(self) -> list[str]:
@@ -115,7 +115,7 @@ class FolderPanel(QWidget):
 
     def set_reference(self, path: str, reference: bool) -> None:
         for item in self._items():
-            if item.data(PATH_COLUMN, Qt.ItemDataRole.UserRole) == path:
+            if _path_of(item) == path:
                 item.setCheckState(
                     REFERENCE_COLUMN,
                     Qt.CheckState.Checked if reference else Qt.CheckState.Unchecked,
@@ -123,7 +123,7 @@ class FolderPanel(QWidget):
 
     def remove_folder(self, path: str) -> None:
         for item in self._items():
-            if item.data(PATH_COLUMN, Qt.ItemDataRole.UserRole) == path:
+            if _path_of(item) == path:
                 self._tree.takeTopLevelItem(self._tree.indexOfTopLevelItem(item))
                 self._update_buttons()
                 self.folders_changed.emit()
@@ -137,9 +137,11 @@ class FolderPanel(QWidget):
             self.folders_changed.emit()
 
     def _append(self, entry: FolderEntry) -> None:
-        item = QTreeWidgetItem([entry.path, ""])
-        item.setData(PATH_COLUMN, Qt.ItemDataRole.UserRole, entry.path)
-        item.setToolTip(PATH_COLUMN, entry.path)
+        shown = display_path(entry.path)
+        item = QTreeWidgetItem([shown, ""])
+        # As bytes: a Qt string would lose the name of a folder that is not UTF-8.
+        item.setData(PATH_COLUMN, Qt.ItemDataRole.UserRole, QByteArray(os.fsencode(entry.path)))
+        item.setToolTip(PATH_COLUMN, shown)
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         self._tree.blockSignals(True)
         item.setCheckState(
@@ -191,3 +193,7 @@ class FolderPanel(QWidget):
 
     def _update_buttons(self) -> None:
         self.remove_button.setEnabled(bool(self._tree.selectedItems()))
+
+
+def _path_of(item: QTreeWidgetItem) -> str:
+    return os.fsdecode(bytes(item.data(PATH_COLUMN, Qt.ItemDataRole.UserRole)))

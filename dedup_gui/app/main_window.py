@@ -42,6 +42,7 @@ from dedup_gui.app.folders import FolderPanel
 from dedup_gui.app.formatting import format_bytes, format_count
 from dedup_gui.app.group_model import GroupListModel
 from dedup_gui.app.group_view import ROW_HEIGHT, THUMB_SIDE, GroupListView
+from dedup_gui.app.paths import local_path
 from dedup_gui.app.progress_panel import ProgressPanel
 from dedup_gui.app.settings import AppSettings
 from dedup_gui.app.thumbnails import ThumbnailProvider
@@ -276,7 +277,7 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event: QDropEvent) -> None:
         self.empty_state.set_highlighted(False)
-        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        paths = [local_path(url) for url in event.mimeData().urls() if url.isLocalFile()]
         if not paths:
             event.ignore()
             return

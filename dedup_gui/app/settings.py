@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, QSettings
 
 from dedup_gui import APP_NAME
+from dedup_gui.app.paths import display_path, is_qt_safe
 
 ORGANIZATION = "dedup_gui"
 
@@ -32,7 +34,8 @@ class AppSettings:
         count = self._store.beginReadArray("folders")
         for i in range(count):
             self._store.setArrayIndex(i)
-            path = str(self._store.value("path", ""))
+            encoded = self._store.value("path_bytes")
+            path = os.fsdecode(bytes(encoded)) if encoded else str(self._store.value("path", ""))
             reference = self._store.value("reference", False, type=bool)
             if path:
                 entries.append(FolderEntry(path, bool(reference)))
@@ -43,7 +46,11 @@ class AppSettings:
         self._store.beginWriteArray("folders", len(entries))
         for i, entry in enumerate(entries):
             self._store.setArrayIndex(i)
-            self._store.setValue("path", entry.path)
+            self._store.setValue("path", display_path(entry.path))
+            if is_qt_safe(entry.path):
+                self._store.remove("path_bytes")
+            else:  # a folder name that is not UTF-8 survives only as bytes
+                self._store.setValue("path_bytes", QByteArray(os.fsencode(entry.path)))
             self._store.setValue("reference", entry.reference)
         self._store.endArray()
 
