@@ -21,6 +21,7 @@ from dedup_gui.app.settings import AppSettings, FolderEntry
 from dedup_gui.core import scanner
 from dedup_gui.core.grouping import SimilarityIndex
 from dedup_gui.core.similarity import MIN_SIMILARITY
+from tests.engine_fixtures import write_rotated_copy
 
 SCAN_TIMEOUT_MS = 60_000
 
@@ -39,6 +40,20 @@ def messages(monkeypatch):
     for kind in ("confirm", "inform", "warn"):
         monkeypatch.setattr(dialogs, kind, record(kind))
     return shown
+
+
+@pytest.fixture
+def started_jobs(monkeypatch) -> list[str]:
+    """The kind of every job the window starts on a thread, in order."""
+    started: list[str] = []
+    real_start_in_thread = main_window.start_in_thread
+
+    def record_start(job, parent, done_signals):
+        started.append(type(job).__name__)
+        return real_start_in_thread(job, parent, done_signals)
+
+    monkeypatch.setattr(main_window, "start_in_thread", record_start)
+    return started
 
 
 @pytest.fixture
@@ -290,6 +305,34 @@ def test_a_folder_remembered_in_another_spelling_still_shows_its_groups(qtbot, w
     assert grouped_paths(window) == [paths]
 
 
+def test_choosing_the_earliest_capture_date_changes_the_keeper_without_a_rescan(
+    qtbot, window, tmp_path, settings_file, started_jobs
+):
+    photo = make_photo(21, 320, 240)
+    large_late = write_rotated_copy(tmp_path / "large_late.jpg", photo, 1,
+                                    capture="2021:06:01 12:00:00")
+    small_early = write_rotated_copy(tmp_path / "small_early.jpg",
+                                     photo.resize((160, 120), Image.Resampling.LANCZOS), 1,
+                                     capture="2015:06:01 12:00:00")
+    window.folder_panel.add_folder(str(tmp_path))
+    scan_and_wait(qtbot, window)
+    assert window.group_model.group(0).keeper.record.path == str(large_late)
+    started_jobs.clear()
+
+    combo = window.keeper_choice.combo
+    combo.setCurrentIndex(combo.findText("the earliest capture date"))
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=SCAN_TIMEOUT_MS)
+
+    [group] = window.group_model.groups()
+    assert group.keeper.record.path == str(small_early)
+    assert [m.keep for m in group.members] == [True, False]
+    assert "ScanJob" not in started_jobs
+    window.save_settings()
+    reopened = MainWindow(AppSettings(QSettings(settings_file, QSettings.Format.IniFormat)))
+    qtbot.addWidget(reopened)
+    assert reopened.keeper_choice.combo.currentText() == "the earliest capture date"
+
+
 def test_a_library_without_duplicates_says_so(qtbot, window, tmp_path):
     for seed in range(3):
         make_photo(seed, 160, 120).save(tmp_path / f"unique{seed}.jpg")
@@ -356,16 +399,8 @@ def test_closing_the_window_mid_scan_stops_the_worker_at_once(qtbot, window, tmp
 
 
 def test_a_scan_that_reports_after_the_window_closed_starts_no_more_work(qtbot, window,
-                                                                        tmp_path, monkeypatch):
+                                                                        tmp_path, started_jobs):
     """A thread started then would be destroyed with the window, perhaps still running."""
-    started: list[str] = []
-    real_start_in_thread = main_window.start_in_thread
-
-    def record_start(job, parent, done_signals):
-        started.append(type(job).__name__)
-        return real_start_in_thread(job, parent, done_signals)
-
-    monkeypatch.setattr(main_window, "start_in_thread", record_start)
     save_copies(tmp_path / "library", 1)
     window.folder_panel.add_folder(str(tmp_path / "library"))
     window.start_scan()
@@ -377,7 +412,7 @@ def test_a_scan_that_reports_after_the_window_closed_starts_no_more_work(qtbot, 
         time.sleep(0.01)
     window.close()
     qtbot.wait(300)
-    assert started == ["ScanJob"]
+    assert started_jobs == ["ScanJob"]
     assert not window.is_busy()
 
 

@@ -10,6 +10,7 @@ from dedup_gui.core.keeper import (
     is_in_reference,
     keeper_key,
     keeper_ranks,
+    rules_preferring,
 )
 from dedup_gui.core.models import ImageRecord
 
@@ -61,6 +62,19 @@ def test_rule_order_is_configurable():
     ]
     assert kept(records) == "/a/large.jpg"
     assert kept(records, rules=[KeeperRule.FILE_SIZE, KeeperRule.RESOLUTION]) == "/a/small.jpg"
+
+
+def test_a_preferred_rule_decides_first_but_a_reference_copy_is_still_kept():
+    records = [
+        photo("/a/large.jpg", capture_time="2021-05-01T10:00:00"),
+        photo("/a/small_early.jpg", width=800, height=600, capture_time="2019-05-01T10:00:00"),
+        photo("/ref/tiny_late.jpg", width=80, height=60, capture_time="2022-01-01T00:00:00"),
+    ]
+    earliest = rules_preferring(KeeperRule.CAPTURE_DATE)
+    assert kept(records[:2], rules=earliest) == "/a/small_early.jpg"
+    assert kept(records, rules=earliest, reference_folders=["/ref"]) == "/ref/tiny_late.jpg"
+    assert sorted(earliest) == sorted(DEFAULT_KEEPER_RULES)
+    assert rules_preferring(KeeperRule.RESOLUTION) == DEFAULT_KEEPER_RULES
 
 
 def test_the_choice_does_not_depend_on_input_order():

@@ -42,6 +42,7 @@ from dedup_gui.app.folders import FolderPanel
 from dedup_gui.app.formatting import format_bytes, format_count
 from dedup_gui.app.group_model import GroupListModel
 from dedup_gui.app.group_view import ROW_HEIGHT, THUMB_SIDE, GroupListView
+from dedup_gui.app.keeper_choice import KeeperChoice
 from dedup_gui.app.paths import local_path
 from dedup_gui.app.progress_panel import ProgressPanel
 from dedup_gui.app.settings import AppSettings
@@ -147,6 +148,9 @@ class MainWindow(QMainWindow):
         sidebar_layout.addWidget(self.folder_panel, 1)
         sidebar_layout.addWidget(self.scan_button)
         sidebar_layout.addWidget(similarity_box)
+        self.keeper_choice = KeeperChoice(self)
+        self.keeper_choice.changed.connect(self._on_keeper_choice_changed)
+        sidebar_layout.addWidget(self.keeper_choice)
 
         self.empty_state = EmptyState(self)
         self.group_view = GroupListView(self.thumbnails, self)
@@ -460,6 +464,10 @@ class MainWindow(QMainWindow):
         if self._result is not None and self._job is None:
             self._regroup_records_in_background(self._result)
 
+    def _on_keeper_choice_changed(self) -> None:
+        self.settings.set_preferred_keeper(self.keeper_choice.preferred())
+        self.regroup()
+
     def regroup(self) -> None:
         """Show the groups at the slider's similarity with the current reference folders.
         A new reference set needs a keeper ranking (a second at 100k images, with disk
@@ -474,11 +482,18 @@ class MainWindow(QMainWindow):
             self._show_groups([])
             return
         references = tuple(self.folder_panel.reference_folders())
-        if self._index.has_keeper_context(references):
-            self._show_groups(self._index.groups(self.similarity(), reference_folders=references))
+        rules = self.keeper_choice.rules()
+        if self._index.has_keeper_context(references, rules):
+            self._show_groups(
+                self._index.groups(
+                    self.similarity(), reference_folders=references, keeper_rules=rules
+                )
+            )
             return
         self._regroup_requests += 1
-        job = RegroupJob(self._regroup_requests, self._index, self.similarity(), references)
+        job = RegroupJob(
+            self._regroup_requests, self._index, self.similarity(), references, rules
+        )
         job.finished.connect(self._on_regroup_finished)
         job.failed.connect(self._on_regroup_failed)
         self._regroup_job = job
@@ -701,6 +716,9 @@ class MainWindow(QMainWindow):
     def _restore_settings(self) -> None:
         self.folder_panel.set_entries(self.settings.folders())
         self.transforms_box.setChecked(self.settings.match_transforms())
+        self.keeper_choice.set_preferred(
+            self.settings.preferred_keeper(self.keeper_choice.preferred())
+        )
         value = self.settings.similarity(round(DEFAULT_SIMILARITY))
         self.similarity_slider.setValue(value)
         self._on_slider_moved(value)

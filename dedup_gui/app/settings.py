@@ -9,6 +9,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from dedup_gui import APP_NAME
 from dedup_gui.app.paths import display_path, is_qt_safe
+from dedup_gui.core.keeper import KeeperRule
 
 ORGANIZATION = "dedup_gui"
 
@@ -65,6 +66,16 @@ class AppSettings:
 
     def set_match_transforms(self, value: bool) -> None:
         self._store.setValue("match_transforms", value)
+
+    def preferred_keeper(self, default: KeeperRule) -> KeeperRule:
+        value = str(self._store.value("preferred_keeper", default.value))
+        try:
+            return KeeperRule(value)
+        except ValueError:  # written by another version
+            return default
+
+    def set_preferred_keeper(self, rule: KeeperRule) -> None:
+        self._store.setValue("preferred_keeper", rule.value)
 
     def geometry(self) -> QByteArray | None:
         return self._bytes("window/geometry")

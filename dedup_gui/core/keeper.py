@@ -38,6 +38,15 @@ DEFAULT_KEEPER_RULES: tuple[KeeperRule, ...] = (
 KeeperKey = tuple[object, ...]
 
 
+def rules_preferring(rule: KeeperRule) -> tuple[KeeperRule, ...]:
+    """The default chain with `rule` deciding first after the reference folder, which
+    always comes first: a copy in a protected folder is the one kept."""
+    if rule is KeeperRule.REFERENCE_FOLDER:
+        return DEFAULT_KEEPER_RULES
+    rest = tuple(r for r in DEFAULT_KEEPER_RULES if r not in (KeeperRule.REFERENCE_FOLDER, rule))
+    return (KeeperRule.REFERENCE_FOLDER, rule, *rest)
+
+
 def _normalised(path: str) -> str:
     absolute = path if PurePath(path).is_absolute() else str(Path(path).absolute())
     return os.path.normcase(os.path.normpath(absolute))
