@@ -1,7 +1,8 @@
-"""Cold scan of a "copies of copies" library: 12-megapixel photos, each also copied byte for
-byte into other folders (as merged phone backups and old-disk dumps are), scanned with
-byte-identical copies decoded once (core/copies.py) against every file decoded (the
-baseline), in the same run, interleaved.
+"""Scans of a "copies of copies" library: 12-megapixel photos, each also copied byte for
+byte into backup folders (as merged phone backups and old-disk dumps are), with
+byte-identical copies decoded once (core/copies.py) against every copy decoded (the
+baseline), in the same run, interleaved: cold, and with the library already cached (the
+backups are new).
 
     python benchmarks/bench_copies.py [--originals 16] [--copies 2] [--rounds 2]
 
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from photo_corpus import ensure_corpus
 
 from dedup_gui.core import scanner
+from dedup_gui.core.cache import CACHE_FILE_NAME, HashCache
 from dedup_gui.core.scanner import scan
 
 
@@ -40,17 +42,25 @@ def build_library(root: Path, originals: int, copies: int) -> int:
     return len(files)
 
 
-def timed_scan(root: Path, *, decode_copies_once: bool) -> float:
+def timed_scan(root: Path, *, decode_copies_once: bool, library_cached: bool = False) -> float:
+    """Seconds to scan `root`: with no cache (every file hashed), or with a fresh cache that
+    already holds the library folder ("Camera"), as when backups are added to a library."""
     real = scanner.DecodedCopies
     if not decode_copies_once:
-        scanner.DecodedCopies = lambda: None  # type: ignore[assignment,misc]
+        scanner.DecodedCopies = lambda **_kwargs: None  # type: ignore[assignment,misc]
     try:
-        started = time.perf_counter()
-        result = scan([root])  # no cache: every file is hashed
-        elapsed = time.perf_counter() - started
+        with (
+            tempfile.TemporaryDirectory(prefix="bench_copies_cache_") as cache_dir,
+            HashCache(Path(cache_dir) / CACHE_FILE_NAME) as cache,
+        ):
+            if library_cached:
+                scan([root / "Camera"], cache=cache)
+            started = time.perf_counter()
+            result = scan([root], cache=cache if library_cached else None)
+            elapsed = time.perf_counter() - started
     finally:
         scanner.DecodedCopies = real  # type: ignore[misc]
-    assert not result.errors and result.hashed == len(result.records)
+    assert not result.errors
     return elapsed
 
 
@@ -63,16 +73,25 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_copies_") as folder:
         root = Path(folder)
         count = build_library(root, args.originals, args.copies)
-        baseline, reuse = [], []
+        times: dict[tuple[bool, bool], list[float]] = {}
         for _ in range(args.rounds):
-            baseline.append(timed_scan(root, decode_copies_once=False))
-            reuse.append(timed_scan(root, decode_copies_once=True))
-    base_s, reuse_s = statistics.median(baseline), statistics.median(reuse)
+            for library_cached in (False, True):
+                for once in (False, True):
+                    elapsed = timed_scan(
+                        root, decode_copies_once=once, library_cached=library_cached
+                    )
+                    times.setdefault((library_cached, once), []).append(elapsed)
+    median = {key: statistics.median(values) for key, values in times.items()}
     print(f"{count} files: {args.originals} photos x {args.copies + 1} byte-identical copies, "
           f"{scanner.usable_cores()} workers, median of {args.rounds}")
-    print(f"every file decoded (baseline)  {base_s:6.2f} s  {count / base_s:6.1f} files/s")
-    print(f"copies decoded once            {reuse_s:6.2f} s  {count / reuse_s:6.1f} files/s "
-          f"({base_s / reuse_s:.2f}x; ideal {args.copies + 1:.2f}x less the reads and digests)")
+    for library_cached, title, new_files in (
+        (False, "cold, no cache", count),
+        (True, "backups added to a cached library", count - args.originals),
+    ):
+        base_s, once_s = median[(library_cached, False)], median[(library_cached, True)]
+        print(f"{title} ({new_files} files to hash):")
+        print(f"  every copy decoded (baseline)  {base_s:6.2f} s")
+        print(f"  copies decoded once            {once_s:6.2f} s  ({base_s / once_s:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -444,3 +444,38 @@ def test_identical_broken_copies_are_each_reported(tmp_path):
     assert {pathlib.Path(e.path).name: e.kind for e in result.errors} == {
         name: ErrorKind.TRUNCATED for name in ("a.jpg", "b.jpg", "c.jpg")
     }
+
+
+@pytest.mark.parametrize("library_copies", [1, 2])
+def test_a_backup_of_cached_photos_is_read_but_not_decoded(
+    tmp_path, cache, monkeypatch, library_copies
+):
+    """The library was scanned before (with one copy of the photo: cached without a digest;
+    with two: cached with one); a backup folder of the same bytes is scanned with it."""
+    library, backup = tmp_path / "library", tmp_path / "backup"
+    original = write_photo(library / "IMG_0001.jpg", seed=8, size=(640, 480))
+    for k in range(1, library_copies):
+        shutil.copy(original, library / f"IMG_0001 ({k}).jpg")
+    scan([library], cache=cache)
+    backup.mkdir()
+    shutil.copy(original, backup / "IMG_0001.jpg")
+    decoded: list[str] = []
+    real_open_reduced = scanner.open_reduced
+
+    def counting_open_reduced(path, *args, **kwargs):
+        decoded.append(str(path))
+        return real_open_reduced(path, *args, **kwargs)
+
+    monkeypatch.setattr(scanner, "open_reduced", counting_open_reduced)
+    result = scan([library, backup], cache=cache, options=TWO_WORKERS)
+
+    assert decoded == []
+    by_path = {record.path: record for record in result.records}
+    copy, first = by_path[str(backup / "IMG_0001.jpg")], by_path[str(original)]
+    assert dataclasses.replace(copy, path=first.path, mtime_ns=first.mtime_ns) == first
+    assert copy.mtime_ns == (backup / "IMG_0001.jpg").stat().st_mtime_ns
+    monkeypatch.setattr(
+        "dedup_gui.core.thumbnails.open_reduced",
+        lambda *args, **kwargs: pytest.fail("decoded although the cache has the thumbnail"),
+    )
+    assert load_thumbnail(str(backup / "IMG_0001.jpg"), cache=cache).size == (256, 192)

@@ -5,14 +5,15 @@ Only files whose size another file shares get a content digest (scanner.py), and
 scanner queues them by size in blocks (one file of each size first, then the others), so
 the copies of one photo reach the workers soon after their twin: a small window of recent
 digests finds them. A copy whose twin is being decoded right now waits for it rather than
-decoding the same bytes in parallel.
+decoding the same bytes in parallel. A copy of a file the cache already knows (a backup
+folder scanned with the library) takes the cached record and thumbnail.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -49,18 +50,41 @@ class CopyClaim:
 
 
 class DecodedCopies:
-    """Decoded images of one scan by content digest. Thread-safe; not picklable, so process
-    workers go without it."""
+    """Decoded images of one scan by content digest, and the cached records (with digests)
+    it found, whose thumbnails `cached_thumbnail` reads back. Thread-safe; not picklable,
+    so process workers go without it."""
 
-    def __init__(self, capacity: int = RECENT_DIGESTS) -> None:
+    def __init__(
+        self,
+        capacity: int = RECENT_DIGESTS,
+        cached_thumbnail: Callable[[ImageRecord], bytes | None] | None = None,
+    ) -> None:
         self.capacity = capacity
+        self._cached_thumbnail = cached_thumbnail
         self._lock = threading.Lock()
         self._slots: OrderedDict[bytes, _Slot] = OrderedDict()
+        self._cached: dict[bytes, ImageRecord] = {}
+
+    def add_cached(self, record: ImageRecord) -> None:
+        """A record from the cache whose content digest is known: a new copy of the file
+        (a backup folder scanned with the library) takes it over instead of decoding."""
+        if record.content_digest is not None and self._cached_thumbnail is not None:
+            with self._lock:
+                self._cached.setdefault(record.content_digest, record)
 
     @contextmanager
     def decode_once(self, digest: bytes) -> Iterator[CopyClaim]:
         """The first caller with `digest` gets no twin and publishes what it decodes; later
-        ones get that (after waiting for it), or no twin if it failed."""
+        ones get that (after waiting for it), or no twin if it failed. A digest the cache
+        knows gets the cached record and thumbnail, when the thumbnail is still there."""
+        with self._lock:
+            slot = self._slots.get(digest)
+            cached = self._cached.get(digest) if slot is None else None
+        if cached is not None and self._cached_thumbnail is not None:
+            thumbnail = self._cached_thumbnail(cached)
+            if thumbnail is not None:
+                yield CopyClaim(twin=(cached, thumbnail), _slot=None)
+                return
         with self._lock:
             slot = self._slots.get(digest)
             first = slot is None

@@ -120,7 +120,9 @@ def scan(
     candidates = [f for f in discovery.files if f.path in cached or _is_image(f)]
     shared_sizes = {size for size, n in Counter(f.size for f in candidates).items() if n > 1}
 
-    copies = None if options.use_processes else DecodedCopies()
+    copies = None if options.use_processes else DecodedCopies(
+        cached_thumbnail=_cached_thumbnail_reader(cache)
+    )
     tasks: list[_Task] = []
     for file in candidates:
         want_digest = file.size in shared_sizes
@@ -131,12 +133,22 @@ def scan(
             tasks.append(_Task(file, want_digest, digest_only=True))
         else:
             result.records.append(record if want_digest else replace(record, content_digest=None))
+            if want_digest and copies is not None:
+                copies.add_cached(record)
     result.from_cache = len(candidates) - len(tasks)
     if copies is not None:
         tasks = _copies_after_their_twins(tasks, copies.capacity)
 
     reporter.start_hashing(total=len(candidates), from_cache=result.from_cache)
-    cancelled = bool(tasks) and _hash_all(tasks, cached, result, options, reporter, cache, cancel)
+    # Cached files that only lack their digest first (a read each): a new copy of one then
+    # takes the cached record instead of decoding.
+    digests_first = [task for task in tasks if task.digest_only]
+    decodes = [task for task in tasks if not task.digest_only]
+    cancelled = any(
+        _hash_all(phase, cached, result, options, reporter, cache, cancel, copies)
+        for phase in (digests_first, decodes)
+        if phase
+    )
     if cache is not None and not cancelled:
         # Entries under folders that could not be read this time are kept for next time.
         unreadable = [e.path for e in discovery.errors if e.kind is ErrorKind.UNREADABLE_FOLDER]
@@ -165,6 +177,14 @@ def _copies_after_their_twins(tasks: list[_Task], sizes_per_block: int) -> list[
         ordered.extend(same_size[0] for same_size in block)
         ordered.extend(task for same_size in block for task in same_size[1:])
     return ordered + others
+
+
+def _cached_thumbnail_reader(
+    cache: HashCache | None,
+) -> Callable[[ImageRecord], bytes | None] | None:
+    if cache is None:
+        return None
+    return lambda record: cache.thumbnail_jpeg(record.path, record.size, record.mtime_ns)
 
 
 def hash_file(path: str | os.PathLike[str], *, cache: HashCache | None = None) -> ImageRecord:
@@ -227,6 +247,7 @@ def _hash_all(
     reporter: _ProgressReporter,
     cache: HashCache | None,
     cancel: CancelToken,
+    copies: DecodedCopies | None,
 ) -> bool:
     """Run `tasks` on a bounded pool; returns True when cancelled."""
     workers = max(1, options.workers or usable_cores())
@@ -248,7 +269,8 @@ def _hash_all(
                 break
             done, _ = wait(pending, timeout=PROGRESS_INTERVAL_SECONDS, return_when=FIRST_COMPLETED)
             for future in done:
-                _collect(_outcome_of(future, pending.pop(future)), cached, result, reporter, writer)
+                outcome = _outcome_of(future, pending.pop(future))
+                _collect(outcome, cached, result, reporter, writer, copies)
             writer.flush_if_due()
             reporter.hashing()
             if cancel.cancelled:
@@ -259,7 +281,7 @@ def _hash_all(
                 for future in finished:
                     if not future.cancelled():
                         outcome = _outcome_of(future, pending[future])
-                        _collect(outcome, cached, result, reporter, writer)
+                        _collect(outcome, cached, result, reporter, writer, copies)
                 break
     finally:
         executor.shutdown(wait=not cancelled, cancel_futures=True)
@@ -298,6 +320,7 @@ def _collect(
     result: ScanResult,
     reporter: _ProgressReporter,
     writer: _CacheWriter,
+    copies: DecodedCopies | None = None,
 ) -> None:
     if outcome.error is not None:
         result.errors.append(outcome.error)
@@ -310,6 +333,8 @@ def _collect(
         result.records.append(record)
         result.from_cache += 1
         writer.add_digest(record)
+        if copies is not None:
+            copies.add_cached(record)
     reporter.file_done(outcome.path, outcome.bytes_read)
 
 
