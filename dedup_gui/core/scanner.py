@@ -403,25 +403,21 @@ def _sign(
         micro=signatures.micro,
         content_digest=digest,
     )
-    return _Outcome(
-        path,
-        record=record,
-        thumbnail_jpeg=jpeg,
-        bytes_read=before.st_size,
-        identity=(before.st_dev, before.st_ino),
-    )
+    return _hashed(record, jpeg, before)
 
 
 def _copy_of(twin: Decoded, path: str, before: os.stat_result) -> _Outcome:
-    """The outcome for a byte-identical copy of an image decoded this scan: everything
-    but the path, size and mtime comes from the bytes, so it is the twin's."""
+    """The outcome for a byte-identical copy of an image decoded this scan or found in
+    the cache: all but the path, size and mtime comes from the bytes, so it is the twin's."""
     twin_record, thumbnail_jpeg = twin
     _ensure_unchanged(path, before)
-    record = replace(
-        twin_record, path=path, size=before.st_size, mtime_ns=before.st_mtime_ns
-    )
+    record = replace(twin_record, path=path, size=before.st_size, mtime_ns=before.st_mtime_ns)
+    return _hashed(record, thumbnail_jpeg, before)
+
+
+def _hashed(record: ImageRecord, thumbnail_jpeg: bytes, before: os.stat_result) -> _Outcome:
     return _Outcome(
-        path,
+        record.path,
         record=record,
         thumbnail_jpeg=thumbnail_jpeg,
         bytes_read=before.st_size,
