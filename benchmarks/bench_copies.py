@@ -2,7 +2,8 @@
 byte into backup folders (as merged phone backups and old-disk dumps are), with
 byte-identical copies decoded once (core/copies.py) against every copy decoded (the
 baseline), in the same run, interleaved: cold, and with the library already cached (the
-backups are new).
+backups are new), and for `dedup-cli new` (the backups against the cached library; its
+baseline still digests the library files that share a size with a backup file).
 
     python benchmarks/bench_copies.py [--originals 16] [--copies 2] [--rounds 2]
 
@@ -26,7 +27,10 @@ from photo_corpus import ensure_corpus
 
 from dedup_gui.core import scanner
 from dedup_gui.core.cache import CACHE_FILE_NAME, HashCache
+from dedup_gui.core.library import new_vs_library
 from dedup_gui.core.scanner import scan
+
+SCENARIOS = ("cold", "added", "new")
 
 
 def build_library(root: Path, originals: int, copies: int) -> int:
@@ -42,9 +46,12 @@ def build_library(root: Path, originals: int, copies: int) -> int:
     return len(files)
 
 
-def timed_scan(root: Path, *, decode_copies_once: bool, library_cached: bool = False) -> float:
+def timed_scan(
+    root: Path, *, decode_copies_once: bool, library_cached: bool = False, ask_new: bool = False
+) -> float:
     """Seconds to scan `root`: with no cache (every file hashed), or with a fresh cache that
-    already holds the library folder ("Camera"), as when backups are added to a library."""
+    already holds the library folder ("Camera"), as when backups are added to a library;
+    `ask_new`: `dedup-cli new` (the backups against the cached library) instead."""
     real = scanner.DecodedCopies
     if not decode_copies_once:
         scanner.DecodedCopies = lambda **_kwargs: None  # type: ignore[assignment,misc]
@@ -56,11 +63,16 @@ def timed_scan(root: Path, *, decode_copies_once: bool, library_cached: bool = F
             if library_cached:
                 scan([root / "Camera"], cache=cache)
             started = time.perf_counter()
-            result = scan([root], cache=cache if library_cached else None)
+            if ask_new:
+                backups = sorted(str(path) for path in root.iterdir() if path.name != "Camera")
+                answer = new_vs_library(backups, [str(root / "Camera")], cache=cache)
+                assert all(not report.new for report in answer.folders)
+            else:
+                result = scan([root], cache=cache if library_cached else None)
+                assert not result.errors
             elapsed = time.perf_counter() - started
     finally:
         scanner.DecodedCopies = real  # type: ignore[misc]
-    assert not result.errors
     return elapsed
 
 
@@ -73,22 +85,26 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_copies_") as folder:
         root = Path(folder)
         count = build_library(root, args.originals, args.copies)
-        times: dict[tuple[bool, bool], list[float]] = {}
+        times: dict[tuple[str, bool], list[float]] = {}
         for _ in range(args.rounds):
-            for library_cached in (False, True):
+            for scenario in SCENARIOS:
                 for once in (False, True):
                     elapsed = timed_scan(
-                        root, decode_copies_once=once, library_cached=library_cached
+                        root,
+                        decode_copies_once=once,
+                        library_cached=scenario != "cold",
+                        ask_new=scenario == "new",
                     )
-                    times.setdefault((library_cached, once), []).append(elapsed)
+                    times.setdefault((scenario, once), []).append(elapsed)
     median = {key: statistics.median(values) for key, values in times.items()}
     print(f"{count} files: {args.originals} photos x {args.copies + 1} byte-identical copies, "
           f"{scanner.usable_cores()} workers, median of {args.rounds}")
-    for library_cached, title, new_files in (
-        (False, "cold, no cache", count),
-        (True, "backups added to a cached library", count - args.originals),
+    for scenario, title, new_files in (
+        ("cold", "cold, no cache", count),
+        ("added", "backups added to a cached library", count - args.originals),
+        ("new", "dedup-cli new: backups vs the cached library", count - args.originals),
     ):
-        base_s, once_s = median[(library_cached, False)], median[(library_cached, True)]
+        base_s, once_s = median[(scenario, False)], median[(scenario, True)]
         print(f"{title} ({new_files} files to hash):")
         print(f"  every copy decoded (baseline)  {base_s:6.2f} s")
         print(f"  copies decoded once            {once_s:6.2f} s  ({base_s / once_s:.2f}x)")

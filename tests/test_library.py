@@ -172,3 +172,35 @@ def test_new_vs_library_stops_when_cancelled(tree):
                                     cancel=cancel)
     assert result.cancelled
     assert result.folders == []
+
+
+def test_byte_copies_in_a_new_folder_take_the_cached_library_records(tmp_path, monkeypatch):
+    """An SD card or backup of photos already in the library: each is read and digested,
+    not decoded again."""
+    from dedup_gui.core import scanner
+
+    photos = [save(seed, tmp_path / "library" / f"IMG_{seed}.jpg") for seed in (1, 2, 3)]
+    backup = tmp_path / "backup"
+    for photo in photos[:2]:
+        copy(photo, backup / photo.name)
+    other = save(9, backup / "IMG_9.jpg")
+    with HashCache(tmp_path / "cache.sqlite") as cache:
+        scan([tmp_path / "library"], cache=cache)  # the library was scanned before
+        decoded: list[str] = []
+        real_open_reduced = scanner.open_reduced
+
+        def counting_open_reduced(path, *args, **kwargs):
+            decoded.append(Path(path).name)
+            return real_open_reduced(path, *args, **kwargs)
+
+        monkeypatch.setattr(scanner, "open_reduced", counting_open_reduced)
+        result = library.new_vs_library(
+            [str(backup)], [str(tmp_path / "library")], cache=cache, options=ONE_WORKER
+        )
+
+    assert decoded == [other.name]
+    [report] = result.folders
+    assert {Path(r.path).name: m.exact for r, m in report.present} == {
+        "IMG_1.jpg": True, "IMG_2.jpg": True,
+    }
+    assert [Path(r.path).name for r in report.new] == ["IMG_9.jpg"]

@@ -11,13 +11,14 @@ re-hashes files that changed.
 from __future__ import annotations
 
 import filecmp
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dedup_gui.core import scanner
 from dedup_gui.core.cache import HashCache
 from dedup_gui.core.decode import ImageLoadError
+from dedup_gui.core.discovery import discover
 from dedup_gui.core.grouping import SimilarityIndex
 from dedup_gui.core.keeper import ReferenceFolders
 from dedup_gui.core.models import (
@@ -128,11 +129,25 @@ def new_vs_library(
 
     A new folder may lie inside the library (an import folder); its own files then never
     count as library copies of themselves or of each other."""
-    library_scan = _scan(library_roots, "library", cache, options, progress, cancel)
+    # The new folders' sizes first (a stat walk): library files of those sizes get a digest,
+    # so byte copies in the new folders take the library's records instead of decoding.
+    new_sizes = {
+        found.size
+        for found in discover(
+            new_roots, include_hidden=bool(options and options.include_hidden), cancel=cancel
+        ).files
+    }
+    library_scan = _scan(
+        library_roots, "library", cache, options, progress, cancel, sizes_elsewhere=new_sizes
+    )
     result = NewVsLibraryResult(library_scan=library_scan, cancelled=library_scan.cancelled)
     if result.cancelled:
         return result
-    result.new_scan = _scan(new_roots, "new", cache, options, progress, cancel)
+    result.new_scan = _scan(
+        new_roots, "new", cache, options, progress, cancel,
+        sizes_elsewhere={record.size for record in library_scan.records},
+        records_elsewhere=library_scan.records,
+    )
     result.cancelled = result.new_scan.cancelled
     if result.cancelled:
         return result
@@ -175,12 +190,23 @@ def _scan(
     options: scanner.ScanOptions | None,
     progress: LibraryProgress | None,
     cancel: CancelToken | None,
+    *,
+    sizes_elsewhere: Collection[int] = (),
+    records_elsewhere: Sequence[ImageRecord] = (),
 ) -> ScanResult:
     def report(update: ScanProgress) -> None:
         if progress is not None:
             progress(label, update)
 
-    return scanner.scan(list(roots), cache=cache, options=options, progress=report, cancel=cancel)
+    return scanner.scan(
+        list(roots),
+        cache=cache,
+        options=options,
+        progress=report,
+        cancel=cancel,
+        sizes_elsewhere=sizes_elsewhere,
+        records_elsewhere=records_elsewhere,
+    )
 
 
 def _build_index(

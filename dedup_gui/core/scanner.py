@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
     Executor,
@@ -100,9 +100,16 @@ def scan(
     options: ScanOptions | None = None,
     progress: Callable[[ScanProgress], None] | None = None,
     cancel: CancelToken | None = None,
+    sizes_elsewhere: Collection[int] = (),
+    records_elsewhere: Sequence[ImageRecord] = (),
 ) -> ScanResult:
     """Hash every image under `roots`. Never raises for a bad file or folder: those become
-    `ScanResult.errors`. Records and errors are sorted by path."""
+    `ScanResult.errors`. Records and errors are sorted by path.
+
+    When another set of files is compared with these (a library and a backup folder,
+    scanned one after the other), `sizes_elsewhere` are the sizes of those files, so files
+    here that may be their byte copies get a content digest; `records_elsewhere` are their
+    records, which a byte copy here takes over instead of being decoded (with `cache`)."""
     options = options or ScanOptions()
     cancel = cancel or CancelToken()
     reporter = _ProgressReporter(progress)
@@ -119,10 +126,13 @@ def scan(
     cached = _cached_records(cache, discovery.files) if cache else {}
     candidates = [f for f in discovery.files if f.path in cached or _is_image(f)]
     shared_sizes = {size for size, n in Counter(f.size for f in candidates).items() if n > 1}
+    shared_sizes.update(sizes_elsewhere)
 
     copies = None if options.use_processes else DecodedCopies(
         cached_thumbnail=_cached_thumbnail_reader(cache)
     )
+    for record in records_elsewhere if copies is not None else ():
+        copies.add_cached(record)
     tasks: list[_Task] = []
     for file in candidates:
         want_digest = file.size in shared_sizes
