@@ -253,3 +253,31 @@ def test_delete_moves_to_trash_wherever_the_focus_is_but_removes_a_folder_in_the
     assert window.folder_panel.paths() == []
     assert len(asked.texts("confirm")) == 2  # the folder left the list; nothing was trashed
     assert all(p.exists() for p in copies[4])
+
+
+def test_marking_every_copy_in_a_folder_never_empties_a_group(
+    qtbot, window, tmp_path, asked, trash_dir
+):
+    camera, phone = tmp_path / "Camera", tmp_path / "Phone exports"
+    for folder in (camera, phone):
+        folder.mkdir()
+    first, second = make_photo(31, 320, 240), make_photo(32, 320, 240)
+    first.save(camera / "a.png")
+    first.resize((160, 120), Image.Resampling.LANCZOS).save(phone / "a_small.jpg", quality=85)
+    second.save(phone / "b.png")  # every copy of b is in the phone folder
+    second.resize((160, 120), Image.Resampling.LANCZOS).save(phone / "b_small.jpg", quality=85)
+    scan(qtbot, window, tmp_path)
+    assert window.group_model.rowCount() == 2
+
+    window.group_view.set_current(window.group_model.row_of_path(str(phone / "b.png")), 1)
+    window.mark_folder(str(phone), keep=True)
+    assert window.group_model.marked_totals()[0] == 0
+    assert [pane.mark_button.text() for pane in window.compare_view.panes] == ["✓ Keep"] * 2
+    window.mark_folder(str(phone), keep=False)
+    assert "✗ Trash" in [pane.mark_button.text() for pane in window.compare_view.panes]
+    assert "one of each stays kept" in window.statusBar().currentMessage()
+    trash_and_wait(qtbot, window)
+
+    assert sorted(p.name for p in trash_dir.iterdir()) == ["a_small.jpg", "b_small.jpg"]
+    assert (camera / "a.png").exists() and (phone / "b.png").exists()
+    assert len(asked.texts("confirm")) == 1  # no group emptied, so no second question

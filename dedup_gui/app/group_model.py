@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import (
@@ -145,6 +146,13 @@ class GroupListModel(QAbstractListModel):
         member = self._groups[row].members[member_index]
         if member.is_reference and not keep:
             return False
+        self._set_mark(member, keep)
+        changed = self.index(row)
+        self.dataChanged.emit(changed, changed)
+        self.keep_changed.emit()
+        return True
+
+    def _set_mark(self, member: GroupMember, keep: bool) -> None:
         if keep != self.is_kept(member):
             step = -1 if keep else 1
             self._marked_count += step
@@ -153,14 +161,42 @@ class GroupListModel(QAbstractListModel):
             self._keep_override.pop(member.record.path, None)
         else:
             self._keep_override[member.record.path] = keep
-        changed = self.index(row)
-        self.dataChanged.emit(changed, changed)
-        self.keep_changed.emit()
-        return True
 
     def toggle_kept(self, row: int, member_index: int) -> bool:
         member = self._groups[row].members[member_index]
         return self.set_kept(row, member_index, not self.is_kept(member))
+
+    def mark_folder(self, folder: str, *, keep: bool) -> tuple[int, int]:
+        """Keep, or mark for the trash, every copy directly in `folder`, in every group.
+        Marking never leaves a group with nothing kept: where all its kept copies are in
+        `folder`, the first of them (in keeper order) stays. Files in a protected folder
+        stay kept. Returns (copies changed, groups where one was left kept)."""
+        changed = spared = 0
+        for group in self._groups:
+            in_folder = [
+                m for m in group.members
+                if os.path.dirname(m.record.path) == folder  # noqa: PTH120
+            ]
+            if not in_folder:
+                continue
+            if not keep:
+                in_folder = [m for m in in_folder if not m.is_reference]
+                marked = {id(m) for m in in_folder}
+                kept_elsewhere = any(
+                    self.is_kept(m) for m in group.members if id(m) not in marked
+                )
+                if not kept_elsewhere and any(self.is_kept(m) for m in in_folder):
+                    first_kept = next(m for m in in_folder if self.is_kept(m))
+                    in_folder = [m for m in in_folder if m is not first_kept]
+                    spared += 1
+            for member in in_folder:
+                if self.is_kept(member) != keep:
+                    self._set_mark(member, keep)
+                    changed += 1
+        if changed:
+            self.dataChanged.emit(self.index(0), self.index(len(self._groups) - 1))
+            self.keep_changed.emit()
+        return changed, spared
 
     def keep_decisions(self) -> dict[str, bool]:
         """Every member's effective mark, path -> keep."""

@@ -43,7 +43,7 @@ from dedup_gui.app.formatting import format_bytes, format_count
 from dedup_gui.app.group_model import GroupListModel
 from dedup_gui.app.group_view import ROW_HEIGHT, THUMB_SIDE, GroupListView
 from dedup_gui.app.keeper_choice import KeeperChoice
-from dedup_gui.app.paths import local_path
+from dedup_gui.app.paths import display_path, local_path
 from dedup_gui.app.progress_panel import ProgressPanel
 from dedup_gui.app.settings import AppSettings
 from dedup_gui.app.thumbnails import ThumbnailProvider
@@ -548,10 +548,35 @@ class MainWindow(QMainWindow):
         toggle = menu.addAction("Mark for the Trash" if kept else "Keep")
         toggle.setShortcut(QKeySequence(Qt.Key.Key_Space))
         toggle.triggered.connect(lambda: self.toggle_keep(row, member_index))
+        folder = os.path.dirname(member.record.path)  # noqa: PTH120
+        name = display_path(os.path.basename(folder) or folder)  # noqa: PTH119
+        menu.addAction(f"Mark Every Copy in “{name}” for the Trash").triggered.connect(
+            lambda: self.mark_folder(folder, keep=False)
+        )
+        menu.addAction(f"Keep Every Copy in “{name}”").triggered.connect(
+            lambda: self.mark_folder(folder, keep=True)
+        )
         menu.addSeparator()
         menu.addAction("Open File").triggered.connect(self.open_current_file)
         menu.addAction("Show in Folder").triggered.connect(self.show_current_in_folder)
         menu.popup(position)
+
+    def mark_folder(self, folder: str, *, keep: bool) -> None:
+        """Selection helper: keep, or mark for the trash, every copy in `folder` (never the
+        last kept copy of a group, never a protected file)."""
+        changed, spared = self.group_model.mark_folder(folder, keep=keep)
+        self.compare_view.refresh_marks()
+        name = display_path(folder)
+        if keep:
+            message = f"Every copy in {name} is kept ({format_count(changed, 'mark')} changed)."
+        else:
+            message = f"Marked {format_count(changed, 'copy', 'copies')} in {name} for the trash."
+            if spared:
+                message += (
+                    f" {format_count(spared, 'group has', 'groups have')} every copy there:"
+                    " one of each stays kept."
+                )
+        self.statusBar().showMessage(message, 10000)
 
     def _navigate_members(self, step: int) -> None:
         row = self.group_view.current_row()
