@@ -83,6 +83,29 @@ def save_copies(folder: Path, seed: int, *, size=(320, 240)) -> list[Path]:
     return paths
 
 
+def thirty_photos(tmp_path: Path) -> Path:
+    library = tmp_path / "library"
+    library.mkdir()
+    for seed in range(30):
+        make_photo(seed, 96, 72).save(library / f"p{seed:02}.jpg")
+    return library
+
+
+def slow_down_hashing(monkeypatch, seconds_per_file: float) -> threading.Event:
+    """Each file takes `seconds_per_file` longer to hash, so a test can act mid-scan; the
+    event is set when the first file starts."""
+    real_hash_task = scanner._hash_task
+    started = threading.Event()
+
+    def slow_hash_task(task):
+        started.set()
+        time.sleep(seconds_per_file)
+        return real_hash_task(task)
+
+    monkeypatch.setattr(scanner, "_hash_task", slow_hash_task)
+    return started
+
+
 def scan_and_wait(qtbot, window: MainWindow) -> None:
     window.start_scan()
     qtbot.waitUntil(lambda: not window.is_busy(), timeout=SCAN_TIMEOUT_MS)
@@ -200,17 +223,9 @@ def test_similarity_slider_regroups_without_rescanning(qtbot, window, tmp_path, 
 
 
 def test_cancel_stops_promptly_and_keeps_what_was_hashed(qtbot, window, tmp_path, monkeypatch):
-    library = tmp_path / "library"
-    library.mkdir()
-    for seed in range(30):
-        make_photo(seed, 96, 72).save(library / f"p{seed:02}.jpg")
-    real_hash_task = scanner._hash_task
+    library = thirty_photos(tmp_path)
+    slow_down_hashing(monkeypatch, 0.05)
 
-    def slow_hash_task(task):
-        time.sleep(0.05)
-        return real_hash_task(task)
-
-    monkeypatch.setattr(scanner, "_hash_task", slow_hash_task)
     window.folder_panel.add_folder(str(library))
     window.start_scan()
     bar = window.progress_panel.bar
@@ -274,15 +289,7 @@ def test_a_folder_removed_during_the_scan_is_left_out_of_the_results(qtbot, wind
     kept = {str(path) for path in save_copies(first, 1)}
     save_copies(second, 2)
     (second / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
-    real_hash_task = scanner._hash_task
-    hashing = threading.Event()
-
-    def slow_hash_task(task):
-        hashing.set()
-        time.sleep(0.1)
-        return real_hash_task(task)
-
-    monkeypatch.setattr(scanner, "_hash_task", slow_hash_task)
+    hashing = slow_down_hashing(monkeypatch, 0.1)
     window.folder_panel.add_folder(str(first))
     window.folder_panel.add_folder(str(second))
     window.start_scan()
@@ -368,15 +375,8 @@ def test_ctrl_o_asks_for_a_folder_and_adds_it(qtbot, window, tmp_path, monkeypat
 
 def test_closing_the_window_mid_scan_stops_the_worker_at_once(qtbot, window, tmp_path,
                                                                monkeypatch):
-    library = tmp_path / "library"
-    library.mkdir()
-    for seed in range(30):
-        make_photo(seed, 96, 72).save(library / f"p{seed:02}.jpg")
-    real_hash_task = scanner._hash_task
-
-    def slow_hash_task(task):
-        time.sleep(0.05)
-        return real_hash_task(task)
+    library = thirty_photos(tmp_path)
+    slow_down_hashing(monkeypatch, 0.05)
 
     grouping_cancelled: list[bool] = []
 
@@ -384,7 +384,6 @@ def test_closing_the_window_mid_scan_stops_the_worker_at_once(qtbot, window, tmp
         grouping_cancelled.append(cancel.cancelled)
         raise workers.Cancelled
 
-    monkeypatch.setattr(scanner, "_hash_task", slow_hash_task)
     monkeypatch.setattr(workers.SimilarityIndex, "build", build)
     window.folder_panel.add_folder(str(library))
     window.start_scan()
@@ -441,15 +440,8 @@ def test_dropping_many_photos_adds_them_in_one_go(qtbot, window, tmp_path):
 
 def test_after_cancelling_the_scan_the_comparing_can_be_cancelled_too(qtbot, window, tmp_path,
                                                                       monkeypatch):
-    library = tmp_path / "library"
-    library.mkdir()
-    for seed in range(30):
-        make_photo(seed, 96, 72).save(library / f"p{seed:02}.jpg")
-    real_hash_task = scanner._hash_task
-
-    def slow_hash_task(task):
-        time.sleep(0.05)
-        return real_hash_task(task)
+    library = thirty_photos(tmp_path)
+    slow_down_hashing(monkeypatch, 0.05)
 
     def slow_build(records, *, cancel, **kwargs):
         deadline = time.monotonic() + 10
@@ -457,7 +449,6 @@ def test_after_cancelling_the_scan_the_comparing_can_be_cancelled_too(qtbot, win
             time.sleep(0.01)
         raise workers.Cancelled
 
-    monkeypatch.setattr(scanner, "_hash_task", slow_hash_task)
     monkeypatch.setattr(workers.SimilarityIndex, "build", slow_build)
     window.folder_panel.add_folder(str(library))
     window.start_scan()
