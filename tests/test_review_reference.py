@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,13 @@ from tests.test_library import save
 from tests.test_review_actions import bind_mount
 
 needs_symlinks = pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symlinks here")
+
+
+def assert_kept_as_reference(scan_json: str, protected: Path) -> None:
+    [group] = json.loads(scan_json)["groups"]
+    by_path = {file["path"]: file for file in group["files"]}
+    assert by_path[str(protected)]["keep"] is True
+    assert by_path[str(protected)]["reference"] is True
 
 
 @needs_symlinks
@@ -31,10 +39,7 @@ def test_a_reference_folder_given_through_a_symlink_is_still_protected(tmp_path,
     )
 
     assert status == cli.EXIT_FOUND
-    [group] = json.loads(out)["groups"]
-    by_path = {file["path"]: file for file in group["files"]}
-    assert by_path[str(protected)]["keep"] is True
-    assert by_path[str(protected)]["reference"] is True
+    assert_kept_as_reference(out, protected)
 
 
 def test_a_reference_folder_seen_through_a_bind_mount_is_still_protected(tmp_path, capsys):
@@ -51,10 +56,7 @@ def test_a_reference_folder_seen_through_a_bind_mount_is_still_protected(tmp_pat
         )
 
     assert status == cli.EXIT_FOUND
-    [group] = json.loads(out)["groups"]
-    by_path = {file["path"]: file for file in group["files"]}
-    assert by_path[str(protected)]["keep"] is True
-    assert by_path[str(protected)]["reference"] is True
+    assert_kept_as_reference(out, protected)
 
 
 @needs_symlinks
