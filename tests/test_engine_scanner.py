@@ -118,6 +118,19 @@ def test_a_rescan_comes_from_the_cache_and_matches(tmp_path, cache):
     assert warm.errors == cold.errors
 
 
+def test_every_record_carries_the_identity_and_ctime_this_scan_saw(tmp_path, cache):
+    root = make_library(tmp_path / "library")
+    for rescan in (False, True):  # hashed, then from the cache
+        result = scan([root], cache=cache, options=TWO_WORKERS)
+        assert result.from_cache == (len(result.records) if rescan else 0)
+        assert result.roots == (str(root),)
+        for record in result.records:
+            info = pathlib.Path(record.path).stat()
+            assert (record.dev, record.ino, record.ctime_ns) == (
+                info.st_dev, info.st_ino, info.st_ctime_ns,
+            )
+
+
 def test_a_changed_file_is_rehashed_and_a_deleted_one_forgotten(tmp_path, cache):
     changed = write_photo(tmp_path / "changed.jpg", seed=1)
     deleted = write_photo(tmp_path / "deleted.jpg", seed=2)

@@ -48,6 +48,7 @@ class FileStat:
     dev: int = 0
     ino: int = 0
     """st_dev and st_ino: the file's identity, which a move on one file system keeps."""
+    ctime_ns: int = 0
 
 
 @dataclass(slots=True)
@@ -187,7 +188,8 @@ class _Walker:
         self, path: str, info: os.stat_result, *, via_symlink: bool, needs_sniff: bool
     ) -> None:
         stat = FileStat(
-            path, info.st_size, info.st_mtime_ns, needs_sniff, dev=info.st_dev, ino=info.st_ino
+            path, info.st_size, info.st_mtime_ns, needs_sniff,
+            dev=info.st_dev, ino=info.st_ino, ctime_ns=info.st_ctime_ns,
         )
         candidate = _Found(stat, via_symlink)
         key = (info.st_dev, info.st_ino)

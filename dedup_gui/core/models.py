@@ -55,6 +55,13 @@ class ImageRecord:
     content_digest: bytes | None = None
     """Digest of the file's bytes. The scanner fills it only for files whose size is shared
     by another scanned file (only those can be byte-identical)."""
+    dev: int = field(default=0, compare=False)
+    ino: int = field(default=0, compare=False)
+    ctime_ns: int = field(default=0, compare=False)
+    """st_dev, st_ino and st_ctime_ns of the file when this scan saw it (0: unknown). Not
+    part of what the record means (a cached record is the same record): they let the
+    re-check before a trash notice a file replaced or rewritten with its size and mtime
+    put back, which no program can do to the ctime."""
 
 
 class ErrorKind(str, Enum):
@@ -106,6 +113,9 @@ class ScanResult:
     elapsed_seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     """Whole-scan notices, e.g. "The cache was corrupt and has been rebuilt."."""
+    roots: tuple[str, ...] = ()
+    """The folders (and single files) scanned, as absolute paths: nothing outside them may
+    be acted on with this scan's results."""
 
 
 class CancelToken:

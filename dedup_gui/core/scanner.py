@@ -69,6 +69,9 @@ class ScanOptions:
     include_hidden: bool = False
     use_processes: bool = False
     """Hash in worker processes instead of threads."""
+    follow_links: bool = False
+    """Follow folder and file links wherever they lead. Off: a link is followed only when
+    its target lies inside the scanned folders."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,7 @@ class _Outcome:
     bytes_read: int = 0
     identity: FileIdentity | None = None
     """(st_dev, st_ino) of the file hashed, stored so a later move is recognised."""
+    ctime_ns: int = 0
 
 
 def scan(
@@ -119,7 +123,7 @@ def scan(
         cancel=cancel,
         on_found=reporter.discovering,
     )
-    result = ScanResult(errors=list(discovery.errors))
+    result = ScanResult(errors=list(discovery.errors), roots=tuple(_absolute_roots(roots)))
     if discovery.cancelled:
         return _finish(result, reporter, cache, cancelled=True)
 
@@ -142,7 +146,8 @@ def scan(
         elif want_digest and record.content_digest is None:
             tasks.append(_Task(file, want_digest, digest_only=True))
         else:
-            result.records.append(record if want_digest else replace(record, content_digest=None))
+            digest = record.content_digest if want_digest else None
+            result.records.append(_as_seen(record, file, digest))
             if want_digest and copies is not None:
                 copies.add_cached(record)
     result.from_cache = len(candidates) - len(tasks)
@@ -207,7 +212,8 @@ def hash_file(path: str | os.PathLike[str], *, cache: HashCache | None = None) -
     except OSError as error:
         raise ImageLoadError(*file_access_problem(error)) from error
     stat = FileStat(
-        text_path, info.st_size, info.st_mtime_ns, dev=info.st_dev, ino=info.st_ino
+        text_path, info.st_size, info.st_mtime_ns,
+        dev=info.st_dev, ino=info.st_ino, ctime_ns=info.st_ctime_ns,
     )
     cached = None
     if cache is not None:
@@ -217,7 +223,7 @@ def hash_file(path: str | os.PathLike[str], *, cache: HashCache | None = None) -
             moved = cache.adopt_moved([(text_path, info.st_size, info.st_mtime_ns, identity)])
             cached = moved.get(text_path)
     if cached is not None and cached.content_digest is not None:
-        return cached
+        return _as_seen(cached, stat, cached.content_digest)
     outcome = _hash_task(_Task(stat, want_digest=True, digest_only=cached is not None))
     if outcome.error is not None:
         raise ImageLoadError(outcome.error.kind, outcome.error.message)
@@ -227,7 +233,14 @@ def hash_file(path: str | os.PathLike[str], *, cache: HashCache | None = None) -
         return outcome.record
     assert cached is not None and cache is not None and outcome.digest is not None
     cache.store_digest(text_path, cached.size, cached.mtime_ns, outcome.digest)
-    return replace(cached, content_digest=outcome.digest)
+    return _as_seen(cached, stat, outcome.digest)
+
+
+def _as_seen(record: ImageRecord, file: FileStat, digest: bytes | None) -> ImageRecord:
+    """A cached record with this scan's view of the file: its identity and ctime."""
+    return replace(
+        record, content_digest=digest, dev=file.dev, ino=file.ino, ctime_ns=file.ctime_ns
+    )
 
 
 def _cached_records(cache: HashCache, files: Sequence[FileStat]) -> dict[str, ImageRecord]:
@@ -340,6 +353,9 @@ def _collect(
         writer.add(outcome.record, outcome.thumbnail_jpeg, outcome.identity)
     elif outcome.digest is not None:
         record = replace(cached[outcome.path], content_digest=outcome.digest)
+        if outcome.identity is not None:
+            dev, ino = outcome.identity
+            record = replace(record, dev=dev, ino=ino, ctime_ns=outcome.ctime_ns)
         result.records.append(record)
         result.from_cache += 1
         writer.add_digest(record)
@@ -412,6 +428,9 @@ def _sign(
         phash_dihedral=signatures.phash_dihedral,
         micro=signatures.micro,
         content_digest=digest,
+        dev=before.st_dev,
+        ino=before.st_ino,
+        ctime_ns=before.st_ctime_ns,
     )
     return _hashed(record, jpeg, before)
 
@@ -421,7 +440,10 @@ def _copy_of(twin: Decoded, path: str, before: os.stat_result) -> _Outcome:
     the cache: all but the path, size and mtime comes from the bytes, so it is the twin's."""
     twin_record, thumbnail_jpeg = twin
     _ensure_unchanged(path, before)
-    record = replace(twin_record, path=path, size=before.st_size, mtime_ns=before.st_mtime_ns)
+    record = replace(
+        twin_record, path=path, size=before.st_size, mtime_ns=before.st_mtime_ns,
+        dev=before.st_dev, ino=before.st_ino, ctime_ns=before.st_ctime_ns,
+    )
     return _hashed(record, thumbnail_jpeg, before)
 
 
@@ -432,6 +454,7 @@ def _hashed(record: ImageRecord, thumbnail_jpeg: bytes, before: os.stat_result) 
         thumbnail_jpeg=thumbnail_jpeg,
         bytes_read=before.st_size,
         identity=(before.st_dev, before.st_ino),
+        ctime_ns=before.st_ctime_ns,
     )
 
 
@@ -442,7 +465,10 @@ def _digest_only(task: _Task) -> _Outcome:
         return _decode_and_sign(replace(task, digest_only=False))  # changed since discovery
     digest = file_digest(path)
     _ensure_unchanged(path, before)
-    return _Outcome(path, digest=digest, bytes_read=before.st_size)
+    return _Outcome(
+        path, digest=digest, bytes_read=before.st_size,
+        identity=(before.st_dev, before.st_ino), ctime_ns=before.st_ctime_ns,
+    )
 
 
 def _ensure_unchanged(path: str, before: os.stat_result) -> None:
