@@ -40,6 +40,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_self_check()
 
+    from dedup_gui.app.system_libraries import startup_problem
+
+    problem = startup_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 1
+
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
