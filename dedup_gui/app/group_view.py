@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QHelpEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPen,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolTip,
     QWidget,
 )
 
@@ -22,6 +33,7 @@ from dedup_gui.app.formatting import (
     format_percent,
 )
 from dedup_gui.app.group_model import GROUP_ROLE, GroupListModel
+from dedup_gui.app.paths import display_path
 from dedup_gui.app.thumbnails import ThumbnailProvider
 from dedup_gui.core.models import DuplicateGroup, GroupMember, MatchKind
 
@@ -30,7 +42,9 @@ CELL_WIDTH = THUMB_SIDE + 12
 CELL_GAP = 8
 MARGIN = 8
 HEADER_HEIGHT = 24
-CAPTION_HEIGHT = 38
+CAPTION_LINE = 17
+CAPTION_HEIGHT = 4 * CAPTION_LINE + 4
+"""Under each thumbnail: file name, folder, dimensions and size, similarity."""
 ROW_HEIGHT = MARGIN + HEADER_HEIGHT + THUMB_SIDE + CAPTION_HEIGHT + MARGIN
 
 KEEP_COLOUR = QColor(46, 160, 67)
@@ -219,25 +233,80 @@ class GroupDelegate(QStyledItemDelegate):
             painter.setPen(QColor("white"))
             painter.drawText(reference, Qt.AlignmentFlag.AlignCenter, "REF")
 
+        self._paint_caption(painter, option, cell, member, member_index)
+
+    def _paint_caption(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        cell: QRect,
+        member: GroupMember,
+        member_index: int,
+    ) -> None:
+        """Name, folder (elided in the middle, so its last folders show), size, similarity.
+        The name is elided only when it alone is wider than the cell."""
+        palette = option.palette
         painter.setFont(option.font)
-        painter.setPen(palette.text().color())
-        record = member.record
-        line_height = CAPTION_HEIGHT // 2
-        first = QRect(cell.left(), thumb.bottom() + 3, cell.width(), line_height)
-        second = first.translated(0, line_height - 2)
-        painter.drawText(
-            first, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
+        width = cell.width() - 4
+        texts = caption_lines(member, member_index, painter.fontMetrics(), width)
+        colours = (palette.text(), palette.placeholderText(), palette.text(),
+                   palette.placeholderText())
+        top = thumb_rect(cell).bottom() + 4
+        for line, (text, colour) in enumerate(zip(texts, colours, strict=True)):
+            box = QRect(cell.left() + 2, top + line * CAPTION_LINE, width, CAPTION_LINE)
+            painter.setPen(colour.color())
+            painter.drawText(
+                box, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, text
+            )
+
+    def helpEvent(
+        self,
+        event: QHelpEvent,
+        view: QAbstractItemView,
+        option: QStyleOptionViewItem,
+        index: AnyIndex,
+    ) -> bool:
+        """The tooltip of a photo is its full path."""
+        group: DuplicateGroup | None = index.data(GROUP_ROLE)
+        if event.type() != QHelpEvent.Type.ToolTip or group is None:
+            return super().helpEvent(event, view, option, index)
+        current = self._view.current_member() if index.row() == self._view.current_row() else 0
+        for member_index, cell in row_layout(option.rect, len(group.members), current).cells:
+            if cell.contains(event.pos()):
+                QToolTip.showText(
+                    event.globalPos(), display_path(group.members[member_index].record.path),
+                    view,
+                )
+                return True
+        QToolTip.hideText()
+        return True
+
+
+def caption_lines(
+    member: GroupMember, member_index: int, metrics: QFontMetrics, width: int
+) -> list[str]:
+    """The four caption lines of a photo, each fitted to `width` pixels: the file name
+    (elided only if it alone is too wide), its folder elided in the middle (the start and
+    the last folders stay readable), dimensions and size, and the similarity note."""
+    record = member.record
+    folder, name = os.path.split(display_path(record.path))
+    return [
+        metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, width),
+        metrics.elidedText(folder, Qt.TextElideMode.ElideMiddle, width),
+        metrics.elidedText(
             f"{format_dimensions(record.width, record.height)}  ·  {format_bytes(record.size)}",
-        )
-        if member_index == 0:
-            note = "Suggested keeper"
-        elif member.match is MatchKind.EXACT:
-            note = "Exact copy"
-        else:
-            note = f"{format_percent(member.similarity)} similar"
-        painter.setPen(palette.placeholderText().color())
-        painter.drawText(second, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
-                         note)
+            Qt.TextElideMode.ElideRight, width,
+        ),
+        metrics.elidedText(member_note(member, member_index), Qt.TextElideMode.ElideRight, width),
+    ]
+
+
+def member_note(member: GroupMember, member_index: int) -> str:
+    if member_index == 0:
+        return "Suggested keeper"
+    if member.match is MatchKind.EXACT:
+        return "Exact copy"
+    return f"{format_percent(member.similarity)} similar"
 
 
 class GroupListView(QListView):
