@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QPoint
-from PySide6.QtGui import QFontMetrics, QHelpEvent
+from PySide6.QtGui import QFontMetrics, QHelpEvent, QImage
 from PySide6.QtWidgets import QApplication, QToolTip
 from test_app_views import group, record
 
@@ -53,4 +53,36 @@ def test_hovering_a_photo_shows_its_full_path(qtbot, tmp_path: Path):
         QHelpEvent(QEvent.Type.ToolTip, outside, view.viewport().mapToGlobal(outside)),
     )
     qtbot.waitUntil(lambda: not QToolTip.isVisible(), timeout=2000)
+    thumbnails.shut_down()
+
+
+def test_the_compare_table_wraps_long_paths_and_never_cuts_a_date(qtbot):
+    from dedup_gui.app.compare import METADATA_ROWS, CompareView
+
+    thumbnails = ThumbnailProvider(max_side=64, loader=lambda path, side: QImage())
+    model = GroupListModel()
+    copies = [record(f"{DEEP_FOLDER}/copy {n}/IMG_2041.jpg", 2000 - n) for n in range(8)]
+    model.set_groups([group(*copies)])
+    compare = CompareView(thumbnails)
+    qtbot.addWidget(compare)
+    compare.resize(1200, 700)
+    compare.show()
+    compare.show_group(model, 0, 1)
+    qtbot.waitExposed(compare)
+    table = compare.table
+    metrics = table.fontMetrics()
+    modified = METADATA_ROWS.index("Modified")
+    path_row = METADATA_ROWS.index("Full path")
+    for column in range(8):
+        date = table.item(modified, column).text()
+        assert metrics.horizontalAdvance(date) < table.columnWidth(column)
+        # The whole path is there (wrapped, not elided) and the row is tall enough for it.
+        shown = table.item(path_row, column).text().replace("\N{ZERO WIDTH SPACE}", "")
+        assert shown == copies[column].path
+    assert table.rowHeight(path_row) >= 2 * metrics.height()
+    # Two copies share the width of the table: no sideways scrolling, columns follow the group.
+    model.set_groups([group(*copies[:2])])
+    compare.show_group(model, 0, 1)
+    widths = [table.columnWidth(column) for column in range(2)]
+    assert sum(widths) >= table.viewport().width() - 2
     thumbnails.shut_down()

@@ -8,14 +8,11 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSizePolicy,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -32,13 +29,12 @@ from dedup_gui.app.formatting import (
 from dedup_gui.app.full_images import FullImageProvider
 from dedup_gui.app.group_model import GroupListModel
 from dedup_gui.app.group_view import KEEP_COLOUR, TRASH_COLOUR
+from dedup_gui.app.metadata_table import MetadataTable, breakable_path
 from dedup_gui.app.thumbnails import ThumbnailProvider
 from dedup_gui.app.zoom_view import ZoomView
 from dedup_gui.core.models import DuplicateGroup, GroupMember, MatchKind
 
 DIFFERENCE_COLOUR = QColor(255, 214, 102)
-STRETCHED_COLUMNS = 5
-"""Up to this many members the table columns share the width; more scroll sideways."""
 METADATA_ROWS = ("Dimensions", "File size", "Format", "Captured", "Modified", "Full path")
 
 
@@ -170,19 +166,9 @@ class CompareView(QWidget):
             pane.view.zoom_requested.connect(self._zoom_all)
             pane.view.panned.connect(lambda x, y, side=side: self._pan_others(side, x, y))
 
-        self.table = QTableWidget(len(METADATA_ROWS), 0, self)
-        self.table.setVerticalHeaderLabels(list(METADATA_ROWS))
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setDefaultSectionSize(220)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        self.table.setMinimumHeight(
-            (self.fontMetrics().height() + 8) * (len(METADATA_ROWS) + 1) + 6
+        self.table = MetadataTable(
+            list(METADATA_ROWS), {METADATA_ROWS.index("Full path")}, self
         )
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setAccessibleName("Metadata of the group's images")
 
         self.content = QWidget(self)
@@ -267,10 +253,6 @@ class CompareView(QWidget):
     def _fill_table(self, group: DuplicateGroup) -> None:
         assert self._model is not None
         self.table.setColumnCount(len(group.members))
-        fill = len(group.members) <= STRETCHED_COLUMNS
-        self.table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.Stretch if fill else QHeaderView.ResizeMode.Interactive
-        )
         keeper_values = metadata_values(group.keeper)
         bold = QFont(self.table.font())
         bold.setBold(True)
@@ -281,7 +263,8 @@ class CompareView(QWidget):
             headers.append(f"★ {column + 1}. keeper ({mark})" if column == 0
                            else f"{column + 1}. {mark}")
             for row, value in enumerate(metadata_values(member)):
-                item = QTableWidgetItem(value)
+                is_path = METADATA_ROWS[row] == "Full path"
+                item = QTableWidgetItem(breakable_path(value) if is_path else value)
                 item.setToolTip(value)
                 if column > 0 and differs_from_keeper(row, value, keeper_values[row]):
                     item.setBackground(QBrush(DIFFERENCE_COLOUR))
@@ -296,6 +279,7 @@ class CompareView(QWidget):
                 header.setForeground(QBrush(KEEP_COLOUR if kept else TRASH_COLOUR))
                 if column in self._members:
                     header.setFont(bold)
+        self.table.fit_columns()
 
     def _toggle(self, side: int) -> None:
         if self._row >= 0:
