@@ -72,7 +72,11 @@ _UNLINKED = 1 << 14
 
 
 def minimax_linkage(
-    count: int, first: np.ndarray, second: np.ndarray, distance: np.ndarray
+    count: int,
+    first: np.ndarray,
+    second: np.ndarray,
+    distance: np.ndarray,
+    apart: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Minimax linkage (Bien and Tibshirani, 2011): a merge's height is the smallest
     radius at which some member (the prototype) is within that distance of every member
@@ -80,11 +84,19 @@ def minimax_linkage(
     matching all members within T (a star, so no chaining), and since heights never
     decrease along the merge order, a looser cut only merges groups.
 
-    Pairs that are not edges never count as within any distance. Returns merges as
+    Pairs that are not edges never count as within any distance. `apart` (first, second)
+    are cannot-link pairs (the user said "not duplicates"): no merge ever puts both in one
+    group, not even as two members of a third photo's star. Returns merges as
     (an element of one group, an element of the other, height), ordered by height."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
+    apart_first, apart_second = _ordered_pairs(apart)
+    if len(apart_first) and len(first):
+        forbidden = np.isin(
+            _pair_keys(count, first, second), _pair_keys(count, apart_first, apart_second)
+        )
+        first, second, distance = first[~forbidden], second[~forbidden], distance[~forbidden]
     if len(first) == 0:
         empty = np.zeros(0, np.int64)
         return empty, empty, empty
@@ -104,13 +116,20 @@ def minimax_linkage(
     for edges in np.split(larger, bounds) if len(larger) else []:
         nodes = np.unique(np.concatenate([first[edges], second[edges]]))
         if len(nodes) > DENSE_COMPONENT_LIMIT:
+            # Complete linkage needs every pair across two clusters as an edge: a removed
+            # cannot-link edge already keeps its ends apart.
             local = complete_linkage(count, first[edges], second[edges], distance[edges])
         else:
+            inside = np.isin(apart_first, nodes) & np.isin(apart_second, nodes)
             local = _minimax_component(
                 nodes,
                 np.searchsorted(nodes, first[edges]),
                 np.searchsorted(nodes, second[edges]),
                 distance[edges].astype(np.int64),
+                (
+                    np.searchsorted(nodes, apart_first[inside]),
+                    np.searchsorted(nodes, apart_second[inside]),
+                ),
             )
         merged.append(local)
     merge_first = np.concatenate([m[0] for m in merged]).astype(np.int64)
@@ -120,8 +139,27 @@ def minimax_linkage(
     return merge_first[order], merge_second[order], heights[order]
 
 
+def _ordered_pairs(
+    pairs: tuple[np.ndarray, np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    if pairs is None or len(pairs[0]) == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty
+    a, b = np.asarray(pairs[0], np.int64), np.asarray(pairs[1], np.int64)
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+def _pair_keys(count: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    low = np.minimum(first, second).astype(np.int64)
+    return low * count + np.maximum(first, second)
+
+
 def _minimax_component(
-    nodes: np.ndarray, first: np.ndarray, second: np.ndarray, distance: np.ndarray
+    nodes: np.ndarray,
+    first: np.ndarray,
+    second: np.ndarray,
+    distance: np.ndarray,
+    apart: tuple[np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     import heapq
 
@@ -130,6 +168,13 @@ def _minimax_component(
     dist[first, second] = distance
     dist[second, first] = distance
     np.fill_diagonal(dist, 0)
+    # banned[c]: the nodes that may never share a group with any member of group c.
+    banned: dict[int, np.ndarray] | None = None
+    if len(apart[0]):
+        conflicts = np.zeros((size, size), dtype=bool)
+        conflicts[apart[0], apart[1]] = True
+        conflicts[apart[1], apart[0]] = True
+        banned = {i: conflicts[i] for i in range(size)}
 
     # reach[c] of a group = the largest distance from node c to any member of the group.
     reach: dict[int, np.ndarray] = {i: dist[i].copy() for i in range(size)}
@@ -158,11 +203,17 @@ def _minimax_component(
         members[new] = joined_members
         reach[new] = joined_reach
         owner[joined_members] = new
+        joined_banned = None
+        if banned is not None:
+            joined_banned = banned.pop(a) | banned.pop(b)
+            banned[new] = joined_banned
         # Only groups linked to some member of the new group can join it.
         linked = (dist[joined_members] < _UNLINKED).any(axis=0)
         candidates = set(owner[np.flatnonzero(linked)].tolist()) - {new}
         smallest = int(joined_members.min())
         for other in candidates:
+            if joined_banned is not None and joined_banned[members[other]].any():
+                continue
             union = np.concatenate([joined_members, members[other]])
             h = int(np.maximum(joined_reach, reach[other])[union].min())
             if h < _UNLINKED:
