@@ -301,7 +301,7 @@ def test_a_folder_removed_during_the_scan_is_left_out_of_the_results(qtbot, wind
     assert window.scan_result is not None
     assert all(r.path.startswith(str(first)) for r in window.scan_result.records)
     assert window.scan_result.errors == []
-    assert window.tabs.tabText(1) == "Unreadable files (0)"
+    assert window.tabs.tabText(1) == "Not scanned (0)"
 
 
 def test_a_folder_remembered_in_another_spelling_still_shows_its_groups(qtbot, window,

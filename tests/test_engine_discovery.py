@@ -11,6 +11,7 @@ import pytest
 
 from dedup_gui.core.discovery import discover
 from dedup_gui.core.models import CancelToken, ErrorKind
+from dedup_gui.core.scanner import ScanOptions, scan
 from tests.engine_fixtures import write_photo
 
 needs_symlinks = pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges")
@@ -74,12 +75,148 @@ def test_a_symlinked_file_is_listed_under_its_real_path(tmp_path):
 
 
 @needs_symlinks
-def test_a_symlinked_folder_outside_the_roots_is_followed(tmp_path):
+def test_a_symlinked_folder_outside_the_roots_is_followed_when_asked(tmp_path):
     outside = write_photo(tmp_path / "outside" / "x.jpg").parent
     root = tmp_path / "root"
     root.mkdir()
     (root / "linked").symlink_to(outside, target_is_directory=True)
-    assert found_paths(root) == [str(root / "linked" / "x.jpg")]
+    result = discover([root], follow_links=True)
+    assert [file.path for file in result.files] == [str(root / "linked" / "x.jpg")]
+    assert result.errors == []
+
+
+def not_followed(result) -> list[str]:
+    return [e.path for e in result.errors if e.kind is ErrorKind.LINK_NOT_FOLLOWED]
+
+
+@needs_symlinks
+def test_a_parent_link_does_not_pull_the_sibling_folders_into_the_scan(tmp_path):
+    mine = write_photo(tmp_path / "chosen" / "mine.jpg")
+    write_photo(tmp_path / "sibling" / "theirs.jpg")
+    write_photo(tmp_path / "next to chosen.jpg")
+    (tmp_path / "chosen" / "parent").symlink_to("..", target_is_directory=True)
+
+    result = discover([tmp_path / "chosen"])
+
+    assert [file.path for file in result.files] == [str(mine)]
+    [error] = result.errors
+    assert (error.path, error.kind) == (
+        str(tmp_path / "chosen" / "parent"), ErrorKind.LINK_NOT_FOLLOWED
+    )
+    assert error.message == (
+        f"Not followed: the link leads outside the chosen folders ({tmp_path})."
+    )
+    assert ErrorKind.LINK_NOT_FOLLOWED.value == "link-not-followed"
+
+
+@needs_symlinks
+def test_a_link_to_a_big_outside_folder_is_listed_once_not_per_file(tmp_path):
+    outside = tmp_path / "whole disk"
+    for folder in range(5):
+        for index in range(4):
+            write_photo(outside / f"folder {folder}" / f"{index}.jpg", size=(32, 24))
+    (outside / "folder 0" / "nested link").symlink_to(outside / "folder 1")
+    root = write_photo(tmp_path / "chosen" / "mine.jpg").parent
+    (root / "everything").symlink_to(outside, target_is_directory=True)
+
+    result = discover([root])
+
+    assert [file.path for file in result.files] == [str(root / "mine.jpg")]
+    assert not_followed(result) == [str(root / "everything")]
+    assert len(result.errors) == 1
+    assert str(outside) in result.errors[0].message
+
+
+@needs_symlinks
+def test_a_link_to_a_folder_inside_another_chosen_root_is_scanned_once(tmp_path):
+    other = write_photo(tmp_path / "b_other" / "sub" / "o.jpg")
+    root = write_photo(tmp_path / "a_root" / "r.jpg").parent
+    (root / "to other").symlink_to(other.parent, target_is_directory=True)
+    (root / "back to itself").symlink_to(root, target_is_directory=True)
+
+    result = discover([root, tmp_path / "b_other"])
+
+    assert [file.path for file in result.files] == [str(root / "r.jpg"), str(other)]
+    assert result.errors == []
+
+
+@needs_symlinks
+def test_a_file_link_is_followed_inside_the_chosen_folders_only(tmp_path):
+    outside = write_photo(tmp_path / "outside" / "x.jpg")
+    inside = write_photo(tmp_path / "chosen" / "sub" / "real.jpg")
+    root = inside.parent.parent
+    (root / "alias of outside.jpg").symlink_to(outside)
+    (root / "alias of inside.jpg").symlink_to(inside)
+
+    result = discover([root])
+
+    assert [file.path for file in result.files] == [str(inside)]
+    assert not_followed(result) == [str(root / "alias of outside.jpg")]
+    assert str(outside) in result.errors[0].message
+
+
+@needs_symlinks
+def test_a_root_that_is_a_link_is_followed_and_its_target_counts_as_inside(tmp_path):
+    real = write_photo(tmp_path / "elsewhere" / "library" / "a.jpg").parent
+    write_photo(real / "sub" / "b.jpg")
+    (real / "z shortcut to sub").symlink_to(real / "sub", target_is_directory=True)
+    chosen = tmp_path / "Pictures"
+    chosen.symlink_to(real, target_is_directory=True)
+
+    result = discover([chosen])
+
+    paths = [file.path for file in result.files]
+    assert [Path(path).name for path in paths] == ["a.jpg", "b.jpg"]
+    assert all(path.startswith(str(chosen) + os.sep) for path in paths)
+    assert result.errors == []
+
+
+@needs_symlinks
+def test_dangling_links_stay_silent(tmp_path):
+    root = write_photo(tmp_path / "chosen" / "a.jpg").parent
+    (root / "gone").symlink_to(tmp_path / "removed folder", target_is_directory=True)
+    (root / "gone.jpg").symlink_to(tmp_path / "removed.jpg")
+    result = discover([root])
+    assert [file.path for file in result.files] == [str(root / "a.jpg")]
+    assert result.errors == []
+
+
+@needs_symlinks
+def test_following_links_still_visits_each_file_once(tmp_path):
+    write_photo(tmp_path / "sibling" / "theirs.jpg")
+    shared = write_photo(tmp_path / "outside" / "x.jpg")
+    os.link(shared, tmp_path / "outside" / "hard link.jpg")
+    root = write_photo(tmp_path / "chosen" / "mine.jpg").parent
+    (root / "parent").symlink_to("..", target_is_directory=True)
+    (root / "one").symlink_to(shared.parent, target_is_directory=True)
+    (root / "two").symlink_to(shared.parent, target_is_directory=True)
+
+    result = discover([root], follow_links=True)
+
+    paths = [file.path for file in result.files]
+    assert len(paths) == len({(f.dev, f.ino) for f in result.files}) == 3
+    assert str(root / "mine.jpg") in paths  # its real path, not one through "parent"
+    assert {Path(path).name for path in paths} == {"mine.jpg", "theirs.jpg", "hard link.jpg"}
+    assert result.errors == []
+
+
+@needs_symlinks
+def test_the_scan_passes_follow_links_to_the_walk(tmp_path):
+    outside = write_photo(tmp_path / "outside" / "x.jpg").parent
+    root = write_photo(tmp_path / "chosen" / "mine.jpg", size=(40, 30)).parent
+    (root / "linked").symlink_to(outside, target_is_directory=True)
+
+    default = scan([root], options=ScanOptions(workers=1))
+    following = scan([root], options=ScanOptions(workers=1, follow_links=True))
+
+    assert [r.path for r in default.records] == [str(root / "mine.jpg")]
+    assert [(e.path, e.kind) for e in default.errors] == [
+        (str(root / "linked"), ErrorKind.LINK_NOT_FOLLOWED)
+    ]
+    assert sorted(r.path for r in following.records) == [
+        str(root / "linked" / "x.jpg"), str(root / "mine.jpg")
+    ]
+    assert following.errors == []
 
 
 @needs_symlinks

@@ -1,4 +1,5 @@
-"""Files and folders the scan could not read, with the reason."""
+"""Files, folders and links the scan skipped (unreadable, not images, links not followed),
+with the reason."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 from dedup_gui.core.models import ScanError
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-COLUMNS = ("File", "Problem", "Details")
+COLUMNS = ("Path", "Problem", "Details")
 
 
 class ErrorTableModel(QAbstractTableModel):
@@ -61,4 +62,4 @@ class ErrorsView(QTableView):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.setAccessibleName("Files that could not be read")
+        self.setAccessibleName("Files, folders and links that were not scanned")

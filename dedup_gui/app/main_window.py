@@ -53,6 +53,7 @@ from dedup_gui.core.actions import TrashProgress, TrashReport
 from dedup_gui.core.grouping import SimilarityIndex
 from dedup_gui.core.imagetypes import has_image_extension
 from dedup_gui.core.models import DuplicateGroup, ScanProgress, ScanResult
+from dedup_gui.core.scanner import ScanOptions
 from dedup_gui.core.similarity import DEFAULT_SIMILARITY, MIN_SIMILARITY
 
 REJECTED_NAMES_SHOWN = 10
@@ -116,6 +117,13 @@ class MainWindow(QMainWindow):
         self.folder_panel.add_requested.connect(self.add_folder_from_dialog)
         self.folder_panel.folders_changed.connect(self._on_folders_changed)
 
+        self.follow_links_box = QCheckBox("Follow links that lead outside the chosen folders", self)
+        self.follow_links_box.setToolTip(
+            "Off: a folder or file link pointing outside the folders above is not scanned and "
+            "is listed on the Not scanned tab instead"
+        )
+        self.follow_links_box.toggled.connect(self.settings.set_follow_links)
+
         self.scan_button = QPushButton("Scan for Duplicates", self)
         self.scan_button.setMinimumHeight(36)
         self.scan_button.setStyleSheet("font-weight: bold;")
@@ -146,6 +154,7 @@ class MainWindow(QMainWindow):
         sidebar_layout = QVBoxLayout(sidebar)
         sidebar_layout.setContentsMargins(8, 8, 4, 8)
         sidebar_layout.addWidget(self.folder_panel, 1)
+        sidebar_layout.addWidget(self.follow_links_box)
         sidebar_layout.addWidget(self.scan_button)
         sidebar_layout.addWidget(similarity_box)
         self.keeper_choice = KeeperChoice(self)
@@ -177,7 +186,7 @@ class MainWindow(QMainWindow):
         self.duplicates_page.addWidget(self.review_splitter)
         self.duplicates_page.addWidget(self.no_groups)
         self.tabs.addTab(self.duplicates_page, "Duplicates")
-        self.tabs.addTab(self.errors_view, "Unreadable files")
+        self.tabs.addTab(self.errors_view, "Not scanned")
 
         self.pages = QStackedWidget(self)
         self.pages.addWidget(self.empty_state)
@@ -338,7 +347,11 @@ class MainWindow(QMainWindow):
         if self._job is not None or not roots:
             self._update_state()
             return
-        job = ScanJob(roots, match_transforms=self.transforms_box.isChecked())
+        job = ScanJob(
+            roots,
+            options=ScanOptions(follow_links=self.follow_links_box.isChecked()),
+            match_transforms=self.transforms_box.isChecked(),
+        )
         job.scan_progress.connect(self._on_scan_progress)
         job.grouping_started.connect(self._on_grouping_started)
         job.grouping_progress.connect(self._on_grouping_progress)
@@ -428,7 +441,7 @@ class MainWindow(QMainWindow):
         self._result = result
         self._index = index
         self.errors_view.error_model.set_errors(result.errors)
-        self.tabs.setTabText(1, f"Unreadable files ({len(result.errors):,})")
+        self.tabs.setTabText(1, f"Not scanned ({len(result.errors):,})")
         self.regroup()
         notes = list(result.warnings)
         if result.cancelled:
@@ -734,13 +747,14 @@ class MainWindow(QMainWindow):
             f"{format_count(len(self._result.records), 'image')} scanned",
         ]
         if self._result.errors:
-            parts.append(f"{len(self._result.errors):,} unreadable")
+            parts.append(f"{len(self._result.errors):,} not scanned")
         self.status_label.setText("  ·  ".join(parts))
 
     # Settings
     def _restore_settings(self) -> None:
         self.folder_panel.set_entries(self.settings.folders())
         self.transforms_box.setChecked(self.settings.match_transforms())
+        self.follow_links_box.setChecked(self.settings.follow_links())
         self.keeper_choice.set_preferred(
             self.settings.preferred_keeper(self.keeper_choice.preferred())
         )

@@ -67,6 +67,14 @@ class AppSettings:
     def set_match_transforms(self, value: bool) -> None:
         self._store.setValue("match_transforms", value)
 
+    def follow_links(self) -> bool:
+        """Follow folder and file links that lead outside the chosen folders (off: they are
+        listed as not followed)."""
+        return bool(self._store.value("follow_links", False, type=bool))
+
+    def set_follow_links(self, value: bool) -> None:
+        self._store.setValue("follow_links", value)
+
     def preferred_keeper(self, default: KeeperRule) -> KeeperRule:
         value = str(self._store.value("preferred_keeper", default.value))
         try:

@@ -5,6 +5,11 @@
   then the alphabetically first one).
 - Folder symlinks are followed after the plain tree, so loops end at the first folder
   already visited and files keep their real paths when both are in scope.
+- A folder or file link is followed only when its resolved target lies inside a chosen root
+  (a root that is itself a link counts as its target); any other link is listed once as a
+  LINK_NOT_FOLLOWED ScanError, so `parent -> ..` or a link to `/` cannot pull the rest of
+  the disk into the scan. `follow_links=True` follows links wherever they lead. Only
+  entries that are links are resolved: plain files and folders cost no extra syscall.
 - Unreadable folders and self-referencing symlinks become ScanErrors; the walk goes on.
 - Hidden (dot or hidden-attribute) and system folders and files are skipped unless asked.
 - Files with an image extension are candidates; any other file is a candidate whose content
@@ -71,15 +76,39 @@ def discover(
     include_hidden: bool = False,
     cancel: CancelToken | None = None,
     on_found: Callable[[int, str], None] | None = None,
+    follow_links: bool = False,
 ) -> Discovery:
-    walker = _Walker(include_hidden, cancel, on_found)
     # abspath, not resolve(): paths stay as the user knows them, symlinks included.
-    for root in sorted({os.path.abspath(os.fspath(root)) for root in roots}):  # noqa: PTH100
+    chosen = sorted({os.path.abspath(os.fspath(root)) for root in roots})  # noqa: PTH100
+    scope = None if follow_links else _Scope(chosen)
+    walker = _Walker(include_hidden, cancel, on_found, scope)
+    for root in chosen:
         walker.add_root(root)
     walker.run()
     files = sorted((found.stat for found in walker.by_inode.values()), key=lambda s: s.path)
     errors = sorted(walker.errors, key=lambda e: e.path)
     return Discovery(files=files, errors=errors, cancelled=walker.cancelled)
+
+
+class _Scope:
+    """The chosen roots, resolved: what a link may lead into and still be followed."""
+
+    def __init__(self, roots: Sequence[str]) -> None:
+        resolved = {_comparable(os.path.realpath(root)) for root in roots}
+        self._roots = frozenset(resolved)
+        self._prefixes = tuple(sorted(root.rstrip(os.sep) + os.sep for root in resolved))
+
+    def target_outside(self, link: str) -> str | None:
+        """The resolved target of `link` when it lies outside every root, else None."""
+        target = os.path.realpath(link)
+        comparable = _comparable(target)
+        if comparable in self._roots or comparable.startswith(self._prefixes):
+            return None
+        return target
+
+
+def _comparable(path: str) -> str:
+    return os.path.normcase(path)
 
 
 class _Walker:
@@ -88,8 +117,10 @@ class _Walker:
         include_hidden: bool,
         cancel: CancelToken | None,
         on_found: Callable[[int, str], None] | None,
+        scope: _Scope | None,
     ) -> None:
         self.include_hidden = include_hidden
+        self.scope = scope
         self.cancel = cancel
         self.on_found = on_found
         self.by_inode: dict[tuple[int, int], _Found] = {}
@@ -171,6 +202,8 @@ class _Walker:
                     f"It cannot be examined ({error.strerror or error}).",
                 ))
             return  # a dangling link or a file removed since the listing: nothing to scan
+        if is_link and self._leads_outside(entry.path, info):
+            return
         if stat_module.S_ISDIR(info.st_mode):
             if is_link:
                 self._through_symlinks.append(entry.path)
@@ -200,6 +233,21 @@ class _Walker:
                 self.on_found(len(self.by_inode), path)
         elif (via_symlink, path) < (known.via_symlink, known.stat.path):
             self.by_inode[key] = candidate
+
+    def _leads_outside(self, link: str, info: os.stat_result) -> bool:
+        """Whether `link` is not to be followed (and then it is reported, once)."""
+        if self.scope is None:
+            return False
+        if not (stat_module.S_ISDIR(info.st_mode) or stat_module.S_ISREG(info.st_mode)):
+            return False  # a link to a device or pipe: skipped below like the thing itself
+        target = self.scope.target_outside(link)
+        if target is None:
+            return False
+        self.errors.append(ScanError(
+            link, ErrorKind.LINK_NOT_FOLLOWED,
+            f"Not followed: the link leads outside the chosen folders ({target}).",
+        ))
+        return True
 
     def _is_hidden(self, entry: os.DirEntry[str]) -> bool:
         name = entry.name

@@ -134,7 +134,10 @@ def new_vs_library(
     new_sizes = {
         found.size
         for found in discover(
-            new_roots, include_hidden=bool(options and options.include_hidden), cancel=cancel
+            new_roots,
+            include_hidden=bool(options and options.include_hidden),
+            cancel=cancel,
+            follow_links=bool(options and options.follow_links),
         ).files
     }
     library_scan = _scan(

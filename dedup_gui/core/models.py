@@ -77,6 +77,8 @@ class ErrorKind(str, Enum):
     CHANGED = "changed-during-scan"
     UNREADABLE_FOLDER = "unreadable-folder"
     SYMLINK_LOOP = "symlink-loop"
+    LINK_NOT_FOLLOWED = "link-not-followed"
+    """A folder or file link leading outside the chosen folders (not followed by default)."""
     OTHER = "other"
 
 

@@ -122,6 +122,7 @@ def scan(
         include_hidden=options.include_hidden,
         cancel=cancel,
         on_found=reporter.discovering,
+        follow_links=options.follow_links,
     )
     result = ScanResult(errors=list(discovery.errors), roots=tuple(_absolute_roots(roots)))
     if discovery.cancelled:
