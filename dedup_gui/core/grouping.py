@@ -67,16 +67,20 @@ class SimilarityIndex:
         pair_effective: np.ndarray,
         match_transforms: bool,
         merges: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+        apart: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
         self.records: list[ImageRecord] = list(records)
         self.match_transforms = match_transforms
+        self._apart = _no_pairs() if apart is None else _normalised_pairs(apart)
         self._signals = signals
         order = np.argsort(pair_first.astype(np.int64) * len(records) + pair_second)
         self._pair_keys = (pair_first.astype(np.int64) * len(records) + pair_second)[order]
         self._pair_phash = pair_phash[order]
         self._pair_effective = pair_effective[order]
         if merges is None:
-            merges = minimax_linkage(len(records), pair_first, pair_second, pair_effective)
+            merges = minimax_linkage(
+                len(records), pair_first, pair_second, pair_effective, apart=self._apart
+            )
         merge_first, merge_second, merge_height = merges
         self._merge_first = merge_first
         self._merge_second = merge_second
@@ -100,8 +104,10 @@ class SimilarityIndex:
         match_transforms: bool = False,
         progress: Progress | None = None,
         cancel: CancelToken | None = None,
+        apart: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> SimilarityIndex:
-        """Find and verify every pair down to MIN_SIMILARITY. Raises
+        """Find and verify every pair down to MIN_SIMILARITY. `apart`: index pairs the
+        user marked "not duplicates", never grouped together (`ignore_list`). Raises
         `candidates.Cancelled` if `cancel` fires."""
         records = list(records)
         signals = Signals.from_records(records, with_dihedral=match_transforms)
@@ -120,7 +126,72 @@ class SimilarityIndex:
         else:
             first = second = np.zeros(0, np.int64)
             phash = effective = np.zeros(0, np.uint8)
-        return cls(records, signals, first, second, phash, effective, match_transforms)
+        return cls(
+            records, signals, first, second, phash, effective, match_transforms, apart=apart
+        )
+
+    @property
+    def apart(self) -> tuple[np.ndarray, np.ndarray]:
+        """The cannot-link pairs (rows into `records`, first < second)."""
+        return self._apart
+
+    def with_apart(self, first: np.ndarray, second: np.ndarray) -> SimilarityIndex:
+        """This index with more "not duplicates" pairs: only the linked clusters that hold
+        a new pair are linked again."""
+        added = _normalised_pairs((first, second))
+        count = len(self.records)
+        known = set((self._apart[0] * count + self._apart[1]).tolist())
+        new = np.array(
+            [key not in known for key in (added[0] * count + added[1]).tolist()], dtype=bool
+        )
+        if not new.any():
+            return self
+        apart = (
+            np.concatenate([self._apart[0], added[0][new]]),
+            np.concatenate([self._apart[1], added[1][new]]),
+        )
+        pair_first, pair_second = np.divmod(self._pair_keys, count)
+        cluster = _clusters(count, pair_first, pair_second)
+        touched = np.zeros(cluster.max(initial=0) + 1, dtype=bool)
+        touched[cluster[added[0][new]]] = True
+        touched[cluster[added[1][new]]] = True
+        merges = self._relinked(
+            touched[cluster], pair_first, pair_second, np.arange(count), apart
+        )
+        return SimilarityIndex(
+            self.records, self._signals, pair_first, pair_second, self._pair_phash,
+            self._pair_effective, self.match_transforms, merges=merges, apart=apart,
+        )
+
+    def _relinked(
+        self,
+        relink_row: np.ndarray,
+        pair_first: np.ndarray,
+        pair_second: np.ndarray,
+        new_row: np.ndarray,
+        apart: tuple[np.ndarray, np.ndarray],
+        keep: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Merges where the clusters whose rows are flagged in `relink_row` are linked
+        again (renumbered by `new_row`, dropping rows not in `keep`) and the others keep
+        theirs. `apart` is in the new numbering."""
+        both = np.ones(len(pair_first), dtype=bool) if keep is None else (
+            keep[pair_first] & keep[pair_second]
+        )
+        relink = both & relink_row[pair_first]
+        relinked = minimax_linkage(
+            len(self.records) if keep is None else int(keep.sum()),
+            new_row[pair_first[relink]],
+            new_row[pair_second[relink]],
+            self._pair_effective[relink],
+            apart=apart,
+        )
+        unchanged = ~relink_row[self._merge_first]
+        merge_first = np.concatenate([new_row[self._merge_first[unchanged]], relinked[0]])
+        merge_second = np.concatenate([new_row[self._merge_second[unchanged]], relinked[1]])
+        heights = np.concatenate([self._merge_height[unchanged], relinked[2]])
+        order = np.lexsort((merge_second, merge_first, heights))
+        return merge_first[order], merge_second[order], heights[order]
 
     @classmethod
     def for_lookup(
@@ -148,23 +219,13 @@ class SimilarityIndex:
         count = len(self.records)
         new_row = np.cumsum(keep) - 1
         first, second = np.divmod(self._pair_keys, count)
-        graph = coo_matrix((np.ones(len(first), np.int8), (first, second)), shape=(count, count))
-        _, cluster = connected_components(graph, directed=False)
+        cluster = _clusters(count, first, second)
         touched = np.zeros(cluster.max(initial=0) + 1, dtype=bool)
         touched[cluster[~keep]] = True
+        kept_apart = keep[self._apart[0]] & keep[self._apart[1]]
+        apart = (new_row[self._apart[0][kept_apart]], new_row[self._apart[1][kept_apart]])
+        merges = self._relinked(touched[cluster], first, second, new_row, apart, keep)
         both = keep[first] & keep[second]
-        relink = both & touched[cluster[first]]
-        relinked = minimax_linkage(
-            int(keep.sum()),
-            new_row[first[relink]],
-            new_row[second[relink]],
-            self._pair_effective[relink],
-        )
-        unchanged = ~touched[cluster[self._merge_first]]
-        merge_first = np.concatenate([new_row[self._merge_first[unchanged]], relinked[0]])
-        merge_second = np.concatenate([new_row[self._merge_second[unchanged]], relinked[1]])
-        heights = np.concatenate([self._merge_height[unchanged], relinked[2]])
-        order = np.lexsort((merge_second, merge_first, heights))
         rows = np.flatnonzero(keep)
         return SimilarityIndex(
             [self.records[row] for row in rows.tolist()],
@@ -174,7 +235,8 @@ class SimilarityIndex:
             self._pair_phash[both],
             self._pair_effective[both],
             self.match_transforms,
-            merges=(merge_first[order], merge_second[order], heights[order]),
+            merges=merges,
+            apart=apart,
         )
 
     def groups(
@@ -380,6 +442,25 @@ class SimilarityIndex:
                 )
             )
         return DuplicateGroup(members=tuple(built))
+
+
+def _clusters(count: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    graph = coo_matrix((np.ones(len(first), np.int8), (first, second)), shape=(count, count))
+    return connected_components(graph, directed=False)[1]
+
+
+def _no_pairs() -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(0, np.int64), np.zeros(0, np.int64)
+
+
+def _normalised_pairs(pairs: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (low, high) pairs, no self-pairs."""
+    a, b = np.asarray(pairs[0], np.int64), np.asarray(pairs[1], np.int64)
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    if not len(low):
+        return _no_pairs()
+    unique = np.unique(np.stack([low, high], axis=1)[low != high], axis=0)
+    return unique[:, 0].copy(), unique[:, 1].copy()
 
 
 def _byte_identical(a: ImageRecord, b: ImageRecord) -> bool:
