@@ -302,7 +302,7 @@ def test_a_keeper_deleted_after_the_scan_keeps_its_copies_and_the_report_says_wh
 
     [question] = asked.texts("confirm")  # never "Trash every copy?": the user kept one
     assert "Move 1 file" in question
-    assert "the copy you keep is gone" in question
+    assert f"the copy you keep ({gone_keeper.name}) is gone" in question
     assert held_copy.exists()
     assert not moved_copy.exists()
     assert [p.name for p in trash_dir.iterdir()] == [moved_copy.name]

@@ -3,6 +3,7 @@ and the report of what happened to each file."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from PySide6.QtWidgets import QWidget
@@ -53,7 +54,8 @@ def confirmed_removal_plan(
         parent, "Move to Trash",
         confirmation_text(
             len(moving), sum(member.record.size for member in moving),
-            held_back_groups=len(held_back), held_back_files=len(held_paths),
+            held_back_keepers=[_kept_name(groups[index], marked_set) for index in held_back],
+            held_back_files=len(held_paths),
         ),
         accept_label="Move to Trash",
     ):
@@ -79,21 +81,35 @@ def confirmed_removal_plan(
 
 
 def confirmation_text(
-    file_count: int, total_bytes: int, *, held_back_groups: int = 0, held_back_files: int = 0
+    file_count: int,
+    total_bytes: int,
+    *,
+    held_back_keepers: Sequence[str] = (),
+    held_back_files: int = 0,
 ) -> str:
+    """`held_back_keepers`: for each group the re-check will hold back, the name of the copy
+    the user keeps there (gone or changed since the scan)."""
     text = (
         f"Move {format_count(file_count, 'file')} ({format_bytes(total_bytes)}) to the trash?"
         "\n\nEach file is checked again first: any file changed since the scan is left alone. "
         "You can restore them from the system trash."
     )
-    if held_back_groups:
+    if held_back_keepers:
+        names = ", ".join(held_back_keepers[:3]) + (", …" if len(held_back_keepers) > 3 else "")
+        one = len(held_back_keepers) == 1
         text += (
-            f"\n\nIn {format_count(held_back_groups, 'group')}, the copy you keep is gone or "
-            "changed since the scan, so nothing there is moved: "
+            f"\n\nIn {format_count(len(held_back_keepers), 'group')}, "
+            f"{'the copy' if one else 'the copies'} you keep ({names}) "
+            f"{'is' if one else 'are'} gone or changed since the scan, so nothing there is moved: "
             f"{format_count(held_back_files, 'marked file')} "
             f"{'stays' if held_back_files == 1 else 'stay'} in place."
         )
     return text
+
+
+def _kept_name(group: DuplicateGroup, marked: set[str]) -> str:
+    kept = next(m.record.path for m in group.members if m.record.path not in marked)
+    return os.path.basename(kept)  # noqa: PTH119 (a str path, possibly with surrogates)
 
 
 def kept_copy_gone_text(group_count: int) -> str:

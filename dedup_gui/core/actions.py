@@ -26,7 +26,8 @@ from dedup_gui.core import recheck, system_trash
 from dedup_gui.core.models import CancelToken, DuplicateGroup, ImageRecord
 
 TrashFunction = Callable[[str], None]
-"""Moves one path to the trash or raises; `send2trash.send2trash` unless a test injects one."""
+"""Moves one path to the trash or raises; `system_trash.move_to_trash` unless a test injects
+one."""
 
 
 class ProblemKind(str, Enum):
