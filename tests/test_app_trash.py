@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QTreeWidget
 from dedup_gui.app import dialogs, workers
 from dedup_gui.app.main_window import MainWindow
 from dedup_gui.app.settings import AppSettings
+from dedup_gui.core.actions import KEPT_COPY_GONE
 
 TIMEOUT_MS = 60_000
 
@@ -281,3 +282,48 @@ def test_marking_every_copy_in_a_folder_never_empties_a_group(
     assert sorted(p.name for p in trash_dir.iterdir()) == ["a_small.jpg", "b_small.jpg"]
     assert (camera / "a.png").exists() and (phone / "b.png").exists()
     assert len(asked.texts("confirm")) == 1  # no group emptied, so no second question
+
+
+def test_a_keeper_deleted_after_the_scan_keeps_its_copies_and_the_report_says_why(
+    qtbot, window, tmp_path, asked, trash_dir
+):
+    copies = make_library(tmp_path, seeds=(1, 2))
+    scan(qtbot, window, tmp_path / "photos")
+    by_seed = {
+        seed: window.group_model.group(window.group_model.row_of_path(str(paths[0])))
+        for seed, paths in copies.items()
+    }
+    gone_keeper = Path(by_seed[1].keeper.record.path)
+    held_copy = next(Path(m.record.path) for m in by_seed[1].members if not m.keep)
+    moved_copy = next(Path(m.record.path) for m in by_seed[2].members if not m.keep)
+    gone_keeper.unlink()  # deleted in another program while the user reviews
+
+    trash_and_wait(qtbot, window)
+
+    [question] = asked.texts("confirm")  # never "Trash every copy?": the user kept one
+    assert "Move 1 file" in question
+    assert f"the copy you keep ({gone_keeper.name}) is gone" in question
+    assert held_copy.exists()
+    assert not moved_copy.exists()
+    assert [p.name for p in trash_dir.iterdir()] == [moved_copy.name]
+    [report] = asked.texts("warn")
+    assert "Moved 1 file" in report
+    assert "1 file stayed: the copy you keep in its group is gone" in report
+    assert f"{held_copy}\n    {KEPT_COPY_GONE}" in report
+
+
+def test_when_every_kept_copy_is_gone_nothing_is_asked_or_moved(
+    qtbot, window, tmp_path, asked, trash_dir
+):
+    copies = make_library(tmp_path, seeds=(1,))
+    scan(qtbot, window, tmp_path / "photos")
+    group = window.group_model.group(0)
+    Path(group.keeper.record.path).unlink()
+
+    trash_and_wait(qtbot, window)
+
+    assert asked.texts("confirm") == []
+    [warning] = asked.texts("warn")
+    assert "the copy you keep is gone or changed since the scan, so nothing was moved" in warning
+    assert all(p.exists() for p in copies[1] if str(p) != group.keeper.record.path)
+    assert not trash_dir.exists() or not any(trash_dir.iterdir())

@@ -625,8 +625,11 @@ class MainWindow(QMainWindow):
     def move_to_trash(self) -> None:
         if self.is_busy():
             return
+        if self._result is None:
+            return
         plan = confirmed_removal_plan(
-            self, self.group_model.groups(), self.group_model.trash_selection()
+            self, self.group_model.groups(), self.group_model.trash_selection(),
+            roots=self._result.roots,  # the scan these groups came from
         )
         if plan is None:
             return

@@ -186,7 +186,8 @@ class RegroupJob(QObject):
 
 
 class TrashJob(QObject):
-    """Carry out a confirmed removal plan; every file is re-checked by the core first."""
+    """Carry out a confirmed removal plan; every file is re-checked by the core first,
+    against the plan's roots (those of the scan the groups came from)."""
 
     progress = Signal(object)
     """TrashProgress"""
