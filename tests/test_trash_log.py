@@ -10,8 +10,10 @@ import pytest
 import send2trash
 
 from dedup_gui.core import scanner
+from dedup_gui.core.actions import execute_removal, plan_removal
 from dedup_gui.core.decision_store import DecisionStore
-from dedup_gui.core.trash_log import RestoreResult, TrashedEntry, TrashLog
+from dedup_gui.core.grouping import SimilarityIndex
+from dedup_gui.core.trash_log import RestoreResult, TrashedEntry, TrashLog, trashed_entries
 from tests.imagegen import make_photo
 
 pytestmark = pytest.mark.skipif(
@@ -107,3 +109,29 @@ def test_two_trashed_files_of_one_name_are_told_apart(tmp_path, library, temp_tr
         assert len({f.trashed_path for f in batch.files}) == 2  # "beach.jpg", "beach 1.jpg"
         log.restore(batch)
     assert {path: sha256(Path(path)) for path in before} == before
+
+
+def test_a_move_to_trash_logs_where_each_file_went_and_undo_puts_it_back(
+    tmp_path, library, temp_trash
+):
+    result = scanner.scan([library])
+    groups = SimilarityIndex.build(result.records).groups(90)
+    marked = [m.record.path for g in groups for m in g.members if not m.keep]
+    assert len(marked) >= 2
+    before = {path: sha256(Path(path)) for path in marked}
+    plan = plan_removal(groups, marked, roots=result.roots)
+    report = execute_removal(plan)
+    assert {o.path for o in report.trashed} == set(marked)
+    assert all(o.trashed_to is not None for o in report.trashed)
+    with DecisionStore(tmp_path / "d.sqlite3") as store:
+        log = TrashLog(store)
+        entries = trashed_entries(plan, report)
+        assert {e.kept_path for e in entries} <= {g.keeper.record.path for g in groups}
+        log.record(entries)
+        batch = log.last()
+        assert {f.trashed_path for f in batch.files} == {
+            o.trashed_to.files_path for o in report.trashed
+        }
+        log.restore(batch)
+    assert {path: sha256(Path(path)) for path in before} == before
+    assert list((temp_trash / "files").iterdir()) == []

@@ -105,6 +105,8 @@ class FileOutcome:
     message: str
     """Why it was not trashed, in one sentence a user understands ("" when trashed)."""
     size: int
+    trashed_to: system_trash.TrashedFile | None = None
+    """Where a trashed file went, when the system trash can be read back (for an undo)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,11 +306,11 @@ class _Removal:
             if missing:
                 return outcome(Outcome.SKIPPED_NO_KEPT_COPY, missing)
         try:
-            self._send(record)
+            trashed_to = self._send(record)
         except Exception as error:  # any failure of one file must not stop the others
             return outcome(Outcome.FAILED, f"Could not move it to the trash: {error}")
         self._moved_from_groups.update(removal.group_indices)
-        return outcome(Outcome.TRASHED)
+        return FileOutcome(record.path, Outcome.TRASHED, "", record.size, trashed_to)
 
     def _why_no_kept_copy(self, removal: PlannedRemoval, removed: os.stat_result) -> str:
         """"" when a kept copy is on disk as scanned and is a file separate from `removed`."""
@@ -327,16 +329,16 @@ class _Removal:
             return "The copy you keep is gone (or changed), so this file was kept back."
         return KEPT_COPY_GONE if len(removal.kept_copies) == 1 else KEPT_COPIES_GONE
 
-    def _send(self, record: ImageRecord) -> None:
+    def _send(self, record: ImageRecord) -> system_trash.TrashedFile | None:
         if self._trash is not None:
             self._trash(record.path)
-            return
+            return None
 
         def intact_original() -> os.stat_result | None:
             found = recheck.check_before_removal(record, self._roots)
             return None if isinstance(found, recheck.Mismatch) else found
 
-        system_trash.move_to_trash(record.path, intact_original=intact_original)
+        return system_trash.move_to_trash(record.path, intact_original=intact_original)
 
 
 def _survives_removal(

@@ -20,7 +20,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from dedup_gui.core import freedesktop_trash
+from dedup_gui.core import put_back, system_trash
+from dedup_gui.core.actions import Outcome, RemovalPlan, TrashReport
 from dedup_gui.core.decision_store import DecisionStore
 from dedup_gui.core.digest import file_digest
 from dedup_gui.core.models import ImageRecord
@@ -31,6 +32,8 @@ class TrashedEntry:
     record: ImageRecord
     kept_path: str | None
     """The copy of the group that stayed (shown in the log)."""
+    trashed_to: system_trash.TrashedFile | None = None
+    """Where it went (from `actions.FileOutcome.trashed_to`); looked up when unknown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,19 @@ class RestoreOutcome:
     message: str
 
 
+def trashed_entries(plan: RemovalPlan, report: TrashReport) -> list[TrashedEntry]:
+    """The files a Move to Trash did move, with the copy kept for each and where it went."""
+    planned = {removal.record.path: removal for removal in plan.removals}
+    entries = []
+    for outcome in report.outcomes:
+        if outcome.outcome is not Outcome.TRASHED or outcome.path not in planned:
+            continue
+        removal = planned[outcome.path]
+        kept = removal.kept_paths[0] if removal.kept_paths else None
+        entries.append(TrashedEntry(removal.record, kept, outcome.trashed_to))
+    return entries
+
+
 class TrashLog:
     def __init__(self, store: DecisionStore) -> None:
         self._store = store
@@ -84,10 +100,7 @@ class TrashLog:
             return None
         rows = []
         for entry in trashed:
-            located = (
-                freedesktop_trash.locate(entry.record.path) if freedesktop_trash.SUPPORTED
-                else None
-            )
+            located = entry.trashed_to or system_trash.locate(entry.record.path)
             rows.append((
                 os.fsencode(entry.record.path), entry.record.size, entry.record.content_digest,
                 None if located is None else os.fsencode(located.files_path),
@@ -153,7 +166,7 @@ def restore_file(logged: LoggedFile) -> RestoreOutcome:
     def outcome(result: RestoreResult, message: str, to: str | None = None) -> RestoreOutcome:
         return RestoreOutcome(original, result, to, message)
 
-    if not freedesktop_trash.SUPPORTED:
+    if not system_trash.SUPPORTED:
         return outcome(
             RestoreResult.BY_HAND,
             f"Put it back from the system trash by hand: {Path(original).name} "
@@ -161,7 +174,7 @@ def restore_file(logged: LoggedFile) -> RestoreOutcome:
         )
     trashed = logged.trashed_path
     if trashed is None:
-        located = freedesktop_trash.locate(original)
+        located = system_trash.locate(original)
         if located is not None:
             trashed = located.files_path
     if trashed is None or not Path(trashed).is_file():
@@ -171,8 +184,8 @@ def restore_file(logged: LoggedFile) -> RestoreOutcome:
         return outcome(RestoreResult.CHANGED_IN_TRASH, changed)
     try:
         Path(original).parent.mkdir(parents=True, exist_ok=True)
-        target = freedesktop_trash.free_name_beside(original)
-        freedesktop_trash.move_without_replacing(trashed, target)
+        target = put_back.free_name_beside(original)
+        put_back.move_without_replacing(trashed, target)
     except OSError as error:
         return outcome(
             RestoreResult.FAILED, f"It could not be put back ({error.strerror or error})."
