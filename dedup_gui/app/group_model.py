@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import (
@@ -16,6 +16,7 @@ from PySide6.QtCore import (
 
 from dedup_gui.app.formatting import format_bytes, format_count
 from dedup_gui.core.models import DuplicateGroup, GroupMember
+from dedup_gui.core.review import MarkChange, ReviewMarks
 
 GROUP_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -49,7 +50,7 @@ class GroupListModel(QAbstractListModel):
         self._groups: list[DuplicateGroup] = []
         self._row_of_path: dict[str, int] | None = None
         """Built on first use after each regroup: 300k paths take longer than the regroup."""
-        self._keep_override: dict[str, bool] = {}
+        self.marks = ReviewMarks()
         self._marked_count = 0
         self._marked_bytes = 0
 
@@ -81,7 +82,7 @@ class GroupListModel(QAbstractListModel):
         # Overrides of files not shown now are kept, for when a regroup shows them again.
         self._marked_bytes = sum(reclaimable)
         self._marked_count = sum(not m.keep for g in self._groups for m in g.members)
-        for path, keep in self._keep_override.items():
+        for path, keep in self.marks.overrides.items():
             member = self._member_by_path(path)
             if member is not None and member.keep != self.is_kept(member):
                 step = -1 if keep else 1
@@ -136,10 +137,7 @@ class GroupListModel(QAbstractListModel):
 
     # Keep / trash
     def is_kept(self, member: GroupMember) -> bool:
-        # A trash mark made before the file's folder was protected no longer applies.
-        if member.is_reference:
-            return True
-        return self._keep_override.get(member.record.path, member.keep)
+        return self.marks.is_kept(member)
 
     def set_kept(self, row: int, member_index: int, keep: bool) -> bool:
         """Returns False (and changes nothing) for a file in a reference folder marked trash."""
@@ -153,50 +151,59 @@ class GroupListModel(QAbstractListModel):
         return True
 
     def _set_mark(self, member: GroupMember, keep: bool) -> None:
-        if keep != self.is_kept(member):
-            step = -1 if keep else 1
+        if self.marks.set(member, keep):
+            step = 1 if not keep else -1
             self._marked_count += step
             self._marked_bytes += step * member.record.size
-        if keep == member.keep:
-            self._keep_override.pop(member.record.path, None)
-        else:
-            self._keep_override[member.record.path] = keep
 
     def toggle_kept(self, row: int, member_index: int) -> bool:
         member = self._groups[row].members[member_index]
         return self.set_kept(row, member_index, not self.is_kept(member))
 
     def mark_folder(self, folder: str, *, keep: bool) -> tuple[int, int]:
-        """Keep, or mark for the trash, every copy directly in `folder`, in every group.
-        Marking never leaves a group with nothing kept: where all its kept copies are in
-        `folder`, the first of them (in keeper order) stays. Files in a protected folder
-        stay kept. Returns (copies changed, groups where one was left kept)."""
-        changed = spared = 0
-        for group in self._groups:
-            in_folder = [
-                m for m in group.members
-                if os.path.dirname(m.record.path) == folder  # noqa: PTH120
-            ]
-            if not in_folder:
-                continue
-            if not keep:
-                in_folder = [m for m in in_folder if not m.is_reference]
-                marked = {id(m) for m in in_folder}
-                kept_elsewhere = any(
-                    self.is_kept(m) for m in group.members if id(m) not in marked
-                )
-                if not kept_elsewhere and any(self.is_kept(m) for m in in_folder):
-                    first_kept = next(m for m in in_folder if self.is_kept(m))
-                    in_folder = [m for m in in_folder if m is not first_kept]
-                    spared += 1
-            for member in in_folder:
-                if self.is_kept(member) != keep:
-                    self._set_mark(member, keep)
-                    changed += 1
-        if changed:
-            self.dataChanged.emit(self.index(0), self.index(len(self._groups) - 1))
+        """Keep, or mark for the trash, every copy directly in `folder`, in every group
+        (`ReviewMarks.mark_folder`). Returns (copies changed, groups where one was left
+        kept)."""
+        change = self._bulk(lambda: self.marks.mark_folder(self._groups, folder, keep=keep))
+        return change.changed, change.spared
+
+    def reset_marks(self, rows: list[int] | None = None) -> MarkChange:
+        """Back to the suggestions, in these rows or everywhere."""
+        return self._bulk(lambda: self.marks.reset(self._rows(rows)))
+
+    def trash_all_but_keepers(self, rows: list[int] | None = None) -> MarkChange:
+        return self._bulk(lambda: self.marks.trash_all_but_keeper(self._rows(rows)))
+
+    def invert_marks(self, row: int) -> MarkChange:
+        return self._bulk(lambda: self.marks.invert(self._groups[row]))
+
+    def load_marks(self, marks: dict[str, bool]) -> None:
+        """Saved marks (path -> keep) from an earlier session, for the groups shown."""
+        self._bulk(lambda: self._load(marks))
+
+    def next_row_losing_every_copy(self, after: int = -1) -> int | None:
+        return self.marks.next_losing_every_copy(self._groups, after)
+
+    def _load(self, marks: dict[str, bool]) -> MarkChange:
+        self.marks.load(marks, self._groups)
+        return MarkChange(1)
+
+    def _rows(self, rows: list[int] | None) -> list[DuplicateGroup]:
+        return list(self._groups) if rows is None else [self._groups[row] for row in rows]
+
+    def _bulk(self, change: Callable[[], MarkChange]) -> MarkChange:
+        done = change()
+        if done.changed:
+            self._recount()
+            if self._groups:
+                self.dataChanged.emit(self.index(0), self.index(len(self._groups) - 1))
             self.keep_changed.emit()
-        return changed, spared
+        return done
+
+    def _recount(self) -> None:
+        marked = [m for g in self._groups for m in g.members if not self.is_kept(m)]
+        self._marked_count = len(marked)
+        self._marked_bytes = sum(m.record.size for m in marked)
 
     def keep_decisions(self) -> dict[str, bool]:
         """Every member's effective mark, path -> keep."""
