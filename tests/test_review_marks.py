@@ -68,9 +68,10 @@ def test_reset_goes_back_to_the_suggestions_and_next_finds_groups_losing_every_c
 def test_trashing_a_folder_keeps_one_copy_where_it_holds_every_kept_one():
     groups = [group("/x/1.jpg", "/y/1.jpg"), group("/x/2.jpg", "/x/2 copy.jpg")]
     marks = ReviewMarks()
+    marks.set(groups[0].members[1], True)  # the user keeps the copy in /y
     change = marks.mark_folder(groups, "/x", keep=False)
     assert kept(marks, groups[0]) == [False, True]
-    assert kept(marks, groups[1]) == [True, False]
+    assert kept(marks, groups[1]) == [True, False]  # all its copies are in /x: one stays
     assert (change.changed, change.spared) == (1, 1)
 
 
