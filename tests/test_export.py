@@ -11,6 +11,7 @@ import pytest
 from dedup_gui.core.export import (
     CSV_COLUMNS,
     FILE_FIELDS,
+    GENERATOR,
     export_document,
     open_for_export,
     read_csv,
@@ -134,7 +135,9 @@ def test_empty_results_still_make_a_valid_document():
     stream = io.StringIO()
     write_json(export_document([], [], 85), stream)
     stream.seek(0)
-    assert read_json(stream) == {"version": 1, "similarity": 85, "groups": [], "errors": []}
+    assert read_json(stream) == {
+        "generator": GENERATOR, "version": 1, "similarity": 85, "groups": [], "errors": [],
+    }
 
 
 def test_foreign_files_are_rejected():
