@@ -79,6 +79,16 @@ def test_a_refused_output_is_refused_before_the_scan(tree, capsys, monkeypatch):
     assert status == cli.EXIT_FAILED and "refusing to write over" in err
 
 
+def test_an_output_in_a_missing_folder_fails_before_the_scan(tree, capsys, monkeypatch):
+    monkeypatch.setattr(scanner, "scan", lambda *args, **kwargs: pytest.fail("scanned"))
+    target = tree.outside / "missing" / "groups.json"
+
+    status, _, err = run(capsys, "scan", str(tree.library), "-o", str(target), *FAST)
+
+    assert status == cli.EXIT_FAILED
+    assert f"could not write the results: [Errno 2] No such folder: '{target.parent}'" in err
+
+
 @pytest.mark.parametrize(
     ("name", "content", "reason"),
     [

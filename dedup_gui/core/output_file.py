@@ -132,7 +132,12 @@ def _judge(path: str | os.PathLike[str], guard: OutputGuard) -> _Plan:
     try:
         info = Path(path).stat()  # follows links: judged by what it points to
     except FileNotFoundError:
-        return _Plan(_Kind.NEW, Path(os.path.realpath(path)))
+        target = Path(os.path.realpath(path))
+        if not target.parent.is_dir():  # said before the scan, not after it
+            raise FileNotFoundError(
+                errno.ENOENT, "No such folder", os.fspath(target.parent)
+            ) from None
+        return _Plan(_Kind.NEW, target)
     if stat.S_ISCHR(info.st_mode) or stat.S_ISFIFO(info.st_mode):
         return _Plan(_Kind.STREAM, Path(path))
     target = Path(os.path.realpath(path))
