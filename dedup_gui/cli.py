@@ -112,7 +112,8 @@ def _run_command(argv: list[str] | None, *, hard_stop: bool) -> int:
     except Exception as error:
         _say(f"internal error (a bug in dedup-cli {__version__}): "
              f"{type(error).__name__}: {error}. Please report it with the traceback below.")
-        traceback.print_exc(file=sys.stderr)
+        with suppress(OSError):
+            traceback.print_exc(file=sys.stderr)
         return EXIT_INTERNAL_ERROR
 
 
