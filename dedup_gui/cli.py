@@ -7,21 +7,26 @@ and only when stderr is a terminal, so the output can always be piped or parsed.
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import IO
 
 from dedup_gui import __version__
-from dedup_gui.core import candidates, export, library, scanner
+from dedup_gui.core import candidates, export, library, output_file, scanner
 from dedup_gui.core.cache import HashCache
 from dedup_gui.core.grouping import SimilarityIndex
 from dedup_gui.core.keeper import DEFAULT_KEEPER_RULES, KeeperRule
 from dedup_gui.core.models import CancelToken, ScanError, ScanProgress, ScanResult
+from dedup_gui.core.output_file import OutputGuard, OutputRefusedError
 from dedup_gui.core.similarity import DEFAULT_SIMILARITY, MIN_SIMILARITY
 
 EXIT_NOTHING_FOUND = 0
@@ -29,7 +34,12 @@ EXIT_FOUND = 1
 EXIT_USAGE = 2
 EXIT_NOTHING_SCANNED = 3
 EXIT_FAILED = 4
+EXIT_INTERNAL_ERROR = 70
+"""sysexits.h EX_SOFTWARE: a bug, never 1 (which means "found something")."""
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE: what a shell reports for a program that a closed pipe stopped."""
+_ENDS_AT_ONCE = frozenset({EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE})
 
 EXIT_CODES_HELP = f"""\
 exit status (like diff: 0 and 1 both mean the run succeeded):
@@ -40,8 +50,13 @@ exit status (like diff: 0 and 1 both mean the run succeeded):
   {EXIT_USAGE}    usage error: bad option, or a folder or image that does not exist
   {EXIT_NOTHING_SCANNED}    nothing could be scanned: not one image could be read (the query image,
        or every file of the folders, failed); the reasons are in "errors" / on stderr
-  {EXIT_FAILED}    the results could not be written (for example --output is not writable)
+  {EXIT_FAILED}    the results could not be written: --output is not writable, or it names
+       an existing file that is not a previous export of dedup-cli (an image, a
+       file in the scanned folders...), which is never written over
+  {EXIT_INTERNAL_ERROR}   internal error: a bug in dedup-cli (please report it with the
+       traceback shown on stderr)
   {EXIT_INTERRUPTED}  interrupted (Ctrl+C): the scan was cancelled and nothing was written
+  {EXIT_BROKEN_PIPE}  the output pipe was closed early (e.g. | head): stopped quietly
 Files that could not be read do not change the status when other images were scanned:
 they are listed under "errors" in JSON and on stderr otherwise."""
 
@@ -54,26 +69,61 @@ class UsageError(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; returns the exit status (see EXIT_CODES_HELP)."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as stop:  # --help, --version, or a usage error already printed
-        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
+    """Run one command; returns the exit status (see EXIT_CODES_HELP).
+
+    Without `argv` (the dedup-cli command, `python -m dedup_gui.cli`) the process is ours:
+    an interrupted, broken-pipe or crashed run then ends it at once, since worker threads
+    still reading a huge file would keep the interpreter alive at exit, and a second Ctrl+C
+    stops it on the spot. With `argv` (tests, embedding) the status is always returned."""
+    owns_process = argv is None
+    status = _run_command(argv, hard_stop=owns_process)
+    if owns_process and status in _ENDS_AT_ONCE:
+        _end_process(status)
+    return status
+
+
+def _run_command(argv: list[str] | None, *, hard_stop: bool) -> int:
     cancel = CancelToken()
-    run: RunCommand = args.run
+    command = "COMMAND"
     try:
-        with _cancel_on_interrupt(cancel):
+        with _cancel_on_interrupt(cancel, hard_stop=hard_stop):
+            try:
+                args = build_parser().parse_args(argv)
+            except SystemExit as stop:  # --help, --version, or a usage error already printed
+                return stop.code if isinstance(stop.code, int) else EXIT_USAGE
+            command = args.command
+            run: RunCommand = args.run
             return run(args, cancel)
     except UsageError as error:
-        _say(f"error: {error} (see dedup-cli {args.command} --help)")
+        _say(f"error: {error} (see dedup-cli {command} --help)")
         return EXIT_USAGE
     except KeyboardInterrupt:
         _say("interrupted; nothing was written.")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (| head): nobody is left to tell
+        return EXIT_BROKEN_PIPE
+    except OutputRefusedError as error:
+        _say(f"refusing to write over {error.filename}: {error.reason}; nothing was written. "
+             "Choose another --output.")
+        return EXIT_FAILED
     except OSError as error:
         _say(f"could not write the results: {error}")
         return EXIT_FAILED
+    except Exception as error:
+        _say(f"internal error (a bug in dedup-cli {__version__}): "
+             f"{type(error).__name__}: {error}. Please report it with the traceback below.")
+        with suppress(OSError):
+            traceback.print_exc(file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
+
+
+def _end_process(status: int) -> None:
+    """Exit now, without waiting for worker threads; no half-written output is left."""
+    output_file.discard_unfinished()
+    for stream in (sys.stderr, sys.stdout):
+        with suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,6 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--no-cache", action="store_true",
         help="neither read nor update the hash cache: hash every file again",
+    )
+    common.add_argument(
+        "--follow-links", action="store_true",
+        help="follow folder and file links even when they lead outside the chosen folders",
     )
 
     scan = commands.add_parser(
@@ -165,6 +219,7 @@ def run_scan(args: argparse.Namespace, cancel: CancelToken) -> int:
     dirs = _existing_dirs(args.dirs)
     references = _existing_dirs(args.reference)
     roots = dirs + [ref for ref in references if not _inside_any(ref, dirs)]
+    guard = _checked_output(args, OutputGuard(folders=tuple(roots)))
     with _progress_display() as show, _cache(args) as cache:
         result = scanner.scan(
             roots, cache=cache, options=_options(args),
@@ -175,7 +230,7 @@ def run_scan(args: argparse.Namespace, cancel: CancelToken) -> int:
         if not result.records and result.errors:
             # The document is still written, so a script reading it finds "errors".
             _report_warnings(result)
-            with _output(args.output) as stream:
+            with _output(args.output, guard.with_scanned([], result.errors)) as stream:
                 export.write_export(stream, args.format, [], result.errors, args.similarity)
             _report_errors(result.errors)
             _say("no image could be read.")
@@ -195,7 +250,7 @@ def run_scan(args: argparse.Namespace, cancel: CancelToken) -> int:
                 keeper_rules=args.keep_order,
             )
     _report_warnings(result)
-    with _output(args.output) as stream:
+    with _output(args.output, guard.with_scanned(result.records, result.errors)) as stream:
         export.write_export(stream, args.format, groups, result.errors, args.similarity)
     if args.format != "json":
         _report_errors(result.errors)
@@ -208,6 +263,7 @@ def run_query(args: argparse.Namespace, cancel: CancelToken) -> int:
     if not image.is_file():
         raise UsageError(f"{args.image} is not a file")
     dirs = _existing_dirs(args.dirs)
+    guard = _checked_output(args, OutputGuard(folders=tuple(dirs), files=(str(image),)))
     with _progress_display() as show, _cache(args) as cache:
         result = library.query(
             str(image.absolute()), dirs, similarity=args.similarity,
@@ -225,7 +281,8 @@ def run_query(args: argparse.Namespace, cancel: CancelToken) -> int:
         _report_errors(result.library.errors)
         _say("no image of the library could be read.")
         return EXIT_NOTHING_SCANNED
-    with _output(args.output) as stream:
+    scanned = guard.with_scanned(result.library.records, result.library.errors)
+    with _output(args.output, scanned) as stream:
         if args.format == "json":
             export.write_json(export.query_document(result, args.similarity), stream)
         else:
@@ -239,6 +296,7 @@ def run_query(args: argparse.Namespace, cancel: CancelToken) -> int:
 def run_new(args: argparse.Namespace, cancel: CancelToken) -> int:
     dirs = _existing_dirs(args.dirs)
     library_dirs = _existing_dirs(args.library)
+    guard = _checked_output(args, OutputGuard(folders=(*dirs, *library_dirs)))
     with _progress_display() as show, _cache(args) as cache:
         result = library.new_vs_library(
             dirs, library_dirs, similarity=args.similarity,
@@ -254,7 +312,10 @@ def run_new(args: argparse.Namespace, cancel: CancelToken) -> int:
         _report_errors(errors)
         _say("no image of the new folders could be read.")
         return EXIT_NOTHING_SCANNED
-    with _output(args.output) as stream:
+    scanned = guard.with_scanned(
+        [*result.new_scan.records, *result.library_scan.records], errors
+    )
+    with _output(args.output, scanned) as stream:
         if args.format == "json":
             export.write_json(export.new_vs_library_document(result, args.similarity), stream)
         else:
@@ -269,12 +330,12 @@ def run_new(args: argparse.Namespace, cancel: CancelToken) -> int:
 def _write_query_text(result: library.QueryResult, stream: IO[str]) -> None:
     assert result.image is not None
     image = result.image
-    stream.write(f"{image.path}  {image.width}x{image.height}  {_size(image.size)}\n")
+    stream.write(f"{_shown(image.path)}  {image.width}x{image.height}  {_size(image.size)}\n")
     for match in result.matches:
         record = match.record
         kind = "exact " if match.exact else "visual"
         stream.write(
-            f"  {match.similarity:5.1f}%  {kind}  {record.path}  "
+            f"  {match.similarity:5.1f}%  {kind}  {_shown(record.path)}  "
             f"{record.width}x{record.height}  {_size(record.size)}\n"
         )
     count = len(result.matches)
@@ -295,10 +356,11 @@ def _write_new_text(result: library.NewVsLibraryResult, stream: IO[str]) -> None
             verdict = "all new"
         else:
             verdict = f"{len(report.present)} already in the library, {len(report.new)} new"
-        stream.write(f"{report.folder}: {_count(report.image_count, 'image')}, {verdict}\n")
+        folder = _shown(report.folder)
+        stream.write(f"{folder}: {_count(report.image_count, 'image')}, {verdict}\n")
         if report.present:
             for record in report.new:
-                stream.write(f"  new: {record.path}\n")
+                stream.write(f"  new: {_shown(record.path)}\n")
     stream.write(
         f"{_count(len(result.folders), 'folder')}, {_count(images, 'image')}: "
         f"{present} already in the library, "
@@ -331,7 +393,10 @@ def _cache(args: argparse.Namespace) -> Iterator[HashCache | None]:
 
 
 def _options(args: argparse.Namespace) -> scanner.ScanOptions:
-    return scanner.ScanOptions(workers=args.workers, include_hidden=args.include_hidden)
+    return scanner.ScanOptions(
+        workers=args.workers, include_hidden=args.include_hidden,
+        follow_links=args.follow_links,
+    )
 
 
 def _similarity(text: str) -> float:
@@ -366,8 +431,23 @@ def _positive_int(text: str) -> int:
     return value
 
 
+_TEXT_REPORT_ENDINGS = (
+    re.compile(rb"\d+ (copy|copies) found among \d+ library images\.\n\Z"),
+    re.compile(rb"\d+ folders?, \d+ images?: \d+ already in the library, \d+ new\.\n\Z"),
+)
+"""The last line of the text output of query and new: a previous report of ours."""
+
+
+def _checked_output(args: argparse.Namespace, guard: OutputGuard) -> OutputGuard:
+    """Refuse a bad --output before the scan, not after the user waited for it."""
+    guard = replace(guard, own_endings=_TEXT_REPORT_ENDINGS)
+    if args.output is not None:
+        output_file.check_output(args.output, guard)
+    return guard
+
+
 @contextmanager
-def _output(path: str | None) -> Iterator[IO[str]]:
+def _output(path: str | None, guard: OutputGuard) -> Iterator[IO[str]]:
     if path is None:
         if hasattr(sys.stdout, "reconfigure"):
             # Undecodable file names go out as their original bytes, not as a crash.
@@ -375,16 +455,20 @@ def _output(path: str | None) -> Iterator[IO[str]]:
         yield sys.stdout
         sys.stdout.flush()
         return
-    with export.open_for_export(path) as stream:
+    with output_file.open_output(path, guard) as stream:
         yield stream
 
 
 @contextmanager
-def _cancel_on_interrupt(cancel: CancelToken) -> Iterator[None]:
-    """First Ctrl+C cancels the scan cleanly; a second one stops at once."""
+def _cancel_on_interrupt(cancel: CancelToken, *, hard_stop: bool = False) -> Iterator[None]:
+    """First Ctrl+C cancels the scan cleanly; a second one stops at once: the process
+    ends on the spot with `hard_stop`, else KeyboardInterrupt unwinds to main()."""
 
     def on_interrupt(signum: int, frame: FrameType | None) -> None:
         if cancel.cancelled:
+            if hard_stop:
+                _say("stopped; nothing was written.")
+                _end_process(EXIT_INTERRUPTED)
             raise KeyboardInterrupt
         cancel.cancel()
         _say("cancelling... (Ctrl+C again to stop at once)")
@@ -487,7 +571,33 @@ def _size(size: int) -> str:
 
 
 def _say(message: str) -> None:
-    print(f"dedup-cli: {message}", file=sys.stderr)
+    """One line on stderr; file names in it cannot start a line of their own."""
+    # OSError: stderr is closed; RuntimeError: re-entered from the Ctrl+C handler.
+    with suppress(OSError, RuntimeError):
+        print(f"dedup-cli: {_shown(message)}", file=sys.stderr)
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _shown(text: str) -> str:
+    """`text` with control characters and other non-printables escaped (\\n, \\x1b, an
+    undecodable byte of a file name as \\xff), so a name cannot forge lines or drive
+    the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
+
+
+def _escape(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's stand-in for a byte that is not UTF-8
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 

@@ -103,7 +103,8 @@ def test_empty_folders_are_a_successful_run_with_nothing_found(tree, tmp_path, c
     (tmp_path / "empty").mkdir()
     status, out, _ = run(capsys, "scan", str(tmp_path / "empty"), *FAST)
     assert status == cli.EXIT_NOTHING_FOUND
-    assert json.loads(out) == {"version": 1, "similarity": 90, "groups": [], "errors": []}
+    assert json.loads(out) == {"generator": export.GENERATOR, "version": 1, "similarity": 90,
+                               "groups": [], "errors": []}
 
     status, out, _ = run(capsys, "query", str(tree.outside / "a_again.jpg"),
                          str(tmp_path / "empty"), *FAST)

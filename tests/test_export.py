@@ -11,7 +11,9 @@ import pytest
 from dedup_gui.core.export import (
     CSV_COLUMNS,
     FILE_FIELDS,
+    GENERATOR,
     export_document,
+    looks_like_export,
     open_for_export,
     read_csv,
     read_json,
@@ -134,7 +136,9 @@ def test_empty_results_still_make_a_valid_document():
     stream = io.StringIO()
     write_json(export_document([], [], 85), stream)
     stream.seek(0)
-    assert read_json(stream) == {"version": 1, "similarity": 85, "groups": [], "errors": []}
+    assert read_json(stream) == {
+        "generator": GENERATOR, "version": 1, "similarity": 85, "groups": [], "errors": [],
+    }
 
 
 def test_foreign_files_are_rejected():
@@ -144,3 +148,33 @@ def test_foreign_files_are_rejected():
         read_csv(io.StringIO("name,size\na.jpg,1\n"))
     with pytest.raises(ValueError, match="Unknown export format"):
         write_export(io.StringIO(), "xml", [], [], 90)
+
+
+def test_our_json_and_csv_exports_are_recognised_by_their_first_bytes(groups):
+    json_stream, csv_stream = io.StringIO(), io.StringIO(newline="")
+    write_export(json_stream, "json", groups, ERRORS, 90)
+    write_export(csv_stream, "csv", groups, ERRORS, 90)
+
+    assert json_stream.getvalue().startswith('{\n  "generator": "dedup_gui ')
+    assert looks_like_export(json_stream.getvalue().encode()[:100])
+    assert looks_like_export(csv_stream.getvalue()[:200].encode())
+    for foreign in (b'{"version": 1, "groups": []}', b"group,path\n", b"", b"\xff\xd8\xff"):
+        assert not looks_like_export(foreign)
+
+
+def test_the_gui_export_never_replaces_a_photo(qtbot, groups, tmp_path):
+    from dedup_gui.app.workers import ExportJob
+    from tests.imagegen import make_photo
+
+    photo = tmp_path / "IMG_0001.jpg"
+    make_photo(3, 64, 48).save(photo)
+    before = photo.read_bytes()
+    job = ExportJob(str(photo), groups, ERRORS, 90)
+    failures: list[str] = []
+    job.failed.connect(failures.append)
+
+    job.run()
+
+    assert photo.read_bytes() == before
+    assert failures == [f"Could not write {photo}: it is an image (by its extension)"]
+    assert sorted(tmp_path.iterdir()) == [photo]  # no temporary file left behind

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, SignalInstance, Slot
 from dedup_gui.core.actions import RemovalPlan, TrashFunction, TrashProgress, execute_removal
 from dedup_gui.core.cache import HashCache
 from dedup_gui.core.candidates import Cancelled
-from dedup_gui.core.export import open_for_export, write_export
+from dedup_gui.core.export import write_export
 from dedup_gui.core.grouping import SimilarityIndex
 from dedup_gui.core.keeper import DEFAULT_KEEPER_RULES, KeeperRule
 from dedup_gui.core.models import (
@@ -22,6 +22,7 @@ from dedup_gui.core.models import (
     ScanProgress,
     ScanResult,
 )
+from dedup_gui.core.output_file import OutputGuard, open_output
 from dedup_gui.core.scanner import ScanOptions, scan
 
 PROGRESS_INTERVAL_SECONDS = 0.05
@@ -248,7 +249,10 @@ class ExportJob(QObject):
     def run(self) -> None:
         export_format = "json" if self._path.lower().endswith(".json") else "csv"
         try:
-            with open_for_export(self._path) as stream:
+            # Never over a photo, or over any file that is not an earlier export.
+            records = [member.record for group in self._groups for member in group.members]
+            guard = OutputGuard().with_scanned(records, self._errors)
+            with open_output(self._path, guard) as stream:
                 write_export(stream, export_format, self._groups, self._errors, self._similarity)
         except OSError as error:
             self.failed.emit(f"Could not write {self._path}: {error.strerror or error}")

@@ -1,6 +1,6 @@
 """Duplicate groups as JSON or CSV: one schema shared by `dedup-cli` and the GUI's export.
 
-JSON: {"version": 1, "similarity": N,
+JSON: {"generator": "dedup_gui VERSION", "version": 1, "similarity": N,
        "groups": [{"id", "kind", "reclaimable_bytes", "files": [FILE, ...]}, ...],
        "errors": [{"path", "kind", "message"}, ...]}
 FILE: {"path" (absolute), "keep", "reference", "similarity", "distance", "match", "width",
@@ -11,29 +11,44 @@ File names that are not valid UTF-8 reach us as surrogate escapes (os.fsdecode).
 writes them as \\udcXX escapes (pure ASCII output, read back to the same str by
 `json.loads`); CSV writes the original bytes back (errors="surrogateescape"), so a file
 opened with `open_for_export` round-trips through `read_csv`.
+
+`looks_like_export` recognises a file we wrote by its first bytes (the JSON's leading
+"generator" member, the CSV's header line), so a new export may replace it.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from dedup_gui import __version__
 from dedup_gui.core.models import DuplicateGroup, GroupMember, ImageRecord, ScanError
 
 if TYPE_CHECKING:
     from dedup_gui.core.library import LibraryMatch, NewVsLibraryResult, QueryResult
 
 SCHEMA_VERSION = 1
+GENERATOR = f"dedup_gui {__version__}"
+"""The first member of every JSON document: marks the file as ours."""
 FILE_FIELDS = (
     "path", "keep", "reference", "similarity", "distance", "match",
     "width", "height", "size", "format", "mtime", "capture_time",
 )
 CSV_COLUMNS = ("group", *FILE_FIELDS)
 FORMATS = ("json", "csv")
+
+_JSON_MARK = re.compile(rb'\A\{\s*"generator"\s*:\s*"dedup_gui[ "]')
+_CSV_HEADERS = (
+    ",".join(CSV_COLUMNS).encode() + b"\n",
+    # Exports made before a column was added are ours too.
+    b"group,path,keep,reference,similarity,distance,match,width,height,size,format,mtime,"
+    b"capture_time\n",
+)
 
 _BOOL_FIELDS = frozenset({"keep", "reference"})
 _INT_FIELDS = frozenset({"group", "distance", "width", "height", "size"})
@@ -84,6 +99,7 @@ def export_document(
 ) -> dict[str, Any]:
     """The JSON document; group ids are 1-based positions in `groups`."""
     return {
+        "generator": GENERATOR,
         "version": SCHEMA_VERSION,
         "similarity": similarity,
         "groups": [group_entry(index, group) for index, group in enumerate(groups, start=1)],
@@ -116,6 +132,7 @@ def query_document(result: QueryResult, similarity: float) -> dict[str, Any]:
     """`dedup-cli query` as JSON: the image, its copies in the library, and scan errors."""
     errors = [result.image_error] if result.image_error else []
     return {
+        "generator": GENERATOR,
         "version": SCHEMA_VERSION,
         "similarity": similarity,
         "image": image_entry(result.image) if result.image else None,
@@ -127,6 +144,7 @@ def query_document(result: QueryResult, similarity: float) -> dict[str, Any]:
 def new_vs_library_document(result: NewVsLibraryResult, similarity: float) -> dict[str, Any]:
     """`dedup-cli new` as JSON: per folder, the images already in the library and the new."""
     return {
+        "generator": GENERATOR,
         "version": SCHEMA_VERSION,
         "similarity": similarity,
         "folders": [
@@ -183,8 +201,15 @@ def write_export(
 
 
 def open_for_export(path: str | Path, mode: str = "w") -> IO[str]:
-    """A text file that keeps undecodable file-name bytes (surrogate escapes) intact."""
+    """A text file that keeps undecodable file-name bytes (surrogate escapes) intact.
+    Writes over whatever is at `path`: results for a user's file name go through
+    `output_file.open_output`, which never replaces a file that is not ours."""
     return Path(path).open(mode, encoding="utf-8", errors="surrogateescape", newline="")
+
+
+def looks_like_export(head: bytes) -> bool:
+    """Whether a file starting with `head` is a JSON or CSV export that we wrote."""
+    return bool(_JSON_MARK.match(head)) or head.startswith(_CSV_HEADERS)
 
 
 def read_json(stream: IO[str]) -> dict[str, Any]:
