@@ -20,10 +20,15 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
-from dedup_gui import __version__
+from dedup_gui import __version__, cli_decisions
+from dedup_gui.cli_text import UsageError
+from dedup_gui.cli_text import say as _say
+from dedup_gui.cli_text import shown as _shown
 from dedup_gui.core import candidates, export, library, output_file, scanner
 from dedup_gui.core.cache import HashCache
+from dedup_gui.core.decision_store import DecisionStore, DecisionStoreError
 from dedup_gui.core.grouping import SimilarityIndex
+from dedup_gui.core.ignore_list import IgnoredPair, IgnoreList, apart_pairs
 from dedup_gui.core.keeper import DEFAULT_KEEPER_RULES, KeeperRule
 from dedup_gui.core.models import CancelToken, ScanError, ScanProgress, ScanResult
 from dedup_gui.core.output_file import OutputGuard, OutputRefusedError
@@ -62,10 +67,6 @@ they are listed under "errors" in JSON and on stderr otherwise."""
 
 
 RunCommand = Callable[[argparse.Namespace, CancelToken], int]
-
-
-class UsageError(Exception):
-    """A problem with the command line itself (exit status 2)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,6 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="neither read nor update the hash cache: hash every file again",
     )
     common.add_argument(
+        "--no-ignore", action="store_true",
+        help='show every match, also files marked "not duplicates" (dedup-cli ignore)',
+    )
+    common.add_argument(
         "--follow-links", action="store_true",
         help="follow folder and file links even when they lead outside the chosen folders",
     )
@@ -212,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     new.add_argument("--format", choices=("text", "json"), default="text")
     new.set_defaults(run=run_new)
+    cli_decisions.add_commands(commands)
     return parser
 
 
@@ -220,10 +226,13 @@ def run_scan(args: argparse.Namespace, cancel: CancelToken) -> int:
     references = _existing_dirs(args.reference)
     roots = dirs + [ref for ref in references if not _inside_any(ref, dirs)]
     guard = _checked_output(args, OutputGuard(folders=tuple(roots)))
+    ignored = _ignored(args)
     with _progress_display() as show, _cache(args) as cache:
         result = scanner.scan(
             roots, cache=cache, options=_options(args),
             progress=lambda update: show("", update), cancel=cancel,
+            sizes_elsewhere={size for entry in ignored for size in (entry.first[0],
+                                                                  entry.second[0])},
         )
         if result.cancelled:
             return _interrupted(result)
@@ -240,7 +249,8 @@ def run_scan(args: argparse.Namespace, cancel: CancelToken) -> int:
             show.status(f"Grouping {len(result.records)} images...")
             try:
                 index = SimilarityIndex.build(
-                    result.records, match_transforms=args.match_rotations, cancel=cancel
+                    result.records, match_transforms=args.match_rotations, cancel=cancel,
+                    apart=apart_pairs(ignored, result.records),
                 )
             except candidates.Cancelled:
                 return _interrupted(result)
@@ -268,7 +278,7 @@ def run_query(args: argparse.Namespace, cancel: CancelToken) -> int:
         result = library.query(
             str(image.absolute()), dirs, similarity=args.similarity,
             match_transforms=args.match_rotations, cache=cache,
-            options=_options(args), progress=show, cancel=cancel,
+            options=_options(args), progress=show, cancel=cancel, ignored=_ignored(args),
         )
     if result.cancelled:
         return _interrupted(result.library)
@@ -390,6 +400,21 @@ def _cache(args: argparse.Namespace) -> Iterator[HashCache | None]:
         return
     with HashCache.open_default() as cache:
         yield cache
+
+
+def _ignored(args: argparse.Namespace) -> list[IgnoredPair]:
+    """The "not duplicates" entries to honour; none with --no-ignore, or (with a warning)
+    when the decision store cannot be read."""
+    if args.no_ignore:
+        return []
+    try:
+        with DecisionStore.open_default() as store:
+            for warning in store.warnings:
+                _say(warning)
+            return IgnoreList(store).entries()
+    except (DecisionStoreError, OSError) as error:
+        _say(f"{error} Going on without the \"not duplicates\" list.")
+        return []
 
 
 def _options(args: argparse.Namespace) -> scanner.ScanOptions:
@@ -568,37 +593,6 @@ def _size(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1000
     return f"{value:.1f} GB"
-
-
-def _say(message: str) -> None:
-    """One line on stderr; file names in it cannot start a line of their own."""
-    # OSError: stderr is closed; RuntimeError: re-entered from the Ctrl+C handler.
-    with suppress(OSError, RuntimeError):
-        print(f"dedup-cli: {_shown(message)}", file=sys.stderr)
-
-
-_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _shown(text: str) -> str:
-    """`text` with control characters and other non-printables escaped (\\n, \\x1b, an
-    undecodable byte of a file name as \\xff), so a name cannot forge lines or drive
-    the terminal."""
-    if text.isprintable():
-        return text
-    return "".join(char if char.isprintable() else _escape(char) for char in text)
-
-
-def _escape(char: str) -> str:
-    if char in _ESCAPES:
-        return _ESCAPES[char]
-    code = ord(char)
-    if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's stand-in for a byte that is not UTF-8
-        return f"\\x{code - 0xDC00:02x}"
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
-
 
 
 if __name__ == "__main__":

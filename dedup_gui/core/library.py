@@ -20,6 +20,7 @@ from dedup_gui.core.cache import HashCache
 from dedup_gui.core.decode import ImageLoadError
 from dedup_gui.core.discovery import discover
 from dedup_gui.core.grouping import SimilarityIndex
+from dedup_gui.core.ignore_list import ContentId, IgnoredPair, content_id
 from dedup_gui.core.keeper import ReferenceFolders
 from dedup_gui.core.models import (
     CancelToken,
@@ -87,8 +88,10 @@ def query(
     options: scanner.ScanOptions | None = None,
     progress: LibraryProgress | None = None,
     cancel: CancelToken | None = None,
+    ignored: Sequence[IgnoredPair] = (),
 ) -> QueryResult:
-    """Find copies of one image in a library (the image itself is never its own match)."""
+    """Find copies of one image in a library (the image itself is never its own match).
+    A library file the user marked "not duplicates" of the image is never a match."""
     image_path = str(Path(image_path).absolute())
     try:
         image = scanner.hash_file(image_path, cache=cache)
@@ -98,7 +101,11 @@ def query(
     except OSError as error:
         failure = ScanError(image_path, ErrorKind.OTHER, f"It could not be read: {error}")
         return QueryResult(None, failure, [], ScanResult())
-    library = _scan(library_roots, "library", cache, options, progress, cancel)
+    apart_from_image = _apart_from(image, ignored)
+    library = _scan(
+        library_roots, "library", cache, options, progress, cancel,
+        sizes_elsewhere={size for size, _ in apart_from_image},
+    )
     if library.cancelled:
         return QueryResult(image, None, [], library, cancelled=True)
     index = _build_index(
@@ -111,7 +118,23 @@ def query(
     )
     if index is None:
         return QueryResult(image, None, [], library, cancelled=True)
-    return QueryResult(image, None, _matches(index, image, similarity), library)
+    matches = [
+        match for match in _matches(index, image, similarity)
+        if content_id(match.record) not in apart_from_image
+    ]
+    return QueryResult(image, None, matches, library)
+
+
+def _apart_from(image: ImageRecord, ignored: Sequence[IgnoredPair]) -> set[ContentId]:
+    """The contents the user said are not duplicates of `image`."""
+    own = content_id(image)
+    apart: set[ContentId] = set()
+    for entry in ignored:
+        if entry.first == own:
+            apart.add(entry.second)
+        elif entry.second == own:
+            apart.add(entry.first)
+    return apart
 
 
 def new_vs_library(
