@@ -78,6 +78,8 @@ class ErrorKind(str, Enum):
     UNREADABLE_FOLDER = "unreadable-folder"
     SYMLINK_LOOP = "symlink-loop"
     OTHER = "other"
+    READ_WITH_WARNING = "read-with-warning"
+    """Not a skip: the file was read, but something in it is damaged (ScanResult.file_warnings)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,9 @@ class ScanResult:
     roots: tuple[str, ...] = ()
     """The folders (and single files) scanned, as absolute paths: nothing outside them may
     be acted on with this scan's results."""
+    file_warnings: list[ScanError] = field(default_factory=list)
+    """Files that were read and have a record, but with something damaged in them (kind
+    READ_WITH_WARNING), e.g. "The photo was read, but its EXIF metadata is damaged."."""
 
 
 class CancelToken:
