@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
+from dedup_gui.core import decode
 from dedup_gui.core.decode import ImageLoadError, open_reduced
 from dedup_gui.core.models import ErrorKind
 from dedup_gui.core.signatures import compute_signatures
@@ -207,3 +208,41 @@ def test_a_jpeg_over_the_pixel_limit_is_hashed_from_its_reduced_decode(tmp_path)
 
     assert (info.width, info.height) == (side, side)
     assert max(image.size) <= side // 8 + 1
+
+
+def png_with_huge_text(path, *, international: bool):
+    """A valid PNG whose compressed text chunk (XMP-like) unpacks to 2 MB: more than
+    Pillow's MAX_TEXT_CHUNK, which it refuses to unpack."""
+    info = PngImagePlugin.PngInfo()
+    text = "<x:xmpmeta>" + "metadata " * 250_000 + "</x:xmpmeta>"
+    if international:
+        info.add_itxt("XML:com.adobe.xmp", text, zip=True)
+    else:
+        info.add_text("Comment", text, zip=True)
+    make_photo(8, 320, 240).save(path, pnginfo=info)
+    return path
+
+
+@pytest.mark.parametrize("international", [False, True], ids=["zTXt", "iTXt"])
+def test_a_png_with_a_text_chunk_too_large_to_read_is_read_without_it(tmp_path, international):
+    path = png_with_huge_text(tmp_path / "annotated.png", international=international)
+    make_photo(8, 320, 240).save(tmp_path / "plain.png")
+
+    _, info = open_reduced(path)
+
+    assert (info.width, info.height, info.format) == (320, 240, "PNG")
+    assert phash_of(path) == phash_of(tmp_path / "plain.png")
+    assert info.warnings == (
+        "The photo was read, but a metadata (text) chunk too large to read safely was left out.",
+    )
+
+
+def test_a_png_too_large_to_copy_without_its_huge_text_chunk_says_so(tmp_path, monkeypatch):
+    path = png_with_huge_text(tmp_path / "annotated.png", international=True)
+    monkeypatch.setattr(decode, "TEXT_RETRY_MAX_FILE_BYTES", 1000)
+    with pytest.raises(ImageLoadError) as caught:
+        open_reduced(path)
+    assert caught.value.kind is ErrorKind.TOO_LARGE
+    assert caught.value.message == (
+        "A metadata (text) chunk of this PNG is too large to read safely."
+    )

@@ -10,6 +10,8 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -492,3 +494,109 @@ def test_a_backup_of_cached_photos_is_read_but_not_decoded(
         lambda *args, **kwargs: pytest.fail("decoded although the cache has the thumbnail"),
     )
     assert load_thumbnail(str(backup / "IMG_0001.jpg"), cache=cache).size == (256, 192)
+
+
+class GrowingOnRead:
+    """A file handle whose file is appended to (4 MiB, like a download still running)
+    right before the first read; counts the bytes the scan takes from it."""
+
+    def __init__(self, handle, path: pathlib.Path, taken: list[int]) -> None:
+        self._handle, self._path, self._taken = handle, path, taken
+        self._grown = False
+
+    def read(self, size=-1):
+        if not self._grown:
+            self._grown = True
+            with self._path.open("ab") as appending:
+                appending.write(b"\0" * (4 << 20))
+        data = self._handle.read(size)
+        self._taken.append(len(data))
+        return data
+
+    def __getattr__(self, name):
+        return getattr(self._handle, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self._handle.close()
+
+
+def test_a_file_growing_while_it_is_read_is_read_no_further_and_left_out(tmp_path, monkeypatch):
+    growing = write_photo(tmp_path / "growing.jpg", seed=1)
+    shutil.copy(growing, tmp_path / "twin.jpg")  # same size: both are read whole for a digest
+    size = growing.stat().st_size
+    taken: list[int] = []
+    real_open = scanner.open_for_reading
+
+    def open_growing(path):
+        handle = real_open(path)
+        return GrowingOnRead(handle, growing, taken) if path == str(growing) else handle
+
+    monkeypatch.setattr(scanner, "open_for_reading", open_growing)
+    result = scan([tmp_path], options=ScanOptions(workers=1))
+
+    assert sum(taken) <= size + 1  # never the 4 MiB that arrived meanwhile
+    assert [pathlib.Path(r.path).name for r in result.records] == ["twin.jpg"]
+    assert [(pathlib.Path(e.path).name, e.kind, e.message) for e in result.errors] == [
+        ("growing.jpg", ErrorKind.CHANGED, "The file changed during the scan; it was left out.")
+    ]
+
+
+def test_a_digest_reads_no_more_than_the_size_the_scan_saw(tmp_path):
+    from dedup_gui.core.bounded_read import CHUNK_BYTES, FileChangedError
+    from dedup_gui.core.digest import file_digest
+
+    path = tmp_path / "log.jpg"
+    path.write_bytes(b"x" * (3 * CHUNK_BYTES))
+    assert file_digest(path, expected_size=3 * CHUNK_BYTES) == file_digest(path)
+    for seen in (CHUNK_BYTES, 3 * CHUNK_BYTES + 1):
+        with pytest.raises(FileChangedError):
+            file_digest(path, expected_size=seen)
+
+
+def test_cancel_stops_the_scan_in_the_middle_of_digesting_huge_files(tmp_path):
+    """Two same-size 4 GiB files (sparse: no disk used) must be digested to tell whether
+    they are copies; a cancel must not wait for that, nor leave workers reading on."""
+    for name in ("huge_a.jpg", "huge_b.jpg"):
+        path = write_photo(tmp_path / name, seed=len(name))
+        os.truncate(path, 4 << 30)
+    token = CancelToken()
+    threading.Timer(0.3, token.cancel).start()
+    started = time.monotonic()
+
+    result = scan([tmp_path], options=TWO_WORKERS, cancel=token)
+
+    assert time.monotonic() - started < 1.5
+    assert result.cancelled
+    assert result.records == [] and result.errors == []
+    deadline = time.monotonic() + 0.5
+    while any(t.name.startswith("dedup-hash") for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "workers still reading after the scan returned"
+        time.sleep(0.02)
+
+
+def test_damaged_exif_is_the_files_own_warning_never_output(tmp_path):
+    exif = Image.Exif()
+    exif[0x010F] = "Camera maker with a long name"
+    exif[0x0110] = "Model name long enough"
+    damaged = exif.tobytes()[:30]  # the IFD ends in the middle of an entry
+    make_photo(3, 320, 240).save(tmp_path / "damaged_exif.jpg", exif=damaged)
+    write_photo(tmp_path / "fine.jpg", seed=4)
+
+    with warnings.catch_warnings(record=True) as escaped:
+        warnings.simplefilter("always")
+        result = scan([tmp_path], options=TWO_WORKERS)
+
+    assert sorted(pathlib.Path(r.path).name for r in result.records) == [
+        "damaged_exif.jpg", "fine.jpg",
+    ]  # fmt: skip
+    assert [(pathlib.Path(w.path).name, w.kind, w.message) for w in result.file_warnings] == [
+        (
+            "damaged_exif.jpg",
+            ErrorKind.READ_WITH_WARNING,
+            "The photo was read, but its EXIF metadata is damaged.",
+        )
+    ]
+    assert [str(w.message) for w in escaped] == []

@@ -12,8 +12,8 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from contextlib import ExitStack
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, ExitStack, nullcontext
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,8 +21,13 @@ import numpy as np
 import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
+from dedup_gui.core import decode_warnings, png_text
+from dedup_gui.core.bounded_read import read_all
+from dedup_gui.core.decode_cost import DECODE_BYTES_LIMIT, decode_bytes_needed, megabytes
 from dedup_gui.core.fileaccess import NotARegularFileError, open_for_reading
 from dedup_gui.core.imagetypes import SNIFF_BYTES, sniff_file, sniff_image_format
+from dedup_gui.core.interrupt import CancelFlag, Cancelled
+from dedup_gui.core.memory_budget import MemoryBudget
 from dedup_gui.core.models import ErrorKind
 
 pillow_heif.register_heif_opener()
@@ -46,6 +51,16 @@ REDUCED_MIN_SIDE = 256
 """Default shortest side of a reduced decode. A 12 MP JPEG decodes at 1/8 (500x375): enough
 for the 256 px review thumbnail, and its hashes stay within a few bits of a full decode's
 (benchmarks/bench_hashing.py measures both the time and the Hamming distances)."""
+
+TEXT_RETRY_MAX_FILE_BYTES = 64 << 20
+"""A PNG with a text chunk Pillow refuses is read again without its text, from a copy in
+memory, up to this file size."""
+TEXT_LEFT_OUT_NOTE = (
+    "The photo was read, but a metadata (text) chunk too large to read safely was left out."
+)
+EXIF_DAMAGED_NOTE = "The photo was read, but its EXIF metadata is damaged."
+_STRIP_PIXELS = 1 << 20
+"""Pixels converted at a time from 16/32-bit grey (4 MB of float32)."""
 
 _ORIENTATION_TAG = 0x0112
 _EXIF_IFD = 0x8769
@@ -81,6 +96,8 @@ class ImageInfo:
     format: str
     capture_time: str | None
     """EXIF DateTimeOriginal (else DateTimeDigitized) as "YYYY-MM-DDTHH:MM:SS"."""
+    warnings: tuple[str, ...] = ()
+    """What was wrong with the file although it could be read, one sentence each."""
 
 
 def open_reduced(
@@ -89,49 +106,131 @@ def open_reduced(
     *,
     data: bytes | None = None,
     stream: BinaryIO | None = None,
+    budget: MemoryBudget | None = None,
+    cancel: CancelFlag | None = None,
 ) -> tuple[Image.Image, ImageInfo]:
     """Decode `path` so that its shorter side is at least `min_side` pixels (or the full
     size, if smaller), oriented and flattened to RGB. `data` (the file's bytes, already read)
     or `stream` (the file, already open) are read instead of opening `path` again.
 
+    The memory the decode needs is estimated from the header first: above
+    DECODE_BYTES_LIMIT (or the whole `budget`) the image is refused; with `budget`, the
+    decode waits until the scan's other decodes leave room for it (interrupt.Cancelled
+    when `cancel` is set meanwhile). Warnings the image library raises about the file
+    become ImageInfo.warnings, never output.
+
     Raises ImageLoadError for anything that is not a usable image.
     """
     if data is not None and not data:
         raise ImageLoadError(ErrorKind.EMPTY, "The file is empty (0 bytes).")
+    limits = _Limits(budget, cancel)
     try:
-        with ExitStack() as files:
-            source: BinaryIO
-            if data is not None:
-                source = io.BytesIO(data)
-            elif stream is not None:
-                source = stream
-            else:
-                source = files.enter_context(open_for_reading(path))
-            with Image.open(source) as opened:
-                return _reduce_and_normalise(opened, min_side)
-    except ImageLoadError:
+        with decode_warnings.collecting() as noted:
+            notes: list[str] = []
+            try:
+                image, info = _open_and_reduce(path, min_side, data, stream, limits)
+            except ValueError as error:
+                if not png_text.is_text_chunk_refusal(error):
+                    raise
+                image, info = _open_without_text(path, min_side, data, limits)
+                notes.append(TEXT_LEFT_OUT_NOTE)
+        notes.extend(_note_for(message, source, info.format) for _, message, source in noted)
+        return image, replace(info, warnings=tuple(dict.fromkeys(notes)))
+    except (ImageLoadError, Cancelled):
         raise
     except Exception as error:
         raise _as_load_error(error, path, data) from error
 
 
-def _reduce_and_normalise(image: Image.Image, min_side: int) -> tuple[Image.Image, ImageInfo]:
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    budget: MemoryBudget | None
+    cancel: CancelFlag | None
+
+    @property
+    def most_bytes(self) -> int:
+        if self.budget is None:
+            return DECODE_BYTES_LIMIT
+        return min(DECODE_BYTES_LIMIT, self.budget.total_bytes)
+
+    def reserve(self, nbytes: int) -> AbstractContextManager[None]:
+        return nullcontext() if self.budget is None else self.budget.reserve(nbytes, self.cancel)
+
+
+def _open_and_reduce(
+    path: str | os.PathLike[str],
+    min_side: int,
+    data: bytes | None,
+    stream: BinaryIO | None,
+    limits: _Limits,
+) -> tuple[Image.Image, ImageInfo]:
+    with ExitStack() as files:
+        source: BinaryIO
+        if data is not None:
+            source = io.BytesIO(data)
+        elif stream is not None:
+            source = stream
+        else:
+            source = files.enter_context(open_for_reading(path))
+        file_bytes = len(data) if data is not None else _length_of(source)
+        with Image.open(source) as opened:
+            return _reduce_and_normalise(opened, min_side, limits, file_bytes)
+
+
+def _open_without_text(
+    path: str | os.PathLike[str], min_side: int, data: bytes | None, limits: _Limits
+) -> tuple[Image.Image, ImageInfo]:
+    """A PNG whose text chunk Pillow refuses, read from a copy without its text chunks
+    (only for a file small enough to copy in memory)."""
+    if data is None:
+        with open_for_reading(path) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size <= TEXT_RETRY_MAX_FILE_BYTES:
+                data = read_all(handle, size, limits.cancel)
+    stripped = png_text.without_text_chunks(data) if data is not None else None
+    if stripped is None:
+        raise ImageLoadError(
+            ErrorKind.TOO_LARGE,
+            "A metadata (text) chunk of this PNG is too large to read safely.",
+        )
+    return _open_and_reduce(path, min_side, stripped, None, limits)
+
+
+def _length_of(source: BinaryIO) -> int:
+    try:
+        return os.fstat(source.fileno()).st_size
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        return 0
+
+
+def _reduce_and_normalise(
+    image: Image.Image, min_side: int, limits: _Limits, file_bytes: int
+) -> tuple[Image.Image, ImageInfo]:
     full_width, full_height = image.size
     image_format = image.format or "UNKNOWN"
     if image_format == "JPEG":
         image.draft(image.mode, (min_side, min_side))
     _check_pixel_count(full_width, full_height, decoded_pixels=image.width * image.height)
-    image.load()
-    exif = image.getexif()
-    # HEIF: libheif already applied the irot/imir boxes and pillow-heif reset this tag to 1.
-    orientation = exif.get(_ORIENTATION_TAG, 1)
-    capture_time = _capture_time(exif)
-
-    rgb_or_rgba = _to_rgb_or_rgba(image)
-    factor = min(rgb_or_rgba.size) // max(min_side, 1)
-    if factor >= 2:
-        rgb_or_rgba = rgb_or_rgba.reduce(factor)
-    rgb = _flatten(rgb_or_rgba) if rgb_or_rgba.mode == "RGBA" else rgb_or_rgba
+    needed = decode_bytes_needed(image, (full_width, full_height), file_bytes)
+    if needed > limits.most_bytes:
+        raise ImageLoadError(
+            ErrorKind.TOO_LARGE,
+            f"The image is too large to open safely (it needs about {megabytes(needed)} "
+            "to decode).",
+        )
+    with limits.reserve(needed):
+        image.load()
+        exif = image.getexif()
+        # HEIF: libheif already applied the irot/imir boxes and pillow-heif reset this tag.
+        orientation = exif.get(_ORIENTATION_TAG, 1)
+        capture_time = _capture_time(exif)
+        reduced = _reduced_8bit(image, min_side)
+    if reduced.mode == "RGBA":
+        rgb = _flatten(reduced)
+    elif reduced.mode == "L":
+        rgb = reduced.convert("RGB")
+    else:
+        rgb = reduced
     transpose = _ORIENTATION_TRANSPOSE.get(orientation) if isinstance(orientation, int) else None
     if transpose is not None:
         rgb = rgb.transpose(transpose)
@@ -154,16 +253,26 @@ def _check_pixel_count(width: int, height: int, *, decoded_pixels: int) -> None:
         )
 
 
-def _to_rgb_or_rgba(image: Image.Image) -> Image.Image:
+def _reduced_8bit(image: Image.Image, min_side: int) -> Image.Image:
+    """RGB, RGBA or L, reduced by a whole factor so its shorter side stays >= min_side.
+    Grey stays one byte a pixel until it is small (RGB would be four at full size)."""
+    eight_bit = _to_8bit(image)
+    factor = min(eight_bit.size) // max(min_side, 1)
+    return eight_bit.reduce(factor) if factor >= 2 else eight_bit
+
+
+def _to_8bit(image: Image.Image) -> Image.Image:
     mode = image.mode
-    if mode in ("RGB", "RGBA"):
+    if mode in ("RGB", "RGBA", "L"):
         return image
     if mode == "P":
         return image.convert("RGBA" if "transparency" in image.info else "RGB")
     if mode in _ALPHA_MODES:
         return image.convert("RGBA")
+    if mode == "1":
+        return image.convert("L")
     if mode.startswith(("I", "F")):
-        return Image.fromarray(_high_depth_to_8bit(image), "L").convert("RGB")
+        return _high_depth_to_8bit(image)
     try:
         return image.convert("RGB")
     except ValueError as error:
@@ -172,18 +281,45 @@ def _to_rgb_or_rgba(image: Image.Image) -> Image.Image:
         ) from error
 
 
-def _high_depth_to_8bit(image: Image.Image) -> np.ndarray:
-    """16-bit and 32-bit grey to 8-bit by range, not by clipping (which turns it white)."""
-    pixels = np.asarray(image)
-    if image.mode.startswith("I;16"):
-        return (pixels.astype(np.uint16) >> 8).astype(np.uint8)
-    values = pixels.astype(np.float64)
-    top = float(values.max()) if values.size else 0.0
+def _high_depth_to_8bit(image: Image.Image) -> Image.Image:
+    """16-bit and 32-bit grey to 8-bit grey by range, not by clipping (which turns it
+    white). Converted in strips of rows, so no full-size wide copy is ever made."""
+    width, height = image.size
+    grey = np.empty((height, width), np.uint8)
+    rows = max(1, _STRIP_PIXELS // max(width, 1))
+    scale = None if image.mode.startswith("I;16") else _high_depth_scale(image)
+    for top in range(0, height, rows):
+        bottom = min(height, top + rows)
+        strip = np.asarray(image.crop((0, top, width, bottom)))
+        if scale is None:
+            grey[top:bottom] = strip >> 8
+        else:
+            values = strip.astype(np.float32)
+            values *= scale
+            np.nan_to_num(values, copy=False)
+            grey[top:bottom] = np.clip(values, 0, 255, out=values)
+    return Image.fromarray(grey, "L")
+
+
+def _high_depth_scale(image: Image.Image) -> np.float32:
+    extrema = image.getextrema()
+    top = float(extrema[1]) if isinstance(extrema, tuple) else 0.0  # type: ignore[arg-type]
     if image.mode == "F" and top <= 1.0:
-        values = values * 255.0
-    elif top > 255.0:
-        values = values / (65535.0 if top <= 65535.0 else top) * 255.0
-    return np.clip(values, 0, 255).astype(np.uint8)
+        return np.float32(255.0)
+    if top > 255.0:
+        return np.float32(255.0 / (65535.0 if top <= 65535.0 else top))
+    return np.float32(1.0)
+
+
+def _note_for(message: str, source: str, image_format: str) -> str:
+    """A sentence for what the image library warned about while reading the file."""
+    from_tiff_reader = Path(source).name == "TiffImagePlugin.py"
+    if "exif" in message.lower() or (from_tiff_reader and image_format != "TIFF"):
+        return EXIF_DAMAGED_NOTE
+    if from_tiff_reader:
+        return "The photo was read, but its metadata (TIFF tags) is damaged."
+    text = " ".join(message.split()).rstrip(".")
+    return f"The photo was read, with a warning from the image library ({text})."
 
 
 def _flatten(rgba: Image.Image) -> Image.Image:

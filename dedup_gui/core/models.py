@@ -80,6 +80,8 @@ class ErrorKind(str, Enum):
     LINK_NOT_FOLLOWED = "link-not-followed"
     """A folder or file link leading outside the chosen folders (not followed by default)."""
     OTHER = "other"
+    READ_WITH_WARNING = "read-with-warning"
+    """Not a skip: the file was read, but something in it is damaged (ScanResult.file_warnings)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,9 @@ class ScanResult:
     roots: tuple[str, ...] = ()
     """The folders (and single files) scanned, as absolute paths: nothing outside them may
     be acted on with this scan's results."""
+    file_warnings: list[ScanError] = field(default_factory=list)
+    """Files that were read and have a record, but with something damaged in them (kind
+    READ_WITH_WARNING), e.g. "The photo was read, but its EXIF metadata is damaged."."""
 
 
 class CancelToken:

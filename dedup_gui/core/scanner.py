@@ -25,9 +25,11 @@ from concurrent.futures import (
 )
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
+from dedup_gui.core.bounded_read import FileChangedError, read_all
 from dedup_gui.core.cache import FileIdentity, HashCache
 from dedup_gui.core.copies import Decoded, DecodedCopies
 from dedup_gui.core.decode import (
@@ -41,6 +43,8 @@ from dedup_gui.core.digest import bytes_digest, file_digest
 from dedup_gui.core.discovery import FileStat, discover
 from dedup_gui.core.fileaccess import open_for_reading
 from dedup_gui.core.imagetypes import sniff_file
+from dedup_gui.core.interrupt import CancelFlag, Cancelled
+from dedup_gui.core.memory_budget import DEFAULT_MEMORY_BUDGET_BYTES, MemoryBudget
 from dedup_gui.core.models import (
     CancelToken,
     ErrorKind,
@@ -60,6 +64,7 @@ IN_MEMORY_LIMIT_BYTES = 64 << 20
 from the same bytes); bigger ones are digested in a second, streamed read."""
 CANCEL_GRACE_SECONDS = 1.0
 """After a cancel, files already being decoded get this long to finish and be kept."""
+CHANGED_MESSAGE = "The file changed during the scan; it was left out."
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +77,9 @@ class ScanOptions:
     follow_links: bool = False
     """Follow folder and file links wherever they lead. Off: a link is followed only when
     its target lies inside the scanned folders."""
+    memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET_BYTES
+    """Most memory the decodes running at once may need together (each decode's need is
+    estimated from its header); an image needing more than this alone is refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +90,10 @@ class _Task:
     """The cached record is fresh but lacks the content digest now needed."""
     copies: DecodedCopies | None = None
     """Shared by the scan's thread workers: byte-identical copies are decoded once."""
+    budget: MemoryBudget | None = None
+    """The scan's memory budget (thread workers; worker processes have their own global)."""
+    cancel: CancelFlag | None = None
+    """The scan's cancel token: long reads and waits stop soon after it is set."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +107,10 @@ class _Outcome:
     identity: FileIdentity | None = None
     """(st_dev, st_ino) of the file hashed, stored so a later move is recognised."""
     ctime_ns: int = 0
+    warnings: tuple[str, ...] = ()
+    """What is damaged in a file that could be read (decode.ImageInfo.warnings)."""
+    cancelled: bool = False
+    """The scan was cancelled while this file was read: neither a record nor an error."""
 
 
 def scan(
@@ -276,7 +292,9 @@ def _hash_all(
     """Run `tasks` on a bounded pool; returns True when cancelled."""
     workers = max(1, options.workers or usable_cores())
     writer = _CacheWriter(cache)
-    executor = _make_executor(workers, options.use_processes)
+    executor, for_worker, pass_on_cancel = _make_executor(
+        workers, options.use_processes, options.memory_budget_bytes, cancel
+    )
     pending: dict[Future[_Outcome], str] = {}
     queue = iter(tasks)
     queued_all = cancelled = False
@@ -287,7 +305,7 @@ def _hash_all(
                 if task is None:
                     queued_all = True
                     break
-                pending[executor.submit(_hash_task, task)] = task.stat.path
+                pending[executor.submit(_hash_task, for_worker(task))] = task.stat.path
             if not pending:
                 cancelled = not queued_all  # a cancel stopped the queue before the end
                 break
@@ -299,6 +317,7 @@ def _hash_all(
             reporter.hashing()
             if cancel.cancelled:
                 cancelled = True
+                pass_on_cancel()
                 for future in pending:
                     future.cancel()
                 finished, _ = wait(pending, timeout=CANCEL_GRACE_SECONDS)
@@ -330,12 +349,52 @@ def _outcome_of(future: Future[_Outcome], path: str) -> _Outcome:
         return _Outcome(path, error=ScanError(path, ErrorKind.OTHER, message))
 
 
-def _make_executor(workers: int, use_processes: bool) -> Executor:
+def _make_executor(
+    workers: int, use_processes: bool, budget_bytes: int, cancel: CancelToken
+) -> tuple[Executor, Callable[[_Task], _Task], Callable[[], None]]:
+    """The pool, what a task carries into it, and what tells its workers of a cancel."""
     if not use_processes:
-        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dedup-hash")
+        budget = MemoryBudget(budget_bytes)
+        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dedup-hash")
+        return executor, lambda task: replace(task, budget=budget, cancel=cancel), _nothing
     # Never fork: the caller may be a GUI with threads. forkserver starts faster than spawn.
     method = "forkserver" if sys.platform.startswith("linux") else "spawn"
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+    context = multiprocessing.get_context(method)
+    shared_cancel = _SharedCancel(context.Event())
+    process_executor = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start_worker_process,
+        initargs=(MemoryBudget(budget_bytes, processes=context), shared_cancel),
+    )
+    return process_executor, lambda task: task, shared_cancel.set
+
+
+def _nothing() -> None:
+    pass
+
+
+class _SharedCancel:
+    """The scan's cancel, seen by worker processes (a CancelToken cannot cross over)."""
+
+    def __init__(self, event: Any) -> None:
+        self._event = event
+
+    def set(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return bool(self._event.is_set())
+
+
+_process_budget: MemoryBudget | None = None
+_process_cancel: CancelFlag | None = None
+
+
+def _start_worker_process(budget: MemoryBudget, cancel: _SharedCancel) -> None:
+    global _process_budget, _process_cancel
+    _process_budget, _process_cancel = budget, cancel
 
 
 def _collect(
@@ -346,11 +405,17 @@ def _collect(
     writer: _CacheWriter,
     copies: DecodedCopies | None = None,
 ) -> None:
+    if outcome.cancelled:
+        return
     if outcome.error is not None:
         result.errors.append(outcome.error)
     elif outcome.record is not None:
         result.records.append(outcome.record)
         result.hashed += 1
+        result.file_warnings.extend(
+            ScanError(outcome.path, ErrorKind.READ_WITH_WARNING, note)
+            for note in outcome.warnings
+        )
         writer.add(outcome.record, outcome.thumbnail_jpeg, outcome.identity)
     elif outcome.digest is not None:
         record = replace(cached[outcome.path], content_digest=outcome.digest)
@@ -368,10 +433,16 @@ def _collect(
 def _hash_task(task: _Task) -> _Outcome:
     """Runs in a worker: read, decode reduced, sign, thumbnail. Never raises."""
     path = task.stat.path
+    if task.budget is None and task.cancel is None and _process_budget is not None:
+        task = replace(task, budget=_process_budget, cancel=_process_cancel)
     try:
         if task.digest_only:
             return _digest_only(task)
         return _decode_and_sign(task)
+    except Cancelled:
+        return _Outcome(path, cancelled=True)
+    except FileChangedError:
+        return _Outcome(path, error=ScanError(path, ErrorKind.CHANGED, CHANGED_MESSAGE))
     except ImageLoadError as error:
         return _Outcome(path, error=ScanError(path, error.kind, error.message))
     except OSError as error:
@@ -383,29 +454,34 @@ def _hash_task(task: _Task) -> _Outcome:
 
 def _decode_and_sign(task: _Task) -> _Outcome:
     path = task.stat.path
+    expected_size = task.stat.size
+    limits = {"budget": task.budget, "cancel": task.cancel}
     digest = None
     with open_for_reading(path) as handle:
         before = os.fstat(handle.fileno())
         if before.st_size == 0:
             raise ImageLoadError(ErrorKind.EMPTY, "The file is empty (0 bytes).")
-        if task.want_digest and before.st_size <= IN_MEMORY_LIMIT_BYTES:
-            # One read serves both, so the digest is of exactly the bytes decoded.
-            data = handle.read()
+        if before.st_size != expected_size:
+            raise FileChangedError
+        if task.want_digest and expected_size <= IN_MEMORY_LIMIT_BYTES:
+            # One read serves both, so the digest is of exactly the bytes decoded. Never
+            # more than the size discovery saw: a file growing meanwhile is not followed.
+            data = read_all(handle, expected_size, task.cancel)
             digest = bytes_digest(data)
             if task.copies is not None:
                 with task.copies.decode_once(digest) as claim:
                     if claim.twin is not None:
                         return _copy_of(claim.twin, path, before)
-                    reduced, info = open_reduced(path, REDUCED_MIN_SIDE, data=data)
+                    reduced, info = open_reduced(path, REDUCED_MIN_SIDE, data=data, **limits)
                     outcome = _sign(path, before, reduced, info, digest)
                     assert outcome.record is not None and outcome.thumbnail_jpeg is not None
                     claim.publish(outcome.record, outcome.thumbnail_jpeg)
                     return outcome
-            reduced, info = open_reduced(path, REDUCED_MIN_SIDE, data=data)
+            reduced, info = open_reduced(path, REDUCED_MIN_SIDE, data=data, **limits)
         else:
-            reduced, info = open_reduced(path, REDUCED_MIN_SIDE, stream=handle)
+            reduced, info = open_reduced(path, REDUCED_MIN_SIDE, stream=handle, **limits)
     if task.want_digest and digest is None:
-        digest = file_digest(path)
+        digest = file_digest(path, expected_size=expected_size, cancel=task.cancel)
     return _sign(path, before, reduced, info, digest)
 
 
@@ -433,7 +509,7 @@ def _sign(
         ino=before.st_ino,
         ctime_ns=before.st_ctime_ns,
     )
-    return _hashed(record, jpeg, before)
+    return replace(_hashed(record, jpeg, before), warnings=info.warnings)
 
 
 def _copy_of(twin: Decoded, path: str, before: os.stat_result) -> _Outcome:
@@ -464,7 +540,7 @@ def _digest_only(task: _Task) -> _Outcome:
     before = Path(path).stat()
     if (before.st_size, before.st_mtime_ns) != (task.stat.size, task.stat.mtime_ns):
         return _decode_and_sign(replace(task, digest_only=False))  # changed since discovery
-    digest = file_digest(path)
+    digest = file_digest(path, expected_size=before.st_size, cancel=task.cancel)
     _ensure_unchanged(path, before)
     return _Outcome(
         path, digest=digest, bytes_read=before.st_size,
@@ -482,9 +558,7 @@ def _ensure_unchanged(path: str, before: os.stat_result) -> None:
         before.st_mtime_ns,
         before.st_ino,
     ):
-        raise ImageLoadError(
-            ErrorKind.CHANGED, "The file changed while it was being read; scan again."
-        )
+        raise ImageLoadError(ErrorKind.CHANGED, CHANGED_MESSAGE)
 
 
 class _CacheWriter:
