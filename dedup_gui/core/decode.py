@@ -22,7 +22,7 @@ import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
 from dedup_gui.core.fileaccess import NotARegularFileError, open_for_reading
-from dedup_gui.core.imagetypes import SNIFF_BYTES, sniff_file, sniff_image_format
+from dedup_gui.core.imagetypes import SNIFF_BYTES, detect_raw, sniff_file, sniff_image_format
 from dedup_gui.core.models import ErrorKind
 
 pillow_heif.register_heif_opener()
@@ -98,6 +98,11 @@ def open_reduced(
     """
     if data is not None and not data:
         raise ImageLoadError(ErrorKind.EMPTY, "The file is empty (0 bytes).")
+    raw_kind = detect_raw(path, data=data, stream=stream)
+    if raw_kind is not None:  # camera RAW: LibRaw, never the TIFF reader (core/raw.py)
+        from dedup_gui.core.raw import open_raw_reduced
+
+        return open_raw_reduced(path, min_side, kind=raw_kind, data=data, stream=stream)
     try:
         with ExitStack() as files:
             source: BinaryIO
