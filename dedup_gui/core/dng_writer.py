@@ -101,8 +101,12 @@ def bayer_mosaic(picture: Image.Image) -> np.ndarray:
     return np.round(mosaic * WHITE_LEVEL).astype("<u2")
 
 
-def dng_bytes(picture: Image.Image, layout: DngLayout = DngLayout()) -> bytes:
-    """A DNG whose sensor saw `picture` (its width and height must be even), in `layout`."""
+def dng_bytes(
+    picture: Image.Image, layout: DngLayout = DngLayout(), *, preview: Image.Image | None = None
+) -> bytes:
+    """A DNG whose sensor saw `picture` (its width and height must be even), in `layout`.
+    `preview`: what the embedded preview shows instead of `picture` (tests tell the two
+    decoding paths apart by it)."""
     width, height = picture.size
     if width % 2 or height % 2:
         raise ValueError("a Bayer sensor has an even width and height")
@@ -127,7 +131,8 @@ def dng_bytes(picture: Image.Image, layout: DngLayout = DngLayout()) -> bytes:
     }
     sub_ifds: list[int] = []
     if layout.preview_side is not None:
-        sub_ifds.append(_preview_ifd(tiff, picture, layout.preview_side))
+        shown = picture if preview is None else preview
+        sub_ifds.append(_preview_ifd(tiff, shown, layout.preview_side))
     exif_ifd = None
     if layout.capture_time is not None:
         exif_ifd = tiff.ifd({36867: (_ASCII, layout.capture_time)})

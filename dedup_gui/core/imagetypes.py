@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Callable
 from typing import BinaryIO
 
 from dedup_gui.core.fileaccess import open_for_reading
@@ -51,8 +52,6 @@ IMAGE_EXTENSIONS = frozenset(
 
 SNIFF_BYTES = 32
 """How many leading bytes `sniff_image_format` needs."""
-RAW_SNIFF_BYTES = 64 * 1024
-"""How many leading bytes `sniff_raw` reads: a TIFF-based RAW's first IFDs lie within them."""
 
 RAW_FORMAT_PREFIX = "RAW ("
 
@@ -118,10 +117,9 @@ def sniff_image_format(head: bytes) -> str | None:
     return None
 
 
-def sniff_raw(head: bytes) -> str | None:
-    """The camera RAW format ("CR3", "DNG", ...) the leading bytes (`RAW_SNIFF_BYTES` of
-    them) announce, or None."""
-    return _raw_magic(head) or _tiff_raw_kind(head)
+def sniff_raw(content: bytes) -> str | None:
+    """The camera RAW format ("CR3", "DNG", ...) a file's bytes announce, or None."""
+    return _raw_magic(content) or _tiff_raw_kind(lambda at, size: content[at : at + size])
 
 
 def detect_raw(
@@ -131,26 +129,35 @@ def detect_raw(
     stream: BinaryIO | None = None,
 ) -> str | None:
     """The camera RAW format of a file, or None: by its extension, else (for a TIFF or a
-    file without an image extension) by its first bytes, read from `data`, from `stream`
-    (left where it was) or from the file. An unreadable file is not called a RAW here."""
+    file without an image extension) by its content, read from `data`, from `stream`
+    (left where it was) or from the file: a few hundred bytes. An unreadable file is not
+    called a RAW here."""
     by_extension = raw_kind_by_extension(os.fspath(path))
     if by_extension is not None:
         return by_extension
     if _extension(os.fspath(path)) in _NOT_RAW_EXTENSIONS:
         return None
+    if data is not None:
+        return sniff_raw(data)
     try:
-        if data is not None:
-            head = data[:RAW_SNIFF_BYTES]
-        elif stream is not None:
+        if stream is not None:
             position = stream.tell()
-            head = stream.read(RAW_SNIFF_BYTES)
-            stream.seek(position)
-        else:
-            with open_for_reading(path) as handle:
-                head = handle.read(RAW_SNIFF_BYTES)
+            try:
+                return _sniff_raw_stream(stream)
+            finally:
+                stream.seek(position)
+        with open_for_reading(path) as handle:
+            return _sniff_raw_stream(handle)
     except OSError:
         return None
-    return sniff_raw(head)
+
+
+def _sniff_raw_stream(stream: BinaryIO) -> str | None:
+    def read(at: int, size: int) -> bytes:
+        stream.seek(at)
+        return stream.read(size)
+
+    return _raw_magic(read(0, SNIFF_BYTES)) or _tiff_raw_kind(read)
 
 
 def sniff_file(path: str | os.PathLike[str]) -> str | None:
@@ -188,61 +195,67 @@ def _raw_magic(head: bytes) -> str | None:
     return None
 
 
-def _tiff_raw_kind(head: bytes) -> str | None:
+_Reader = Callable[[int, int], bytes]
+"""read(offset, size): up to `size` bytes of the file from `offset`."""
+_Entry = tuple[int, int, bytes]  # type, count, the value's bytes (at most 64 of them)
+_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
+_MAX_IFD_ENTRIES = 1024
+_MAX_SUB_IFDS = 8
+
+
+def _tiff_raw_kind(read: _Reader) -> str | None:
     """A classic TIFF holding sensor data: "DNG" for a DNG, else a maker's format."""
-    if not head.startswith(_TIFF_MAGIC):
+    header = read(0, 8)
+    if len(header) < 8 or not header.startswith(_TIFF_MAGIC):
         return None
-    order = "<" if head[:2] == b"II" else ">"
-    (first,) = struct.unpack_from(f"{order}I", head, 4)
-    ifd0 = _ifd_entries(head, order, first)
+    order = "<" if header[:2] == b"II" else ">"
+    ifd0 = _ifd_entries(read, order, struct.unpack_from(f"{order}I", header, 4)[0])
     if _DNG_VERSION_TAG in ifd0:
         return "DNG"
     ifds = [ifd0]
-    sub_ifds = ifd0.get(_SUB_IFDS_TAG)
-    if sub_ifds is not None:
-        ifds += [_ifd_entries(head, order, offset) for offset in _longs(head, order, *sub_ifds)]
-    if not any(_short(head, order, ifd.get(_PHOTOMETRIC_TAG)) in _SENSOR_PHOTOMETRICS
-               for ifd in ifds):
+    if _SUB_IFDS_TAG in ifd0:
+        ifds += [_ifd_entries(read, order, at) for at in _numbers(order, ifd0[_SUB_IFDS_TAG])]
+    photometrics = {_first(order, ifd.get(_PHOTOMETRIC_TAG)) for ifd in ifds}
+    if not photometrics & _SENSOR_PHOTOMETRICS:
         return None
-    make = _ascii(head, ifd0.get(_MAKE_TAG)).upper()
+    make = _ascii(ifd0.get(_MAKE_TAG)).upper()
     return next((kind for maker, kind in _MAKER_FORMATS if make.startswith(maker)), "TIFF")
 
 
-_Entry = tuple[int, int, int]  # type, count, offset of the value (inline or not)
-_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
-
-
-def _ifd_entries(head: bytes, order: str, offset: int) -> dict[int, _Entry]:
-    if offset < 8 or offset + 2 > len(head):
+def _ifd_entries(read: _Reader, order: str, offset: int) -> dict[int, _Entry]:
+    if offset < 8:
         return {}
-    (count,) = struct.unpack_from(f"{order}H", head, offset)
+    head = read(offset, 2)
+    if len(head) < 2:
+        return {}
+    count = min(struct.unpack(f"{order}H", head)[0], _MAX_IFD_ENTRIES)
+    table = read(offset + 2, 12 * count)
     entries: dict[int, _Entry] = {}
-    for index in range(min(count, (len(head) - offset - 2) // 12)):
-        at = offset + 2 + 12 * index
-        tag, kind, values = struct.unpack_from(f"{order}HHI", head, at)
+    for at in range(0, len(table) - 11, 12):
+        tag, kind, values = struct.unpack_from(f"{order}HHI", table, at)
         size = _TYPE_SIZES.get(kind, 1) * values
         if size <= 4:
-            entries[tag] = (kind, values, at + 8)
+            value = table[at + 8 : at + 8 + size]
         else:
-            entries[tag] = (kind, values, struct.unpack_from(f"{order}I", head, at + 8)[0])
+            (value_offset,) = struct.unpack_from(f"{order}I", table, at + 8)
+            value = read(value_offset, min(size, 64))
+        entries[tag] = (kind, values, value)
     return entries
 
 
-def _short(head: bytes, order: str, entry: _Entry | None) -> int | None:
-    if entry is None or entry[2] + 4 > len(head):
-        return None
-    kind, _, at = entry
-    return struct.unpack_from(f"{order}{'H' if kind == 3 else 'I'}", head, at)[0]
+def _numbers(order: str, entry: _Entry) -> list[int]:
+    kind, _, value = entry
+    code, width = ("I", 4) if kind in (4, 13) else ("H", 2)
+    count = min(len(value) // width, _MAX_SUB_IFDS)
+    return list(struct.unpack_from(f"{order}{count}{code}", value))
 
 
-def _longs(head: bytes, order: str, kind: int, count: int, at: int) -> list[int]:
-    width = 4 if kind in (4, 13) else 2
-    count = min(count, 16, max(0, (len(head) - at) // width))
-    return list(struct.unpack_from(f"{order}{count}{'I' if width == 4 else 'H'}", head, at))
+def _first(order: str, entry: _Entry | None) -> int | None:
+    numbers = _numbers(order, entry) if entry is not None else []
+    return numbers[0] if numbers else None
 
 
-def _ascii(head: bytes, entry: _Entry | None) -> str:
+def _ascii(entry: _Entry | None) -> str:
     if entry is None:
         return ""
-    _, count, at = entry
-    return head[at : at + count].split(b"\x00", 1)[0].decode("latin-1").strip()
+    return entry[2].split(b"\x00", 1)[0].decode("latin-1").strip()
