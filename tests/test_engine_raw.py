@@ -129,6 +129,7 @@ def test_the_full_size_preview_is_used_when_there_is_one(tmp_path, picture):
     )
     image, info = open_reduced(path)
     assert (info.width, info.height, info.format) == (*SENSOR, "RAW (DNG)")
+    assert info.capture_time == "2021-06-05T14:30:00"
     assert mean_abs_difference(image, shown_by_camera) < 6
     assert mean_abs_difference(image, picture) > 20
 

@@ -9,11 +9,17 @@ sensor data (a DNG version tag, or CFA / linear-raw pixels in its first IFD or a
 from __future__ import annotations
 
 import os
-import struct
-from collections.abc import Callable
 from typing import BinaryIO
 
 from dedup_gui.core.fileaccess import open_for_reading
+from dedup_gui.core.tiff_ifd import (
+    Reader,
+    ascii_value,
+    first_ifd,
+    first_number,
+    ifd_entries,
+    numbers,
+)
 
 RAW_EXTENSIONS: dict[str, str] = {
     ".cr2": "CR2", ".cr3": "CR3", ".crw": "CRW",  # Canon
@@ -195,67 +201,18 @@ def _raw_magic(head: bytes) -> str | None:
     return None
 
 
-_Reader = Callable[[int, int], bytes]
-"""read(offset, size): up to `size` bytes of the file from `offset`."""
-_Entry = tuple[int, int, bytes]  # type, count, the value's bytes (at most 64 of them)
-_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
-_MAX_IFD_ENTRIES = 1024
-_MAX_SUB_IFDS = 8
-
-
-def _tiff_raw_kind(read: _Reader) -> str | None:
+def _tiff_raw_kind(read: Reader) -> str | None:
     """A classic TIFF holding sensor data: "DNG" for a DNG, else a maker's format."""
-    header = read(0, 8)
-    if len(header) < 8 or not header.startswith(_TIFF_MAGIC):
+    if not read(0, 4).startswith(_TIFF_MAGIC):
         return None
-    order = "<" if header[:2] == b"II" else ">"
-    ifd0 = _ifd_entries(read, order, struct.unpack_from(f"{order}I", header, 4)[0])
+    order, ifd0 = first_ifd(read)
     if _DNG_VERSION_TAG in ifd0:
         return "DNG"
     ifds = [ifd0]
     if _SUB_IFDS_TAG in ifd0:
-        ifds += [_ifd_entries(read, order, at) for at in _numbers(order, ifd0[_SUB_IFDS_TAG])]
-    photometrics = {_first(order, ifd.get(_PHOTOMETRIC_TAG)) for ifd in ifds}
+        ifds += [ifd_entries(read, order, at) for at in numbers(order, ifd0[_SUB_IFDS_TAG])]
+    photometrics = {first_number(order, ifd.get(_PHOTOMETRIC_TAG)) for ifd in ifds}
     if not photometrics & _SENSOR_PHOTOMETRICS:
         return None
-    make = _ascii(ifd0.get(_MAKE_TAG)).upper()
+    make = ascii_value(ifd0.get(_MAKE_TAG)).upper()
     return next((kind for maker, kind in _MAKER_FORMATS if make.startswith(maker)), "TIFF")
-
-
-def _ifd_entries(read: _Reader, order: str, offset: int) -> dict[int, _Entry]:
-    if offset < 8:
-        return {}
-    head = read(offset, 2)
-    if len(head) < 2:
-        return {}
-    count = min(struct.unpack(f"{order}H", head)[0], _MAX_IFD_ENTRIES)
-    table = read(offset + 2, 12 * count)
-    entries: dict[int, _Entry] = {}
-    for at in range(0, len(table) - 11, 12):
-        tag, kind, values = struct.unpack_from(f"{order}HHI", table, at)
-        size = _TYPE_SIZES.get(kind, 1) * values
-        if size <= 4:
-            value = table[at + 8 : at + 8 + size]
-        else:
-            (value_offset,) = struct.unpack_from(f"{order}I", table, at + 8)
-            value = read(value_offset, min(size, 64))
-        entries[tag] = (kind, values, value)
-    return entries
-
-
-def _numbers(order: str, entry: _Entry) -> list[int]:
-    kind, _, value = entry
-    code, width = ("I", 4) if kind in (4, 13) else ("H", 2)
-    count = min(len(value) // width, _MAX_SUB_IFDS)
-    return list(struct.unpack_from(f"{order}{count}{code}", value))
-
-
-def _first(order: str, entry: _Entry | None) -> int | None:
-    numbers = _numbers(order, entry) if entry is not None else []
-    return numbers[0] if numbers else None
-
-
-def _ascii(entry: _Entry | None) -> str:
-    if entry is None:
-        return ""
-    return entry[2].split(b"\x00", 1)[0].decode("latin-1").strip()

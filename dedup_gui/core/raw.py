@@ -28,11 +28,13 @@ from dedup_gui.core.decode import (  # _capture_time: one EXIF date parser for a
     ImageInfo,
     ImageLoadError,
     _capture_time,
+    _parse_exif_datetime,
     file_access_problem,
 )
 from dedup_gui.core.fileaccess import open_for_reading
 from dedup_gui.core.imagetypes import detect_raw, raw_format_label
 from dedup_gui.core.models import ErrorKind
+from dedup_gui.core.tiff_ifd import exif_datetime_original
 
 if TYPE_CHECKING:
     import rawpy
@@ -87,7 +89,7 @@ def open_raw_reduced(
     try:
         with rawpy.RawPy() as raw:
             raw.open_buffer(io.BytesIO(content))
-            return _decode(raw, rawpy, kind, len(content), min_side)
+            return _decode(raw, rawpy, kind, content, min_side)
     except ImageLoadError:
         raise
     except MemoryError as error:
@@ -111,21 +113,25 @@ def _read_all(path: str | os.PathLike[str], data: bytes | None, stream: BinaryIO
 
 
 def _decode(
-    raw: rawpy.RawPy, rawpy: ModuleType, kind: str, file_bytes: int, min_side: int
+    raw: rawpy.RawPy, rawpy: ModuleType, kind: str, content: bytes, min_side: int
 ) -> tuple[Image.Image, ImageInfo]:
     sizes = raw.sizes
     width, height, flip = sizes.width, sizes.height, sizes.flip
     if width <= 0 or height <= 0:
         raise ImageLoadError(ErrorKind.CORRUPT, _unreadable("the file holds no image"))
+    capture_time = _container_capture_time(content)
     preview, preview_time = _usable_preview(raw, rawpy, width, height, min_side)
     if preview is not None:
         image = preview
+        capture_time = capture_time or preview_time
     else:
-        _check_budget(sizes.raw_width, sizes.raw_height, file_bytes)
+        _check_budget(sizes.raw_width, sizes.raw_height, len(content))
         pixels = raw.postprocess(
             half_size=True, use_camera_wb=True, output_bps=8, user_flip=0, gamma=SRGB_GAMMA
         )
         image = Image.fromarray(np.ascontiguousarray(pixels[..., :3]), "RGB")
+        # Only now: rawpy unpacks the whole sensor data to answer `other`.
+        capture_time = capture_time or _libraw_capture_time(raw)
     factor = min(image.size) // max(min_side, 1)
     if factor >= 2:
         image = image.reduce(factor)
@@ -134,7 +140,6 @@ def _decode(
         image = image.transpose(transpose)
     if flip & _SWAPS_SIDES:
         width, height = height, width
-    capture_time = _libraw_capture_time(raw) or preview_time
     return image, ImageInfo(width, height, raw_format_label(kind), capture_time)
 
 
@@ -189,6 +194,15 @@ def _check_budget(raw_width: int, raw_height: int, file_bytes: int) -> None:
             f"pixels, about {needed >> 20} MB to decode; the limit is "
             f"{RAW_MEMORY_BUDGET_BYTES >> 20} MB).",
         )
+
+
+def _container_capture_time(content: bytes) -> str | None:
+    """EXIF DateTimeOriginal of a TIFF-structured RAW (most formats), read from its tags."""
+    try:
+        value = exif_datetime_original(lambda at, size: content[at : at + size])
+    except Exception:  # damaged tags must not cost the image
+        return None
+    return _parse_exif_datetime(value) if value is not None else None
 
 
 def _libraw_capture_time(raw: rawpy.RawPy) -> str | None:
