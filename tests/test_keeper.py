@@ -85,7 +85,8 @@ def test_the_choice_does_not_depend_on_input_order():
 
 def test_default_rules_follow_the_documented_order():
     assert list(DEFAULT_KEEPER_RULES) == [
-        KeeperRule.REFERENCE_FOLDER, KeeperRule.RESOLUTION, KeeperRule.FILE_SIZE,
+        KeeperRule.REFERENCE_FOLDER, KeeperRule.RAW_FIRST, KeeperRule.RESOLUTION,
+        KeeperRule.FILE_SIZE,
         KeeperRule.CAPTURE_DATE, KeeperRule.SHORTER_PATH,
     ]
 

@@ -2,7 +2,8 @@
 needs, without a display and without touching the user's photos, cache or settings.
 
 It opens the main window (offscreen when there is no display), writes a small JPEG, a
-smaller copy of it and a small HEIC into a temporary folder, hashes them through the engine,
+smaller copy of it, a small HEIC and a small DNG (camera RAW, read through LibRaw) into a
+temporary folder, hashes them through the engine,
 groups them (the copy must pair with its original), and checks the trash backend loads.
 Prints one line per step; returns 0, or 1 after naming the failed step.
 """
@@ -84,6 +85,8 @@ def _write_samples(photos: Path) -> str:
     import pillow_heif
     from PIL import Image, ImageDraw
 
+    from dedup_gui.core.dng_writer import dng_bytes
+
     photos.mkdir()
     width, height = SAMPLE_SIZE
     image = Image.linear_gradient("L").resize(SAMPLE_SIZE).convert("RGB")
@@ -95,14 +98,21 @@ def _write_samples(photos: Path) -> str:
     # Mirrored, so the two samples are different pictures rather than one picture twice.
     heif = pillow_heif.from_pillow(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
     heif.save(str(photos / "sample.heic"), quality=90)
-    return f"sample.jpg, sample.heic ({width}x{height}) and a smaller sample-copy.jpg written"
+    # No preview inside: hashing it runs LibRaw's demosaic. Upside down, a picture of its own.
+    (photos / "sample.dng").write_bytes(dng_bytes(image.transpose(Image.Transpose.FLIP_TOP_BOTTOM)))
+    return (
+        f"sample.jpg, sample.heic, sample.dng ({width}x{height}) and a smaller "
+        "sample-copy.jpg written"
+    )
 
 
 def _hash_each(photos: Path) -> str:
     from dedup_gui.core.scanner import hash_file
 
     summaries = []
-    for name, expected_format in (("sample.jpg", "JPEG"), ("sample.heic", "HEIF")):
+    for name, expected_format in (
+        ("sample.jpg", "JPEG"), ("sample.heic", "HEIF"), ("sample.dng", "RAW (DNG)")
+    ):
         record = hash_file(photos / name)
         if record.format != expected_format or (record.width, record.height) != SAMPLE_SIZE:
             raise RuntimeError(
@@ -121,7 +131,7 @@ def _scan_and_group(work: Path) -> str:
     with HashCache(work / "cache.sqlite3") as cache:
         result = scan([work / "photos"], cache=cache)
     formats = sorted(record.format for record in result.records)
-    if result.errors or formats != ["HEIF", "JPEG", "JPEG"]:
+    if result.errors or formats != ["HEIF", "JPEG", "JPEG", "RAW (DNG)"]:
         problems = "; ".join(f"{e.path}: {e.message}" for e in result.errors)
         raise RuntimeError(f"scan found {formats or 'nothing'} {problems}".strip())
     groups = SimilarityIndex.build(result.records).groups(GROUPING_SIMILARITY)

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import platformdirs
 
+from dedup_gui.core.imagetypes import is_raw_format, raw_kind_by_extension
 from dedup_gui.core.models import ImageRecord
 from dedup_gui.core.signatures import RECIPE_VERSION
 
@@ -142,7 +143,7 @@ class HashCache:
                 )
                 for row in rows:
                     path, size, mtime_ns = wanted[row[0]]
-                    if row[1] == size and row[2] == mtime_ns and row[3] == RECIPE_VERSION:
+                    if row[1] == size and row[2] == mtime_ns and _is_current(path, row):
                         found[path] = _row_to_record(path, row)
 
         self._run(query, None)
@@ -177,7 +178,7 @@ class HashCache:
                     chunk,
                 )
                 for row in rows:  # row[13], row[14]: the stored dev, ino
-                    if row[3] != RECIPE_VERSION:
+                    if not _is_current(os.fsdecode(row[0]), row):
                         continue
                     for path, size, mtime_ns, dev in wanted[row[14]]:
                         new = os.fsencode(path)
@@ -490,6 +491,14 @@ def _record_to_row(record: ImageRecord) -> tuple[object, ...]:
         dihedral,
         record.micro,
         record.content_digest,
+    )
+
+
+def _is_current(path: str, row: tuple[Any, ...]) -> bool:
+    """The record row was made by this recipe; a camera RAW read as its small TIFF preview
+    (before RAW files were read through LibRaw) is read again."""
+    return row[3] == RECIPE_VERSION and (
+        raw_kind_by_extension(path) is None or is_raw_format(row[6])
     )
 
 

@@ -25,7 +25,7 @@ from dedup_gui.core import decode_warnings, png_text
 from dedup_gui.core.bounded_read import read_all
 from dedup_gui.core.decode_cost import DECODE_BYTES_LIMIT, decode_bytes_needed, megabytes
 from dedup_gui.core.fileaccess import NotARegularFileError, open_for_reading
-from dedup_gui.core.imagetypes import SNIFF_BYTES, sniff_file, sniff_image_format
+from dedup_gui.core.imagetypes import SNIFF_BYTES, detect_raw, sniff_file, sniff_image_format
 from dedup_gui.core.interrupt import CancelFlag, Cancelled
 from dedup_gui.core.memory_budget import MemoryBudget
 from dedup_gui.core.models import ErrorKind
@@ -123,6 +123,11 @@ def open_reduced(
     """
     if data is not None and not data:
         raise ImageLoadError(ErrorKind.EMPTY, "The file is empty (0 bytes).")
+    raw_kind = detect_raw(path, data=data, stream=stream)
+    if raw_kind is not None:  # camera RAW: LibRaw, never the TIFF reader (core/raw.py)
+        from dedup_gui.core.raw import open_raw_reduced
+
+        return open_raw_reduced(path, min_side, kind=raw_kind, data=data, stream=stream)
     limits = _Limits(budget, cancel)
     try:
         with decode_warnings.collecting() as noted:

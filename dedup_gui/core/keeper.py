@@ -9,6 +9,7 @@ from pathlib import Path, PurePath
 
 import numpy as np
 
+from dedup_gui.core.imagetypes import is_raw_format
 from dedup_gui.core.models import ImageRecord
 
 
@@ -25,10 +26,13 @@ class KeeperRule(str, Enum):
     """Prefer the earliest EXIF capture date; copies without one come last."""
     SHORTER_PATH = "shorter-path"
     """Prefer the shorter path."""
+    RAW_FIRST = "raw-first"
+    """Prefer a camera RAW over a JPEG/HEIC of the same shot: the RAW is the original."""
 
 
 DEFAULT_KEEPER_RULES: tuple[KeeperRule, ...] = (
     KeeperRule.REFERENCE_FOLDER,
+    KeeperRule.RAW_FIRST,
     KeeperRule.RESOLUTION,
     KeeperRule.FILE_SIZE,
     KeeperRule.CAPTURE_DATE,
@@ -38,13 +42,17 @@ DEFAULT_KEEPER_RULES: tuple[KeeperRule, ...] = (
 KeeperKey = tuple[object, ...]
 
 
+_PROTECTING_RULES = (KeeperRule.REFERENCE_FOLDER, KeeperRule.RAW_FIRST)
+"""Always first when the user picks a preference: a copy in a protected folder is the one
+kept, and a camera RAW is never trashed for a JPEG of it."""
+
+
 def rules_preferring(rule: KeeperRule) -> tuple[KeeperRule, ...]:
-    """The default chain with `rule` deciding first after the reference folder, which
-    always comes first: a copy in a protected folder is the one kept."""
-    if rule is KeeperRule.REFERENCE_FOLDER:
+    """The default chain with `rule` deciding first after the protecting rules."""
+    if rule in _PROTECTING_RULES:
         return DEFAULT_KEEPER_RULES
-    rest = tuple(r for r in DEFAULT_KEEPER_RULES if r not in (KeeperRule.REFERENCE_FOLDER, rule))
-    return (KeeperRule.REFERENCE_FOLDER, rule, *rest)
+    rest = tuple(r for r in DEFAULT_KEEPER_RULES if r not in (*_PROTECTING_RULES, rule))
+    return (*_PROTECTING_RULES, rule, *rest)
 
 
 def _normalised(path: str) -> str:
@@ -122,6 +130,8 @@ def keeper_key(
     for rule in rules:
         if rule is KeeperRule.REFERENCE_FOLDER:
             key.append(not in_reference)
+        elif rule is KeeperRule.RAW_FIRST:
+            key.append(not is_raw_format(record.format))
         elif rule is KeeperRule.RESOLUTION:
             key.append(-(record.width * record.height))
         elif rule is KeeperRule.FILE_SIZE:
@@ -163,6 +173,8 @@ def keeper_ranks(
     for rule in rules:
         if rule is KeeperRule.REFERENCE_FOLDER:
             keys.append(~is_reference)
+        elif rule is KeeperRule.RAW_FIRST:
+            keys.append(np.array([not is_raw_format(r.format) for r in records], dtype=bool))
         elif rule is KeeperRule.RESOLUTION:
             keys.append(-np.array([r.width * r.height for r in records], dtype=np.int64))
         elif rule is KeeperRule.FILE_SIZE:
