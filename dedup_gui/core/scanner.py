@@ -72,6 +72,9 @@ class ScanOptions:
     follow_links: bool = False
     """Follow folder and file links wherever they lead. Off: a link is followed only when
     its target lies inside the scanned folders."""
+    excluded_folders: tuple[str, ...] = ()
+    """Folders inside the roots that are not scanned (nor what is reached inside them
+    another way); a root inside one of them is scanned. Their cache entries are kept."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +126,7 @@ def scan(
         cancel=cancel,
         on_found=reporter.discovering,
         follow_links=options.follow_links,
+        excluded=options.excluded_folders,
     )
     result = ScanResult(errors=list(discovery.errors), roots=tuple(_absolute_roots(roots)))
     if discovery.cancelled:
@@ -169,7 +173,9 @@ def scan(
         # Entries under folders that could not be read this time are kept for next time.
         unreadable = [e.path for e in discovery.errors if e.kind is ErrorKind.UNREADABLE_FOLDER]
         cache.forget_missing(
-            _absolute_roots(roots), {f.path for f in discovery.files}, keep_under=unreadable
+            _absolute_roots(roots),
+            {f.path for f in discovery.files},
+            keep_under=[*unreadable, *_absolute_roots(options.excluded_folders)],
         )
     return _finish(result, reporter, cache, cancelled=cancelled)
 
