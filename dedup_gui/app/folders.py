@@ -42,7 +42,8 @@ from dedup_gui.core.folder_roles import FolderRole, FolderRoles, newly_scanned
 PATH_COLUMN = 0
 ROLE_COLUMN = 1
 REFERENCE_COLOUR = QColor(9, 105, 218)
-EXCLUDED_COLOUR = QColor(110, 119, 129)
+EXCLUDED_COLOUR = QColor(188, 76, 0)
+"""Orange, not grey: an excluded folder's row must not look disabled."""
 ROLE_NAMES = {
     FolderRole.NORMAL: "Normal",
     FolderRole.PROTECTED: "Protected",

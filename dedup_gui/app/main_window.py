@@ -289,8 +289,8 @@ class MainWindow(QMainWindow):
         elif added:
             role = self.folder_panel.role_of(added[-1]) or FolderRole.NORMAL
             self.statusBar().showMessage(
-                f"{display_path(added[-1])} is inside a listed folder, so it is listed under it"
-                f" ({ROLE_NAMES[role]} there too). Choose its own role beside it.", 10000
+                f"“{display_path(Path(added[-1]).name)}” is inside a listed folder: it is listed"
+                f" under it, {ROLE_NAMES[role]} as there. Choose its own role beside it.", 10000
             )
 
     def _scan_what_is_new(self) -> None:
