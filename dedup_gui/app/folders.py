@@ -128,6 +128,9 @@ class FolderPanel(QWidget):
         """For `SimilarityIndex.groups`: protection with the nested roles applied."""
         return self.roles().reference_folders()
 
+    def has_folders_to_scan(self) -> bool:
+        return any(_role_of(item) is not FolderRole.EXCLUDED for item in self._items())
+
     def role_of(self, path: str) -> FolderRole | None:
         item = self._item_for(path)
         return None if item is None else _role_of(item)

@@ -717,9 +717,7 @@ class MainWindow(QMainWindow):
         )
         if not has_groups:
             self._update_empty_hint()
-        self.scan_button.setEnabled(
-            self._job is None and bool(self.folder_panel.roles().scan_roots())
-        )
+        self.scan_button.setEnabled(self._job is None and self.folder_panel.has_folders_to_scan())
         self.scan_action.setEnabled(self.scan_button.isEnabled())
         self._update_actions()
         self._update_status()
