@@ -294,3 +294,47 @@ def test_a_root_that_is_a_link_into_another_root_keeps_the_real_paths(tmp_path):
     real = write_photo(tmp_path / "a_library" / "sub" / "a.jpg")
     (tmp_path / "z_shortcut").symlink_to(real.parent, target_is_directory=True)
     assert found_paths(tmp_path / "z_shortcut", tmp_path / "a_library") == [str(real)]
+
+
+def test_an_excluded_subfolder_is_not_walked(tmp_path, monkeypatch):
+    write_photo(tmp_path / "a.jpg")
+    write_photo(tmp_path / "junk" / "b.jpg")
+    write_photo(tmp_path / "junk" / "deeper" / "c.jpg")
+    write_photo(tmp_path / "junkyard" / "d.jpg")  # a sibling whose name starts alike
+    listed: list[str] = []
+    real_scandir = os.scandir
+
+    def scandir(folder):
+        listed.append(os.fspath(folder))
+        return real_scandir(folder)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    paths = found_paths(tmp_path, excluded=[str(tmp_path / "junk")])
+    assert paths == [str(tmp_path / "a.jpg"), str(tmp_path / "junkyard" / "d.jpg")]
+    junk = str(tmp_path / "junk")
+    assert not [folder for folder in listed if folder == junk or folder.startswith(junk + os.sep)]
+
+
+def test_a_root_inside_an_excluded_folder_is_walked(tmp_path):
+    write_photo(tmp_path / "junk" / "b.jpg")
+    kept = write_photo(tmp_path / "junk" / "keep" / "c.jpg")
+    paths = found_paths(tmp_path, tmp_path / "junk" / "keep", excluded=[str(tmp_path / "junk")])
+    assert paths == [str(kept)]
+
+
+@needs_symlinks
+def test_an_excluded_folder_reached_through_a_link_is_left_out(tmp_path):
+    root = tmp_path / "library"
+    write_photo(root / "junk" / "b.jpg")
+    mine = write_photo(root / "mine.jpg")
+    (root / "shortcut").symlink_to(root / "junk", target_is_directory=True)
+    (root / "b_alias.jpg").symlink_to(root / "junk" / "b.jpg")
+    assert found_paths(root, excluded=[str(root / "junk")]) == [str(mine)]
+
+
+def test_the_scan_leaves_out_its_excluded_folders(tmp_path):
+    root = tmp_path / "library"
+    mine = write_photo(root / "mine.jpg")
+    write_photo(root / "junk" / "b.jpg", seed=2)
+    result = scan([root], options=ScanOptions(workers=1, excluded_folders=(str(root / "junk"),)))
+    assert [record.path for record in result.records] == [str(mine)]

@@ -40,8 +40,10 @@ def warn(parent: QWidget | None, title: str, text: str, details: str = "") -> No
     box.exec()
 
 
-def choose_folder(parent: QWidget | None) -> str | None:
-    folder = QFileDialog.getExistingDirectory(parent, "Add a folder to scan")
+def choose_folder(
+    parent: QWidget | None, title: str = "Add a folder to scan", start: str = ""
+) -> str | None:
+    folder = QFileDialog.getExistingDirectory(parent, title, start)
     return folder or None
 
 

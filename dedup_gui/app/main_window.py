@@ -38,7 +38,7 @@ from dedup_gui.app import desktop, dialogs
 from dedup_gui.app.compare import CompareView
 from dedup_gui.app.empty_state import DROP_TITLE, EmptyState
 from dedup_gui.app.errors_view import ErrorsView
-from dedup_gui.app.folders import FolderPanel
+from dedup_gui.app.folders import ROLE_NAMES, FolderPanel
 from dedup_gui.app.formatting import format_bytes, format_count
 from dedup_gui.app.group_model import GroupListModel
 from dedup_gui.app.group_view import ROW_HEIGHT, THUMB_SIDE, GroupListView
@@ -50,6 +50,7 @@ from dedup_gui.app.thumbnails import ThumbnailProvider
 from dedup_gui.app.trash_flow import confirmed_removal_plan, report_details, report_summary
 from dedup_gui.app.workers import ExportJob, RegroupJob, ScanJob, TrashJob, start_in_thread
 from dedup_gui.core.actions import TrashProgress, TrashReport
+from dedup_gui.core.folder_roles import FolderRole, newly_scanned
 from dedup_gui.core.grouping import SimilarityIndex
 from dedup_gui.core.imagetypes import has_image_extension
 from dedup_gui.core.models import DuplicateGroup, ScanProgress, ScanResult
@@ -116,6 +117,8 @@ class MainWindow(QMainWindow):
         self.folder_panel = FolderPanel(self)
         self.folder_panel.add_requested.connect(self.add_folder_from_dialog)
         self.folder_panel.folders_changed.connect(self._on_folders_changed)
+        self.folder_panel.add_subfolder_requested.connect(self.add_subfolder_from_dialog)
+        self.folder_panel.scope_widened.connect(self._scan_what_is_new)
 
         self.follow_links_box = QCheckBox("Follow links that lead outside the chosen folders", self)
         self.follow_links_box.setToolTip(
@@ -257,8 +260,17 @@ class MainWindow(QMainWindow):
         if folder:
             self.add_paths([folder])
 
+    def add_subfolder_from_dialog(self, folder: str) -> None:
+        """A subfolder of the listed `folder`, picked in a dialog that opens inside it, is
+        listed under it; the keyboard goes to its role box."""
+        subfolder = dialogs.choose_folder(self, "Add a subfolder with its own role", folder)
+        if subfolder:
+            self.add_paths([subfolder])
+            self.folder_panel.focus_role(os.path.abspath(subfolder))  # noqa: PTH100
+
     def add_paths(self, paths: list[str]) -> None:
-        """Folders and image files are added; anything else is refused with a message."""
+        """Folders and image files are added; anything else is refused with a message.
+        What the last scan did not look at yet is scanned (with `scan_on_add`)."""
         accepted, rejected = [], []
         for path in paths:
             candidate = Path(path)
@@ -266,16 +278,29 @@ class MainWindow(QMainWindow):
                 accepted.append(path)
             else:
                 rejected.append(path)
-        added = bool(self.folder_panel.add_folders(accepted))
+        before = self.folder_panel.roles()
+        added = self.folder_panel.add_folders(accepted)
         if rejected:
             # Every path stays available behind "Show Details…", which scrolls.
             details = "\n".join(rejected) if len(rejected) > REJECTED_NAMES_SHOWN else ""
             dialogs.warn(self, "Not added", not_added_text(rejected), details)
-        if added and self.scan_on_add:
-            if self._job is not None:
-                self.statusBar().showMessage("Added. Scan again to include it.", 8000)
-            else:
-                self.start_scan()
+        if added and newly_scanned(before, self.folder_panel.roles()):
+            self._scan_what_is_new()
+        elif added:
+            role = self.folder_panel.role_of(added[-1]) or FolderRole.NORMAL
+            self.statusBar().showMessage(
+                f"“{display_path(Path(added[-1]).name)}” is inside a listed folder: it is listed"
+                f" under it, {ROLE_NAMES[role]} as there. Choose its own role beside it.", 10000
+            )
+
+    def _scan_what_is_new(self) -> None:
+        """Folders were added, or an exclusion lifted: scan to include their photos."""
+        if not self.scan_on_add:
+            return
+        if self._job is not None:
+            self.statusBar().showMessage("Added. Scan again to include it.", 8000)
+        else:
+            self.start_scan()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
@@ -319,15 +344,10 @@ class MainWindow(QMainWindow):
     def _within_folders(self, result: ScanResult) -> ScanResult | None:
         """`result` without the images and errors of folders no longer in the list, or None
         when it has none."""
-        # Spelled as the scanner spells them (abspath), whatever the settings file says.
-        roots = {os.path.abspath(path) for path in self.folder_panel.paths()}  # noqa: PTH100
-        inside = tuple(root.rstrip(os.sep) + os.sep for root in roots)
-
-        def listed(path: str) -> bool:
-            return path in roots or path.startswith(inside)
-
-        records = [record for record in result.records if listed(record.path)]
-        errors = [error for error in result.errors if listed(error.path)]
+        # An excluded subfolder is out of the list too; the deepest listed folder decides.
+        roles = self.folder_panel.roles()
+        records = [record for record in result.records if roles.is_scanned(record.path)]
+        errors = [error for error in result.errors if roles.is_scanned(error.path)]
         if len(records) == len(result.records) and len(errors) == len(result.errors):
             return None
         return dataclasses.replace(result, records=records, errors=errors)
@@ -343,13 +363,17 @@ class MainWindow(QMainWindow):
         return self._job is not None or self._regroup_job is not None
 
     def start_scan(self) -> None:
-        roots = self.folder_panel.paths()
+        roles = self.folder_panel.roles()
+        roots = roles.scan_roots()
         if self._job is not None or not roots:
             self._update_state()
             return
         job = ScanJob(
             roots,
-            options=ScanOptions(follow_links=self.follow_links_box.isChecked()),
+            options=ScanOptions(
+                follow_links=self.follow_links_box.isChecked(),
+                excluded_folders=tuple(roles.excluded_folders()),
+            ),
             match_transforms=self.transforms_box.isChecked(),
         )
         job.scan_progress.connect(self._on_scan_progress)
@@ -696,7 +720,7 @@ class MainWindow(QMainWindow):
         )
         if not has_groups:
             self._update_empty_hint()
-        self.scan_button.setEnabled(self._job is None and bool(self.folder_panel.paths()))
+        self.scan_button.setEnabled(self._job is None and self.folder_panel.has_folders_to_scan())
         self.scan_action.setEnabled(self.scan_button.isEnabled())
         self._update_actions()
         self._update_status()

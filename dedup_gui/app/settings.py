@@ -9,6 +9,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from dedup_gui import APP_NAME
 from dedup_gui.app.paths import display_path, is_qt_safe
+from dedup_gui.core.folder_roles import FolderRole
 from dedup_gui.core.keeper import KeeperRule
 
 ORGANIZATION = "dedup_gui"
@@ -16,8 +17,19 @@ ORGANIZATION = "dedup_gui"
 
 @dataclass(frozen=True, slots=True)
 class FolderEntry:
+    """A listed folder (or a subfolder of one) and its role."""
+
     path: str
-    reference: bool = False
+    role: FolderRole = FolderRole.NORMAL
+
+    def __post_init__(self) -> None:
+        if isinstance(self.role, bool):  # FolderEntry(path, True): a reference folder
+            role = FolderRole.PROTECTED if self.role else FolderRole.NORMAL
+            object.__setattr__(self, "role", role)
+
+    @property
+    def reference(self) -> bool:
+        return self.role is FolderRole.PROTECTED
 
 
 def _settings() -> QSettings:
@@ -37,9 +49,8 @@ class AppSettings:
             self._store.setArrayIndex(i)
             encoded = self._store.value("path_bytes")
             path = os.fsdecode(bytes(encoded)) if encoded else str(self._store.value("path", ""))
-            reference = self._store.value("reference", False, type=bool)
             if path:
-                entries.append(FolderEntry(path, bool(reference)))
+                entries.append(FolderEntry(path, self._role()))
         self._store.endArray()
         return entries
 
@@ -52,8 +63,19 @@ class AppSettings:
                 self._store.remove("path_bytes")
             else:  # a folder name that is not UTF-8 survives only as bytes
                 self._store.setValue("path_bytes", QByteArray(os.fsencode(entry.path)))
+            self._store.setValue("role", entry.role.value)
+            # Read by versions without roles: a protected folder stays a reference folder.
             self._store.setValue("reference", entry.reference)
         self._store.endArray()
+
+    def _role(self) -> FolderRole:
+        """The role of the array entry being read; entries written before roles existed
+        have only the reference mark: a reference folder is Protected, any other Normal."""
+        try:
+            return FolderRole(str(self._store.value("role", "")))
+        except ValueError:
+            reference = self._store.value("reference", False, type=bool)
+            return FolderRole.PROTECTED if reference else FolderRole.NORMAL
 
     def similarity(self, default: int) -> int:
         return int(self._store.value("similarity", default, type=int))

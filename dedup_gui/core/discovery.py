@@ -10,6 +10,9 @@
   LINK_NOT_FOLLOWED ScanError, so `parent -> ..` or a link to `/` cannot pull the rest of
   the disk into the scan. `follow_links=True` follows links wherever they lead. Only
   entries that are links are resolved: plain files and folders cost no extra syscall.
+- `excluded` folders are not walked, and a file or folder reached inside one another way
+  (a link, another spelling) is left out too, except a root: a chosen folder inside an
+  excluded one is walked (the deepest of the roots and excluded folders decides).
 - Unreadable folders and self-referencing symlinks become ScanErrors; the walk goes on.
 - Hidden (dot or hidden-attribute) and system folders and files are skipped unless asked.
 - Files with an image extension are candidates; any other file is a candidate whose content
@@ -25,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dedup_gui.core.folder_roles import FolderRole, FolderRoles
 from dedup_gui.core.imagetypes import has_image_extension
 from dedup_gui.core.models import CancelToken, ErrorKind, ScanError
 
@@ -77,11 +81,16 @@ def discover(
     cancel: CancelToken | None = None,
     on_found: Callable[[int, str], None] | None = None,
     follow_links: bool = False,
+    excluded: Sequence[str | os.PathLike[str]] = (),
 ) -> Discovery:
     # abspath, not resolve(): paths stay as the user knows them, symlinks included.
     chosen = sorted({os.path.abspath(os.fspath(root)) for root in roots})  # noqa: PTH100
     scope = None if follow_links else _Scope(chosen)
-    walker = _Walker(include_hidden, cancel, on_found, scope)
+    roles = FolderRoles(
+        [(root, FolderRole.NORMAL) for root in chosen]
+        + [(os.fspath(folder), FolderRole.EXCLUDED) for folder in excluded]
+    ) if excluded else None
+    walker = _Walker(include_hidden, cancel, on_found, scope, roles)
     for root in chosen:
         walker.add_root(root)
     walker.run()
@@ -118,9 +127,11 @@ class _Walker:
         cancel: CancelToken | None,
         on_found: Callable[[int, str], None] | None,
         scope: _Scope | None,
+        roles: FolderRoles | None = None,
     ) -> None:
         self.include_hidden = include_hidden
         self.scope = scope
+        self.roles = roles
         self.cancel = cancel
         self.on_found = on_found
         self.by_inode: dict[tuple[int, int], _Found] = {}
@@ -131,6 +142,8 @@ class _Walker:
         self._through_symlinks: list[str] = []
 
     def add_root(self, root: str) -> None:
+        if self.roles is not None and self.roles.role_of(root) is FolderRole.EXCLUDED:
+            return
         try:
             info = Path(root).stat()
         except OSError as error:
@@ -156,6 +169,8 @@ class _Walker:
                 self._visit(self._through_symlinks.pop(0), via_symlink=True)
 
     def _visit(self, folder: str, *, via_symlink: bool) -> None:
+        if self.roles is not None and self.roles.role_of_folder(folder) is FolderRole.EXCLUDED:
+            return
         try:
             info = Path(folder).stat()
         except OSError as error:
@@ -220,6 +235,8 @@ class _Walker:
     def _add_file(
         self, path: str, info: os.stat_result, *, via_symlink: bool, needs_sniff: bool
     ) -> None:
+        if self._is_excluded(path, via_symlink):
+            return
         stat = FileStat(
             path, info.st_size, info.st_mtime_ns, needs_sniff,
             dev=info.st_dev, ino=info.st_ino, ctime_ns=info.st_ctime_ns,
@@ -233,6 +250,15 @@ class _Walker:
                 self.on_found(len(self.by_inode), path)
         elif (via_symlink, path) < (known.via_symlink, known.stat.path):
             self.by_inode[key] = candidate
+
+    def _is_excluded(self, path: str, via_symlink: bool) -> bool:
+        """A file listed as excluded itself, or (through a link) one inside an excluded
+        folder: the folders walked were checked already."""
+        if self.roles is None:
+            return False
+        if self.roles.role_of(path) is FolderRole.EXCLUDED:
+            return True
+        return via_symlink and self.roles.role_of(os.path.realpath(path)) is FolderRole.EXCLUDED
 
     def _leads_outside(self, link: str, info: os.stat_result) -> bool:
         """Whether `link` is not to be followed (and then it is reported, once)."""

@@ -10,6 +10,7 @@ from pathlib import Path, PurePath
 import numpy as np
 
 from dedup_gui.core.imagetypes import is_raw_format
+from dedup_gui.core.folder_roles import FolderRole, FolderRoles, NotProtected
 from dedup_gui.core.models import ImageRecord
 
 
@@ -64,6 +65,10 @@ class ReferenceFolders:
     """Reference folders normalised once, for fast path-component-aware membership tests."""
 
     def __init__(self, folders: Sequence[str]) -> None:
+        # A NotProtected folder (a Normal or Excluded subfolder of a protected one) is an
+        # exception: then the deepest folder given that holds a path decides.
+        self._roles = FolderRoles.from_reference_folders(folders)
+        folders = [folder for folder in folders if not isinstance(folder, NotProtected)]
         # A folder given through a symlink also protects its real path: the scan keeps a
         # file's real path when both are in scope.
         self._folders = tuple(
@@ -88,6 +93,8 @@ class ReferenceFolders:
         return bool(self._folders)
 
     def contains(self, path: str) -> bool:
+        if self._roles is not None:
+            return self._roles.role_of(path) is FolderRole.PROTECTED
         if not self._folders:
             return False
         normalised = _normalised(path)

@@ -80,6 +80,9 @@ class ScanOptions:
     memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET_BYTES
     """Most memory the decodes running at once may need together (each decode's need is
     estimated from its header); an image needing more than this alone is refused."""
+    excluded_folders: tuple[str, ...] = ()
+    """Folders inside the roots that are not scanned (nor what is reached inside them
+    another way); a root inside one of them is scanned. Their cache entries are kept."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +142,7 @@ def scan(
         cancel=cancel,
         on_found=reporter.discovering,
         follow_links=options.follow_links,
+        excluded=options.excluded_folders,
     )
     result = ScanResult(errors=list(discovery.errors), roots=tuple(_absolute_roots(roots)))
     if discovery.cancelled:
@@ -185,7 +189,9 @@ def scan(
         # Entries under folders that could not be read this time are kept for next time.
         unreadable = [e.path for e in discovery.errors if e.kind is ErrorKind.UNREADABLE_FOLDER]
         cache.forget_missing(
-            _absolute_roots(roots), {f.path for f in discovery.files}, keep_under=unreadable
+            _absolute_roots(roots),
+            {f.path for f in discovery.files},
+            keep_under=[*unreadable, *_absolute_roots(options.excluded_folders)],
         )
     return _finish(result, reporter, cache, cancelled=cancelled)
 
