@@ -9,8 +9,8 @@ from pathlib import Path, PurePath
 
 import numpy as np
 
-from dedup_gui.core.imagetypes import is_raw_format
 from dedup_gui.core.folder_roles import FolderRole, FolderRoles, NotProtected
+from dedup_gui.core.imagetypes import is_raw_format
 from dedup_gui.core.models import ImageRecord
 
 
