@@ -207,7 +207,7 @@ class HashCache:
             path, size, mtime_ns = wanted[key]
             version = (row[rows.SIZE], row[rows.MTIME], row[rows.RECIPE])
             if version == (size, mtime_ns, RECIPE_VERSION):
-                record = rows.intact_record(row)
+                record = rows.decoded_record(row)  # verified as it was read
                 if record is not None:
                     found[path] = record
         return found
@@ -257,7 +257,7 @@ class HashCache:
         with self._lock:
             moves, thumbnail_rows = self._run(find, ({}, []))
             moved_rows = [rows.moved_row(row, new) for new, row in moves.items()]
-            adopted = {os.fsdecode(row[rows.PATH]): rows.intact_record(row) for row in moved_rows}
+            adopted = {os.fsdecode(row[rows.PATH]): rows.decoded_record(row) for row in moved_rows}
             self._save(moved_rows, thumbnail_rows, [])
         return {path: record for path, record in adopted.items() if record is not None}
 

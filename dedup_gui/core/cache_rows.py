@@ -3,7 +3,7 @@ tells a row SQLite returned intact from one damaged in a way SQLite cannot notic
 flipped bit in a hash value or a width is still a valid database).
 
 Every stored row ends with `checksum`: 8 bytes of blake2b over the row's other values,
-including their types (a damaged record header can turn an integer into a float or a
+their types included (a damaged record header can turn an integer into a float or a
 blob into text). A row whose checksum does not match is never trusted.
 
 To add a record column: one `Column` line in `RECORD_COLUMNS` (with the ImageRecord field
@@ -101,6 +101,11 @@ PATH, SIZE, MTIME, RECIPE, DIGEST, DEV, INO = (
     for name in ("path", "size", "mtime_ns", "recipe", "content_digest", "dev", "ino")
 )
 JPEG = 4
+_RECORD_FIELDS = [
+    (index, column.field, column.load)
+    for index, column in enumerate(RECORD_COLUMNS)
+    if column.field is not None
+]
 
 StoredRow = tuple[Any, ...]
 """The values of a table's columns in order, then the checksum."""
@@ -116,9 +121,18 @@ def table_definition(table: str, columns: Sequence[Column]) -> str:
 
 
 def checksum(values: Sequence[object]) -> bytes:
-    """Over the values and their types: repr tells 5 from 5.0, b'5' and '5'."""
-    text = repr(tuple(values)).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(text, digest_size=CHECKSUM_BYTES).digest()
+    """Over the values and their types: blobs as they are (a repr of random bytes is slow),
+    the rest as its repr, which tells 5 from 5.0 and '5'; a blob's place shows as (length,)."""
+    digest = hashlib.blake2b(digest_size=CHECKSUM_BYTES)
+    shape: list[object] = []
+    for value in values:
+        if type(value) is bytes:
+            digest.update(value)
+            shape.append((len(value),))
+        else:
+            shape.append(value)
+    digest.update(repr(shape).encode("utf-8", "surrogatepass"))
+    return digest.digest()
 
 
 def sealed(values: Sequence[object]) -> StoredRow:
@@ -139,18 +153,11 @@ def record_row(record: ImageRecord, recipe: int, identity: FileIdentity | None) 
     ])
 
 
-def intact_record(row: Sequence[Any]) -> ImageRecord | None:
-    """The record a stored row holds; None when the row is damaged."""
+def decoded_record(row: Sequence[Any]) -> ImageRecord | None:
+    """The record of a row whose checksum was verified; None if it cannot be decoded."""
     try:
-        if not is_intact(row):
-            return None
-        fields = {
-            column.field: column.load(value)
-            for column, value in zip(RECORD_COLUMNS, row, strict=False)
-            if column.field
-        }
-        return ImageRecord(**fields)
-    except Exception:  # a row that cannot even be read back is damaged too
+        return ImageRecord(**{field: load(row[index]) for index, field, load in _RECORD_FIELDS})
+    except Exception:  # a checksum collision or a bug: never worth a crash
         return None
 
 
