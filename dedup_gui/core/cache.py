@@ -48,7 +48,14 @@ from dedup_gui.core.cache_schema import (
 from dedup_gui.core.models import ImageRecord
 from dedup_gui.core.signatures import RECIPE_VERSION
 
-__all__ = ["CACHE_DIR_ENV", "CACHE_FILE_NAME", "SCHEMA_VERSION", "FileIdentity", "HashCache"]
+__all__ = [
+    "CACHE_DIR_ENV",
+    "CACHE_FILE_NAME",
+    "LOCKED_WARNING",
+    "SCHEMA_VERSION",
+    "FileIdentity",
+    "HashCache",
+]
 
 CACHE_DIR_ENV = "DEDUP_GUI_CACHE_DIR"
 CACHE_FILE_NAME = "hashes.sqlite3"
@@ -251,7 +258,8 @@ class HashCache:
                 rows.moved_row(thumbnails[row[rows.PATH]], new)
                 for new, row in moves.items()
                 if row[rows.PATH] in thumbnails
-                and thumbnails[row[rows.PATH]][1:4] == row[rows.SIZE : rows.RECIPE + 1]
+                and thumbnails[row[rows.PATH]][1:4]
+                == (row[rows.SIZE], row[rows.MTIME], row[rows.RECIPE])
             ]
 
         with self._lock:
@@ -375,7 +383,7 @@ class HashCache:
         """Intact record rows whose `column` is one of `values`, by path. Damaged ones are
         dropped; a path that was not asked for (`wanted`) means a damaged index."""
         found = connection.execute(
-            f"SELECT rowid, {_RECORD_LIST} FROM records WHERE {column} IN"
+            f"SELECT {_RECORD_LIST}, rowid FROM records WHERE {column} IN"
             f" ({','.join('?' * len(values))})",
             values,
         ).fetchall()
@@ -388,7 +396,7 @@ class HashCache:
         for start in range(0, len(paths), _QUERY_CHUNK):
             chunk = paths[start : start + _QUERY_CHUNK]
             found = connection.execute(
-                f"SELECT rowid, {_THUMBNAIL_LIST} FROM thumbnails WHERE path IN"
+                f"SELECT {_THUMBNAIL_LIST}, rowid FROM thumbnails WHERE path IN"
                 f" ({','.join('?' * len(chunk))})",
                 chunk,
             ).fetchall()
@@ -402,12 +410,13 @@ class HashCache:
         found: list[tuple[object, ...]],
         wanted: Iterable[bytes] | None,
     ) -> dict[bytes, StoredRow]:
+        """`found`: stored rows with their rowid after the checksum."""
         intact: dict[bytes, StoredRow] = {}
         damaged: list[object] = []
-        for rowid, *values in found:
-            row = tuple(values)
+        for found_row in found:
+            row = found_row[:-1]
             if not rows.is_intact(row):
-                damaged.append(rowid)
+                damaged.append(found_row[-1])
             elif wanted is not None and row[0] not in wanted:
                 raise _IndexDamage(f"the {table} index is damaged")
             else:
