@@ -1,15 +1,17 @@
-"""The hash cache: hits, misses, invalidation, forgetting, damage, locks, two users."""
+"""The hash cache: hits, misses, invalidation, forgetting, damage, locks, two users,
+upgrades of an older file."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
 import sqlite3
+import struct
 import threading
 
 import pytest
 
-from dedup_gui.core.cache import CACHE_FILE_NAME, HashCache
+from dedup_gui.core.cache import CACHE_FILE_NAME, SCHEMA_VERSION, HashCache
 from dedup_gui.core.models import ImageRecord
 from dedup_gui.core.signatures import RECIPE_VERSION
 
@@ -258,3 +260,97 @@ def test_a_cache_of_the_first_layout_without_identities_is_rebuilt(tmp_path):
         assert cache.lookup("/photos/a.jpg", 1000, 5) is None
         cache.store(record("/photos/b.jpg"), b"t", identity=(1, 2))
         assert cache.adopt_moved([("/moved/b.jpg", 1000, 5, (1, 2))]) != {}
+
+
+SCHEMA_2 = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE records (path BLOB PRIMARY KEY, size INTEGER NOT NULL,"
+    " mtime_ns INTEGER NOT NULL, recipe INTEGER NOT NULL, width INTEGER NOT NULL,"
+    " height INTEGER NOT NULL, format TEXT NOT NULL, capture_time TEXT,"
+    " dhash INTEGER NOT NULL, phash INTEGER NOT NULL, phash_dihedral BLOB NOT NULL,"
+    " micro BLOB NOT NULL, content_digest BLOB, dev INTEGER, ino INTEGER)",
+    "CREATE INDEX records_by_inode ON records (ino)",
+    "CREATE TABLE thumbnails (path BLOB PRIMARY KEY, size INTEGER NOT NULL,"
+    " mtime_ns INTEGER NOT NULL, recipe INTEGER NOT NULL, jpeg BLOB NOT NULL)",
+    "INSERT INTO meta VALUES ('schema', '2')",
+)
+
+
+def write_schema_2_cache(path, stored: ImageRecord) -> None:
+    """A cache as the version before checksums wrote it."""
+
+    def signed(value: int) -> int:
+        return value - (1 << 64) if value >= 1 << 63 else value
+
+    with sqlite3.connect(path) as old:
+        for statement in SCHEMA_2:
+            old.execute(statement)
+        old.execute(
+            "INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                os.fsencode(stored.path), stored.size, stored.mtime_ns, RECIPE_VERSION,
+                stored.width, stored.height, stored.format, stored.capture_time,
+                signed(stored.dhash), signed(stored.phash),
+                struct.pack(">8Q", *stored.phash_dihedral), stored.micro,
+                stored.content_digest, 7, 42,
+            ),
+        )
+        old.execute(
+            "INSERT INTO thumbnails VALUES (?,?,?,?,?)",
+            (os.fsencode(stored.path), stored.size, stored.mtime_ns, RECIPE_VERSION, b"thumb"),
+        )
+    old.close()
+
+
+def test_a_cache_of_the_version_before_checksums_keeps_its_entries(tmp_path):
+    path = tmp_path / CACHE_FILE_NAME
+    stored = dataclasses.replace(record("/photos/a.jpg"), content_digest=b"d" * 32)
+    write_schema_2_cache(path, stored)
+    with HashCache(path) as cache:
+        assert cache.warnings == []
+        assert cache.lookup("/photos/a.jpg", 1000, 5) == stored
+        assert cache.thumbnail_jpeg("/photos/a.jpg", 1000, 5) == b"thumb"
+        moved = cache.adopt_moved([("/moved/a.jpg", 1000, 5, (7, 42))])
+        assert moved == {"/moved/a.jpg": dataclasses.replace(stored, path="/moved/a.jpg")}
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (
+            str(SCHEMA_VERSION),
+        )
+
+
+@pytest.mark.parametrize("old_version", ["0", "1", "2"])
+def test_no_upgrade_ever_drops_a_table_of_the_users_decisions(tmp_path, old_version):
+    """The ignore list, saved marks and trash log will live in this file too: an upgrade
+    may rebuild what a scan computes, never what the user said."""
+    path = tmp_path / CACHE_FILE_NAME
+    write_schema_2_cache(path, record("/photos/a.jpg"))
+    with sqlite3.connect(path) as old:
+        old.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (old_version,))
+        old.execute("CREATE TABLE ignored (path BLOB PRIMARY KEY, note TEXT)")
+        old.execute("INSERT INTO ignored VALUES (?, 'not a duplicate')", (b"/photos/a.jpg",))
+    old.close()
+    with HashCache(path) as cache:
+        cache.store(record("/photos/b.jpg"))
+        assert cache.lookup("/photos/b.jpg", 1000, 5) is not None
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT * FROM ignored").fetchall() == [
+            (b"/photos/a.jpg", "not a duplicate")
+        ]
+
+
+def test_a_cache_written_by_a_newer_version_is_left_untouched(tmp_path):
+    path = tmp_path / CACHE_FILE_NAME
+    with HashCache(path) as cache:
+        cache.store(record("/photos/a.jpg"))
+    with sqlite3.connect(path) as newer:
+        newer.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION + 1),))
+    newer.close()
+    before = path.read_bytes()
+    with HashCache(path) as cache:
+        assert not cache.available
+        assert cache.lookup("/photos/a.jpg", 1000, 5) is None
+        cache.store(record("/photos/b.jpg"))
+        assert cache.warnings == [
+            "The cache was written by a newer version of dedup-gui; continuing without it."
+        ]
+    assert path.read_bytes() == before

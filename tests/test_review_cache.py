@@ -1,4 +1,5 @@
-"""A cache that cannot be written is not a damaged cache: it must be kept, not rebuilt."""
+"""A cache that cannot be written is not a damaged cache: it must be kept, not rebuilt; one
+another program holds the write lock of never stalls a scan."""
 
 from __future__ import annotations
 
@@ -6,12 +7,18 @@ import dataclasses
 import os
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from dedup_gui.core.cache import CACHE_FILE_NAME, HashCache
+from dedup_gui.core import cache as cache_module
+from dedup_gui.core import scanner
+from dedup_gui.core.cache import CACHE_FILE_NAME, LOCKED_WARNING, HashCache
+from dedup_gui.core.scanner import ScanOptions, scan
+from tests.engine_fixtures import write_photo
 from tests.test_engine_cache import record
 
 
@@ -85,3 +92,76 @@ def test_an_io_error_bypasses_the_cache_but_never_deletes_it(tmp_path):
     with HashCache(path) as reopened:
         assert reopened.warnings == []
         assert reopened.lookup(first.path, first.size, first.mtime_ns) == first
+
+
+@pytest.fixture
+def short_lock_waits(monkeypatch) -> float:
+    """A busy timeout of a second (not ten), a retry every half second (not thirty)."""
+    monkeypatch.setattr(cache_module, "BUSY_TIMEOUT_SECONDS", 1.0)
+    monkeypatch.setattr(cache_module, "LOCKED_RETRY_SECONDS", 0.5)
+    return 1.0
+
+
+@contextmanager
+def write_lock_held_by_another_program(path: Path) -> Iterator[sqlite3.Connection]:
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield other
+    finally:
+        if other.in_transaction:
+            other.execute("ROLLBACK")
+        other.close()
+
+
+def test_a_cache_another_program_is_writing_to_never_stalls_the_scan(
+    tmp_path, monkeypatch, short_lock_waits
+):
+    monkeypatch.setattr(scanner, "CACHE_FLUSH_RECORDS", 2)  # a dozen flushes in this scan
+    photos = tmp_path / "photos"
+    for index in range(24):
+        write_photo(photos / f"{index:02}.jpg", seed=index, size=(120, 90))
+    path = tmp_path / CACHE_FILE_NAME
+    with HashCache(path) as cache:
+        scan([photos / "00.jpg", photos / "01.jpg"], cache=cache)
+    write_photo(tmp_path / "later" / "new.jpg", seed=99, size=(120, 90))
+
+    with HashCache(path) as cache:
+        with write_lock_held_by_another_program(path) as other:
+            started = time.monotonic()
+            result = scan([photos], cache=cache, options=ScanOptions(workers=2))
+            elapsed = time.monotonic() - started
+            # Each flush waiting out the lock would take 11 x 1 s at least.
+            assert elapsed < 5 * short_lock_waits
+            assert (len(result.records), result.from_cache) == (24, 2)  # reads still work
+            assert result.warnings == [LOCKED_WARNING]
+            assert cache.lookup_many((r.path, r.size, r.mtime_ns) for r in result.records)
+            other.execute("ROLLBACK")
+        time.sleep(0.6)  # the next write after the retry interval finds the lock free
+        later = scan([tmp_path / "later"], cache=cache)
+        assert later.warnings == [LOCKED_WARNING]  # said once, not again
+
+        with HashCache(path) as another_instance:
+            stored = another_instance.lookup_many(
+                (r.path, r.size, r.mtime_ns) for r in (*result.records, *later.records)
+            )
+            assert len(stored) == 25
+
+
+def test_what_a_lock_kept_out_is_saved_on_close_once_the_lock_is_free(
+    tmp_path, short_lock_waits
+):
+    path = tmp_path / CACHE_FILE_NAME
+    with HashCache(path) as cache:
+        cache.store(record("/photos/first.jpg"))
+        with write_lock_held_by_another_program(path):
+            cache.store(record("/photos/a.jpg"), b"thumb-a")
+            cache.store_digest("/photos/first.jpg", 1000, 5, b"d" * 32)
+            started = time.monotonic()
+            cache.store(record("/photos/b.jpg"), b"thumb-b")
+            assert time.monotonic() - started < short_lock_waits / 2  # kept, not waited for
+            assert cache.lookup("/photos/b.jpg", 1000, 5) is not None  # served from memory
+            assert cache.thumbnail_jpeg("/photos/a.jpg", 1000, 5) == b"thumb-a"
+    with HashCache(path) as reopened:
+        assert reopened.lookup("/photos/first.jpg", 1000, 5).content_digest == b"d" * 32
+        assert reopened.thumbnail_jpeg("/photos/b.jpg", 1000, 5) == b"thumb-b"

@@ -5,11 +5,17 @@
   edit or a new file reusing a freed inode almost never does (`adopt_moved`).
 - WAL journal and a busy timeout, so two app instances can scan at once; every write is
   one short transaction.
-- A damaged cache file (malformed, or not a database) is deleted and rebuilt; a cache that
-  stays locked, cannot be created, or fails to read or write (full disk, I/O error) is
+- Damage never stops a scan. Each row carries a checksum (`cache_rows`): a row that fails
+  it is a miss and is dropped, and `warnings` says once how many there were. Any other
+  failure to read the cache (a malformed or foreign file, a damaged index handing back a
+  row that was not asked for, a value that cannot be decoded) deletes the file and
+  rebuilds it. `PRAGMA quick_check` runs on open once a week, for damage no read has met.
+- A cache another program holds the write lock of is waited for once (the busy timeout);
+  after that, writes are kept in memory (up to PENDING_LIMIT_BYTES) and tried again with a
+  short timeout every LOCKED_RETRY_SECONDS and on close, while reads go on (WAL).
+- A cache that cannot be created, or fails to read or write (full disk, I/O error), is
   bypassed and kept. Either way the scan goes on and `warnings` says what happened.
 - Paths are stored as file-system bytes (`os.fsencode`), so undecodable names round-trip.
-- Hashes are stored as SQLite integers (signed 64-bit; converted on the way in and out).
 - Safe to share between threads (one connection behind a lock).
 """
 
@@ -17,72 +23,127 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import struct
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import platformdirs
 
-from dedup_gui.core.imagetypes import is_raw_format, raw_kind_by_extension
+from dedup_gui.core import cache_rows as rows
+from dedup_gui.core.cache_rows import FileIdentity, StoredRow
+from dedup_gui.core.cache_schema import (
+    CHECKED_AT_KEY,
+    DERIVED_TABLES,
+    SCHEMA_VERSION,
+    NewerSchemaError,
+    get_meta,
+    schema_version,
+    set_meta,
+    upgrade,
+)
 from dedup_gui.core.models import ImageRecord
 from dedup_gui.core.signatures import RECIPE_VERSION
 
+__all__ = [
+    "CACHE_DIR_ENV",
+    "CACHE_FILE_NAME",
+    "LOCKED_WARNING",
+    "SCHEMA_VERSION",
+    "FileIdentity",
+    "HashCache",
+]
+
 CACHE_DIR_ENV = "DEDUP_GUI_CACHE_DIR"
 CACHE_FILE_NAME = "hashes.sqlite3"
-SCHEMA_VERSION = 2
 BUSY_TIMEOUT_SECONDS = 10.0
+LOCKED_RETRY_SECONDS = 30.0
+"""While another program holds the write lock, unsaved writes are tried again this often."""
+RETRY_TIMEOUT_SECONDS = 0.05
+"""How long such a retry (and any write that may be skipped) waits for the lock."""
+PENDING_LIMIT_BYTES = 32 << 20
+"""Unsaved records and thumbnails kept in memory while the cache is locked; beyond this
+they are not kept (the files are read again next time)."""
+QUICK_CHECK_INTERVAL_SECONDS = 7 * 24 * 3600.0
 _QUERY_CHUNK = 500
-_SIGN_BIT = 1 << 63
-_U64 = 1 << 64
 
-_SQLITE_BUSY = 5
-_SQLITE_LOCKED = 6
-_SQLITE_CORRUPT = 11
-_SQLITE_NOTADB = 26
+LOCKED_WARNING = (
+    "The cache is locked by another program; this scan's results are not being saved to it"
+)
+_READ_BUSY_WARNING = "The cache is busy in another program; some cached results were not read."
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS records (
-    path BLOB PRIMARY KEY,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    recipe INTEGER NOT NULL,
-    width INTEGER NOT NULL,
-    height INTEGER NOT NULL,
-    format TEXT NOT NULL,
-    capture_time TEXT,
-    dhash INTEGER NOT NULL,
-    phash INTEGER NOT NULL,
-    phash_dihedral BLOB NOT NULL,
-    micro BLOB NOT NULL,
-    content_digest BLOB,
-    dev INTEGER,
-    ino INTEGER
-);
-CREATE INDEX IF NOT EXISTS records_by_inode ON records (ino);
-CREATE TABLE IF NOT EXISTS thumbnails (
-    path BLOB PRIMARY KEY,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    recipe INTEGER NOT NULL,
-    jpeg BLOB NOT NULL
-);
-"""
-_RECORD_COLUMNS = (
-    "path, size, mtime_ns, recipe, width, height, format, capture_time,"
-    " dhash, phash, phash_dihedral, micro, content_digest"
+_RECORD_LIST = rows.column_list(rows.RECORD_COLUMNS)
+_THUMBNAIL_LIST = rows.column_list(rows.THUMBNAIL_COLUMNS)
+_INSERT_RECORD = (
+    f"INSERT OR REPLACE INTO records ({_RECORD_LIST})"
+    f" VALUES ({','.join('?' * (len(rows.RECORD_COLUMNS) + 1))})"
+)
+_INSERT_THUMBNAIL = (
+    f"INSERT OR REPLACE INTO thumbnails ({_THUMBNAIL_LIST})"
+    f" VALUES ({','.join('?' * (len(rows.THUMBNAIL_COLUMNS) + 1))})"
 )
 
-_STORED_COLUMNS = f"{_RECORD_COLUMNS}, dev, ino"
-_THUMBNAIL_COLUMNS = "path, size, mtime_ns, recipe, jpeg"
-
-FileIdentity = tuple[int, int]
-"""(st_dev, st_ino): the same on every path of a file, kept by a move on one file system."""
+_SQLITE_PERM = 3
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_SQLITE_NOMEM = 7
+_SQLITE_READONLY = 8
+_SQLITE_INTERRUPT = 9
+_SQLITE_IOERR = 10
+_SQLITE_FULL = 13
+_SQLITE_CANTOPEN = 14
+_SQLITE_NOLFS = 22
+_SQLITE_AUTH = 23
+_NOT_DAMAGE = frozenset({
+    _SQLITE_PERM, _SQLITE_NOMEM, _SQLITE_READONLY, _SQLITE_INTERRUPT, _SQLITE_IOERR,
+    _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOLFS, _SQLITE_AUTH,
+})
+"""Failures of the disk or the system, not of the file: the cache is bypassed, never
+deleted. Every other failure while reading or writing it counts as damage."""
 
 _T = TypeVar("_T")
+
+
+class _IndexDamage(Exception):
+    """An index handed back a row that was not asked for."""
+
+
+class _QuickCheckFailed(Exception):
+    pass
+
+
+@dataclass
+class _PendingWrites:
+    """Writes not yet in the file: staged for one transaction, or kept while it is locked."""
+
+    records: dict[bytes, StoredRow] = field(default_factory=dict)
+    thumbnails: dict[bytes, StoredRow] = field(default_factory=dict)
+    digests: dict[tuple[bytes, int, int], bytes] = field(default_factory=dict)
+    size: int = 0
+
+    def add(
+        self,
+        records: Iterable[StoredRow],
+        thumbnails: Iterable[StoredRow],
+        digests: Iterable[tuple[bytes, int, int, bytes]],
+        limit: int | None,
+    ) -> None:
+        """Beyond `limit` bytes (when given), rows are not kept."""
+        for table, stored in ((self.records, records), (self.thumbnails, thumbnails)):
+            for row in stored:
+                row_bytes = sum(len(value) for value in row if isinstance(value, bytes))
+                if limit is not None and self.size + row_bytes > limit and self:
+                    return
+                table[row[0]] = row
+                self.size += row_bytes
+        for path, size, mtime_ns, digest in digests:
+            self.digests[path, size, mtime_ns] = digest
+
+    def __bool__(self) -> bool:
+        return bool(self.records or self.thumbnails or self.digests)
 
 
 class HashCache:
@@ -91,6 +152,10 @@ class HashCache:
         self._lock = threading.RLock()
         self._connection: sqlite3.Connection | None = None
         self.warnings: list[str] = []
+        self._damaged_entries = 0
+        self._pending = _PendingWrites()
+        self._locked_retry_at: float | None = None
+        """Set while another program holds the write lock: when to try again."""
         self._connect_or_rebuild()
 
     @classmethod
@@ -120,10 +185,12 @@ class HashCache:
         self.close()
 
     def close(self) -> None:
+        """Close, after one last short try at saving what a lock kept out."""
         with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+            if self._pending and self._connection is not None:
+                self._write_pending(RETRY_TIMEOUT_SECONDS)
+            self._pending = _PendingWrites()
+            self._disconnect()
 
     # ----- records -------------------------------------------------------------------
 
@@ -131,22 +198,25 @@ class HashCache:
         """Fresh cached records for (path, size, mtime_ns) keys, by path. Misses are absent."""
         wanted = {os.fsencode(path): (path, size, mtime_ns) for path, size, mtime_ns in stats}
         keys = list(wanted)
-        found: dict[str, ImageRecord] = {}
 
-        def query(connection: sqlite3.Connection) -> None:
+        def query(connection: sqlite3.Connection) -> dict[bytes, StoredRow]:
+            stored: dict[bytes, StoredRow] = {}
             for start in range(0, len(keys), _QUERY_CHUNK):
                 chunk = keys[start : start + _QUERY_CHUNK]
-                rows = connection.execute(
-                    f"SELECT {_RECORD_COLUMNS} FROM records WHERE path IN"
-                    f" ({','.join('?' * len(chunk))})",
-                    chunk,
-                )
-                for row in rows:
-                    path, size, mtime_ns = wanted[row[0]]
-                    if row[1] == size and row[2] == mtime_ns and _is_current(path, row):
-                        found[path] = _row_to_record(path, row)
+                stored.update(self._select_records(connection, "path", chunk, wanted))
+            return stored
 
-        self._run(query, None)
+        with self._lock:
+            stored = self._run(query, {})
+            stored.update((key, row) for key, row in self._pending.records.items() if key in wanted)
+        found: dict[str, ImageRecord] = {}
+        for key, row in stored.items():
+            path, size, mtime_ns = wanted[key]
+            version = (row[rows.SIZE], row[rows.MTIME], row[rows.RECIPE])
+            if version == (size, mtime_ns, RECIPE_VERSION):
+                record = rows.decoded_record(row)  # verified as it was read
+                if record is not None:
+                    found[path] = record
         return found
 
     def lookup(self, path: str, size: int, mtime_ns: int) -> ImageRecord | None:
@@ -168,39 +238,36 @@ class HashCache:
         if not inodes:
             return {}
 
-        def adopt(connection: sqlite3.Connection) -> dict[str, ImageRecord]:
-            moves: dict[bytes, tuple[str, tuple[Any, ...]]] = {}  # new path -> (text, old row)
+        def find(connection: sqlite3.Connection) -> tuple[dict[bytes, StoredRow], list[StoredRow]]:
+            moves: dict[bytes, StoredRow] = {}  # new path -> old row
             for start in range(0, len(inodes), _QUERY_CHUNK):
                 chunk = inodes[start : start + _QUERY_CHUNK]
-                rows = connection.execute(
-                    f"SELECT {_STORED_COLUMNS} FROM records WHERE ino IN"
-                    f" ({','.join('?' * len(chunk))})",
-                    chunk,
-                )
-                for row in rows:  # row[13], row[14]: the stored dev, ino
-                    if not _is_current(os.fsdecode(row[0]), row):
+                by_inode = self._select_records(connection, "ino", chunk)
+                for row in by_inode.values():
+                    if row[rows.RECIPE] != RECIPE_VERSION:
                         continue
-                    for path, size, mtime_ns, dev in wanted[row[14]]:
+                    for path, size, mtime_ns, dev in wanted.get(row[rows.INO], ()):
                         new = os.fsencode(path)
-                        if new != row[0] and (row[1], row[2], row[13]) == (size, mtime_ns, dev):
-                            moves.setdefault(new, (path, row))
-            if moves:
-                with _transaction(connection):
-                    connection.executemany(
-                        f"INSERT OR REPLACE INTO records ({_STORED_COLUMNS})"
-                        f" VALUES ({','.join('?' * 15)})",
-                        [(new, *row[1:]) for new, (_, row) in moves.items()],
-                    )
-                    connection.executemany(
-                        f"INSERT OR REPLACE INTO thumbnails ({_THUMBNAIL_COLUMNS})"
-                        " SELECT ?, size, mtime_ns, recipe, jpeg FROM thumbnails"
-                        " WHERE path = ? AND size = ? AND mtime_ns = ? AND recipe = ?",
-                        [(new, row[0], row[1], row[2], RECIPE_VERSION)
-                         for new, (_, row) in moves.items()],
-                    )
-            return {path: _row_to_record(path, row) for path, row in moves.values()}
+                        old = (row[rows.SIZE], row[rows.MTIME], row[rows.DEV])
+                        if new != row[rows.PATH] and old == (size, mtime_ns, dev):
+                            moves.setdefault(new, row)
+            thumbnails = self._select_thumbnails(
+                connection, [row[rows.PATH] for row in moves.values()]
+            )
+            return moves, [
+                rows.moved_row(thumbnails[row[rows.PATH]], new)
+                for new, row in moves.items()
+                if row[rows.PATH] in thumbnails
+                and thumbnails[row[rows.PATH]][1:4]
+                == (row[rows.SIZE], row[rows.MTIME], row[rows.RECIPE])
+            ]
 
-        return self._run(adopt, {})
+        with self._lock:
+            moves, thumbnail_rows = self._run(find, ({}, []))
+            moved_rows = [rows.moved_row(row, new) for new, row in moves.items()]
+            adopted = {os.fsdecode(row[rows.PATH]): rows.decoded_record(row) for row in moved_rows}
+            self._save(moved_rows, thumbnail_rows, [])
+        return {path: record for path, record in adopted.items() if record is not None}
 
     def store_many(
         self,
@@ -209,34 +276,24 @@ class HashCache:
         identities: Sequence[FileIdentity | None] | None = None,
     ) -> None:
         """Insert or replace records (and their thumbnails, where given) in one transaction.
-        `identities` (st_dev, st_ino) let a later `adopt_moved` find a moved file."""
+        `identities` (st_dev, st_ino) let a later `adopt_moved` find a moved file. Returns
+        at once while another program holds the write lock (the rows are kept for later)."""
         if not records:
             return
         if identities is None:
             identities = [None] * len(records)
         record_rows = [
-            (*_record_to_row(record), *(identity or (None, None)))
+            rows.record_row(record, RECIPE_VERSION, identity)
             for record, identity in zip(records, identities, strict=True)
         ]
         thumbnail_rows = [
-            (os.fsencode(record.path), record.size, record.mtime_ns, RECIPE_VERSION, jpeg)
+            rows.thumbnail_row(
+                os.fsencode(record.path), record.size, record.mtime_ns, RECIPE_VERSION, jpeg
+            )
             for record, jpeg in zip(records, thumbnails, strict=True)
             if jpeg is not None
         ]
-
-        def write(connection: sqlite3.Connection) -> None:
-            with _transaction(connection):
-                connection.executemany(
-                    f"INSERT OR REPLACE INTO records ({_STORED_COLUMNS})"
-                    f" VALUES ({','.join('?' * 15)})",
-                    record_rows,
-                )
-                connection.executemany(
-                    f"INSERT OR REPLACE INTO thumbnails ({_THUMBNAIL_COLUMNS}) VALUES (?,?,?,?,?)",
-                    thumbnail_rows,
-                )
-
-        self._run(write, None)
+        self._save(record_rows, thumbnail_rows, [])
 
     def store(
         self,
@@ -248,22 +305,14 @@ class HashCache:
 
     def store_digest(self, path: str, size: int, mtime_ns: int, digest: bytes) -> None:
         """Add the content digest to an existing record of this very version of the file."""
-
-        def write(connection: sqlite3.Connection) -> None:
-            with _transaction(connection):
-                connection.execute(
-                    "UPDATE records SET content_digest = ? WHERE path = ? AND size = ?"
-                    " AND mtime_ns = ?",
-                    (digest, os.fsencode(path), size, mtime_ns),
-                )
-
-        self._run(write, None)
+        self._save([], [], [(os.fsencode(path), size, mtime_ns, bytes(digest))])
 
     def forget_missing(
         self, roots: Sequence[str], present: set[str], *, keep_under: Sequence[str] = ()
     ) -> int:
         """Drop entries under `roots` whose path is not in `present` (deleted files), except
-        under the folders `keep_under`. Returns how many files were forgotten."""
+        under the folders `keep_under`. Returns how many files were forgotten (0 while
+        another program holds the write lock: they are forgotten next time)."""
         present_keys = {os.fsencode(path) for path in present}
         kept_prefixes = tuple(_subtree_range(folder)[0] for folder in keep_under)
 
@@ -271,65 +320,200 @@ class HashCache:
             gone: set[bytes] = set()
             for root in roots:
                 low, high = _subtree_range(root)
-                for table in ("records", "thumbnails"):
-                    rows = connection.execute(
+                for table in DERIVED_TABLES:
+                    found = connection.execute(
                         f"SELECT path FROM {table} WHERE (path >= ? AND path < ?) OR path = ?",
                         (low, high, os.fsencode(root)),
                     )
                     gone.update(
                         key
-                        for (key,) in rows
+                        for (key,) in found
                         if key not in present_keys and not key.startswith(kept_prefixes)
                     )
             if gone:
                 with _transaction(connection):
-                    for table in ("records", "thumbnails"):
+                    for table in DERIVED_TABLES:
                         connection.executemany(
                             f"DELETE FROM {table} WHERE path = ?", [(key,) for key in gone]
                         )
             return len(gone)
 
-        return self._run(prune, 0)
+        with self._lock:
+            if self._locked_retry_at is not None:
+                return 0
+            return self._run(prune, 0, on_busy=self._became_locked)
 
     # ----- thumbnails ----------------------------------------------------------------
 
     def thumbnail_jpeg(self, path: str, size: int, mtime_ns: int) -> bytes | None:
         """The cached 256 px JPEG thumbnail, if it is for this very version of the file."""
-
-        def query(connection: sqlite3.Connection) -> bytes | None:
-            row = connection.execute(
-                "SELECT jpeg FROM thumbnails WHERE path = ? AND size = ? AND mtime_ns = ?"
-                " AND recipe = ?",
-                (os.fsencode(path), size, mtime_ns, RECIPE_VERSION),
-            ).fetchone()
-            return None if row is None else bytes(row[0])
-
-        return self._run(query, None)
+        key = os.fsencode(path)
+        with self._lock:
+            row = self._pending.thumbnails.get(key)
+            if row is None:
+                row = self._run(lambda c: self._select_thumbnails(c, [key]).get(key), None)
+        if row is None or tuple(row[1:4]) != (size, mtime_ns, RECIPE_VERSION):
+            return None
+        return bytes(row[rows.JPEG])
 
     def store_thumbnail(self, path: str, size: int, mtime_ns: int, jpeg: bytes) -> None:
-        def write(connection: sqlite3.Connection) -> None:
-            with _transaction(connection):
-                connection.execute(
-                    "INSERT OR REPLACE INTO thumbnails (path, size, mtime_ns, recipe, jpeg)"
-                    " VALUES (?,?,?,?,?)",
-                    (os.fsencode(path), size, mtime_ns, RECIPE_VERSION, jpeg),
-                )
-
-        self._run(write, None)
+        row = rows.thumbnail_row(os.fsencode(path), size, mtime_ns, RECIPE_VERSION, jpeg)
+        self._save([], [row], [])
 
     def clear(self) -> None:
         def wipe(connection: sqlite3.Connection) -> None:
             with _transaction(connection):
-                connection.execute("DELETE FROM records")
-                connection.execute("DELETE FROM thumbnails")
+                for table in DERIVED_TABLES:
+                    connection.execute(f"DELETE FROM {table}")
             connection.execute("VACUUM")
 
-        self._run(wipe, None)
+        with self._lock:
+            self._pending = _PendingWrites()
+            self._run(wipe, None, on_busy=self._became_locked)
+
+    # ----- reading rows --------------------------------------------------------------
+
+    def _select_records(
+        self,
+        connection: sqlite3.Connection,
+        column: str,
+        values: Sequence[object],
+        wanted: Iterable[bytes] | None = None,
+    ) -> dict[bytes, StoredRow]:
+        """Intact record rows whose `column` is one of `values`, by path. Damaged ones are
+        dropped; a path that was not asked for (`wanted`) means a damaged index."""
+        found = connection.execute(
+            f"SELECT {_RECORD_LIST}, rowid FROM records WHERE {column} IN"
+            f" ({','.join('?' * len(values))})",
+            values,
+        ).fetchall()
+        return self._intact(connection, "records", found, wanted)
+
+    def _select_thumbnails(
+        self, connection: sqlite3.Connection, paths: Sequence[bytes]
+    ) -> dict[bytes, StoredRow]:
+        intact: dict[bytes, StoredRow] = {}
+        for start in range(0, len(paths), _QUERY_CHUNK):
+            chunk = paths[start : start + _QUERY_CHUNK]
+            found = connection.execute(
+                f"SELECT {_THUMBNAIL_LIST}, rowid FROM thumbnails WHERE path IN"
+                f" ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+            intact.update(self._intact(connection, "thumbnails", found, set(chunk)))
+        return intact
+
+    def _intact(
+        self,
+        connection: sqlite3.Connection,
+        table: str,
+        found: list[tuple[object, ...]],
+        wanted: Iterable[bytes] | None,
+    ) -> dict[bytes, StoredRow]:
+        """`found`: stored rows with their rowid after the checksum."""
+        intact: dict[bytes, StoredRow] = {}
+        damaged: list[object] = []
+        for found_row in found:
+            row = found_row[:-1]
+            if not rows.is_intact(row):
+                damaged.append(found_row[-1])
+            elif wanted is not None and row[0] not in wanted:
+                raise _IndexDamage(f"the {table} index is damaged")
+            else:
+                intact[row[0]] = row
+        if damaged:
+            self._drop_damaged(connection, table, damaged)
+        return intact
+
+    def _drop_damaged(
+        self, connection: sqlite3.Connection, table: str, rowids: list[object]
+    ) -> None:
+        """Count damaged rows (warned once per cache, with the total) and delete them if
+        the write lock is free right now."""
+        self._damaged_entries += len(rowids)
+        plural = "entry was" if self._damaged_entries == 1 else "entries were"
+        self._warn_replacing(
+            "damaged and not used",
+            f"{self._damaged_entries} cache {plural} damaged and not used;"
+            " those files are read again.",
+        )
+        if self._locked_retry_at is not None:
+            return
+        _set_busy_timeout(connection, RETRY_TIMEOUT_SECONDS)
+        try:
+            with _transaction(connection):
+                connection.executemany(
+                    f"DELETE FROM {table} WHERE rowid = ?", [(rowid,) for rowid in rowids]
+                )
+        except sqlite3.DatabaseError as error:
+            if not _is_busy(error):
+                raise
+        finally:
+            _set_busy_timeout(connection, BUSY_TIMEOUT_SECONDS)
+
+    # ----- writing -------------------------------------------------------------------
+
+    def _save(
+        self,
+        records: list[StoredRow],
+        thumbnails: list[StoredRow],
+        digests: list[tuple[bytes, int, int, bytes]],
+    ) -> None:
+        """Write now, or keep for later while another program holds the write lock."""
+        if not (records or thumbnails or digests):
+            return
+        with self._lock:
+            if self._connection is None:
+                return
+            locked = self._locked_retry_at is not None
+            limit = PENDING_LIMIT_BYTES if locked else None
+            self._pending.add(records, thumbnails, digests, limit)
+            if not locked:
+                self._write_pending(BUSY_TIMEOUT_SECONDS)
+            elif time.monotonic() >= self._locked_retry_at:
+                self._write_pending(RETRY_TIMEOUT_SECONDS)
+
+    def _write_pending(self, timeout: float) -> None:
+        pending = self._pending
+
+        def write(connection: sqlite3.Connection) -> bool:
+            _set_busy_timeout(connection, timeout)
+            try:
+                with _transaction(connection):
+                    connection.executemany(_INSERT_RECORD, list(pending.records.values()))
+                    connection.executemany(_INSERT_THUMBNAIL, list(pending.thumbnails.values()))
+                    for (path, size, mtime_ns), digest in pending.digests.items():
+                        self._add_digest(connection, path, size, mtime_ns, digest)
+            finally:
+                _set_busy_timeout(connection, BUSY_TIMEOUT_SECONDS)
+            return True
+
+        if self._run(write, False, on_busy=self._became_locked):
+            self._locked_retry_at = None
+            self._pending = _PendingWrites()
+
+    def _add_digest(
+        self, connection: sqlite3.Connection, path: bytes, size: int, mtime_ns: int, digest: bytes
+    ) -> None:
+        found = self._select_records(connection, "path", [path], {path}).get(path)
+        if found is not None and (found[rows.SIZE], found[rows.MTIME]) == (size, mtime_ns):
+            connection.execute(_INSERT_RECORD, rows.with_digest(found, digest))
+
+    def _became_locked(self) -> None:
+        self._locked_retry_at = time.monotonic() + LOCKED_RETRY_SECONDS
+        self._warn(LOCKED_WARNING)
 
     # ----- connection handling -------------------------------------------------------
 
-    def _run(self, operation: Callable[[sqlite3.Connection], _T], fallback: _T) -> _T:
-        """Run `operation`; a damaged file is rebuilt once, a lock is waited out then skipped."""
+    def _run(
+        self,
+        operation: Callable[[sqlite3.Connection], _T],
+        fallback: _T,
+        *,
+        on_busy: Callable[[], None] | None = None,
+    ) -> _T:
+        """Run `operation`. Damage rebuilds the file once (then the operation runs on the
+        new one); a lock calls `on_busy` (a read: warns); a failing disk bypasses."""
         with self._lock:
             for attempt in range(2):
                 if self._connection is None:
@@ -338,15 +522,23 @@ class HashCache:
                     return operation(self._connection)
                 except sqlite3.DatabaseError as error:
                     if _is_busy(error):
-                        self._warn(
-                            "The cache is busy in another program; some results were not cached."
-                        )
+                        if on_busy is None:
+                            self._warn(_READ_BUSY_WARNING)
+                        else:
+                            on_busy()
                         return fallback
-                    if attempt == 0 and _is_damage(error):
-                        self._rebuild(f"The cache file was damaged ({error}) and has been rebuilt.")
-                        continue
-                    self._warn(f"The cache cannot be used ({error}); continuing without it.")
-                    self.close()
+                    if not _is_damage(error):
+                        self._warn(f"The cache cannot be used ({error}); continuing without it.")
+                        self._disconnect()
+                        return fallback
+                    damage: Exception = error
+                except Exception as error:  # whatever a damaged file makes us raise
+                    damage = error
+                if attempt == 0:
+                    self._rebuild(_damaged_message(damage))
+                else:
+                    self._warn(f"The cache cannot be used ({damage}); continuing without it.")
+                    self._disconnect()
             return fallback
 
     def _connect_or_rebuild(self) -> None:
@@ -355,13 +547,19 @@ class HashCache:
             self._connection = self._open_connection()
         except OSError as error:
             self._warn(f"The cache folder cannot be used ({error}); continuing without a cache.")
+        except NewerSchemaError:
+            self._warn(
+                "The cache was written by a newer version of dedup-gui; continuing without it."
+            )
         except sqlite3.DatabaseError as error:
             if _is_busy(error):
                 self._warn("The cache is locked by another program; this scan is not cached.")
             elif _is_damage(error):
-                self._rebuild(f"The cache file was damaged ({error}) and has been rebuilt.")
+                self._rebuild(_damaged_message(error))
             else:
                 self._warn(f"The cache cannot be opened ({error}); continuing without a cache.")
+        except Exception as error:  # a damaged file can make us raise anything
+            self._rebuild(_damaged_message(error))
 
     def _open_connection(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
@@ -370,56 +568,65 @@ class HashCache:
             isolation_level=None,  # explicit transactions only
             check_same_thread=False,
         )
+        # Damaged text must reach the checksum, not fail the whole query.
+        connection.text_factory = _text
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
-            if _schema_version(connection) != SCHEMA_VERSION:
+            if schema_version(connection) != SCHEMA_VERSION:
                 with _transaction(connection):
-                    # Read again under the write lock: another instance may have just built it.
-                    version = _schema_version(connection)
-                    if version is not None and version != SCHEMA_VERSION:
-                        connection.execute("DROP TABLE IF EXISTS records")
-                        connection.execute("DROP TABLE IF EXISTS thumbnails")
-                    for statement in _SCHEMA.split(";"):  # executescript would COMMIT
-                        if statement.strip():
-                            connection.execute(statement)
-                    connection.execute(
-                        "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)",
-                        (str(SCHEMA_VERSION),),
-                    )
+                    upgrade(connection, now=time.time())  # reads the version again, locked
             # Touch every table so a damaged file fails here rather than mid-scan.
-            for table in ("records", "thumbnails"):
+            for table in DERIVED_TABLES:
                 connection.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)")
+            _quick_check_if_due(connection)
         except BaseException:
             connection.close()
             raise
         return connection
 
     def _rebuild(self, message: str) -> None:
-        self.close()
+        self._disconnect()
         try:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{self._path}{suffix}").unlink(missing_ok=True)
             self._connection = self._open_connection()
-        except (OSError, sqlite3.DatabaseError) as error:
+        except (OSError, sqlite3.DatabaseError, NewerSchemaError) as error:
             self._warn(f"The cache could not be rebuilt ({error}); continuing without a cache.")
             return
         self._warn(message)
+
+    def _disconnect(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def _warn(self, message: str) -> None:
         if message not in self.warnings:
             self.warnings.append(message)
 
+    def _warn_replacing(self, marker: str, message: str) -> None:
+        """One warning whose text changes (a running count): replaced in place."""
+        for index, warning in enumerate(self.warnings):
+            if marker in warning:
+                self.warnings[index] = message
+                return
+        self.warnings.append(message)
+
 
 class _transaction:
     """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error): takes the write lock up front, so a
-    concurrent writer makes us wait (busy timeout) instead of failing half-way."""
+    concurrent writer makes us wait (busy timeout) instead of failing half-way. Nested in
+    another, it joins it."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
+        self._outer = False
 
     def __enter__(self) -> None:
-        self._connection.execute("BEGIN IMMEDIATE")
+        self._outer = not self._connection.in_transaction
+        if self._outer:
+            self._connection.execute("BEGIN IMMEDIATE")
 
     def __exit__(
         self,
@@ -427,95 +634,72 @@ class _transaction:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        if not self._outer:
+            return
         if exc_type is None:
             self._connection.execute("COMMIT")
         elif self._connection.in_transaction:
             self._connection.execute("ROLLBACK")
 
 
-def _schema_version(connection: sqlite3.Connection) -> int | None:
-    exists = connection.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
-    ).fetchone()
-    if exists is None:
-        return None
-    row = connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-    return None if row is None else int(row[0])
+def _quick_check_if_due(connection: sqlite3.Connection) -> None:
+    """PRAGMA quick_check when the last one passed a week ago or more (or never): damage in
+    pages no read has met yet (see benchmarks/bench_cache_check.py for its cost)."""
+    checked_at = get_meta(connection, CHECKED_AT_KEY)
+    now = time.time()
+    if checked_at is not None and 0 <= now - float(checked_at) < QUICK_CHECK_INTERVAL_SECONDS:
+        return
+    problems = [row[0] for row in connection.execute("PRAGMA quick_check(5)")]
+    if problems != ["ok"]:
+        raise _QuickCheckFailed("; ".join(str(problem) for problem in problems))
+    _set_busy_timeout(connection, RETRY_TIMEOUT_SECONDS)
+    try:
+        with _transaction(connection):
+            set_meta(connection, CHECKED_AT_KEY, str(now))
+    except sqlite3.DatabaseError as error:
+        if not _is_busy(error):
+            raise  # locked: checked again next time
+    finally:
+        _set_busy_timeout(connection, BUSY_TIMEOUT_SECONDS)
+
+
+def _set_busy_timeout(connection: sqlite3.Connection, seconds: float) -> None:
+    connection.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
+def _damaged_message(error: Exception) -> str:
+    detail = str(error) or type(error).__name__
+    return f"The cache file was damaged ({detail}) and has been rebuilt."
+
+
+def _error_code(error: sqlite3.DatabaseError) -> int | None:
+    code = getattr(error, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
 
 
 def _is_busy(error: sqlite3.DatabaseError) -> bool:
-    code = getattr(error, "sqlite_errorcode", None)
+    code = _error_code(error)
     if code is not None:
-        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+        return code in (_SQLITE_BUSY, _SQLITE_LOCKED)
     return "locked" in str(error) or "busy" in str(error)
 
 
 def _is_damage(error: sqlite3.DatabaseError) -> bool:
-    """A malformed file, or not a database at all: the only errors worth a rebuild, which
-    deletes every cached entry. A full or read-only disk, a failed read or write (an I/O
-    error: a network home folder, a failing drive) may pass; the cache is then only
-    bypassed."""
-    code = getattr(error, "sqlite_errorcode", None)
+    """Everything but a lock and a failing disk or system (a full or read-only disk, a
+    failed read or write on a network home folder or a failing drive, no memory): those
+    may pass, so the cache is only bypassed, never deleted."""
+    code = _error_code(error)
     if code is not None:
-        return code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
-    return "malformed" in str(error) or "not a database" in str(error)
+        return code not in _NOT_DAMAGE and code not in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    text = str(error)
+    return not any(word in text for word in ("disk I/O", "full", "readonly", "unable to open"))
 
 
 def _subtree_range(root: str) -> tuple[bytes, bytes]:
     """[low, high) of the encoded paths strictly inside folder `root`."""
     prefix = os.fsencode(root.rstrip(os.sep) + os.sep)
     return prefix, prefix[:-1] + bytes([prefix[-1] + 1])
-
-
-def _to_signed(value: int) -> int:
-    return value - _U64 if value >= _SIGN_BIT else value
-
-
-def _to_unsigned(value: int) -> int:
-    return value + _U64 if value < 0 else value
-
-
-def _record_to_row(record: ImageRecord) -> tuple[object, ...]:
-    dihedral = struct.pack(f">{len(record.phash_dihedral)}Q", *record.phash_dihedral)
-    return (
-        os.fsencode(record.path),
-        record.size,
-        record.mtime_ns,
-        RECIPE_VERSION,
-        record.width,
-        record.height,
-        record.format,
-        record.capture_time,
-        _to_signed(record.dhash),
-        _to_signed(record.phash),
-        dihedral,
-        record.micro,
-        record.content_digest,
-    )
-
-
-def _is_current(path: str, row: tuple[Any, ...]) -> bool:
-    """The record row was made by this recipe; a camera RAW read as its small TIFF preview
-    (before RAW files were read through LibRaw) is read again."""
-    return row[3] == RECIPE_VERSION and (
-        raw_kind_by_extension(path) is None or is_raw_format(row[6])
-    )
-
-
-def _row_to_record(path: str, row: tuple[Any, ...]) -> ImageRecord:
-    dihedral_blob = bytes(row[10])
-    digest = row[12]
-    return ImageRecord(
-        path=path,
-        size=row[1],
-        mtime_ns=row[2],
-        width=row[4],
-        height=row[5],
-        format=row[6],
-        capture_time=row[7],
-        dhash=_to_unsigned(row[8]),
-        phash=_to_unsigned(row[9]),
-        phash_dihedral=struct.unpack(f">{len(dihedral_blob) // 8}Q", dihedral_blob),
-        micro=bytes(row[11]),
-        content_digest=None if digest is None else bytes(digest),
-    )

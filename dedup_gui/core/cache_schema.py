@@ -1,0 +1,129 @@
+"""The cache database's tables and how an older file is brought up to date.
+
+Two kinds of table live in the cache file:
+- derived tables (`DERIVED_TABLES`: records, thumbnails) hold what a scan can compute
+  again; a version step may drop and recreate them (`rebuild_derived_tables`);
+- every other table holds what only the user can say (an ignore list, saved marks, a trash
+  log). A version step must carry those over with ALTER TABLE or a copy; nothing here ever
+  drops them, and a file written by a newer version is left untouched (the cache is
+  bypassed) rather than "migrated" backwards.
+
+Upgrading runs `MIGRATIONS[v]` for v = stored version, stored version + 1, ... each in the
+same transaction, then creates any table still missing (`CREATE TABLE IF NOT EXISTS`, so a
+new table of the current layout needs no step of its own). A version with no step (the
+first layouts, before steps existed) gets its derived tables rebuilt.
+
+Changing a derived table's columns: bump SCHEMA_VERSION and add
+`MIGRATIONS[old] = rebuild_derived_tables` (or a step that keeps the rows).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from dedup_gui.core.cache_rows import (
+    RECORD_COLUMNS,
+    THUMBNAIL_COLUMNS,
+    sealed,
+    table_definition,
+)
+
+SCHEMA_VERSION = 3
+DERIVED_TABLES = ("records", "thumbnails")
+CHECKED_AT_KEY = "quick_check_at"
+"""meta: when PRAGMA quick_check last passed (Unix seconds)."""
+
+_TABLES = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    table_definition("records", RECORD_COLUMNS),
+    "CREATE INDEX IF NOT EXISTS records_by_inode ON records (ino)",
+    table_definition("thumbnails", THUMBNAIL_COLUMNS),
+)
+
+
+class NewerSchemaError(Exception):
+    """The file was written by a newer version of the app: never touched."""
+
+
+def schema_version(connection: sqlite3.Connection) -> int | None:
+    exists = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+    ).fetchone()
+    if exists is None:
+        return None
+    row = connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    return None if row is None else int(row[0])
+
+
+def upgrade(connection: sqlite3.Connection, *, now: float) -> None:
+    """Bring the file to SCHEMA_VERSION; run inside a write transaction."""
+    version = schema_version(connection)
+    if version is not None and version > SCHEMA_VERSION:
+        raise NewerSchemaError(version)
+    fresh = version is None or not _has_table(connection, "records")
+    while version is not None and version < SCHEMA_VERSION:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            rebuild_derived_tables(connection)
+            break
+        step(connection)
+        version += 1
+    create_missing_tables(connection)
+    set_meta(connection, "schema", str(SCHEMA_VERSION))
+    if fresh:  # nothing to check yet
+        set_meta(connection, CHECKED_AT_KEY, str(now))
+
+
+def create_missing_tables(connection: sqlite3.Connection) -> None:
+    for statement in _TABLES:
+        connection.execute(statement)
+
+
+def rebuild_derived_tables(connection: sqlite3.Connection) -> None:
+    """Drop what a scan can compute again; `create_missing_tables` makes them anew."""
+    for table in DERIVED_TABLES:
+        connection.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _add_checksums(connection: sqlite3.Connection) -> None:
+    """2 -> 3: every row gets its checksum. The rows are kept (a cache of a large library
+    takes hours to fill again), a thousand at a time, so memory stays bounded."""
+    for table, columns in (("records", RECORD_COLUMNS), ("thumbnails", THUMBNAIL_COLUMNS)):
+        connection.execute(f"ALTER TABLE {table} ADD COLUMN checksum BLOB NOT NULL DEFAULT x''")
+        names = ", ".join(column.name for column in columns)
+        last = -(1 << 63)
+        while True:
+            rows = connection.execute(
+                f"SELECT rowid, {names} FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT 1000",
+                (last,),
+            ).fetchall()
+            if not rows:
+                break
+            connection.executemany(
+                f"UPDATE {table} SET checksum = ? WHERE rowid = ?",
+                [(sealed(row[1:])[-1], row[0]) for row in rows],
+            )
+            last = rows[-1][0]
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    2: _add_checksums,
+}
+"""From version v to v + 1."""
+
+
+def get_meta(connection: sqlite3.Connection, key: str) -> str | None:
+    row = connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_meta(connection: sqlite3.Connection, key: str, value: str) -> None:
+    connection.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+
+def _has_table(connection: sqlite3.Connection, name: str) -> bool:
+    found = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+    ).fetchone()
+    return found is not None
