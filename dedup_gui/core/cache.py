@@ -31,7 +31,7 @@ from dedup_gui.core.signatures import RECIPE_VERSION
 
 CACHE_DIR_ENV = "DEDUP_GUI_CACHE_DIR"
 CACHE_FILE_NAME = "hashes.sqlite3"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_SECONDS = 10.0
 _QUERY_CHUNK = 500
 _SIGN_BIT = 1 << 63
@@ -58,6 +58,12 @@ CREATE TABLE IF NOT EXISTS records (
     phash_dihedral BLOB NOT NULL,
     micro BLOB NOT NULL,
     content_digest BLOB,
+    jpeg_quality INTEGER,
+    camera TEXT,
+    software TEXT,
+    edited_after_capture INTEGER NOT NULL DEFAULT 0,
+    pixel_digest BLOB,
+    detail BLOB NOT NULL DEFAULT x'',
     dev INTEGER,
     ino INTEGER
 );
@@ -72,10 +78,12 @@ CREATE TABLE IF NOT EXISTS thumbnails (
 """
 _RECORD_COLUMNS = (
     "path, size, mtime_ns, recipe, width, height, format, capture_time,"
-    " dhash, phash, phash_dihedral, micro, content_digest"
+    " dhash, phash, phash_dihedral, micro, content_digest,"
+    " jpeg_quality, camera, software, edited_after_capture, pixel_digest, detail"
 )
 
 _STORED_COLUMNS = f"{_RECORD_COLUMNS}, dev, ino"
+_STORED_COUNT = _STORED_COLUMNS.count(",") + 1
 _THUMBNAIL_COLUMNS = "path, size, mtime_ns, recipe, jpeg"
 
 FileIdentity = tuple[int, int]
@@ -176,18 +184,18 @@ class HashCache:
                     f" ({','.join('?' * len(chunk))})",
                     chunk,
                 )
-                for row in rows:  # row[13], row[14]: the stored dev, ino
+                for row in rows:  # row[-2], row[-1]: the stored dev, ino
                     if row[3] != RECIPE_VERSION:
                         continue
-                    for path, size, mtime_ns, dev in wanted[row[14]]:
+                    for path, size, mtime_ns, dev in wanted[row[-1]]:
                         new = os.fsencode(path)
-                        if new != row[0] and (row[1], row[2], row[13]) == (size, mtime_ns, dev):
+                        if new != row[0] and (row[1], row[2], row[-2]) == (size, mtime_ns, dev):
                             moves.setdefault(new, (path, row))
             if moves:
                 with _transaction(connection):
                     connection.executemany(
                         f"INSERT OR REPLACE INTO records ({_STORED_COLUMNS})"
-                        f" VALUES ({','.join('?' * 15)})",
+                        f" VALUES ({','.join('?' * _STORED_COUNT)})",
                         [(new, *row[1:]) for new, (_, row) in moves.items()],
                     )
                     connection.executemany(
@@ -227,7 +235,7 @@ class HashCache:
             with _transaction(connection):
                 connection.executemany(
                     f"INSERT OR REPLACE INTO records ({_STORED_COLUMNS})"
-                    f" VALUES ({','.join('?' * 15)})",
+                    f" VALUES ({','.join('?' * _STORED_COUNT)})",
                     record_rows,
                 )
                 connection.executemany(
@@ -490,6 +498,12 @@ def _record_to_row(record: ImageRecord) -> tuple[object, ...]:
         dihedral,
         record.micro,
         record.content_digest,
+        record.jpeg_quality,
+        record.camera,
+        record.software,
+        int(record.edited_after_capture),
+        record.pixel_digest,
+        record.detail,
     )
 
 
@@ -509,4 +523,10 @@ def _row_to_record(path: str, row: tuple[Any, ...]) -> ImageRecord:
         phash_dihedral=struct.unpack(f">{len(dihedral_blob) // 8}Q", dihedral_blob),
         micro=bytes(row[11]),
         content_digest=None if digest is None else bytes(digest),
+        jpeg_quality=row[13],
+        camera=row[14],
+        software=row[15],
+        edited_after_capture=bool(row[16]),
+        pixel_digest=None if row[17] is None else bytes(row[17]),
+        detail=bytes(row[18]),
     )

@@ -24,6 +24,7 @@ from PIL import Image, UnidentifiedImageError
 from dedup_gui.core.fileaccess import NotARegularFileError, open_for_reading
 from dedup_gui.core.imagetypes import SNIFF_BYTES, sniff_file, sniff_image_format
 from dedup_gui.core.models import ErrorKind
+from dedup_gui.core.provenance import Provenance, read_provenance
 
 pillow_heif.register_heif_opener()
 
@@ -81,6 +82,8 @@ class ImageInfo:
     format: str
     capture_time: str | None
     """EXIF DateTimeOriginal (else DateTimeDigitized) as "YYYY-MM-DDTHH:MM:SS"."""
+    provenance: Provenance = Provenance()
+    """JPEG quality, camera, software: read from this same open (provenance.py)."""
 
 
 def open_reduced(
@@ -126,6 +129,7 @@ def _reduce_and_normalise(image: Image.Image, min_side: int) -> tuple[Image.Imag
     # HEIF: libheif already applied the irot/imir boxes and pillow-heif reset this tag to 1.
     orientation = exif.get(_ORIENTATION_TAG, 1)
     capture_time = _capture_time(exif)
+    provenance = read_provenance(image, exif, full_width, full_height)
 
     rgb_or_rgba = _to_rgb_or_rgba(image)
     factor = min(rgb_or_rgba.size) // max(min_side, 1)
@@ -142,7 +146,7 @@ def _reduce_and_normalise(image: Image.Image, min_side: int) -> tuple[Image.Imag
             Image.Transpose.ROTATE_270,
         ):
             full_width, full_height = full_height, full_width
-    return rgb, ImageInfo(full_width, full_height, image_format, capture_time)
+    return rgb, ImageInfo(full_width, full_height, image_format, capture_time, provenance)
 
 
 def _check_pixel_count(width: int, height: int, *, decoded_pixels: int) -> None:
