@@ -13,7 +13,7 @@ import io
 import os
 import warnings
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -82,7 +82,7 @@ class ImageInfo:
     format: str
     capture_time: str | None
     """EXIF DateTimeOriginal (else DateTimeDigitized) as "YYYY-MM-DDTHH:MM:SS"."""
-    provenance: Provenance = Provenance()
+    provenance: Provenance = field(default_factory=Provenance)
     """JPEG quality, camera, software: read from this same open (provenance.py)."""
 
 
