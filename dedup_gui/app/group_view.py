@@ -233,6 +233,8 @@ class GroupDelegate(QStyledItemDelegate):
             note = "Suggested keeper"
         elif member.match is MatchKind.EXACT:
             note = "Exact copy"
+        elif member.match is MatchKind.SAME_PIXELS:
+            note = "Same pixels"
         else:
             note = f"{format_percent(member.similarity)} similar"
         painter.setPen(palette.placeholderText().color())

@@ -4,7 +4,8 @@ JSON: {"version": 1, "similarity": N,
        "groups": [{"id", "kind", "reclaimable_bytes", "files": [FILE, ...]}, ...],
        "errors": [{"path", "kind", "message"}, ...]}
 FILE: {"path" (absolute), "keep", "reference", "similarity", "distance", "match", "width",
-       "height", "size", "format", "mtime" (ISO 8601, local time with offset), "capture_time"}
+       "height", "size", "format", "mtime" (ISO 8601, local time with offset), "capture_time",
+       "reason" (why the suggested keeper was chosen; "" for the other files)}
 CSV: one row per file, a "group" column (the group's id) followed by the FILE fields.
 
 File names that are not valid UTF-8 reach us as surrogate escapes (os.fsdecode). JSON
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 FILE_FIELDS = (
     "path", "keep", "reference", "similarity", "distance", "match",
-    "width", "height", "size", "format", "mtime", "capture_time",
+    "width", "height", "size", "format", "mtime", "capture_time", "reason",
 )
 CSV_COLUMNS = ("group", *FILE_FIELDS)
 FORMATS = ("json", "csv")
@@ -61,6 +62,7 @@ def member_row(member: GroupMember) -> dict[str, Any]:
         "format": record.format,
         "mtime": iso_mtime(record.mtime_ns),
         "capture_time": record.capture_time,
+        "reason": member.keep_reason,
     }
 
 

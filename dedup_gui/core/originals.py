@@ -33,11 +33,14 @@ from dedup_gui.core.provenance import DETAIL_CELLS, GRID, is_editor, quantiser_s
 
 RESIZED_PIXEL_RATIO = 0.8
 """A copy with fewer than this share of another's pixels was resized (not re-saved)."""
-_SAME_PICTURE_RMS = 4.0
+_SAME_PICTURE_RMS = 1.5
 """Micro thumbnails closer than this (RMS, 0-255) show the same picture: a re-encode."""
 _REENCODE_EXPONENT = 0.42
 """A fresh JPEG encode grows as (step ratio)^0.5..0.6 (benchmarks/eval_keeper.py); a
 re-encode of an already compressed file at a finer step grows as ^0.3..0.4."""
+_ALIGNED = 0.97
+"""Tone and overlay evidence needs the same framing: micro lumas correlated this well (a
+crop or a shift moves every edge; a brightness, gamma or caption edit does not)."""
 _GREY_SHARE = 0.3
 _MIN_COLOUR = 6.0
 _OVERLAY_CONCENTRATION = 3.0
@@ -67,7 +70,7 @@ def most_original(records: Sequence[ImageRecord], candidates: Sequence[int]) -> 
             break
         narrowed, why = step(records, remaining)
         if narrowed and len(narrowed) < len(remaining):
-            remaining, reason = narrowed, reason or why
+            remaining, reason = narrowed, why  # the step that settled it last
     return Verdict(tuple(remaining), reason)
 
 
@@ -124,6 +127,8 @@ def _by_compression(
                 continue
             if _rms(micro[a], micro[b]) > _SAME_PICTURE_RMS:
                 continue
+            if _overlay_cell(micro[a], micro[b]) is not None:
+                continue
             if _is_reencode_of(ra, rb):
                 derived.add(a)
     kept = [i for i in remaining if i not in derived]
@@ -179,7 +184,8 @@ def _looks_edited_from(
     colour_copy, colour_other = _colourfulness(copy_micro), _colourfulness(other_micro)
     if colour_other > _MIN_COLOUR and colour_copy < _GREY_SHARE * colour_other:
         score += 1
-    if len(copy.detail) == len(other.detail) == DETAIL_CELLS + 2:
+    aligned = _correlation(copy_micro, other_micro) >= _ALIGNED
+    if aligned and len(copy.detail) == len(other.detail) == DETAIL_CELLS + 2:
         cell = _overlay_cell(copy_micro, other_micro)
         if cell is not None and copy.detail[cell] > _MORE_EDGES * other.detail[cell] + 1:
             score += 1
@@ -224,6 +230,13 @@ def _rms(a: np.ndarray, b: np.ndarray) -> float:
     if a.shape != b.shape or a.size == 0:
         return float("inf")
     return float(np.sqrt(np.mean((a.astype(np.float32) - b.astype(np.float32)) ** 2)))
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    luma_a, luma_b = a.astype(np.float32).mean(axis=2), b.astype(np.float32).mean(axis=2)
+    luma_a, luma_b = luma_a - luma_a.mean(), luma_b - luma_b.mean()
+    norm = float(np.sqrt((luma_a**2).sum() * (luma_b**2).sum()))
+    return float((luma_a * luma_b).sum()) / norm if norm > 0 else 1.0
 
 
 def _colourfulness(micro: np.ndarray) -> float:
