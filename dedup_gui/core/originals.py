@@ -97,7 +97,7 @@ def _by_pixels(records: Sequence[ImageRecord], remaining: list[int]) -> tuple[li
     ]
     largest = max(pixels[i] for i in genuine)
     kept = [i for i in genuine if pixels[i] >= largest * RESIZED_PIXEL_RATIO]
-    if len(genuine) < len(remaining) and any(pixels[i] < largest for i in remaining):
+    if any(pixels[i] > largest for i in remaining):
         return kept, "kept: the larger copies look enlarged from it"
     return kept, "kept: most pixels"
 
