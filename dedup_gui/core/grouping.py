@@ -41,6 +41,7 @@ from dedup_gui.core.similarity import (
     distance_to_similarity,
     shown_similarity,
     similarity_to_distance,
+    thumbnail_similarities,
 )
 from dedup_gui.core.verification import REJECTED, Signals, evaluate_pairs
 
@@ -380,6 +381,10 @@ class SimilarityIndex:
     ) -> DuplicateGroup:
         built = []
         keeper = self.records[members[0]]
+        finer = thumbnail_similarities(
+            keeper.micro, [self.records[i].micro for i in members],
+            any_turn=self.match_transforms,
+        ).tolist()
         for position, (index, eff, bits, same_bytes) in enumerate(
             zip(members, effective.tolist(), phash.tolist(), exact.tolist(), strict=True)
         ):
@@ -391,10 +396,7 @@ class SimilarityIndex:
                 match, similarity = (MatchKind.SAME_PIXELS if position else MatchKind.VISUAL), 100.0
             else:
                 match = MatchKind.VISUAL
-                similarity = shown_similarity(
-                    distance_to_similarity(eff), keeper.micro, record.micro,
-                    any_turn=self.match_transforms,
-                )
+                similarity = shown_similarity(distance_to_similarity(eff), finer[position])
             built.append(
                 GroupMember(
                     record=record,

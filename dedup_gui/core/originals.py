@@ -60,15 +60,57 @@ class Verdict:
     """Why, when the evidence narrowed the candidates ("" when it did not)."""
 
 
+class _Thumbnails:
+    """The group's micro thumbnails compared all pairs at once (one numpy pass a group)."""
+
+    def __init__(self, records: Sequence[ImageRecord]) -> None:
+        expected = MICRO_SIDE * MICRO_SIDE * 3
+        self.valid = np.array([len(r.micro) == expected for r in records], dtype=bool)
+        blob = b"".join(r.micro if len(r.micro) == expected else bytes(expected) for r in records)
+        rgb = np.frombuffer(blob, np.uint8).reshape(len(records), -1, 3).astype(np.float32)
+        flat = rgb.reshape(len(records), -1)
+        squares = (flat**2).sum(axis=1)
+        mse = (squares[:, None] + squares[None, :] - 2 * flat @ flat.T) / flat.shape[1]
+        self.rms = np.sqrt(np.maximum(mse, 0.0))
+        both = self.valid[:, None] & self.valid[None, :]
+        self.rms[~both] = np.inf
+        luma = rgb.mean(axis=2)
+        self.mean = luma.mean(axis=1)
+        centred = luma - self.mean[:, None]
+        norms = np.sqrt((centred**2).sum(axis=1))
+        scale = np.where(norms > 0, norms, 1.0)
+        self.correlation = (centred @ centred.T) / (scale[:, None] * scale[None, :])
+        flat_rows = norms == 0
+        self.correlation[flat_rows, :] = 1.0
+        self.correlation[:, flat_rows] = 1.0
+        self.colourfulness = np.abs(rgb - luma[..., None]).mean(axis=(1, 2))
+        self._rgb = rgb
+
+    def overlay_cell(self, a: int, b: int) -> int | None:
+        """The GRID cell where `a` and `b` differ, if their difference is concentrated
+        there (a caption, a watermark), else None."""
+        side = MICRO_SIDE // GRID
+        diff = np.abs(self._rgb[a] - self._rgb[b]).mean(axis=1).reshape(GRID, side, GRID, side)
+        cells = diff.mean(axis=(1, 3)).reshape(-1)
+        top = int(np.argmax(cells))
+        rest = float(np.median(np.delete(cells, top)))
+        if cells[top] > _OVERLAY_MIN_DIFF and cells[top] > _OVERLAY_CONCENTRATION * max(rest, 0.5):
+            return top
+        return None
+
+
 def most_original(records: Sequence[ImageRecord], candidates: Sequence[int]) -> Verdict:
     """Narrow `candidates` (positions in `records`, the whole group) to those that look
     most original; the other group members serve as evidence too."""
     remaining = list(candidates)
     reason = ""
+    thumbnails: _Thumbnails | None = None
     for step in (_by_pixels, _by_metadata, _by_compression, _by_content, _by_mtime):
         if len(remaining) < 2:
             break
-        narrowed, why = step(records, remaining)
+        if step in (_by_compression, _by_content) and thumbnails is None:
+            thumbnails = _Thumbnails(records)
+        narrowed, why = step(records, remaining, thumbnails)
         if narrowed and len(narrowed) < len(remaining):
             remaining, reason = narrowed, why  # the step that settled it last
     return Verdict(tuple(remaining), reason)
@@ -83,8 +125,12 @@ def metadata_score(record: ImageRecord) -> int:
     )
 
 
-def _by_pixels(records: Sequence[ImageRecord], remaining: list[int]) -> tuple[list[int], str]:
+def _by_pixels(
+    records: Sequence[ImageRecord], remaining: list[int], _: _Thumbnails | None
+) -> tuple[list[int], str]:
     pixels = {i: records[i].width * records[i].height for i in remaining}
+    if len(set(pixels.values())) == 1:
+        return remaining, ""
     scores = {i: metadata_score(records[i]) for i in remaining}
     # An upscale: more pixels than a copy whose metadata is stronger.
     genuine = [
@@ -102,7 +148,9 @@ def _by_pixels(records: Sequence[ImageRecord], remaining: list[int]) -> tuple[li
     return kept, "kept: most pixels"
 
 
-def _by_metadata(records: Sequence[ImageRecord], remaining: list[int]) -> tuple[list[int], str]:
+def _by_metadata(
+    records: Sequence[ImageRecord], remaining: list[int], _: _Thumbnails | None
+) -> tuple[list[int], str]:
     scores = {i: metadata_score(records[i]) for i in remaining}
     best = max(scores.values())
     kept = [i for i in remaining if scores[i] == best]
@@ -114,20 +162,20 @@ def _by_metadata(records: Sequence[ImageRecord], remaining: list[int]) -> tuple[
 
 
 def _by_compression(
-    records: Sequence[ImageRecord], remaining: list[int]
+    records: Sequence[ImageRecord], remaining: list[int], thumbnails: _Thumbnails | None
 ) -> tuple[list[int], str]:
-    micro = _micro(records)
+    assert thumbnails is not None
     derived: set[int] = set()
     for a in remaining:
         for b in remaining:
             ra, rb = records[a], records[b]
             if a == b or ra.jpeg_quality is None or rb.jpeg_quality is None:
                 continue
-            if (ra.width, ra.height) != (rb.width, rb.height):
+            if ra.jpeg_quality == rb.jpeg_quality or (ra.width, ra.height) != (rb.width, rb.height):
                 continue
-            if _rms(micro[a], micro[b]) > _SAME_PICTURE_RMS:
+            if thumbnails.rms[a, b] > _SAME_PICTURE_RMS:
                 continue
-            if _overlay_cell(micro[a], micro[b]) is not None:
+            if thumbnails.overlay_cell(a, b) is not None:
                 continue
             if _is_reencode_of(ra, rb):
                 derived.add(a)
@@ -155,16 +203,17 @@ def _is_reencode_up(finer: ImageRecord, coarser: ImageRecord) -> bool:
     return exponent < _REENCODE_EXPONENT
 
 
-def _by_content(records: Sequence[ImageRecord], remaining: list[int]) -> tuple[list[int], str]:
-    micro = _micro(records)
+def _by_content(
+    records: Sequence[ImageRecord], remaining: list[int], thumbnails: _Thumbnails | None
+) -> tuple[list[int], str]:
+    assert thumbnails is not None
     evidence = dict.fromkeys(remaining, 0.0)
     for a in remaining:
         for b in remaining:
             if a != b:
-                evidence[a] += _looks_edited_from(records[a], micro[a], records[b], micro[b])
-    everyone = range(len(records))
+                evidence[a] += _looks_edited_from(records, thumbnails, a, b)
     if len(records) >= 3:
-        spread = {i: sum(_rms(micro[i], micro[j]) for j in everyone if j != i) for i in remaining}
+        spread = {i: float(np.delete(thumbnails.rms[i], i).sum()) for i in remaining}
         centre = min(spread, key=spread.__getitem__)
         others = [spread[i] for i in remaining if i != centre]
         if others and spread[centre] < _MEDOID_MARGIN * min(others):
@@ -175,21 +224,22 @@ def _by_content(records: Sequence[ImageRecord], remaining: list[int]) -> tuple[l
 
 
 def _looks_edited_from(
-    copy: ImageRecord, copy_micro: np.ndarray, other: ImageRecord, other_micro: np.ndarray
+    records: Sequence[ImageRecord], thumbnails: _Thumbnails, a: int, b: int
 ) -> float:
-    """Evidence (0, 1, 2, ...) that `copy` is an edit of `other`."""
+    """Evidence (0, 1, 2, ...) that record `a` is an edit of record `b`."""
+    if not (thumbnails.valid[a] and thumbnails.valid[b]):
+        return 0.0
     score = 0.0
-    if copy_micro.shape != other_micro.shape or copy_micro.size == 0:
-        return score
-    colour_copy, colour_other = _colourfulness(copy_micro), _colourfulness(other_micro)
+    colour_copy, colour_other = thumbnails.colourfulness[a], thumbnails.colourfulness[b]
     if colour_other > _MIN_COLOUR and colour_copy < _GREY_SHARE * colour_other:
         score += 1
-    aligned = _correlation(copy_micro, other_micro) >= _ALIGNED
+    copy, other = records[a], records[b]
+    aligned = thumbnails.correlation[a, b] >= _ALIGNED
     if aligned and len(copy.detail) == len(other.detail) == DETAIL_CELLS + 2:
-        cell = _overlay_cell(copy_micro, other_micro)
+        cell = thumbnails.overlay_cell(a, b)
         if cell is not None and copy.detail[cell] > _MORE_EDGES * other.detail[cell] + 1:
             score += 1
-        brighter = copy_micro.mean() - other_micro.mean()
+        brighter = float(thumbnails.mean[a] - thumbnails.mean[b])
         high, low = DETAIL_CELLS, DETAIL_CELLS + 1
         if brighter > _TONE_MARGIN and copy.detail[high] > other.detail[high] + _CLIP_MARGIN:
             score += 1
@@ -198,47 +248,9 @@ def _looks_edited_from(
     return score
 
 
-def _overlay_cell(a: np.ndarray, b: np.ndarray) -> int | None:
-    """The GRID cell where `a` and `b` differ, if their difference is concentrated there."""
-    side = MICRO_SIDE // GRID
-    diff = np.abs(a.astype(np.float32) - b.astype(np.float32)).mean(axis=2)
-    cells = diff.reshape(GRID, side, GRID, side).mean(axis=(1, 3)).reshape(-1)
-    top = int(np.argmax(cells))
-    rest = np.median(np.delete(cells, top))
-    if cells[top] > _OVERLAY_MIN_DIFF and cells[top] > _OVERLAY_CONCENTRATION * max(rest, 0.5):
-        return top
-    return None
-
-
-def _by_mtime(records: Sequence[ImageRecord], remaining: list[int]) -> tuple[list[int], str]:
+def _by_mtime(
+    records: Sequence[ImageRecord], remaining: list[int], _: _Thumbnails | None
+) -> tuple[list[int], str]:
     earliest = min(records[i].mtime_ns for i in remaining)
     kept = [i for i in remaining if records[i].mtime_ns - earliest < _MTIME_GAP_NS]
     return kept, "kept: saved before the others"
-
-
-def _micro(records: Sequence[ImageRecord]) -> list[np.ndarray]:
-    expected = MICRO_SIDE * MICRO_SIDE * 3
-    return [
-        np.frombuffer(r.micro, np.uint8).reshape(MICRO_SIDE, MICRO_SIDE, 3)
-        if len(r.micro) == expected
-        else np.zeros((0,), np.uint8)
-        for r in records
-    ]
-
-
-def _rms(a: np.ndarray, b: np.ndarray) -> float:
-    if a.shape != b.shape or a.size == 0:
-        return float("inf")
-    return float(np.sqrt(np.mean((a.astype(np.float32) - b.astype(np.float32)) ** 2)))
-
-
-def _correlation(a: np.ndarray, b: np.ndarray) -> float:
-    luma_a, luma_b = a.astype(np.float32).mean(axis=2), b.astype(np.float32).mean(axis=2)
-    luma_a, luma_b = luma_a - luma_a.mean(), luma_b - luma_b.mean()
-    norm = float(np.sqrt((luma_a**2).sum() * (luma_b**2).sum()))
-    return float((luma_a * luma_b).sum()) / norm if norm > 0 else 1.0
-
-
-def _colourfulness(micro: np.ndarray) -> float:
-    pixels = micro.astype(np.float32)
-    return float(np.abs(pixels - pixels.mean(axis=2, keepdims=True)).mean())

@@ -57,27 +57,33 @@ SAME_PICTURE_CAP = 99.0
 same pixels (or the same bytes), so a caption or re-encode never reads "100%"."""
 
 
-def thumbnail_similarity(micro_a: bytes, micro_b: bytes, *, any_turn: bool = False) -> float:
-    """What the user is shown: 100% minus the RMS difference of the two 16x16 colour
-    thumbnails as a share of full scale (a grey copy of a colour photo, a caption or a
-    brightened copy lands visibly lower; a re-encode stays near 100). With `any_turn`,
-    the best of the 8 turns and mirrors of `micro_b` (matches of turned copies)."""
+def thumbnail_similarities(
+    keeper_micro: bytes, micros: list[bytes], *, any_turn: bool = False
+) -> np.ndarray:
+    """What the user is shown, for each of `micros` against the keeper's: 100% minus the
+    RMS difference of the 16x16 colour thumbnails as a share of full scale (a grey copy of
+    a colour photo, a caption or a brightened copy lands visibly lower; a re-encode stays
+    near 100). With `any_turn`, the best of the 8 turns and mirrors (turned matches)."""
     expected = MICRO_SIDE * MICRO_SIDE * 3
-    if len(micro_a) != expected or len(micro_b) != expected:
-        return 0.0
-    a = np.frombuffer(micro_a, np.uint8).reshape(MICRO_SIDE, MICRO_SIDE, 3).astype(np.float32)
-    b = np.frombuffer(micro_b, np.uint8).reshape(MICRO_SIDE, MICRO_SIDE, 3).astype(np.float32)
-    turns = [b]
+    valid = np.array([len(m) == expected for m in micros], dtype=bool)
+    if len(keeper_micro) != expected or not valid.any():
+        return np.zeros(len(micros))
+    shape = (MICRO_SIDE, MICRO_SIDE, 3)
+    keeper = np.frombuffer(keeper_micro, np.uint8).reshape(shape).astype(np.float32)
+    blob = b"".join(m if len(m) == expected else bytes(expected) for m in micros)
+    others = np.frombuffer(blob, np.uint8).reshape(len(micros), *shape).astype(np.float32)
+    turns = [others]
     if any_turn:
-        mirrored = b[:, ::-1]
-        turns = [np.rot90(b, k) for k in range(4)] + [np.rot90(mirrored, k) for k in range(4)]
-    rms = min(float(np.sqrt(np.mean((a - t) ** 2))) for t in turns)
-    return max(0.0, 100.0 * (1.0 - rms / 255.0))
+        mirrored = others[:, :, ::-1]
+        turns = [np.rot90(others, k, axes=(1, 2)) for k in range(4)]
+        turns += [np.rot90(mirrored, k, axes=(1, 2)) for k in range(4)]
+    rms = np.min(
+        [np.sqrt(((turned - keeper) ** 2).mean(axis=(1, 2, 3))) for turned in turns], axis=0
+    )
+    return np.where(valid, np.maximum(0.0, 100.0 * (1.0 - rms / 255.0)), 0.0)
 
 
-def shown_similarity(
-    hash_similarity: float, micro_a: bytes, micro_b: bytes, *, any_turn: bool
-) -> float:
-    """The similarity shown for a copy that is not the same pixels as the keeper."""
-    finer = thumbnail_similarity(micro_a, micro_b, any_turn=any_turn)
+def shown_similarity(hash_similarity: float, finer: float) -> float:
+    """The similarity shown for a copy that is not the same pixels as the keeper: the
+    finer thumbnail measure, never above the hashes' nor SAME_PICTURE_CAP."""
     return min(hash_similarity, finer, SAME_PICTURE_CAP)
