@@ -330,4 +330,4 @@ def test_keep_order_changes_which_copy_is_kept(tmp_path, capsys):
 def test_an_unknown_keep_rule_is_a_usage_error(tmp_path, capsys):
     status, _, err = run(capsys, "scan", str(tmp_path), "--keep-order", "newest")
     assert status == cli.EXIT_USAGE
-    assert "choose from reference-folder, resolution" in err
+    assert "choose from reference-folder, original, resolution" in err

@@ -74,7 +74,7 @@ def test_a_preferred_rule_decides_first_but_a_reference_copy_is_still_kept():
     assert kept(records[:2], rules=earliest) == "/a/small_early.jpg"
     assert kept(records, rules=earliest, reference_folders=["/ref"]) == "/ref/tiny_late.jpg"
     assert sorted(earliest) == sorted(DEFAULT_KEEPER_RULES)
-    assert rules_preferring(KeeperRule.RESOLUTION) == DEFAULT_KEEPER_RULES
+    assert rules_preferring(KeeperRule.ORIGINAL) == DEFAULT_KEEPER_RULES
 
 
 def test_the_choice_does_not_depend_on_input_order():
@@ -85,7 +85,8 @@ def test_the_choice_does_not_depend_on_input_order():
 
 def test_default_rules_follow_the_documented_order():
     assert list(DEFAULT_KEEPER_RULES) == [
-        KeeperRule.REFERENCE_FOLDER, KeeperRule.RAW_FIRST, KeeperRule.RESOLUTION,
+        KeeperRule.REFERENCE_FOLDER, KeeperRule.RAW_FIRST, KeeperRule.ORIGINAL,
+        KeeperRule.RESOLUTION,
         KeeperRule.FILE_SIZE,
         KeeperRule.CAPTURE_DATE, KeeperRule.SHORTER_PATH,
     ]

@@ -1,5 +1,6 @@
 import pytest
 
+from dedup_gui.core.models import MatchKind
 from dedup_gui.core.similarity import (
     DEFAULT_SIMILARITY,
     MIN_SIMILARITY,
@@ -45,3 +46,42 @@ def test_named_steps_run_from_identical_to_the_loosest_setting():
     assert NAMED_STEPS["default"] == DEFAULT_SIMILARITY
     assert NAMED_STEPS["loose"] == MIN_SIMILARITY
     assert all(MIN_SIMILARITY <= value <= 100 for value in NAMED_STEPS.values())
+
+
+def _copy_of(tmp_path, kind):
+    from tests.originals_fixtures import groups_of, original_and_edit
+
+    original_and_edit(tmp_path, kind)
+    (group,) = groups_of(tmp_path)
+    return group.members[1]
+
+
+@pytest.mark.parametrize(("kind", "at_most"), [("caption", 99.0), ("grayscale", 95.0)])
+def test_an_edit_the_hashes_miss_is_shown_below_100_percent(tmp_path, kind, at_most):
+    copy = _copy_of(tmp_path, kind)
+    assert copy.match is MatchKind.VISUAL
+    assert copy.similarity <= at_most
+    assert round(copy.similarity) < 100  # never reads "100%"
+
+
+def test_a_re_encode_is_shown_close_to_but_not_at_100_percent(tmp_path):
+    copy = _copy_of(tmp_path, "reencode-higher")
+    assert copy.match is MatchKind.VISUAL
+    assert 97.0 <= copy.similarity < 100.0
+
+
+def test_the_same_pixels_without_the_metadata_are_labelled_same_pixels(tmp_path):
+    copy = _copy_of(tmp_path, "stripped")
+    assert copy.match is MatchKind.SAME_PIXELS
+    assert copy.similarity == 100.0
+
+
+def test_a_byte_identical_copy_is_an_exact_copy(tmp_path):
+    from tests.originals_fixtures import groups_of, original_and_edit
+
+    original, _ = original_and_edit(tmp_path, "stripped")
+    (tmp_path / "backup").mkdir()
+    (tmp_path / "backup" / "photo.jpg").write_bytes(original.read_bytes())
+    (group,) = groups_of(tmp_path)
+    exact = [m for m in group.members[1:] if m.match is MatchKind.EXACT]
+    assert len(exact) == 1 and exact[0].similarity == 100.0

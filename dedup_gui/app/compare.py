@@ -3,6 +3,7 @@ step, and a metadata table that highlights what differs."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -96,8 +97,12 @@ class ImagePane(QWidget):
         name = Path(member.record.path).name
         if is_keeper:
             role = "★ Suggested keeper"
+            if member.keep_reason:
+                role += f" <span style='color:#57606a'>({html.escape(member.keep_reason)})</span>"
         elif member.match is MatchKind.EXACT:
             role = "Exact copy"
+        elif member.match is MatchKind.SAME_PIXELS:
+            role = "Same pixels"
         else:
             role = f"{format_percent(member.similarity)} similar"
         reference = " · <span style='color:#0969da'>protected</span>" if member.is_reference else ""

@@ -306,6 +306,8 @@ def member_note(member: GroupMember, member_index: int) -> str:
         return "Suggested keeper"
     if member.match is MatchKind.EXACT:
         return "Exact copy"
+    if member.match is MatchKind.SAME_PIXELS:
+        return "Same pixels"
     return f"{format_percent(member.similarity)} similar"
 
 

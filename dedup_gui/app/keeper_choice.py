@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QVBoxLayout, QWidget
 from dedup_gui.core.keeper import KeeperRule, rules_preferring
 
 CHOICES: tuple[tuple[str, KeeperRule], ...] = (
+    ("the original (not edited or re-saved)", KeeperRule.ORIGINAL),
     ("the most pixels", KeeperRule.RESOLUTION),
     ("the largest file", KeeperRule.FILE_SIZE),
     ("the earliest capture date", KeeperRule.CAPTURE_DATE),
@@ -28,8 +29,9 @@ class KeeperChoice(QGroupBox):
         for label, rule in CHOICES:
             self.combo.addItem(label, rule.value)
         self.combo.setToolTip(
-            "Which copy each group suggests keeping; ties go to the next rule (most pixels, "
-            "largest file, earliest capture date, shortest path). Your own Keep/Trash marks "
+            "Which copy each group suggests keeping; ties go to the next rule (the original, "
+            "most pixels, largest file, earliest capture date, shortest path). Your own "
+            "Keep/Trash marks "
             "stay as you set them."
         )
         self.combo.currentIndexChanged.connect(lambda _index: self.changed.emit())

@@ -83,6 +83,13 @@ RECORD_COLUMNS: tuple[Column, ...] = (
     Column("phash_dihedral", "BLOB NOT NULL", "phash_dihedral", _pack_hashes, _unpack_hashes),
     Column("micro", "BLOB NOT NULL", "micro", bytes, bytes),
     Column("content_digest", "BLOB", "content_digest", _optional_bytes, _optional_bytes),
+    Column("jpeg_quality", "INTEGER", "jpeg_quality"),
+    Column("camera", "TEXT", "camera"),
+    Column("software", "TEXT", "software"),
+    Column("edited_after_capture", "INTEGER NOT NULL DEFAULT 0", "edited_after_capture",
+           int, bool),
+    Column("pixel_digest", "BLOB", "pixel_digest", _optional_bytes, _optional_bytes),
+    Column("detail", "BLOB NOT NULL DEFAULT x''", "detail", bytes, bytes),
     Column("dev", "INTEGER"),
     Column("ino", "INTEGER"),
 )

@@ -29,7 +29,7 @@ from dedup_gui.core.cache_rows import (
     table_definition,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DERIVED_TABLES = ("records", "thumbnails")
 CHECKED_AT_KEY = "quick_check_at"
 """meta: when PRAGMA quick_check last passed (Unix seconds)."""
@@ -109,6 +109,9 @@ def _add_checksums(connection: sqlite3.Connection) -> None:
 
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _add_checksums,
+    # 4: provenance for the keeper (JPEG quality, camera, ...); every record of the old
+    # recipe is computed again anyway (signatures.RECIPE_VERSION 2).
+    3: rebuild_derived_tables,
 }
 """From version v to v + 1."""
 

@@ -13,7 +13,7 @@ import io
 import os
 import warnings
 from contextlib import AbstractContextManager, ExitStack, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -29,6 +29,7 @@ from dedup_gui.core.imagetypes import SNIFF_BYTES, detect_raw, sniff_file, sniff
 from dedup_gui.core.interrupt import CancelFlag, Cancelled
 from dedup_gui.core.memory_budget import MemoryBudget
 from dedup_gui.core.models import ErrorKind
+from dedup_gui.core.provenance import Provenance, read_provenance
 
 pillow_heif.register_heif_opener()
 
@@ -98,6 +99,8 @@ class ImageInfo:
     """EXIF DateTimeOriginal (else DateTimeDigitized) as "YYYY-MM-DDTHH:MM:SS"."""
     warnings: tuple[str, ...] = ()
     """What was wrong with the file although it could be read, one sentence each."""
+    provenance: Provenance = field(default_factory=Provenance)
+    """JPEG quality, camera, software: read from this same open (provenance.py)."""
 
 
 def open_reduced(
@@ -229,6 +232,7 @@ def _reduce_and_normalise(
         # HEIF: libheif already applied the irot/imir boxes and pillow-heif reset this tag.
         orientation = exif.get(_ORIENTATION_TAG, 1)
         capture_time = _capture_time(exif)
+        provenance = read_provenance(image, exif, full_width, full_height)
         reduced = _reduced_8bit(image, min_side)
     if reduced.mode == "RGBA":
         rgb = _flatten(reduced)
@@ -246,7 +250,9 @@ def _reduce_and_normalise(
             Image.Transpose.ROTATE_270,
         ):
             full_width, full_height = full_height, full_width
-    return rgb, ImageInfo(full_width, full_height, image_format, capture_time)
+    return rgb, ImageInfo(
+        full_width, full_height, image_format, capture_time, provenance=provenance
+    )
 
 
 def _check_pixel_count(width: int, height: int, *, decoded_pixels: int) -> None:

@@ -4,7 +4,8 @@ JSON: {"generator": "dedup_gui VERSION", "version": 1, "similarity": N,
        "groups": [{"id", "kind", "reclaimable_bytes", "files": [FILE, ...]}, ...],
        "errors": [{"path", "kind", "message"}, ...]}
 FILE: {"path" (absolute), "keep", "reference", "similarity", "distance", "match", "width",
-       "height", "size", "format", "mtime" (ISO 8601, local time with offset), "capture_time"}
+       "height", "size", "format", "mtime" (ISO 8601, local time with offset), "capture_time",
+       "reason" (why the suggested keeper was chosen; "" for the other files)}
 CSV: one row per file, a "group" column (the group's id) followed by the FILE fields.
 
 File names that are not valid UTF-8 reach us as surrogate escapes (os.fsdecode). JSON
@@ -37,7 +38,7 @@ GENERATOR = f"dedup_gui {__version__}"
 """The first member of every JSON document: marks the file as ours."""
 FILE_FIELDS = (
     "path", "keep", "reference", "similarity", "distance", "match",
-    "width", "height", "size", "format", "mtime", "capture_time",
+    "width", "height", "size", "format", "mtime", "capture_time", "reason",
 )
 CSV_COLUMNS = ("group", *FILE_FIELDS)
 FORMATS = ("json", "csv")
@@ -76,6 +77,7 @@ def member_row(member: GroupMember) -> dict[str, Any]:
         "format": record.format,
         "mtime": iso_mtime(record.mtime_ns),
         "capture_time": record.capture_time,
+        "reason": member.keep_reason,
     }
 
 

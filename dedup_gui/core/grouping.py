@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -23,6 +24,7 @@ from dedup_gui.core.keeper import (
     DEFAULT_KEEPER_RULES,
     KeeperRule,
     ReferenceFolders,
+    choose_in_group,
     keeper_ranks,
     path_ranks,
 )
@@ -37,7 +39,9 @@ from dedup_gui.core.models import (
 from dedup_gui.core.similarity import (
     MIN_SIMILARITY,
     distance_to_similarity,
+    shown_similarity,
     similarity_to_distance,
+    thumbnail_similarities,
 )
 from dedup_gui.core.verification import REJECTED, Signals, evaluate_pairs
 
@@ -52,6 +56,10 @@ class _KeeperContext:
     rank: np.ndarray
     """Position of each record in keeper order (0 = best keeper)."""
     is_reference: np.ndarray
+    rules: tuple[KeeperRule, ...] = DEFAULT_KEEPER_RULES
+    keepers: dict[tuple[int, ...], tuple[int, str]] | None = None
+    """(keeper, reason) per group, by its members in index order: the chain's group rules
+    (originals.py) look at all members, and a group's members decide it alone."""
 
 
 class SimilarityIndex:
@@ -263,10 +271,12 @@ class SimilarityIndex:
         sizes = np.bincount(labels)
         grouped = np.flatnonzero(sizes[labels] > 1)
         context = self._keeper_context(reference_folders, keeper_rules)
-        # Members of each group together, keeper (lowest rank) first.
-        grouped = grouped[np.lexsort((context.rank[grouped], labels[grouped]))]
+        # Members of each group together, keeper first.
+        grouped = grouped[np.lexsort((grouped, labels[grouped]))]
         group_labels = labels[grouped]
         starts = np.flatnonzero(np.r_[True, group_labels[1:] != group_labels[:-1]])
+        is_keeper, reasons = self._choose_keepers(grouped, starts, context)
+        grouped = grouped[np.lexsort((context.rank[grouped], ~is_keeper, group_labels))]
         keepers = np.repeat(grouped[starts], np.diff(np.r_[starts, len(grouped)]))
         others = grouped != keepers
         effective = np.zeros(len(grouped), np.uint8)
@@ -285,6 +295,7 @@ class SimilarityIndex:
         grouped, effective, phash, exact = (
             grouped[order], effective[order], phash[order], exact[order]
         )
+        group_reasons = [reasons[int(k)] for k in grouped[starts].tolist()]
         bounds = np.r_[starts, len(grouped)].tolist()
         # Largest saving first: every member but the keeper and reference copies is freed.
         freed = np.where(others & ~context.is_reference[grouped], self._sizes[grouped], 0)
@@ -300,7 +311,8 @@ class SimilarityIndex:
             group = self._group_cache.get((context_key, members))
             if group is None:
                 group = self._make_group(
-                    members, effective[start:end], phash[start:end], exact[start:end], context
+                    members, effective[start:end], phash[start:end], exact[start:end], context,
+                    group_reasons[g],
                 )
                 self._group_cache[(context_key, members)] = group
             result.append(group)
@@ -414,7 +426,9 @@ class SimilarityIndex:
                 [references.contains(r.path) for r in self.records], dtype=bool
             )
             rank = keeper_ranks(self.records, is_reference, rules, self._path_rank)
-            context = _KeeperContext(rank=rank, is_reference=is_reference)
+            context = _KeeperContext(
+                rank=rank, is_reference=is_reference, rules=tuple(rules), keepers={}
+            )
             self._keeper_contexts[key] = context
         return context
 
@@ -425,23 +439,75 @@ class SimilarityIndex:
         phash: np.ndarray,
         exact: np.ndarray,
         context: _KeeperContext,
+        reason: str,
     ) -> DuplicateGroup:
         built = []
+        keeper = self.records[members[0]]
+        finer = thumbnail_similarities(
+            keeper.micro, [self.records[i].micro for i in members],
+            any_turn=self.match_transforms,
+        ).tolist()
         for position, (index, eff, bits, same_bytes) in enumerate(
             zip(members, effective.tolist(), phash.tolist(), exact.tolist(), strict=True)
         ):
             is_reference = bool(context.is_reference[index])
+            record = self.records[index]
+            if same_bytes:
+                match, similarity = MatchKind.EXACT, 100.0
+            elif position == 0 or _same_pixels(keeper, record):
+                match, similarity = (MatchKind.SAME_PIXELS if position else MatchKind.VISUAL), 100.0
+            else:
+                match = MatchKind.VISUAL
+                similarity = shown_similarity(distance_to_similarity(eff), finer[position])
             built.append(
                 GroupMember(
-                    record=self.records[index],
+                    record=record,
                     keep=position == 0 or is_reference,
                     is_reference=is_reference,
                     distance=bits,
-                    similarity=distance_to_similarity(eff),
-                    match=MatchKind.EXACT if same_bytes else MatchKind.VISUAL,
+                    similarity=similarity,
+                    match=match,
+                    keep_reason=reason if position == 0 else "",
                 )
             )
-        return DuplicateGroup(members=tuple(built))
+        # The others by the similarity shown (the sort is stable: ties keep keeper order).
+        others = sorted(built[1:], key=lambda member: -member.similarity)
+        return DuplicateGroup(members=(built[0], *others))
+
+    def _choose_keepers(
+        self, grouped: np.ndarray, starts: np.ndarray, context: _KeeperContext
+    ) -> tuple[np.ndarray, dict[int, str]]:
+        """Per member of `grouped` (members of a group together, in index order), whether
+        it is its group's keeper; and the keeper's reason, by record index."""
+        assert context.keepers is not None
+        is_keeper = np.zeros(len(grouped), dtype=bool)
+        reasons: dict[int, str] = {}
+        member_list = grouped.tolist()
+        bounds = np.r_[starts, len(grouped)].tolist()
+        for start, end in pairwise(bounds):
+            members = tuple(member_list[start:end])
+            choice = context.keepers.get(members)
+            if choice is None:
+                position, reason = choose_in_group(
+                    [self.records[i] for i in members],
+                    [bool(context.is_reference[i]) for i in members],
+                    context.rules,
+                )
+                choice = (members[position], reason)
+                context.keepers[members] = choice
+            keeper, reason = choice
+            is_keeper[start + members.index(keeper)] = True
+            reasons[keeper] = reason
+        return is_keeper, reasons
+
+
+def _same_pixels(a: ImageRecord, b: ImageRecord) -> bool:
+    """The same decoded pixels (see ImageRecord.pixel_digest) at the same size."""
+    return (
+        a.pixel_digest is not None
+        and a.pixel_digest == b.pixel_digest
+        and (a.width, a.height) == (b.width, b.height)
+    )
 
 
 def _clusters(count: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 from dedup_gui.core.folder_roles import FolderRole, FolderRoles, NotProtected
 from dedup_gui.core.imagetypes import is_raw_format
 from dedup_gui.core.models import ImageRecord
+from dedup_gui.core.originals import most_original
 
 
 class KeeperRule(str, Enum):
@@ -19,6 +20,9 @@ class KeeperRule(str, Enum):
 
     REFERENCE_FOLDER = "reference-folder"
     """Prefer the copy inside a reference (protected) folder."""
+    ORIGINAL = "original"
+    """Prefer the copy the others look made from (originals.py): not resized down or
+    enlarged, camera metadata intact, not re-encoded, no overlay, colour or tone edit."""
     RESOLUTION = "resolution"
     """Prefer more pixels (width x height)."""
     FILE_SIZE = "file-size"
@@ -34,6 +38,7 @@ class KeeperRule(str, Enum):
 DEFAULT_KEEPER_RULES: tuple[KeeperRule, ...] = (
     KeeperRule.REFERENCE_FOLDER,
     KeeperRule.RAW_FIRST,
+    KeeperRule.ORIGINAL,
     KeeperRule.RESOLUTION,
     KeeperRule.FILE_SIZE,
     KeeperRule.CAPTURE_DATE,
@@ -49,11 +54,13 @@ kept, and a camera RAW is never trashed for a JPEG of it."""
 
 
 def rules_preferring(rule: KeeperRule) -> tuple[KeeperRule, ...]:
-    """The default chain with `rule` deciding first after the protecting rules."""
-    if rule in _PROTECTING_RULES:
+    """The default chain with `rule` deciding first after the protecting rules; where it
+    does not settle it, the original (not an edit of it) is preferred next."""
+    if rule in (*_PROTECTING_RULES, KeeperRule.ORIGINAL):
         return DEFAULT_KEEPER_RULES
-    rest = tuple(r for r in DEFAULT_KEEPER_RULES if r not in (*_PROTECTING_RULES, rule))
-    return (*_PROTECTING_RULES, rule, *rest)
+    after = (rule, KeeperRule.ORIGINAL)
+    rest = tuple(r for r in DEFAULT_KEEPER_RULES if r not in (*_PROTECTING_RULES, *after))
+    return (*_PROTECTING_RULES, *after, *rest)
 
 
 def _normalised(path: str) -> str:
@@ -161,8 +168,48 @@ def choose_keeper(
     if not records:
         raise ValueError("choose_keeper needs at least one record")
     references = ReferenceFolders(reference_folders)
-    keys = [keeper_key(r, references.contains(r.path), rules) for r in records]
-    return min(range(len(records)), key=keys.__getitem__)
+    is_reference = [references.contains(r.path) for r in records]
+    return choose_in_group(records, is_reference, rules)[0]
+
+
+_RULE_REASONS = {
+    KeeperRule.REFERENCE_FOLDER: "kept: in a protected folder",
+    KeeperRule.RESOLUTION: "kept: most pixels",
+    KeeperRule.FILE_SIZE: "kept: largest file",
+    KeeperRule.CAPTURE_DATE: "kept: earliest capture date",
+    KeeperRule.SHORTER_PATH: "kept: shortest path",
+}
+UNDECIDED_REASON = "kept: the copies are alike; first by name"
+
+
+def choose_in_group(
+    records: Sequence[ImageRecord],
+    is_reference: Sequence[bool],
+    rules: Sequence[KeeperRule] = DEFAULT_KEEPER_RULES,
+) -> tuple[int, str]:
+    """(index of the keeper in `records`, why it was chosen). The chain narrows the
+    candidates rule by rule; the reason is that of the first rule that narrowed them."""
+    candidates = list(range(len(records)))
+    reason = ""
+    for rule in rules:
+        if len(candidates) < 2:
+            break
+        if rule is KeeperRule.ORIGINAL:
+            verdict = most_original(records, candidates)
+            narrowed, why = list(verdict.candidates), verdict.reason
+        else:
+            keys = {
+                i: keeper_key(records[i], bool(is_reference[i]), (rule,))[:-1] for i in candidates
+            }
+            best = min(keys.values())
+            narrowed = [i for i in candidates if keys[i] == best]
+            why = _RULE_REASONS[rule]
+        if len(narrowed) < len(candidates):
+            candidates, reason = narrowed, reason or why
+    keeper = min(candidates, key=lambda i: records[i].path)
+    if len(records) < 2:
+        return keeper, ""
+    return keeper, reason or UNDECIDED_REASON
 
 
 def keeper_ranks(

@@ -62,6 +62,21 @@ class ImageRecord:
     part of what the record means (a cached record is the same record): they let the
     re-check before a trash notice a file replaced or rewritten with its size and mtime
     put back, which no program can do to the ctime."""
+    jpeg_quality: int | None = None
+    """Quality (1-100) estimated from the JPEG's luma quantisation table; None if not JPEG."""
+    camera: str | None = None
+    """EXIF make and model ("Canon EOS 80D"), as a camera writes them; None when stripped."""
+    software: str | None = None
+    """EXIF Software tag: a camera's firmware, or the program that last saved the file."""
+    edited_after_capture: bool = False
+    """The EXIF says the file was changed after the camera wrote it: a modify date later
+    than the capture date, or EXIF pixel dimensions that disagree with the pixels."""
+    pixel_digest: bytes | None = None
+    """Digest of the decoded review thumbnail: equal for files whose decoded pixels are the
+    same (a copy with its metadata stripped, the same pixels saved as PNG and BMP)."""
+    detail: bytes = b""
+    """provenance.DETAIL_CELLS edge-energy bytes of the thumbnail (4x4 grid, row-major),
+    then the share of clipped-white and clipped-black pixels (0-255 each)."""
 
 
 class ErrorKind(str, Enum):
@@ -142,6 +157,9 @@ class CancelToken:
 class MatchKind(str, Enum):
     EXACT = "exact"
     """Byte-identical to the keeper (same size and content digest)."""
+    SAME_PIXELS = "same-pixels"
+    """Another file with the same decoded pixels as the keeper (same dimensions and the
+    same pixel digest): metadata stripped or changed, or the pixels saved losslessly again."""
     VISUAL = "visual"
     """Looks the same: perceptual hashes and colour signature agree."""
 
@@ -156,8 +174,11 @@ class GroupMember:
     distance: int
     """Hamming distance of its pHash to the keeper's (0 for the keeper)."""
     similarity: float
-    """Similarity to the keeper in percent, 100.0 for the keeper and exact copies."""
+    """Similarity to the keeper in percent from the micro thumbnails (finer than the
+    hashes): 100.0 only for the keeper, exact copies and copies with the same pixels."""
     match: MatchKind
+    keep_reason: str = ""
+    """For the suggested keeper: why it was chosen, e.g. "kept: most pixels"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +189,11 @@ class DuplicateGroup:
     @property
     def keeper(self) -> GroupMember:
         return self.members[0]
+
+    @property
+    def keep_reason(self) -> str:
+        """Why the suggested keeper was chosen, one short sentence."""
+        return self.members[0].keep_reason
 
     @property
     def kind(self) -> MatchKind:

@@ -514,6 +514,12 @@ def _sign(
         dev=before.st_dev,
         ino=before.st_ino,
         ctime_ns=before.st_ctime_ns,
+        jpeg_quality=info.provenance.jpeg_quality,
+        camera=info.provenance.camera,
+        software=info.provenance.software,
+        edited_after_capture=info.provenance.edited_after_capture,
+        pixel_digest=signatures.pixel_digest,
+        detail=signatures.detail,
     )
     return replace(_hashed(record, jpeg, before), warnings=info.warnings)
 

@@ -23,8 +23,9 @@ import scipy.fftpack
 from PIL import Image
 
 from dedup_gui.core.models import HASH_BITS, MICRO_SIDE
+from dedup_gui.core.provenance import content_traits
 
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 """Bump whenever decoding or any signature changes: cached records of other versions are
 recomputed."""
 
@@ -39,6 +40,8 @@ class Signatures:
     phash: int
     phash_dihedral: tuple[int, ...]
     micro: bytes
+    detail: bytes = b""
+    pixel_digest: bytes | None = None
 
 
 def hash_to_int(image_hash: imagehash.ImageHash) -> int:
@@ -61,7 +64,11 @@ def compute_signatures(image: Image.Image) -> Signatures:
     dihedral = dihedral_phashes(pixels)
 
     micro = rgb.resize((MICRO_SIDE, MICRO_SIDE), Image.Resampling.BOX).tobytes()
-    return Signatures(dhash=dhash, phash=dihedral[0], phash_dihedral=dihedral, micro=micro)
+    detail, pixel_digest = content_traits(rgb)
+    return Signatures(
+        dhash=dhash, phash=dihedral[0], phash_dihedral=dihedral, micro=micro,
+        detail=detail, pixel_digest=pixel_digest,
+    )
 
 
 def _dihedral_gather_index(side: int) -> np.ndarray:
