@@ -186,7 +186,7 @@ def test_a_raw_and_a_jpeg_made_from_it_group_and_the_raw_is_kept(tmp_path, pictu
 
 def test_raw_first_comes_right_after_the_reference_folder_rule():
     assert DEFAULT_KEEPER_RULES[:3] == (
-        KeeperRule.REFERENCE_FOLDER, KeeperRule.RAW_FIRST, KeeperRule.RESOLUTION,
+        KeeperRule.REFERENCE_FOLDER, KeeperRule.RAW_FIRST, KeeperRule.ORIGINAL,
     )
 
 

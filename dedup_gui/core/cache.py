@@ -45,6 +45,7 @@ from dedup_gui.core.cache_schema import (
     set_meta,
     upgrade,
 )
+from dedup_gui.core.imagetypes import is_raw_format, raw_kind_by_extension
 from dedup_gui.core.models import ImageRecord
 from dedup_gui.core.signatures import RECIPE_VERSION
 
@@ -215,7 +216,7 @@ class HashCache:
             version = (row[rows.SIZE], row[rows.MTIME], row[rows.RECIPE])
             if version == (size, mtime_ns, RECIPE_VERSION):
                 record = rows.decoded_record(row)  # verified as it was read
-                if record is not None:
+                if record is not None and _read_as_it_is_read_now(record):
                     found[path] = record
         return found
 
@@ -245,6 +246,9 @@ class HashCache:
                 by_inode = self._select_records(connection, "ino", chunk)
                 for row in by_inode.values():
                     if row[rows.RECIPE] != RECIPE_VERSION:
+                        continue
+                    record = rows.decoded_record(row)
+                    if record is None or not _read_as_it_is_read_now(record):
                         continue
                     for path, size, mtime_ns, dev in wanted.get(row[rows.INO], ()):
                         new = os.fsencode(path)
@@ -703,3 +707,9 @@ def _subtree_range(root: str) -> tuple[bytes, bytes]:
     """[low, high) of the encoded paths strictly inside folder `root`."""
     prefix = os.fsencode(root.rstrip(os.sep) + os.sep)
     return prefix, prefix[:-1] + bytes([prefix[-1] + 1])
+
+
+def _read_as_it_is_read_now(record: ImageRecord) -> bool:
+    """A camera RAW cached as its small TIFF preview (before RAW files were read through
+    LibRaw) is read again."""
+    return raw_kind_by_extension(record.path) is None or is_raw_format(record.format)

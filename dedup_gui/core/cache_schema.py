@@ -25,7 +25,6 @@ from collections.abc import Callable
 from dedup_gui.core.cache_rows import (
     RECORD_COLUMNS,
     THUMBNAIL_COLUMNS,
-    sealed,
     table_definition,
 )
 
@@ -86,31 +85,11 @@ def rebuild_derived_tables(connection: sqlite3.Connection) -> None:
         connection.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def _add_checksums(connection: sqlite3.Connection) -> None:
-    """2 -> 3: every row gets its checksum. The rows are kept (a cache of a large library
-    takes hours to fill again), a thousand at a time, so memory stays bounded."""
-    for table, columns in (("records", RECORD_COLUMNS), ("thumbnails", THUMBNAIL_COLUMNS)):
-        connection.execute(f"ALTER TABLE {table} ADD COLUMN checksum BLOB NOT NULL DEFAULT x''")
-        names = ", ".join(column.name for column in columns)
-        last = -(1 << 63)
-        while True:
-            rows = connection.execute(
-                f"SELECT rowid, {names} FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT 1000",
-                (last,),
-            ).fetchall()
-            if not rows:
-                break
-            connection.executemany(
-                f"UPDATE {table} SET checksum = ? WHERE rowid = ?",
-                [(sealed(row[1:])[-1], row[0]) for row in rows],
-            )
-            last = rows[-1][0]
-
-
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    2: _add_checksums,
-    # 4: provenance for the keeper (JPEG quality, camera, ...); every record of the old
-    # recipe is computed again anyway (signatures.RECIPE_VERSION 2).
+    # 3 added row checksums and 4 the keeper's provenance (JPEG quality, camera, ...); the
+    # signatures' recipe changed with 4 (signatures.RECIPE_VERSION 2), so no record of an
+    # older file is current and its derived tables are made anew.
+    2: rebuild_derived_tables,
     3: rebuild_derived_tables,
 }
 """From version v to v + 1."""

@@ -174,6 +174,7 @@ def choose_keeper(
 
 _RULE_REASONS = {
     KeeperRule.REFERENCE_FOLDER: "kept: in a protected folder",
+    KeeperRule.RAW_FIRST: "kept: the camera RAW (the others are made from it)",
     KeeperRule.RESOLUTION: "kept: most pixels",
     KeeperRule.FILE_SIZE: "kept: largest file",
     KeeperRule.CAPTURE_DATE: "kept: earliest capture date",
