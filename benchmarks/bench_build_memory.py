@@ -20,7 +20,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_regroup import synthetic_records
 
-from dedup_gui.core.grouping import SimilarityIndex
+from dedup_gui.core.grouping.index import SimilarityIndex
 
 
 def main() -> None:

@@ -20,11 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from dedup_gui.core import cache_rows
-from dedup_gui.core.cache import CACHE_FILE_NAME, HashCache
-from dedup_gui.core.cache_schema import CHECKED_AT_KEY
+from dedup_gui.core.images.signatures import RECIPE_VERSION
 from dedup_gui.core.models import ImageRecord
-from dedup_gui.core.signatures import RECIPE_VERSION
+from dedup_gui.core.scanning import cache_rows
+from dedup_gui.core.scanning.cache import CACHE_FILE_NAME, HashCache
+from dedup_gui.core.scanning.cache_schema import CHECKED_AT_KEY
 
 BATCH = 1000
 

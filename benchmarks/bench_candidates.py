@@ -31,8 +31,8 @@ from scipy.fft import dctn
 sys.path.insert(0, str(Path(__file__).parent))
 from eval_variants import sample_photos
 
-from dedup_gui.core.candidates import self_join
-from dedup_gui.core.similarity import MIN_SIMILARITY, similarity_to_distance
+from dedup_gui.core.grouping.candidates import self_join
+from dedup_gui.core.grouping.similarity import MIN_SIMILARITY, similarity_to_distance
 
 RADIUS = 2 * similarity_to_distance(MIN_SIMILARITY)
 WINDOW = 32

@@ -1,6 +1,6 @@
 """Scans of a "copies of copies" library: 12-megapixel photos, each also copied byte for
 byte into backup folders (as merged phone backups and old-disk dumps are), with
-byte-identical copies decoded once (core/copies.py) against every copy decoded (the
+byte-identical copies decoded once (core/scanning/copies.py) against every copy decoded (the
 baseline), in the same run, interleaved: cold, and with the library already cached (the
 backups are new), and for `dedup-cli new` (the backups against the cached library; its
 baseline still digests the library files that share a size with a backup file).
@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from photo_corpus import ensure_corpus
 
-from dedup_gui.core import scanner
-from dedup_gui.core.cache import CACHE_FILE_NAME, HashCache
 from dedup_gui.core.library import new_vs_library
-from dedup_gui.core.scanner import scan
+from dedup_gui.core.scanning import scanner
+from dedup_gui.core.scanning.cache import CACHE_FILE_NAME, HashCache
+from dedup_gui.core.scanning.scanner import scan
 
 SCENARIOS = ("cold", "added", "new")
 

@@ -39,10 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from photo_corpus import ensure_corpus
 
-from dedup_gui.core.decode import REDUCED_MIN_SIDE, open_reduced
-from dedup_gui.core.scanner import ScanOptions, scan
-from dedup_gui.core.signatures import compute_signatures, hash_to_int
-from dedup_gui.core.thumbnails import THUMBNAIL_SIDE, encode_jpeg, fit_within
+from dedup_gui.core.images.decode import REDUCED_MIN_SIDE, open_reduced
+from dedup_gui.core.images.signatures import compute_signatures, hash_to_int
+from dedup_gui.core.images.thumbnails import THUMBNAIL_SIDE, encode_jpeg, fit_within
+from dedup_gui.core.scanning.scanner import ScanOptions, scan
 
 TARGET_NAIVE_PER_CORE = 5.0
 TARGET_FLOOR_PER_CORE = 0.85

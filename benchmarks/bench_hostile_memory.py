@@ -77,9 +77,9 @@ def peak_rss_mb() -> float:
 
 def child(folder: Path, workers: int) -> None:
     """Runs in the fresh process: scan, group, report."""
-    from dedup_gui.core.grouping import SimilarityIndex
-    from dedup_gui.core.scanner import ScanOptions, scan
-    from dedup_gui.core.similarity import DEFAULT_SIMILARITY
+    from dedup_gui.core.grouping.index import SimilarityIndex
+    from dedup_gui.core.grouping.similarity import DEFAULT_SIMILARITY
+    from dedup_gui.core.scanning.scanner import ScanOptions, scan
 
     result = scan([folder], options=ScanOptions(workers=workers))
     groups = SimilarityIndex.build(result.records).groups(DEFAULT_SIMILARITY)

@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from photo_corpus import JPEG_QUALITY, make_photo
 
-from dedup_gui.core.dng_writer import DngLayout, dng_bytes
-from dedup_gui.core.scanner import ScanOptions, scan
+from dedup_gui.core.images.dng_writer import DngLayout, dng_bytes
+from dedup_gui.core.scanning.scanner import ScanOptions, scan
 
 TARGET_PREVIEW_RATIO = 2.0
 WITH_PREVIEW = DngLayout(thumbnail_side=160, preview_side=4000)

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from dedup_gui.core.grouping import SimilarityIndex
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.grouping.similarity import MIN_SIMILARITY
 from dedup_gui.core.models import ImageRecord
-from dedup_gui.core.similarity import MIN_SIMILARITY
 
 SLIDER_MOVES = (90, 88, 93, 87, 95, 91, 89, 96, 90, 92, 87, 94)
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from dedup_gui.core.cache import CACHE_FILE_NAME, HashCache
-from dedup_gui.core.scanner import ScanOptions, scan
+from dedup_gui.core.scanning.cache import CACHE_FILE_NAME, HashCache
+from dedup_gui.core.scanning.scanner import ScanOptions, scan
 
 DATA_DIR = Path(__file__).resolve().parent / "_data"
 FILES_PER_FOLDER = 100

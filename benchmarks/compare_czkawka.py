@@ -20,9 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from dedup_gui.core import scanner
-from dedup_gui.core.grouping import SimilarityIndex
-from dedup_gui.core.similarity import DEFAULT_SIMILARITY
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.grouping.similarity import DEFAULT_SIMILARITY
+from dedup_gui.core.scanning import scanner
 
 Pairs = set[tuple[str, str]]
 

@@ -33,17 +33,17 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from eval_variants import build, parse_name
 
-from dedup_gui.core import scanner
-from dedup_gui.core.cache import HashCache
-from dedup_gui.core.candidates import hamming, hash_array
-from dedup_gui.core.grouping import SimilarityIndex
-from dedup_gui.core.models import ImageRecord
-from dedup_gui.core.similarity import (
+from dedup_gui.core.grouping.candidates import hamming, hash_array
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.grouping.similarity import (
     DEFAULT_SIMILARITY,
     MIN_SIMILARITY,
     similarity_to_distance,
 )
-from dedup_gui.core.verification import Signals, evaluate_pairs
+from dedup_gui.core.grouping.verification import Signals, evaluate_pairs
+from dedup_gui.core.models import ImageRecord
+from dedup_gui.core.scanning import scanner
+from dedup_gui.core.scanning.cache import HashCache
 
 SLIDER = (100, 98, 96, 95, 94, 93, 92, 91, 90, 89, 88, 87)
 

@@ -40,10 +40,10 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from imagegen import make_photo
 
-from dedup_gui.core import scanner
-from dedup_gui.core.grouping import SimilarityIndex
-from dedup_gui.core.keeper import choose_in_group
-from dedup_gui.core.similarity import DEFAULT_SIMILARITY
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.grouping.keeper import choose_in_group
+from dedup_gui.core.grouping.similarity import DEFAULT_SIMILARITY
+from dedup_gui.core.scanning import scanner
 
 _SKIMAGE = {
     "a": ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry"),

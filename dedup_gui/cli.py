@@ -24,15 +24,18 @@ from dedup_gui import __version__, cli_decisions
 from dedup_gui.cli_text import UsageError
 from dedup_gui.cli_text import say as _say
 from dedup_gui.cli_text import shown as _shown
-from dedup_gui.core import candidates, export, library, output_file, scanner
-from dedup_gui.core.cache import HashCache
-from dedup_gui.core.decision_store import DecisionStore, DecisionStoreError
-from dedup_gui.core.grouping import SimilarityIndex
-from dedup_gui.core.ignore_list import IgnoredPair, IgnoreList, apart_pairs
-from dedup_gui.core.keeper import DEFAULT_KEEPER_RULES, KeeperRule
+from dedup_gui.core import library
+from dedup_gui.core.decisions.ignore_list import IgnoredPair, IgnoreList, apart_pairs
+from dedup_gui.core.decisions.store import DecisionStore, DecisionStoreError
+from dedup_gui.core.grouping import candidates
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.grouping.keeper import DEFAULT_KEEPER_RULES, KeeperRule
+from dedup_gui.core.grouping.similarity import DEFAULT_SIMILARITY, MIN_SIMILARITY
 from dedup_gui.core.models import CancelToken, ScanError, ScanProgress, ScanResult
-from dedup_gui.core.output_file import OutputGuard, OutputRefusedError
-from dedup_gui.core.similarity import DEFAULT_SIMILARITY, MIN_SIMILARITY
+from dedup_gui.core.output import export, output_file
+from dedup_gui.core.output.output_file import OutputGuard, OutputRefusedError
+from dedup_gui.core.scanning import scanner
+from dedup_gui.core.scanning.cache import HashCache
 
 EXIT_NOTHING_FOUND = 0
 EXIT_FOUND = 1

@@ -17,12 +17,12 @@ from pathlib import Path
 from dedup_gui.cli_text import UsageError
 from dedup_gui.cli_text import say as _say
 from dedup_gui.cli_text import shown as _shown
-from dedup_gui.core import scanner
-from dedup_gui.core.decision_store import DecisionStore, DecisionStoreError
-from dedup_gui.core.decode import ImageLoadError
-from dedup_gui.core.ignore_list import IgnoredPair, IgnoreList, NotComparableError
+from dedup_gui.core.decisions.ignore_list import IgnoredPair, IgnoreList, NotComparableError
+from dedup_gui.core.decisions.store import DecisionStore, DecisionStoreError
+from dedup_gui.core.decisions.trash_log import RestoreResult, TrashBatch, TrashLog
+from dedup_gui.core.images.decode import ImageLoadError
 from dedup_gui.core.models import CancelToken, ImageRecord
-from dedup_gui.core.trash_log import RestoreResult, TrashBatch, TrashLog
+from dedup_gui.core.scanning import scanner
 
 EXIT_OK = 0
 EXIT_NOTHING = 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
+from dedup_gui.core.images.signatures import compute_signatures
 from dedup_gui.core.models import ImageRecord
-from dedup_gui.core.signatures import compute_signatures
 
 
 def record(

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from dedup_gui.core import scanner
-from dedup_gui.core.grouping import SimilarityIndex
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.grouping.similarity import MIN_SIMILARITY
 from dedup_gui.core.models import DuplicateGroup
-from dedup_gui.core.similarity import MIN_SIMILARITY
+from dedup_gui.core.scanning import scanner
 from tests.imagegen import make_photo
 
 SIZE = (480, 360)

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from dedup_gui.core.actions import (
+from dedup_gui.core.files.digest import file_digest
+from dedup_gui.core.models import (
+    CancelToken,
+    DuplicateGroup,
+    GroupMember,
+    ImageRecord,
+    MatchKind,
+)
+from dedup_gui.core.trash.actions import (
     KEPT_COPY_GONE,
     Outcome,
     ProblemKind,
@@ -18,14 +26,6 @@ from dedup_gui.core.actions import (
     groups_with_kept_copy_gone,
     plan_removal,
     removal_problems,
-)
-from dedup_gui.core.digest import file_digest
-from dedup_gui.core.models import (
-    CancelToken,
-    DuplicateGroup,
-    GroupMember,
-    ImageRecord,
-    MatchKind,
 )
 from tests.imagegen import make_photo
 

@@ -14,8 +14,8 @@ from dedup_gui.app import dialogs
 from dedup_gui.app.folders import RoleBox
 from dedup_gui.app.main_window import MainWindow
 from dedup_gui.app.settings import AppSettings, FolderEntry
-from dedup_gui.core.actions import removal_problems
-from dedup_gui.core.folder_roles import FolderRole
+from dedup_gui.core.files.folder_roles import FolderRole
+from dedup_gui.core.trash.actions import removal_problems
 
 SCAN_TIMEOUT_MS = 60_000
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QTreeWidget
 from dedup_gui.app import dialogs, workers
 from dedup_gui.app.main_window import MainWindow
 from dedup_gui.app.settings import AppSettings
-from dedup_gui.core.actions import KEPT_COPY_GONE
+from dedup_gui.core.trash.actions import KEPT_COPY_GONE
 
 TIMEOUT_MS = 60_000
 

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import QApplication
 from dedup_gui.app import dialogs, main_window, workers
 from dedup_gui.app.main_window import MainWindow
 from dedup_gui.app.settings import AppSettings, FolderEntry
-from dedup_gui.core import scanner
-from dedup_gui.core.grouping import SimilarityIndex
-from dedup_gui.core.similarity import MIN_SIMILARITY
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.grouping.similarity import MIN_SIMILARITY
+from dedup_gui.core.scanning import scanner
 from tests.engine_fixtures import write_rotated_copy
 
 SCAN_TIMEOUT_MS = 60_000

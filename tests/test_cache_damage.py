@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from dedup_gui.core.cache import CACHE_FILE_NAME, HashCache
 from dedup_gui.core.models import ImageRecord
-from dedup_gui.core.scanner import ScanOptions, scan
+from dedup_gui.core.scanning.cache import CACHE_FILE_NAME, HashCache
+from dedup_gui.core.scanning.scanner import ScanOptions, scan
 from tests.engine_fixtures import write_photo
 
 ONE_WORKER = ScanOptions(workers=1)

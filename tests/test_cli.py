@@ -15,7 +15,8 @@ import pytest
 from PIL import Image
 
 from dedup_gui import __version__, cli
-from dedup_gui.core import export, scanner
+from dedup_gui.core.output import export
+from dedup_gui.core.scanning import scanner
 from tests.imagegen import make_photo
 from tests.test_library import PhotoTree, build_photo_tree, copy, save
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from dedup_gui import cli
-from dedup_gui.core import export, scanner
+from dedup_gui.core.output import export
+from dedup_gui.core.scanning import scanner
 from tests.test_library import PhotoTree, build_photo_tree, copy, save
 
 FAST = ["--workers", "1"]
@@ -381,7 +382,7 @@ def test_follow_links_is_handed_to_the_scan(tree, capsys, monkeypatch, argv):
 
 SLOW_DIGEST = """
 import sys, time
-from dedup_gui.core import scanner
+from dedup_gui.core.scanning import scanner
 from dedup_gui import cli
 
 def digest_that_ignores_the_cancel(path, **_options):

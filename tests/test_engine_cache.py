@@ -11,9 +11,9 @@ import threading
 
 import pytest
 
-from dedup_gui.core.cache import CACHE_FILE_NAME, SCHEMA_VERSION, HashCache
+from dedup_gui.core.images.signatures import RECIPE_VERSION
 from dedup_gui.core.models import ImageRecord
-from dedup_gui.core.signatures import RECIPE_VERSION
+from dedup_gui.core.scanning.cache import CACHE_FILE_NAME, SCHEMA_VERSION, HashCache
 
 
 def record(path: str, *, size: int = 1000, mtime_ns: int = 5, seed: int = 1) -> ImageRecord:
@@ -64,7 +64,7 @@ def test_a_replaced_file_replaces_its_entry(cache):
 
 def test_a_different_recipe_version_is_a_miss(cache, monkeypatch):
     cache.store(record("/photos/a.jpg"))
-    monkeypatch.setattr("dedup_gui.core.cache.RECIPE_VERSION", RECIPE_VERSION + 1)
+    monkeypatch.setattr("dedup_gui.core.scanning.cache.RECIPE_VERSION", RECIPE_VERSION + 1)
     assert cache.lookup("/photos/a.jpg", 1000, 5) is None
 
 
@@ -144,7 +144,7 @@ def test_a_cache_damaged_after_opening_is_rebuilt_on_next_use(tmp_path):
 
 
 def test_a_cache_locked_by_another_program_is_bypassed_with_a_warning(tmp_path, monkeypatch):
-    monkeypatch.setattr("dedup_gui.core.cache.BUSY_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr("dedup_gui.core.scanning.cache.BUSY_TIMEOUT_SECONDS", 0.2)
     path = tmp_path / CACHE_FILE_NAME
     with HashCache(path) as cache:
         cache.store(record("/photos/a.jpg"))

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image, PngImagePlugin
 
-from dedup_gui.core import decode
-from dedup_gui.core.decode import ImageLoadError, open_reduced
+from dedup_gui.core.images import decode
+from dedup_gui.core.images.decode import ImageLoadError, open_reduced
+from dedup_gui.core.images.signatures import compute_signatures
+from dedup_gui.core.images.thumbnails import THUMBNAIL_SIDE, fit_within
 from dedup_gui.core.models import ErrorKind
-from dedup_gui.core.signatures import compute_signatures
-from dedup_gui.core.thumbnails import THUMBNAIL_SIDE, fit_within
 from tests.engine_fixtures import (
     FORMATS,
     flattened,

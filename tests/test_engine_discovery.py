@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dedup_gui.core.discovery import discover
+from dedup_gui.core.files.discovery import discover
 from dedup_gui.core.models import CancelToken, ErrorKind
-from dedup_gui.core.scanner import ScanOptions, scan
+from dedup_gui.core.scanning.scanner import ScanOptions, scan
 from tests.engine_fixtures import write_photo
 
 needs_symlinks = pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges")

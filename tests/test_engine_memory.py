@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dedup_gui.core import decode
-from dedup_gui.core.decode import ImageLoadError, open_reduced
-from dedup_gui.core.interrupt import Cancelled
-from dedup_gui.core.memory_budget import MemoryBudget
+from dedup_gui.core.files.interrupt import Cancelled
+from dedup_gui.core.images import decode
+from dedup_gui.core.images.decode import ImageLoadError, open_reduced
+from dedup_gui.core.images.memory_budget import MemoryBudget
 from dedup_gui.core.models import CancelToken, ErrorKind
-from dedup_gui.core.scanner import ScanOptions, scan
+from dedup_gui.core.scanning.scanner import ScanOptions, scan
 from tests.engine_fixtures import write_photo
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,7 +49,7 @@ def peak_memory_of_decoding(path: Path) -> dict[str, object]:
     error kind, if any."""
     program = f"""
 import json
-from dedup_gui.core.decode import ImageLoadError, open_reduced
+from dedup_gui.core.images.decode import ImageLoadError, open_reduced
 
 def status_mb(field):
     with open("/proc/self/status") as status:

@@ -10,10 +10,10 @@ import threading
 
 import pytest
 
-from dedup_gui.core import scanner
-from dedup_gui.core.cache import CACHE_FILE_NAME, HashCache
-from dedup_gui.core.scanner import ScanOptions, scan
-from dedup_gui.core.thumbnails import load_thumbnail
+from dedup_gui.core.images.thumbnails import load_thumbnail
+from dedup_gui.core.scanning import scanner
+from dedup_gui.core.scanning.cache import CACHE_FILE_NAME, HashCache
+from dedup_gui.core.scanning.scanner import ScanOptions, scan
 from tests.engine_fixtures import write_photo
 
 TWO_WORKERS = ScanOptions(workers=2)
@@ -78,7 +78,7 @@ def test_a_moved_and_renamed_folder_is_not_decoded_again(tmp_path, cache, decode
     } | {str(root / "stays.jpg")}
 
     monkeypatch.setattr(
-        "dedup_gui.core.thumbnails.open_reduced",
+        "dedup_gui.core.images.thumbnails.open_reduced",
         lambda *args, **kwargs: pytest.fail("decoded although the cache has the thumbnail"),
     )
     assert load_thumbnail(str(destination / "beach.jpg"), cache=cache).size == (256, 192)

@@ -12,21 +12,21 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dedup_gui.core import raw as raw_module
-from dedup_gui.core.cache import CACHE_FILE_NAME, HashCache
-from dedup_gui.core.decode import ImageLoadError, open_reduced
-from dedup_gui.core.dng_writer import DngLayout, dng_bytes
-from dedup_gui.core.grouping import SimilarityIndex
-from dedup_gui.core.imagetypes import (
+from dedup_gui.core.files.imagetypes import (
     RAW_EXTENSIONS,
     has_image_extension,
     sniff_image_format,
     sniff_raw,
 )
-from dedup_gui.core.keeper import DEFAULT_KEEPER_RULES, KeeperRule, rules_preferring
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.grouping.keeper import DEFAULT_KEEPER_RULES, KeeperRule, rules_preferring
+from dedup_gui.core.images import raw as raw_module
+from dedup_gui.core.images.decode import ImageLoadError, open_reduced
+from dedup_gui.core.images.dng_writer import DngLayout, dng_bytes
+from dedup_gui.core.images.thumbnails import THUMBNAIL_SIDE, load_thumbnail
 from dedup_gui.core.models import ErrorKind
-from dedup_gui.core.scanner import hash_file, scan
-from dedup_gui.core.thumbnails import THUMBNAIL_SIDE, load_thumbnail
+from dedup_gui.core.scanning.cache import CACHE_FILE_NAME, HashCache
+from dedup_gui.core.scanning.scanner import hash_file, scan
 from tests.imagegen import make_photo
 
 SENSOR = (640, 480)
@@ -257,7 +257,7 @@ def test_a_raw_cached_as_its_tiff_preview_is_read_again(tmp_path, picture):
 
 def test_libraw_is_not_loaded_until_a_raw_is_read():
     code = (
-        "import sys; import dedup_gui.core.scanner, dedup_gui.core.thumbnails;"
+        "import sys; import dedup_gui.core.scanning.scanner, dedup_gui.core.images.thumbnails;"
         "print('rawpy' in sys.modules)"
     )
     result = subprocess.run(

@@ -17,12 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from PIL import Image
 
-from dedup_gui.core import scanner
-from dedup_gui.core.cache import CACHE_FILE_NAME, HashCache
-from dedup_gui.core.decode import ImageLoadError
+from dedup_gui.core.images.decode import ImageLoadError
+from dedup_gui.core.images.thumbnails import load_thumbnail
 from dedup_gui.core.models import CancelToken, ErrorKind
-from dedup_gui.core.scanner import ScanOptions, hash_file, scan
-from dedup_gui.core.thumbnails import load_thumbnail
+from dedup_gui.core.scanning import scanner
+from dedup_gui.core.scanning.cache import CACHE_FILE_NAME, HashCache
+from dedup_gui.core.scanning.scanner import ScanOptions, hash_file, scan
 from tests.engine_fixtures import (
     FORMATS,
     file_snapshot,
@@ -292,7 +292,7 @@ def test_review_thumbnails_come_from_the_cache_after_a_scan(tmp_path, cache, mon
     photo = write_rotated_copy(tmp_path / "turned.jpg", make_photo(9, 640, 480), 8)
     scan([tmp_path], cache=cache)
     monkeypatch.setattr(
-        "dedup_gui.core.thumbnails.open_reduced",
+        "dedup_gui.core.images.thumbnails.open_reduced",
         lambda *args, **kwargs: pytest.fail("decoded although the cache has the thumbnail"),
     )
     thumbnail = load_thumbnail(str(photo), cache=cache)
@@ -329,8 +329,8 @@ def test_a_crashing_worker_costs_one_file_not_the_scan(tmp_path, monkeypatch):
 
 SCAN_IN_ANOTHER_PROCESS = """
 import sys
-from dedup_gui.core.cache import HashCache
-from dedup_gui.core.scanner import scan
+from dedup_gui.core.scanning.cache import HashCache
+from dedup_gui.core.scanning.scanner import scan
 with HashCache(sys.argv[1]) as cache:
     for _ in range(3):
         result = scan([sys.argv[2]], cache=cache)
@@ -490,7 +490,7 @@ def test_a_backup_of_cached_photos_is_read_but_not_decoded(
     assert dataclasses.replace(copy, path=first.path, mtime_ns=first.mtime_ns) == first
     assert copy.mtime_ns == (backup / "IMG_0001.jpg").stat().st_mtime_ns
     monkeypatch.setattr(
-        "dedup_gui.core.thumbnails.open_reduced",
+        "dedup_gui.core.images.thumbnails.open_reduced",
         lambda *args, **kwargs: pytest.fail("decoded although the cache has the thumbnail"),
     )
     assert load_thumbnail(str(backup / "IMG_0001.jpg"), cache=cache).size == (256, 192)
@@ -545,8 +545,8 @@ def test_a_file_growing_while_it_is_read_is_read_no_further_and_left_out(tmp_pat
 
 
 def test_a_digest_reads_no_more_than_the_size_the_scan_saw(tmp_path):
-    from dedup_gui.core.bounded_read import CHUNK_BYTES, FileChangedError
-    from dedup_gui.core.digest import file_digest
+    from dedup_gui.core.files.bounded_read import CHUNK_BYTES, FileChangedError
+    from dedup_gui.core.files.digest import file_digest
 
     path = tmp_path / "log.jpg"
     path.write_bytes(b"x" * (3 * CHUNK_BYTES))

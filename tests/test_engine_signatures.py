@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from dedup_gui.core.images.signatures import PHASH_INPUT_SIDE, compute_signatures, hash_to_int
 from dedup_gui.core.models import DIHEDRAL_ORDER, MICRO_SIDE
-from dedup_gui.core.signatures import PHASH_INPUT_SIDE, compute_signatures, hash_to_int
 from tests.imagegen import make_photo
 
 TURNS: dict[str, tuple[Image.Transpose, ...]] = {

@@ -8,7 +8,15 @@ from datetime import datetime
 
 import pytest
 
-from dedup_gui.core.export import (
+from dedup_gui.core.models import (
+    DuplicateGroup,
+    ErrorKind,
+    GroupMember,
+    ImageRecord,
+    MatchKind,
+    ScanError,
+)
+from dedup_gui.core.output.export import (
     CSV_COLUMNS,
     FILE_FIELDS,
     GENERATOR,
@@ -20,14 +28,6 @@ from dedup_gui.core.export import (
     write_csv,
     write_export,
     write_json,
-)
-from dedup_gui.core.models import (
-    DuplicateGroup,
-    ErrorKind,
-    GroupMember,
-    ImageRecord,
-    MatchKind,
-    ScanError,
 )
 
 ODD_NAME = os.fsdecode(b"/photos/caf\xe9 \xff\xfe, \"quoted\"\nline.jpg")

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from dedup_gui.core.folder_roles import FolderRole, FolderRoles, NotProtected, newly_scanned
-from dedup_gui.core.grouping import SimilarityIndex
-from dedup_gui.core.keeper import ReferenceFolders, choose_keeper
-from dedup_gui.core.scanner import ScanOptions, scan
-from dedup_gui.core.similarity import DEFAULT_SIMILARITY
+from dedup_gui.core.files.folder_roles import FolderRole, FolderRoles, NotProtected, newly_scanned
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.grouping.keeper import ReferenceFolders, choose_keeper
+from dedup_gui.core.grouping.similarity import DEFAULT_SIMILARITY
+from dedup_gui.core.scanning.scanner import ScanOptions, scan
 from tests.test_library import save
 
 needs_symlinks = pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges")

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from test_review_marks import group, record
 
-from dedup_gui.core.group_order import GroupFilter, GroupKind, GroupSort, ordered_rows
+from dedup_gui.core.decisions.group_order import GroupFilter, GroupKind, GroupSort, ordered_rows
 from dedup_gui.core.models import DuplicateGroup, MatchKind
 
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from dedup_gui.core import candidates
-from dedup_gui.core.candidates import Cancelled, join, self_join
+from dedup_gui.core.grouping import candidates
+from dedup_gui.core.grouping.candidates import Cancelled, join, self_join
 from dedup_gui.core.models import CancelToken
 
 

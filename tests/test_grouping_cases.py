@@ -7,10 +7,10 @@ from grouping_records import flat, gradient, record, variants, with_caption
 from imagegen import make_photo
 from PIL import Image
 
-from dedup_gui.core.candidates import Cancelled
-from dedup_gui.core.grouping import SimilarityIndex
+from dedup_gui.core.grouping.candidates import Cancelled
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.grouping.similarity import DEFAULT_SIMILARITY, MIN_SIMILARITY
 from dedup_gui.core.models import CancelToken, MatchKind
-from dedup_gui.core.similarity import DEFAULT_SIMILARITY, MIN_SIMILARITY
 
 
 def paths(groups):

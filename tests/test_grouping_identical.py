@@ -4,9 +4,9 @@ import shutil
 
 from PIL import Image
 
-from dedup_gui.core.grouping import SimilarityIndex
+from dedup_gui.core.grouping.index import SimilarityIndex
 from dedup_gui.core.models import MatchKind
-from dedup_gui.core.scanner import scan
+from dedup_gui.core.scanning.scanner import scan
 from tests.imagegen import make_photo
 
 

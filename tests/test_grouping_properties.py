@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from imagegen import make_photo
 
-from dedup_gui.core.grouping import SimilarityIndex
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.grouping.similarity import MIN_SIMILARITY, similarity_to_distance
+from dedup_gui.core.grouping.verification import Signals, evaluate_pairs
 from dedup_gui.core.models import ImageRecord
-from dedup_gui.core.similarity import MIN_SIMILARITY, similarity_to_distance
-from dedup_gui.core.verification import Signals, evaluate_pairs
 
 SETTINGS = (100, 96, 93, 90, MIN_SIMILARITY)
 

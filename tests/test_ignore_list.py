@@ -13,11 +13,11 @@ from imagegen import make_photo
 from PIL import ImageEnhance
 from test_grouping_properties import PROPERTY_SETTINGS, SETTINGS, described, libraries
 
-from dedup_gui.core import scanner
-from dedup_gui.core.decision_store import DecisionStore
-from dedup_gui.core.grouping import SimilarityIndex
-from dedup_gui.core.ignore_list import IgnoreList, NotComparableError, apart_pairs
-from dedup_gui.core.similarity import MIN_SIMILARITY
+from dedup_gui.core.decisions.ignore_list import IgnoreList, NotComparableError, apart_pairs
+from dedup_gui.core.decisions.store import DecisionStore
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.grouping.similarity import MIN_SIMILARITY
+from dedup_gui.core.scanning import scanner
 
 
 def paths_of(groups) -> list[set[str]]:

@@ -3,7 +3,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from dedup_gui.core.keeper import (
+from dedup_gui.core.grouping.keeper import (
     DEFAULT_KEEPER_RULES,
     KeeperRule,
     choose_keeper,

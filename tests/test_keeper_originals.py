@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from dedup_gui.core import scanner
-from dedup_gui.core.export import export_document
-from dedup_gui.core.grouping import SimilarityIndex
-from dedup_gui.core.keeper import KeeperRule, rules_preferring
-from dedup_gui.core.similarity import MIN_SIMILARITY
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.grouping.keeper import KeeperRule, rules_preferring
+from dedup_gui.core.grouping.similarity import MIN_SIMILARITY
+from dedup_gui.core.output.export import export_document
+from dedup_gui.core.scanning import scanner
 from tests.originals_fixtures import groups_of, original_and_edit
 
 EDITS = (

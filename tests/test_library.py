@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from dedup_gui.core import library
-from dedup_gui.core.cache import HashCache
-from dedup_gui.core.grouping import SimilarityIndex
+from dedup_gui.core.grouping.index import SimilarityIndex
 from dedup_gui.core.models import CancelToken
-from dedup_gui.core.scanner import ScanOptions, hash_file, scan
+from dedup_gui.core.scanning.cache import HashCache
+from dedup_gui.core.scanning.scanner import ScanOptions, hash_file, scan
 from tests.imagegen import make_photo
 
 SIDE = (192, 144)
@@ -177,7 +177,7 @@ def test_new_vs_library_stops_when_cancelled(tree):
 def test_byte_copies_in_a_new_folder_take_the_cached_library_records(tmp_path, monkeypatch):
     """An SD card or backup of photos already in the library: each is read and digested,
     not decoded again."""
-    from dedup_gui.core import scanner
+    from dedup_gui.core.scanning import scanner
 
     photos = [save(seed, tmp_path / "library" / f"IMG_{seed}.jpg") for seed in (1, 2, 3)]
     backup = tmp_path / "backup"

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from dedup_gui.core import linkage
-from dedup_gui.core.linkage import minimax_linkage
+from dedup_gui.core.grouping import linkage
+from dedup_gui.core.grouping.linkage import minimax_linkage
 
 
 def groups_at(count: int, merges, height: int) -> list[set[int]]:

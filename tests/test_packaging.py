@@ -147,7 +147,7 @@ def test_self_check_passes_in_a_fresh_process(tmp_path):
 
 def test_self_check_names_the_failed_step_and_exits_non_zero(qapp, monkeypatch, capsys):
     from dedup_gui.app.selfcheck import run_self_check
-    from dedup_gui.core import scanner
+    from dedup_gui.core.scanning import scanner
 
     def broken_hash_file(*args, **kwargs):
         raise OSError("the decoder is missing")

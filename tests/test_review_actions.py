@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dedup_gui.core.actions import (
+from dedup_gui.core.trash.actions import (
     KEPT_COPY_GONE,
     Outcome,
     ProblemKind,

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from dedup_gui.core import cache as cache_module
-from dedup_gui.core import scanner
-from dedup_gui.core.cache import CACHE_FILE_NAME, LOCKED_WARNING, HashCache
-from dedup_gui.core.scanner import ScanOptions, scan
+from dedup_gui.core.scanning import cache as cache_module
+from dedup_gui.core.scanning import scanner
+from dedup_gui.core.scanning.cache import CACHE_FILE_NAME, LOCKED_WARNING, HashCache
+from dedup_gui.core.scanning.scanner import ScanOptions, scan
 from tests.engine_fixtures import write_photo
 from tests.test_engine_cache import record
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dedup_gui.core import discovery
-from dedup_gui.core.discovery import discover
+from dedup_gui.core.files import discovery
+from dedup_gui.core.files.discovery import discover
 from dedup_gui.core.models import ErrorKind
 from tests.imagegen import make_photo
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from dedup_gui.core.decisions.marks import ReviewMarks
 from dedup_gui.core.models import DuplicateGroup, GroupMember, ImageRecord, MatchKind
-from dedup_gui.core.review import ReviewMarks
 
 
 def record(path: str, size: int = 1000) -> ImageRecord:

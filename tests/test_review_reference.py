@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from dedup_gui import cli
-from dedup_gui.core.grouping import SimilarityIndex
-from dedup_gui.core.scanner import ScanOptions, scan
-from dedup_gui.core.similarity import DEFAULT_SIMILARITY
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.grouping.similarity import DEFAULT_SIMILARITY
+from dedup_gui.core.scanning.scanner import ScanOptions, scan
 from tests.test_cli import run
 from tests.test_library import save
 from tests.test_review_actions import bind_mount

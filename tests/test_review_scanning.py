@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dedup_gui.core import scanner
-from dedup_gui.core.decode import ImageLoadError, open_reduced
+from dedup_gui.core.images.decode import ImageLoadError, open_reduced
 from dedup_gui.core.models import ErrorKind, ScanResult
+from dedup_gui.core.scanning import scanner
 from tests.imagegen import make_photo
 
 needs_fifos = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")

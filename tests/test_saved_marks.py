@@ -7,10 +7,10 @@ from pathlib import Path
 
 from imagegen import make_photo
 
-from dedup_gui.core import scanner
-from dedup_gui.core.decision_store import DecisionStore
-from dedup_gui.core.grouping import SimilarityIndex
-from dedup_gui.core.saved_marks import ReviewedGroups, SavedMarks
+from dedup_gui.core.decisions.saved_marks import ReviewedGroups, SavedMarks
+from dedup_gui.core.decisions.store import DecisionStore
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.scanning import scanner
 
 
 def library(tmp_path):

@@ -1,13 +1,13 @@
 import pytest
 
-from dedup_gui.core.models import MatchKind
-from dedup_gui.core.similarity import (
+from dedup_gui.core.grouping.similarity import (
     DEFAULT_SIMILARITY,
     MIN_SIMILARITY,
     NAMED_STEPS,
     distance_to_similarity,
     similarity_to_distance,
 )
+from dedup_gui.core.models import MatchKind
 
 
 def test_hundred_percent_means_zero_differing_bits():

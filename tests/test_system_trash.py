@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import send2trash
 
-from dedup_gui.core.actions import Outcome, execute_removal, plan_removal
+from dedup_gui.core.trash.actions import Outcome, execute_removal, plan_removal
 from tests.imagegen import make_photo
 from tests.test_actions import group_of, scanned
 

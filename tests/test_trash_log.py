@@ -9,11 +9,16 @@ from pathlib import Path
 import pytest
 import send2trash
 
-from dedup_gui.core import scanner
-from dedup_gui.core.actions import execute_removal, plan_removal
-from dedup_gui.core.decision_store import DecisionStore
-from dedup_gui.core.grouping import SimilarityIndex
-from dedup_gui.core.trash_log import RestoreResult, TrashedEntry, TrashLog, trashed_entries
+from dedup_gui.core.decisions.store import DecisionStore
+from dedup_gui.core.decisions.trash_log import (
+    RestoreResult,
+    TrashedEntry,
+    TrashLog,
+    trashed_entries,
+)
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.scanning import scanner
+from dedup_gui.core.trash.actions import execute_removal, plan_removal
 from tests.imagegen import make_photo
 
 pytestmark = pytest.mark.skipif(

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from dedup_gui.app.paths import display_path
 from dedup_gui.app.settings import FolderEntry
-from dedup_gui.core.folder_roles import FolderRole, FolderRoles, newly_scanned
+from dedup_gui.core.files.folder_roles import FolderRole, FolderRoles, newly_scanned
 
 PATH_COLUMN = 0
 ROLE_COLUMN = 1

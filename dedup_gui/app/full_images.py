@@ -7,7 +7,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 from dedup_gui.app.images import ImageKey, PixmapLru, image_key, pil_to_qimage
-from dedup_gui.core.decode import open_reduced
+from dedup_gui.core.images.decode import open_reduced
 from dedup_gui.core.models import ImageRecord
 
 CACHE_BYTES = 256 * 1024 * 1024

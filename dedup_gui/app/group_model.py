@@ -15,8 +15,8 @@ from PySide6.QtCore import (
 )
 
 from dedup_gui.app.formatting import format_bytes, format_count
+from dedup_gui.core.decisions.marks import MarkChange, ReviewMarks
 from dedup_gui.core.models import DuplicateGroup, GroupMember
-from dedup_gui.core.review import MarkChange, ReviewMarks
 
 GROUP_ROLE = Qt.ItemDataRole.UserRole + 1
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from dedup_gui.core.keeper import KeeperRule, rules_preferring
+from dedup_gui.core.grouping.keeper import KeeperRule, rules_preferring
 
 CHOICES: tuple[tuple[str, KeeperRule], ...] = (
     ("the original (not edited or re-saved)", KeeperRule.ORIGINAL),

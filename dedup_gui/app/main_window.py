@@ -49,13 +49,13 @@ from dedup_gui.app.settings import AppSettings
 from dedup_gui.app.thumbnails import ThumbnailProvider
 from dedup_gui.app.trash_flow import confirmed_removal_plan, report_details, report_summary
 from dedup_gui.app.workers import ExportJob, RegroupJob, ScanJob, TrashJob, start_in_thread
-from dedup_gui.core.actions import TrashProgress, TrashReport
-from dedup_gui.core.folder_roles import FolderRole, newly_scanned
-from dedup_gui.core.grouping import SimilarityIndex
-from dedup_gui.core.imagetypes import has_image_extension
+from dedup_gui.core.files.folder_roles import FolderRole, newly_scanned
+from dedup_gui.core.files.imagetypes import has_image_extension
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.grouping.similarity import DEFAULT_SIMILARITY, MIN_SIMILARITY
 from dedup_gui.core.models import DuplicateGroup, ScanProgress, ScanResult
-from dedup_gui.core.scanner import ScanOptions
-from dedup_gui.core.similarity import DEFAULT_SIMILARITY, MIN_SIMILARITY
+from dedup_gui.core.scanning.scanner import ScanOptions
+from dedup_gui.core.trash.actions import TrashProgress, TrashReport
 
 REJECTED_NAMES_SHOWN = 10
 """Refused paths listed by name after a drop; the rest are counted, so dropping hundreds of

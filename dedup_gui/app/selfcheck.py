@@ -85,7 +85,7 @@ def _write_samples(photos: Path) -> str:
     import pillow_heif
     from PIL import Image, ImageDraw
 
-    from dedup_gui.core.dng_writer import dng_bytes
+    from dedup_gui.core.images.dng_writer import dng_bytes
 
     photos.mkdir()
     width, height = SAMPLE_SIZE
@@ -107,7 +107,7 @@ def _write_samples(photos: Path) -> str:
 
 
 def _hash_each(photos: Path) -> str:
-    from dedup_gui.core.scanner import hash_file
+    from dedup_gui.core.scanning.scanner import hash_file
 
     summaries = []
     for name, expected_format in (
@@ -124,9 +124,9 @@ def _hash_each(photos: Path) -> str:
 
 
 def _scan_and_group(work: Path) -> str:
-    from dedup_gui.core.cache import HashCache
-    from dedup_gui.core.grouping import SimilarityIndex
-    from dedup_gui.core.scanner import scan
+    from dedup_gui.core.grouping.index import SimilarityIndex
+    from dedup_gui.core.scanning.cache import HashCache
+    from dedup_gui.core.scanning.scanner import scan
 
     with HashCache(work / "cache.sqlite3") as cache:
         result = scan([work / "photos"], cache=cache)

@@ -9,8 +9,8 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from dedup_gui import APP_NAME
 from dedup_gui.app.paths import display_path, is_qt_safe
-from dedup_gui.core.folder_roles import FolderRole
-from dedup_gui.core.keeper import KeeperRule
+from dedup_gui.core.files.folder_roles import FolderRole
+from dedup_gui.core.grouping.keeper import KeeperRule
 
 ORGANIZATION = "dedup_gui"
 

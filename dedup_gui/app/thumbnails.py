@@ -17,9 +17,9 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 from dedup_gui.app.images import ImageKey, PixmapLru, image_key, pil_to_qimage
-from dedup_gui.core.cache import HashCache
+from dedup_gui.core.images.thumbnails import THUMBNAIL_SIDE, load_thumbnail
 from dedup_gui.core.models import ImageRecord
-from dedup_gui.core.thumbnails import THUMBNAIL_SIDE, load_thumbnail
+from dedup_gui.core.scanning.cache import HashCache
 
 MAX_PENDING = 256
 CACHE_BYTES = 64 * 1024 * 1024

@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QWidget
 from dedup_gui.app import dialogs
 from dedup_gui.app.formatting import format_bytes, format_count
 from dedup_gui.app.group_model import TrashSelection
-from dedup_gui.core.actions import (
+from dedup_gui.core.models import DuplicateGroup
+from dedup_gui.core.trash.actions import (
     Outcome,
     ProblemKind,
     RemovalPlan,
@@ -21,7 +22,6 @@ from dedup_gui.core.actions import (
     plan_removal,
     removal_problems,
 )
-from dedup_gui.core.models import DuplicateGroup
 
 
 def confirmed_removal_plan(

@@ -8,12 +8,9 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, SignalInstance, Slot
 
-from dedup_gui.core.actions import RemovalPlan, TrashFunction, TrashProgress, execute_removal
-from dedup_gui.core.cache import HashCache
-from dedup_gui.core.candidates import Cancelled
-from dedup_gui.core.export import write_export
-from dedup_gui.core.grouping import SimilarityIndex
-from dedup_gui.core.keeper import DEFAULT_KEEPER_RULES, KeeperRule
+from dedup_gui.core.grouping.candidates import Cancelled
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.grouping.keeper import DEFAULT_KEEPER_RULES, KeeperRule
 from dedup_gui.core.models import (
     CancelToken,
     DuplicateGroup,
@@ -22,8 +19,11 @@ from dedup_gui.core.models import (
     ScanProgress,
     ScanResult,
 )
-from dedup_gui.core.output_file import OutputGuard, open_output
-from dedup_gui.core.scanner import ScanOptions, scan
+from dedup_gui.core.output.export import write_export
+from dedup_gui.core.output.output_file import OutputGuard, open_output
+from dedup_gui.core.scanning.cache import HashCache
+from dedup_gui.core.scanning.scanner import ScanOptions, scan
+from dedup_gui.core.trash.actions import RemovalPlan, TrashFunction, TrashProgress, execute_removal
 
 PROGRESS_INTERVAL_SECONDS = 0.05
 """At most ~20 progress updates a second reach the GUI, however fast files are hashed."""

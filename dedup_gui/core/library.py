@@ -15,13 +15,12 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dedup_gui.core import scanner
-from dedup_gui.core.cache import HashCache
-from dedup_gui.core.decode import ImageLoadError
-from dedup_gui.core.discovery import discover
-from dedup_gui.core.grouping import SimilarityIndex
-from dedup_gui.core.ignore_list import ContentId, IgnoredPair, content_id
-from dedup_gui.core.keeper import ReferenceFolders
+from dedup_gui.core.decisions.ignore_list import ContentId, IgnoredPair, content_id
+from dedup_gui.core.files.discovery import discover
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.grouping.keeper import ReferenceFolders
+from dedup_gui.core.grouping.similarity import DEFAULT_SIMILARITY
+from dedup_gui.core.images.decode import ImageLoadError
 from dedup_gui.core.models import (
     CancelToken,
     ErrorKind,
@@ -30,7 +29,8 @@ from dedup_gui.core.models import (
     ScanProgress,
     ScanResult,
 )
-from dedup_gui.core.similarity import DEFAULT_SIMILARITY
+from dedup_gui.core.scanning import scanner
+from dedup_gui.core.scanning.cache import HashCache
 
 LibraryProgress = Callable[[str, ScanProgress], None]
 """Called with what is being scanned ("library" or "new") and the scanner's progress."""

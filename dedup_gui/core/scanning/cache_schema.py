@@ -22,7 +22,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from dedup_gui.core.cache_rows import (
+from dedup_gui.core.scanning.cache_rows import (
     RECORD_COLUMNS,
     THUMBNAIL_COLUMNS,
     table_definition,

@@ -22,7 +22,10 @@ from typing import TYPE_CHECKING, BinaryIO
 import numpy as np
 from PIL import Image
 
-from dedup_gui.core.decode import (  # _capture_time: one EXIF date parser for all formats
+from dedup_gui.core.files.fileaccess import open_for_reading
+from dedup_gui.core.files.imagetypes import detect_raw, raw_format_label
+from dedup_gui.core.files.tiff_ifd import exif_datetime_original
+from dedup_gui.core.images.decode import (  # _capture_time: one EXIF date parser for all formats
     DECODE_PIXEL_LIMIT,
     REDUCED_MIN_SIDE,
     ImageInfo,
@@ -31,10 +34,7 @@ from dedup_gui.core.decode import (  # _capture_time: one EXIF date parser for a
     _parse_exif_datetime,
     file_access_problem,
 )
-from dedup_gui.core.fileaccess import open_for_reading
-from dedup_gui.core.imagetypes import detect_raw, raw_format_label
 from dedup_gui.core.models import ErrorKind
-from dedup_gui.core.tiff_ifd import exif_datetime_original
 
 if TYPE_CHECKING:
     import rawpy

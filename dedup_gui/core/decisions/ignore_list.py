@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dedup_gui.core.decision_store import DecisionStore
-from dedup_gui.core.digest import file_digest
+from dedup_gui.core.decisions.store import DecisionStore
+from dedup_gui.core.files.digest import file_digest
 from dedup_gui.core.models import ImageRecord
 
 ContentId = tuple[int, bytes]

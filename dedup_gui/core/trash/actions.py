@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from dedup_gui.core import recheck, system_trash
 from dedup_gui.core.models import CancelToken, DuplicateGroup, ImageRecord
+from dedup_gui.core.trash import recheck, system_trash
 
 TrashFunction = Callable[[str], None]
 """Moves one path to the trash or raises; `system_trash.move_to_trash` unless a test injects

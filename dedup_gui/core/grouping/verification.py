@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup_gui.core.candidates import hamming, hash_array
+from dedup_gui.core.grouping.candidates import hamming, hash_array
 from dedup_gui.core.models import MICRO_SIDE, ImageRecord
 
 REJECTED = np.uint8(255)

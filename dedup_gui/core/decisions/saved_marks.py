@@ -15,7 +15,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
 
-from dedup_gui.core.decision_store import DecisionStore
+from dedup_gui.core.decisions.store import DecisionStore
 from dedup_gui.core.models import DuplicateGroup, ImageRecord
 
 _CHUNK = 500

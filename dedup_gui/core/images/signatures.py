@@ -22,8 +22,8 @@ import numpy as np
 import scipy.fftpack
 from PIL import Image
 
+from dedup_gui.core.images.provenance import content_traits
 from dedup_gui.core.models import HASH_BITS, MICRO_SIDE
-from dedup_gui.core.provenance import content_traits
 
 RECIPE_VERSION = 2
 """Bump whenever decoding or any signature changes: cached records of other versions are

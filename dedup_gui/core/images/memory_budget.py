@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from multiprocessing.context import BaseContext
 
-from dedup_gui.core.interrupt import CancelFlag, raise_if_cancelled
+from dedup_gui.core.files.interrupt import CancelFlag, raise_if_cancelled
 
 DEFAULT_MEMORY_BUDGET_BYTES = 1 << 30
 PATIENCE_SECONDS = 1.0

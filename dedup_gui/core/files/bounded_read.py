@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from dedup_gui.core.interrupt import CancelFlag, raise_if_cancelled
+from dedup_gui.core.files.interrupt import CancelFlag, raise_if_cancelled
 
 CHUNK_BYTES = 1 << 20
 """One read: the cancel token is checked between reads (a few ms apart at most)."""

@@ -28,8 +28,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dedup_gui.core.folder_roles import FolderRole, FolderRoles
-from dedup_gui.core.imagetypes import has_image_extension
+from dedup_gui.core.files.folder_roles import FolderRole, FolderRoles
+from dedup_gui.core.files.imagetypes import has_image_extension
 from dedup_gui.core.models import CancelToken, ErrorKind, ScanError
 
 SYSTEM_FOLDER_NAMES = frozenset(

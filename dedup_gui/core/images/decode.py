@@ -21,15 +21,15 @@ import numpy as np
 import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
-from dedup_gui.core import decode_warnings, png_text
-from dedup_gui.core.bounded_read import read_all
-from dedup_gui.core.decode_cost import DECODE_BYTES_LIMIT, decode_bytes_needed, megabytes
-from dedup_gui.core.fileaccess import NotARegularFileError, open_for_reading
-from dedup_gui.core.imagetypes import SNIFF_BYTES, detect_raw, sniff_file, sniff_image_format
-from dedup_gui.core.interrupt import CancelFlag, Cancelled
-from dedup_gui.core.memory_budget import MemoryBudget
+from dedup_gui.core.files.bounded_read import read_all
+from dedup_gui.core.files.fileaccess import NotARegularFileError, open_for_reading
+from dedup_gui.core.files.imagetypes import SNIFF_BYTES, detect_raw, sniff_file, sniff_image_format
+from dedup_gui.core.files.interrupt import CancelFlag, Cancelled
+from dedup_gui.core.images import decode_warnings, png_text
+from dedup_gui.core.images.decode_cost import DECODE_BYTES_LIMIT, decode_bytes_needed, megabytes
+from dedup_gui.core.images.memory_budget import MemoryBudget
+from dedup_gui.core.images.provenance import Provenance, read_provenance
 from dedup_gui.core.models import ErrorKind
-from dedup_gui.core.provenance import Provenance, read_provenance
 
 pillow_heif.register_heif_opener()
 
@@ -128,7 +128,7 @@ def open_reduced(
         raise ImageLoadError(ErrorKind.EMPTY, "The file is empty (0 bytes).")
     raw_kind = detect_raw(path, data=data, stream=stream)
     if raw_kind is not None:  # camera RAW: LibRaw, never the TIFF reader (core/raw.py)
-        from dedup_gui.core.raw import open_raw_reduced
+        from dedup_gui.core.images.raw import open_raw_reduced
 
         return open_raw_reduced(path, min_side, kind=raw_kind, data=data, stream=stream)
     limits = _Limits(budget, cancel)

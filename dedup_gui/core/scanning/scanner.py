@@ -29,22 +29,22 @@ from typing import Any
 
 from PIL import Image
 
-from dedup_gui.core.bounded_read import FileChangedError, read_all
-from dedup_gui.core.cache import FileIdentity, HashCache
-from dedup_gui.core.copies import Decoded, DecodedCopies
-from dedup_gui.core.decode import (
+from dedup_gui.core.files.bounded_read import FileChangedError, read_all
+from dedup_gui.core.files.digest import bytes_digest, file_digest
+from dedup_gui.core.files.discovery import FileStat, discover
+from dedup_gui.core.files.fileaccess import open_for_reading
+from dedup_gui.core.files.imagetypes import sniff_file
+from dedup_gui.core.files.interrupt import CancelFlag, Cancelled
+from dedup_gui.core.images.decode import (
     REDUCED_MIN_SIDE,
     ImageInfo,
     ImageLoadError,
     file_access_problem,
     open_reduced,
 )
-from dedup_gui.core.digest import bytes_digest, file_digest
-from dedup_gui.core.discovery import FileStat, discover
-from dedup_gui.core.fileaccess import open_for_reading
-from dedup_gui.core.imagetypes import sniff_file
-from dedup_gui.core.interrupt import CancelFlag, Cancelled
-from dedup_gui.core.memory_budget import DEFAULT_MEMORY_BUDGET_BYTES, MemoryBudget
+from dedup_gui.core.images.memory_budget import DEFAULT_MEMORY_BUDGET_BYTES, MemoryBudget
+from dedup_gui.core.images.signatures import compute_signatures
+from dedup_gui.core.images.thumbnails import THUMBNAIL_SIDE, encode_jpeg, fit_within
 from dedup_gui.core.models import (
     CancelToken,
     ErrorKind,
@@ -53,8 +53,8 @@ from dedup_gui.core.models import (
     ScanProgress,
     ScanResult,
 )
-from dedup_gui.core.signatures import compute_signatures
-from dedup_gui.core.thumbnails import THUMBNAIL_SIDE, encode_jpeg, fit_within
+from dedup_gui.core.scanning.cache import FileIdentity, HashCache
+from dedup_gui.core.scanning.copies import Decoded, DecodedCopies
 
 PROGRESS_INTERVAL_SECONDS = 0.1
 CACHE_FLUSH_INTERVAL_SECONDS = 1.0

@@ -23,10 +23,10 @@ from enum import Enum
 from pathlib import Path
 from typing import IO
 
-from dedup_gui.core.export import looks_like_export
-from dedup_gui.core.fileaccess import open_for_reading
-from dedup_gui.core.imagetypes import has_image_extension, sniff_file
+from dedup_gui.core.files.fileaccess import open_for_reading
+from dedup_gui.core.files.imagetypes import has_image_extension, sniff_file
 from dedup_gui.core.models import ImageRecord, ScanError
+from dedup_gui.core.output.export import looks_like_export
 
 PROBE_BYTES = 4096
 """How much of the head and the tail of an existing file is read to recognise it."""

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dedup_gui.core.images.provenance import DETAIL_CELLS, GRID, is_editor, quantiser_step
 from dedup_gui.core.models import MICRO_SIDE, ImageRecord
-from dedup_gui.core.provenance import DETAIL_CELLS, GRID, is_editor, quantiser_step
 
 RESIZED_PIXEL_RATIO = 0.8
 """A copy with fewer than this share of another's pixels was resized (not re-saved)."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 
-from dedup_gui.core.bounded_read import read_chunks
-from dedup_gui.core.fileaccess import open_for_reading
-from dedup_gui.core.interrupt import CancelFlag
+from dedup_gui.core.files.bounded_read import read_chunks
+from dedup_gui.core.files.fileaccess import open_for_reading
+from dedup_gui.core.files.interrupt import CancelFlag
 
 DIGEST_SIZE = 32
 

@@ -20,11 +20,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from dedup_gui.core import put_back, system_trash
-from dedup_gui.core.actions import Outcome, RemovalPlan, TrashReport
-from dedup_gui.core.decision_store import DecisionStore
-from dedup_gui.core.digest import file_digest
+from dedup_gui.core.decisions.store import DecisionStore
+from dedup_gui.core.files.digest import file_digest
 from dedup_gui.core.models import ImageRecord
+from dedup_gui.core.trash import put_back, system_trash
+from dedup_gui.core.trash.actions import Outcome, RemovalPlan, TrashReport
 
 
 @dataclass(frozen=True, slots=True)

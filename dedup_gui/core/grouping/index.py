@@ -19,8 +19,8 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from dedup_gui.core import candidates
-from dedup_gui.core.keeper import (
+from dedup_gui.core.grouping import candidates
+from dedup_gui.core.grouping.keeper import (
     DEFAULT_KEEPER_RULES,
     KeeperRule,
     ReferenceFolders,
@@ -28,7 +28,15 @@ from dedup_gui.core.keeper import (
     keeper_ranks,
     path_ranks,
 )
-from dedup_gui.core.linkage import minimax_linkage
+from dedup_gui.core.grouping.linkage import minimax_linkage
+from dedup_gui.core.grouping.similarity import (
+    MIN_SIMILARITY,
+    distance_to_similarity,
+    shown_similarity,
+    similarity_to_distance,
+    thumbnail_similarities,
+)
+from dedup_gui.core.grouping.verification import REJECTED, Signals, evaluate_pairs
 from dedup_gui.core.models import (
     CancelToken,
     DuplicateGroup,
@@ -36,14 +44,6 @@ from dedup_gui.core.models import (
     ImageRecord,
     MatchKind,
 )
-from dedup_gui.core.similarity import (
-    MIN_SIMILARITY,
-    distance_to_similarity,
-    shown_similarity,
-    similarity_to_distance,
-    thumbnail_similarities,
-)
-from dedup_gui.core.verification import REJECTED, Signals, evaluate_pairs
 
 Progress = Callable[[int, int], None]
 PairRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]

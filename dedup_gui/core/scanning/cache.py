@@ -33,9 +33,12 @@ from typing import TypeVar
 
 import platformdirs
 
-from dedup_gui.core import cache_rows as rows
-from dedup_gui.core.cache_rows import FileIdentity, StoredRow
-from dedup_gui.core.cache_schema import (
+from dedup_gui.core.files.imagetypes import is_raw_format, raw_kind_by_extension
+from dedup_gui.core.images.signatures import RECIPE_VERSION
+from dedup_gui.core.models import ImageRecord
+from dedup_gui.core.scanning import cache_rows as rows
+from dedup_gui.core.scanning.cache_rows import FileIdentity, StoredRow
+from dedup_gui.core.scanning.cache_schema import (
     CHECKED_AT_KEY,
     DERIVED_TABLES,
     SCHEMA_VERSION,
@@ -45,9 +48,6 @@ from dedup_gui.core.cache_schema import (
     set_meta,
     upgrade,
 )
-from dedup_gui.core.imagetypes import is_raw_format, raw_kind_by_extension
-from dedup_gui.core.models import ImageRecord
-from dedup_gui.core.signatures import RECIPE_VERSION
 
 __all__ = [
     "CACHE_DIR_ENV",

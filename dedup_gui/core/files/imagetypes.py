@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from typing import BinaryIO
 
-from dedup_gui.core.fileaccess import open_for_reading
-from dedup_gui.core.tiff_ifd import (
+from dedup_gui.core.files.fileaccess import open_for_reading
+from dedup_gui.core.files.tiff_ifd import (
     Reader,
     ascii_value,
     first_ifd,

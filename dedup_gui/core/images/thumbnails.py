@@ -9,9 +9,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from dedup_gui.core.cache import HashCache
-from dedup_gui.core.decode import ImageLoadError, open_reduced
+from dedup_gui.core.images.decode import ImageLoadError, open_reduced
 from dedup_gui.core.models import ErrorKind
+from dedup_gui.core.scanning.cache import HashCache
 
 THUMBNAIL_SIDE = 256
 """Longest side of the cached thumbnail (and of the image the signatures are computed on)."""

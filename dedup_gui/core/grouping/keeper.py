@@ -9,10 +9,10 @@ from pathlib import Path, PurePath
 
 import numpy as np
 
-from dedup_gui.core.folder_roles import FolderRole, FolderRoles, NotProtected
-from dedup_gui.core.imagetypes import is_raw_format
+from dedup_gui.core.files.folder_roles import FolderRole, FolderRoles, NotProtected
+from dedup_gui.core.files.imagetypes import is_raw_format
+from dedup_gui.core.grouping.originals import most_original
 from dedup_gui.core.models import ImageRecord
-from dedup_gui.core.originals import most_original
 
 
 class KeeperRule(str, Enum):

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from dedup_gui.core.digest import bytes_digest
-from dedup_gui.core.fileaccess import open_for_reading
+from dedup_gui.core.files.digest import bytes_digest
+from dedup_gui.core.files.fileaccess import open_for_reading
 from dedup_gui.core.models import ImageRecord
 
 DIGEST_LIMIT = 16 * 1024 * 1024

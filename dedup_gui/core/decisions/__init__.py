@@ -1,0 +1,3 @@
+"""What the user decided, kept across sessions: not duplicates, marks, reviewed groups, the
+trash log; sorting and filtering for review.
+"""

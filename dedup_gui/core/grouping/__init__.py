@@ -1,0 +1,3 @@
+"""From records to duplicate groups: candidate pairs, verification, linkage, the similarity
+index, the keeper.
+"""

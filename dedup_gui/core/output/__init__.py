@@ -1,0 +1,1 @@
+"""Writing results (JSON/CSV exports) without ever writing over a photo."""

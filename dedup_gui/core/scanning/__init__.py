@@ -1,0 +1,1 @@
+"""A scan: the worker pool, byte copies decoded once, the hash cache."""
