@@ -585,8 +585,12 @@ def _summarise_errors(errors: Sequence[ScanError], output_format: str) -> None:
 
 
 def _report_warnings(result: ScanResult) -> None:
+    """Whole-scan notices, then files that were read although something in them is damaged
+    (what the image library would otherwise print as a bare Python warning)."""
     for warning in result.warnings:
         _say(warning)
+    for note in result.file_warnings:
+        _say(f"note: {note.path}: {note.message}")
 
 
 def _size(size: int) -> str:

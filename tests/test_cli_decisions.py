@@ -95,3 +95,18 @@ def test_restore_last_undoes_the_apps_last_move_to_trash(tree, capsys, temp_tras
     assert out.count("restored ") == len(marked)
     status, _, err = run(capsys, "restore", "--last")
     assert status == 1 and "nothing to restore" in err
+
+
+def test_a_photo_with_damaged_exif_is_scanned_with_a_note_naming_it(tmp_path, capsys):
+    from PIL import Image
+
+    from tests.imagegen import make_photo
+
+    exif = Image.Exif()
+    exif[0x010F] = "Camera maker with a long name"
+    exif[0x0110] = "Model name long enough"
+    make_photo(3, 320, 240).save(tmp_path / "damaged_exif.jpg", exif=exif.tobytes()[:30])
+    status, _, err = run(capsys, "scan", str(tmp_path), *FAST)
+    assert status == cli.EXIT_NOTHING_FOUND
+    assert f"note: {tmp_path / 'damaged_exif.jpg'}: The photo was read, but its EXIF" in err
+    assert "Warning" not in err  # no bare Python warning
