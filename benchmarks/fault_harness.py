@@ -14,7 +14,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import psutil
 
@@ -41,13 +41,25 @@ def scan(roots):
 
 
 def plan(scanned):
+    """As the GUI's trash flow does: a group the planner says would lose every copy is
+    put to the user ("Trash every copy?"), who says yes: they were told every file of it
+    is marked, and that is only true if it is."""
     groups = scanned["groups"]
     marks = [member.record.path for group in groups for member in group.members[1:]]
     extra = {}
     if "roots" in inspect.signature(actions.plan_removal).parameters:
         extra["roots"] = scanned["roots"]
+    asked = {} if "roots" not in inspect.signature(actions.removal_problems).parameters else extra
+    problems = actions.removal_problems(groups, marks, **asked)
+    emptied = {
+        problem.group_index for problem in problems
+        if problem.kind is actions.ProblemKind.WOULD_EMPTY_GROUP
+        and problem.group_index is not None
+    }
+    if emptied:
+        say({"confirmed_every_copy": sorted(emptied)})
     try:
-        return actions.plan_removal(groups, marks, **extra)
+        return actions.plan_removal(groups, marks, allow_empty_groups=emptied, **extra)
     except actions.RemovalRefusedError as refused:
         say({"refused": [problem.message for problem in refused.problems]})
         sys.exit(3)
@@ -180,13 +192,20 @@ class Run:
     def problem(self, allowed: tuple[int, ...]) -> str:
         """Why this run counts as a crash ("" if it does not)."""
         if self.over_memory:
-            return f"killed above {MEMORY_CAP_BYTES >> 30} GB"
+            return f"killed: its memory passed the cap ({self.peak_rss / 1e9:.1f} GB)"
         if any(marker in self.stderr for marker in CRASH_MARKERS):
             return f"status {self.status}, {last_line_of_traceback(self.stderr)}"
         if self.status not in allowed:
             last = self.stderr.strip().splitlines()[-1:] or [""]
             return f"status {self.status}: {last[0][:120]}"
         return ""
+
+    def said(self, key: str) -> Any:
+        """The value of `key` in the first JSON line the driver printed with it."""
+        for line in self.lines():
+            if key in line:
+                return line[key]
+        raise KeyError(f"the driver never said {key!r}: {self.stderr[-300:]}")
 
     def lines(self) -> list[dict]:
         """The JSON lines a driver printed."""
@@ -296,8 +315,10 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "dedup_gui.cli", *args]
 
 
-def run_cli(env: Env, *args: str, timeout: float = 120) -> Run:
-    return Child(cli(*args), env).finish(timeout)
+def run_cli(
+    env: Env, *args: str, timeout: float = 120, memory_cap: int = MEMORY_CAP_BYTES
+) -> Run:
+    return Child(cli(*args), env).finish(timeout, memory_cap)
 
 
 def driver(sandbox: Sandbox, *args: str) -> list[str]:

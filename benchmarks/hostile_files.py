@@ -172,15 +172,28 @@ def grow(path: Path, seconds: float, limit: int = 64 << 20) -> None:
 
 # --- cache damage ---------------------------------------------------------------------
 
+DAMAGE_PLACES = (
+    "header", "first page", "middle page", "last page", "anywhere", "an index page",
+    "a table leaf page", "an index row link",
+)  # fmt: skip
+_PAGE_TYPES = {"an index page": (0x02, 0x0A), "a table leaf page": (0x0D,)}
+
+
 def damage(path: Path, seed: int) -> str:
     """Damage the SQLite file at `path` in place; returns what was done, for the report.
-    Seeds cycle through the header, the first, middle and last pages, and anywhere."""
+    Seeds cycle through DAMAGE_PLACES: the header, the first, middle and last pages,
+    anywhere, and a random page of the B-tree kind named (index pages hold the path ->
+    row links, table leaf pages the records themselves)."""
     rng = random.Random(seed)
     data = bytearray(path.read_bytes())
     page = int.from_bytes(data[16:18], "big") or 4096
     page = 65536 if page == 1 else page
     pages = max(1, len(data) // page)
-    where = ("header", "first page", "middle page", "last page", "anywhere")[seed % 5]
+    where = DAMAGE_PLACES[seed % len(DAMAGE_PLACES)]
+    if where == "an index row link":
+        done = _redirect_index_entries(data, page, pages, rng)
+        path.write_bytes(bytes(data))
+        return done
     if where == "header":
         start, end = 0, 100
     elif where == "first page":
@@ -190,6 +203,12 @@ def damage(path: Path, seed: int) -> str:
         end = start + page
     elif where == "last page":
         start, end = (pages - 1) * page, len(data)
+    elif where in _PAGE_TYPES:
+        kinds = _PAGE_TYPES[where]
+        found = [n for n in range(1, pages) if data[n * page] in kinds]
+        number = rng.choice(found) if found else pages // 2
+        where = f"{where} (page {number + 1} of {pages})"
+        start, end = number * page + page // 2, (number + 1) * page  # the cells
     else:
         start, end = 0, len(data)
     end = max(start + 1, min(end, len(data)))
@@ -206,6 +225,51 @@ def damage(path: Path, seed: int) -> str:
         done = f"{length} random bytes at {offset} ({where})"
     path.write_bytes(bytes(data))
     return done
+
+
+def _redirect_index_entries(data: bytearray, page: int, pages: int, rng: random.Random) -> str:
+    """Shuffle which rows the entries of one index leaf page point at (the rowid, the last
+    field of each entry). Every entry still points at a row that exists, so SQLite reads
+    the file without complaint; only an integrity check would notice that the index
+    disagrees with the table."""
+    leaves = [n for n in range(1, pages) if data[n * page] == 0x0A]
+    if not leaves:
+        return "no index leaf page to damage"
+    number = rng.choice(leaves)
+    base = number * page
+    rowids: dict[int, list[int]] = {}  # rowid width in bytes -> where each one starts
+    for index in range(int.from_bytes(data[base + 3 : base + 5], "big")):
+        pointer = base + 8 + 2 * index
+        cell = base + int.from_bytes(data[pointer : pointer + 2], "big")
+        size, at = _varint(data, cell)
+        header_size, cursor = _varint(data, at)
+        serial_type = 0
+        while cursor < at + header_size:
+            serial_type, cursor = _varint(data, cursor)
+        width = {1: 1, 2: 2, 3: 3, 4: 4}.get(serial_type)
+        if width and at + size <= base + page:
+            rowids.setdefault(width, []).append(at + size - width)
+    shuffled = 0
+    for width, starts in rowids.items():
+        values = [bytes(data[start : start + width]) for start in starts]
+        rng.shuffle(values)
+        for start, value in zip(starts, values, strict=True):
+            data[start : start + width] = value
+        shuffled += len(starts)
+    return f"the {shuffled} entries of index page {number + 1} shuffled between rows"
+
+
+def _varint(data: bytearray, at: int) -> tuple[int, int]:
+    """SQLite's big-endian varint at `at`: (value, the offset after it)."""
+    value = 0
+    for used in range(9):
+        byte = data[at + used]
+        if used == 8:
+            return (value << 8) | byte, at + 9
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, at + used + 1
+    return value, at + 9
 
 
 # --- bookkeeping ----------------------------------------------------------------------
