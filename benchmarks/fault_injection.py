@@ -134,7 +134,7 @@ class Harness:
         groups = run.said("groups")
         planned = set(run.said("planned"))
         exec_seconds = run.said("exec_seconds")
-        case.measured = f"{len(planned)} files in {exec_seconds * 1000:.0f} ms"
+        midway = 0
         for attempt in range(self.tries(20, 4)):
             case.tries += 1
             copy_tree(self.library, library)
@@ -151,11 +151,15 @@ class Harness:
             case.saw(killed)
             if killed.status != -signal.SIGKILL:
                 case.check(killed, (0,), "finished before the kill")
-            self.account(case, before, planned, env)
+            trashed = self.account(case, before, planned, env)
+            midway += 0 < len(trashed) < len(planned)
             for group in groups:
                 if not any(at_place(path, before) for path in group):
                     case.lost += 1
                     case.note(f"no copy left of {short(group[0])}")
+        case.measured = (
+            f"{midway} kills mid-trash ({len(planned)} files in {exec_seconds * 1000:.0f} ms)"
+        )
         return case
 
     def account(
