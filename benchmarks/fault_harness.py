@@ -27,10 +27,11 @@ UNFORESEEN_ERROR_STATUS = 70
 DRIVER = '''\
 """Scan, plan and trash like the GUI does, through dedup_gui.core only."""
 import inspect, json, pickle, sys, time
-from dedup_gui.core import actions, scanner
-from dedup_gui.core.cache import HashCache
-from dedup_gui.core.grouping import SimilarityIndex
-from dedup_gui.core.similarity import DEFAULT_SIMILARITY
+from dedup_gui.core.grouping.index import SimilarityIndex
+from dedup_gui.core.grouping.similarity import DEFAULT_SIMILARITY
+from dedup_gui.core.scanning import scanner
+from dedup_gui.core.scanning.cache import HashCache
+from dedup_gui.core.trash import actions
 
 
 def scan(roots):
