@@ -264,3 +264,27 @@ def test_a_decode_waiting_for_room_gives_up_when_the_scan_is_cancelled():
         pass
     assert time.monotonic() - started < 1.0
     assert budget.reserved_bytes == 0
+
+
+@needs_linux_peak_reset
+def test_the_estimate_of_a_single_strip_compressed_tiff_covers_what_its_decode_takes(
+    tmp_path, monkeypatch
+):
+    """libtiff decodes a compressed strip into a buffer of its own first: a file written as
+    one strip needs the whole image twice, and the estimate must say so."""
+    from PIL import TiffImagePlugin
+
+    from dedup_gui.core.images.decode_cost import decode_bytes_needed
+
+    path = tmp_path / "one_strip.tiff"
+    monkeypatch.setattr(TiffImagePlugin, "STRIP_SIZE", 1 << 30)  # the whole image, one strip
+    Image.fromarray(np.zeros((2000, 2000), np.float32), "F").save(
+        path, compression="tiff_deflate"
+    )
+    with Image.open(path) as image:
+        estimate = decode_bytes_needed(image, image.size, path.stat().st_size)
+    measured = peak_memory_of_decoding(path)
+    assert measured["kind"] is None
+    # Within the few MB a decode also takes for the plugin and interpreter.
+    assert estimate / 1e6 + 8 >= measured["rise_mb"] * 1.048576
+    assert estimate >= 2 * 2000 * 2000 * 4  # the image and libtiff's strip buffer

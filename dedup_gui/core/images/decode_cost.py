@@ -43,6 +43,8 @@ def decode_bytes_needed(image: Image.Image, full_size: tuple[int, int], file_byt
         decoder = _jpeg_coefficient_bytes(image, full_size)
     elif image_format in _OWN_BUFFER_DECODERS:
         decoder = pixels * 4
+    elif image_format == "TIFF":
+        decoder = _tiff_chunk_bytes(image)
     if image_format in _WHOLE_FILE_READERS:
         decoder += file_bytes
     return _FIXED_OVERHEAD + stored + converted + reduced + decoder
@@ -50,6 +52,22 @@ def decode_bytes_needed(image: Image.Image, full_size: tuple[int, int], file_byt
 
 def megabytes(nbytes: int) -> str:
     return f"{max(1, round(nbytes / 1e6)):,} MB"
+
+
+def _tiff_chunk_bytes(image: Image.Image) -> int:
+    """A compressed TIFF goes through libtiff, which decodes a whole strip (or tile) into a
+    buffer of its own before copying it into the image: one strip of a file written as a
+    single strip is the whole image again."""
+    tags = getattr(image, "tag_v2", None)
+    if tags is None or tags.get(259, 1) == 1:  # uncompressed: read straight into the image
+        return 0
+    bits = tags.get(258, (8,))
+    bits_per_pixel = sum(bits) if isinstance(bits, tuple) else int(bits) * tags.get(277, 1)
+    if 322 in tags and 323 in tags:  # tiled
+        width, height = int(tags[322]), int(tags[323])
+    else:
+        width, height = image.width, min(image.height, int(tags.get(278, image.height)))
+    return ceil(width * bits_per_pixel / 8) * height
 
 
 def _is_progressive(image: Image.Image) -> bool:
