@@ -197,6 +197,8 @@ class GroupDelegate(QStyledItemDelegate):
             f"{format_count(len(group.members), 'image')}  ·  {len(marked)} to trash  ·  "
             f"{format_bytes(freed)} to free"
         )
+        if group.is_raw_pair and not marked:
+            text = "2 images  ·  both kept (a RAW and its JPEG are not copies)"
         painter.drawText(header, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
         if len(marked) == len(group.members):
             offset = painter.fontMetrics().horizontalAdvance(text + "    ")
@@ -209,6 +211,7 @@ class GroupDelegate(QStyledItemDelegate):
         painter.setFont(option.font)
         painter.setPen(option.palette.placeholderText().color())
         kind = "exact copies" if group.kind is MatchKind.EXACT else "look alike"
+        kind = "RAW+JPEG pair" if group.is_raw_pair else kind
         painter.drawText(header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, kind)
 
     def _paint_member(
