@@ -20,6 +20,7 @@ from dedup_gui.core.files.imagetypes import (
 )
 from dedup_gui.core.grouping.index import SimilarityIndex
 from dedup_gui.core.grouping.keeper import DEFAULT_KEEPER_RULES, KeeperRule, rules_preferring
+from dedup_gui.core.grouping.raw_pairs import RawJpegPolicy
 from dedup_gui.core.images import raw as raw_module
 from dedup_gui.core.images.decode import ImageLoadError, open_reduced
 from dedup_gui.core.images.dng_writer import DngLayout, dng_bytes
@@ -171,7 +172,10 @@ def test_a_raw_and_a_jpeg_made_from_it_group_and_the_raw_is_kept(tmp_path, pictu
     picture.resize((1280, 960)).save(tmp_path / "photos" / "DSC_0001.jpg", quality=95)
     result = scan([tmp_path / "photos"])
     assert not result.errors
-    groups = SimilarityIndex.build(result.records).groups(90.0)
+    # Asked to keep only the RAW of a RAW+JPEG pair (by default both are kept).
+    groups = SimilarityIndex.build(result.records).groups(
+        90.0, raw_jpeg_policy=RawJpegPolicy.KEEP_RAW
+    )
     assert len(groups) == 1
     keeper, other = groups[0].members
     assert keeper.record.path == str(raw_path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -33,6 +33,15 @@ from dedup_gui.app.formatting import (
     format_percent,
 )
 from dedup_gui.app.group_model import GROUP_ROLE, GroupListModel
+from dedup_gui.app.pair_items import (
+    Item,
+    half_badge,
+    pair_badge,
+    pair_name,
+    pair_sizes,
+    pair_tooltip,
+    row_items,
+)
 from dedup_gui.app.paths import display_path
 from dedup_gui.app.thumbnails import ThumbnailProvider
 from dedup_gui.core.models import DuplicateGroup, GroupMember, MatchKind
@@ -50,6 +59,7 @@ ROW_HEIGHT = MARGIN + HEADER_HEIGHT + THUMB_SIDE + CAPTION_HEIGHT + MARGIN
 KEEP_COLOUR = QColor(46, 160, 67)
 TRASH_COLOUR = QColor(207, 34, 46)
 REFERENCE_COLOUR = QColor(9, 105, 218)
+PAIR_COLOUR = QColor(110, 84, 148)
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -59,9 +69,12 @@ class RowLayout:
     """Where each visible member of one row is drawn."""
 
     cells: tuple[tuple[int, QRect], ...]
-    """(member index, cell rectangle) for the members shown."""
+    """(member index, cell rectangle) for the items shown; a folded RAW+JPEG pair's cell
+    names the RAW."""
     more_cell: QRect | None
     hidden: int
+    folded: dict[int, int] = field(default_factory=dict)
+    """RAW member index -> its companion's, for the pairs shown as one item."""
 
 
 def visible_members(count: int, fits: int, current: int) -> tuple[range, int]:
@@ -74,19 +87,34 @@ def visible_members(count: int, fits: int, current: int) -> tuple[range, int]:
     return range(start, start + slots), count - slots
 
 
-def row_layout(rect: QRect, count: int, current: int) -> RowLayout:
+def row_layout(
+    rect: QRect, count: int, current: int, items: tuple[Item, ...] | None = None
+) -> RowLayout:
+    """Cells for `count` members, or for `items` (row_items: pairs folded), scrolled so the
+    item holding member `current` is visible."""
+    if items is None:
+        items = tuple((index,) for index in range(count))
+    position = next((k for k, item in enumerate(items) if current in item), 0)
     fits = max(1, (rect.width() - 2 * MARGIN + CELL_GAP) // (CELL_WIDTH + CELL_GAP))
-    shown, hidden = visible_members(count, fits, current)
+    shown, hidden = visible_members(len(items), fits, position)
     top = rect.top() + MARGIN + HEADER_HEIGHT
     cells = []
-    for slot, member_index in enumerate(shown):
+    for slot, item_index in enumerate(shown):
         left = rect.left() + MARGIN + slot * (CELL_WIDTH + CELL_GAP)
-        cells.append((member_index, QRect(left, top, CELL_WIDTH, THUMB_SIDE + CAPTION_HEIGHT)))
+        cells.append((items[item_index][0],
+                      QRect(left, top, CELL_WIDTH, THUMB_SIDE + CAPTION_HEIGHT)))
     more = None
     if hidden:
         left = rect.left() + MARGIN + len(shown) * (CELL_WIDTH + CELL_GAP)
         more = QRect(left, top, CELL_WIDTH, THUMB_SIDE)
-    return RowLayout(tuple(cells), more, hidden)
+    folded = {items[k][0]: items[k][1] for k in shown if len(items[k]) == 2}
+    return RowLayout(tuple(cells), more, hidden, folded)
+
+
+def group_row_layout(
+    rect: QRect, group: DuplicateGroup, model: GroupListModel, current: int
+) -> RowLayout:
+    return row_layout(rect, len(group.members), current, row_items(group, model.is_kept))
 
 
 def thumb_rect(cell: QRect) -> QRect:
@@ -129,12 +157,15 @@ class GroupDelegate(QStyledItemDelegate):
 
         self._paint_header(painter, option, group, model)
         current = self._view.current_member() if selected else 0
-        layout = row_layout(rect, len(group.members), current)
+        layout = group_row_layout(rect, group, model, current)
         for member_index, cell in layout.cells:
             member = group.members[member_index]
+            companion_index = layout.folded.get(member_index)
+            companion = None if companion_index is None else group.members[companion_index]
             self._paint_member(
                 painter, option, cell, member, member_index, model.is_kept(member),
-                focused=selected and member_index == current,
+                focused=selected and current in (member_index, companion_index),
+                companion=(companion_index, companion) if companion is not None else None,
             )
         if layout.more_cell is not None:
             painter.setPen(palette.placeholderText().color())
@@ -166,6 +197,8 @@ class GroupDelegate(QStyledItemDelegate):
             f"{format_count(len(group.members), 'image')}  ·  {len(marked)} to trash  ·  "
             f"{format_bytes(freed)} to free"
         )
+        if group.is_raw_pair and not marked:
+            text = "2 images  ·  both kept (a RAW and its JPEG are not copies)"
         painter.drawText(header, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
         if len(marked) == len(group.members):
             offset = painter.fontMetrics().horizontalAdvance(text + "    ")
@@ -178,6 +211,7 @@ class GroupDelegate(QStyledItemDelegate):
         painter.setFont(option.font)
         painter.setPen(option.palette.placeholderText().color())
         kind = "exact copies" if group.kind is MatchKind.EXACT else "look alike"
+        kind = "RAW+JPEG pair" if group.is_raw_pair else kind
         painter.drawText(header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, kind)
 
     def _paint_member(
@@ -190,7 +224,10 @@ class GroupDelegate(QStyledItemDelegate):
         kept: bool,
         *,
         focused: bool,
+        companion: tuple[int, GroupMember] | None = None,
     ) -> None:
+        """One photo, or a RAW with its companion folded in (`companion`: its index and
+        member), painted as the RAW with a pair badge."""
         palette = option.palette
         thumb = thumb_rect(cell)
         painter.fillRect(thumb, palette.window())
@@ -232,8 +269,17 @@ class GroupDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(reference, 6, 6)
             painter.setPen(QColor("white"))
             painter.drawText(reference, Qt.AlignmentFlag.AlignCenter, "REF")
+        if companion is not None or member.pair_of is not None:
+            text = pair_badge(member, companion[1]) if companion else half_badge(member)
+            width = painter.fontMetrics().horizontalAdvance(text) + 12
+            tag = QRect(thumb.left() + 4, thumb.top() + 4, width, badge.height())
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(PAIR_COLOUR)
+            painter.drawRoundedRect(tag, 6, 6)
+            painter.setPen(QColor("white"))
+            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
 
-        self._paint_caption(painter, option, cell, member, member_index)
+        self._paint_caption(painter, option, cell, member, member_index, companion)
 
     def _paint_caption(
         self,
@@ -242,13 +288,14 @@ class GroupDelegate(QStyledItemDelegate):
         cell: QRect,
         member: GroupMember,
         member_index: int,
+        companion: tuple[int, GroupMember] | None = None,
     ) -> None:
         """Name, folder (elided in the middle, so its last folders show), size, similarity.
         The name is elided only when it alone is wider than the cell."""
         palette = option.palette
         painter.setFont(option.font)
         width = cell.width() - 4
-        texts = caption_lines(member, member_index, painter.fontMetrics(), width)
+        texts = caption_lines(member, member_index, painter.fontMetrics(), width, companion)
         colours = (palette.text(), palette.placeholderText(), palette.text(),
                    palette.placeholderText())
         top = thumb_rect(cell).bottom() + 4
@@ -271,33 +318,46 @@ class GroupDelegate(QStyledItemDelegate):
         if event.type() != QHelpEvent.Type.ToolTip or group is None:
             return super().helpEvent(event, view, option, index)
         current = self._view.current_member() if index.row() == self._view.current_row() else 0
-        for member_index, cell in row_layout(option.rect, len(group.members), current).cells:
+        layout = group_row_layout(option.rect, group, self._view.group_model(), current)
+        for member_index, cell in layout.cells:
             if cell.contains(event.pos()):
-                QToolTip.showText(
-                    event.globalPos(), display_path(group.members[member_index].record.path),
-                    view,
+                member = group.members[member_index]
+                folded = layout.folded.get(member_index)
+                text = (
+                    display_path(member.record.path) if folded is None
+                    else pair_tooltip(member, group.members[folded])
                 )
+                QToolTip.showText(event.globalPos(), text, view)
                 return True
         QToolTip.hideText()
         return True
 
 
 def caption_lines(
-    member: GroupMember, member_index: int, metrics: QFontMetrics, width: int
+    member: GroupMember,
+    member_index: int,
+    metrics: QFontMetrics,
+    width: int,
+    companion: tuple[int, GroupMember] | None = None,
 ) -> list[str]:
     """The four caption lines of a photo, each fitted to `width` pixels: the file name
     (elided only if it alone is too wide), its folder elided in the middle (the start and
-    the last folders stay readable), dimensions and size, and the similarity note."""
+    the last folders stay readable), dimensions and size, and the similarity note. A RAW
+    with its companion folded in names both files and both sizes."""
     record = member.record
     folder, name = os.path.split(display_path(record.path))
+    details = f"{format_dimensions(record.width, record.height)}  ·  {format_bytes(record.size)}"
+    note = member_note(member, member_index)
+    if companion is not None:  # both sizes take the line (the compare view has the pixels)
+        other_index, other = companion
+        name, details = pair_name(member, other), pair_sizes(member, other)
+        note = "Suggested keeper" if 0 in (member_index, other_index) else note
+        note = f"RAW+JPEG pair · {note}" if note != "Suggested keeper" else "Keeper: RAW+JPEG pair"
     return [
         metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, width),
         metrics.elidedText(folder, Qt.TextElideMode.ElideMiddle, width),
-        metrics.elidedText(
-            f"{format_dimensions(record.width, record.height)}  ·  {format_bytes(record.size)}",
-            Qt.TextElideMode.ElideRight, width,
-        ),
-        metrics.elidedText(member_note(member, member_index), Qt.TextElideMode.ElideRight, width),
+        metrics.elidedText(details, Qt.TextElideMode.ElideRight, width),
+        metrics.elidedText(note, Qt.TextElideMode.ElideRight, width),
     ]
 
 
@@ -374,9 +434,12 @@ class GroupListView(QListView):
         key = event.key()
         if key in (Qt.Key.Key_Left, Qt.Key.Key_Right) and row >= 0:
             step = -1 if key == Qt.Key.Key_Left else 1
-            self.set_current(row, self._current_member + step)
+            items = self._items(row)
+            position = self._item_position(items)
+            target = items[max(0, min(position + step, len(items) - 1))]
+            self.set_current(row, target[0] if target != items[position] else self._current_member)
         elif key == Qt.Key.Key_Space and row >= 0:
-            self.toggle_requested.emit(row, self._current_member)
+            self._toggle_item(row, self._items(row)[self._item_position(self._items(row))])
         elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self.trash_requested.emit()
         elif key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and row < 0 and self.model().rowCount():
@@ -392,10 +455,11 @@ class GroupListView(QListView):
             super().mousePressEvent(event)
             return
         rect = self.visualRect(index)
-        count = len(self.group_model().group(index.row()).members)
+        model = self.group_model()
         current = self._current_member if index.row() == self.current_row() else 0
         pos = event.position().toPoint()
-        for member_index, cell in row_layout(rect, count, current).cells:
+        layout = group_row_layout(rect, model.group(index.row()), model, current)
+        for member_index, cell in layout.cells:
             if cell.contains(pos):
                 self.set_current(index.row(), member_index)
                 if event.button() == Qt.MouseButton.RightButton:
@@ -403,9 +467,24 @@ class GroupListView(QListView):
                         index.row(), member_index, event.globalPosition().toPoint()
                     )
                 elif badge_rect(cell).contains(pos):
-                    self.toggle_requested.emit(index.row(), member_index)
+                    folded = layout.folded.get(member_index)
+                    self._toggle_item(
+                        index.row(), (member_index,) if folded is None else (member_index, folded)
+                    )
                 return
         self.set_current(index.row(), current)
+
+    def _items(self, row: int) -> tuple[Item, ...]:
+        model = self.group_model()
+        return row_items(model.group(row), model.is_kept)
+
+    def _item_position(self, items: tuple[Item, ...]) -> int:
+        return next((k for k, item in enumerate(items) if self._current_member in item), 0)
+
+    def _toggle_item(self, row: int, item: Item) -> None:
+        """A folded pair is marked as one: both files get the new mark."""
+        for member_index in item:
+            self.toggle_requested.emit(row, member_index)
 
     def _on_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid():

@@ -45,6 +45,7 @@ from dedup_gui.app.group_view import ROW_HEIGHT, THUMB_SIDE, GroupListView
 from dedup_gui.app.keeper_choice import KeeperChoice
 from dedup_gui.app.paths import display_path, local_path
 from dedup_gui.app.progress_panel import ProgressPanel
+from dedup_gui.app.raw_pair_choice import RawPairChoice
 from dedup_gui.app.settings import AppSettings
 from dedup_gui.app.thumbnails import ThumbnailProvider
 from dedup_gui.app.trash_flow import confirmed_removal_plan, report_details, report_summary
@@ -163,6 +164,9 @@ class MainWindow(QMainWindow):
         self.keeper_choice = KeeperChoice(self)
         self.keeper_choice.changed.connect(self._on_keeper_choice_changed)
         sidebar_layout.addWidget(self.keeper_choice)
+        self.raw_pair_choice = RawPairChoice(self.settings, self.keeper_choice)
+        self.raw_pair_choice.changed.connect(self.regroup)
+        self.keeper_choice.layout().addWidget(self.raw_pair_choice)
 
         self.empty_state = EmptyState(self)
         self.group_view = GroupListView(self.thumbnails, self)
@@ -520,16 +524,18 @@ class MainWindow(QMainWindow):
             return
         references = tuple(self.folder_panel.reference_folders())
         rules = self.keeper_choice.rules()
-        if self._index.has_keeper_context(references, rules):
+        pairs = self.raw_pair_choice.policy()
+        if self._index.has_keeper_context(references, rules, pairs):
             self._show_groups(
                 self._index.groups(
-                    self.similarity(), reference_folders=references, keeper_rules=rules
+                    self.similarity(), reference_folders=references, keeper_rules=rules,
+                    raw_jpeg_policy=pairs,
                 )
             )
             return
         self._regroup_requests += 1
         job = RegroupJob(
-            self._regroup_requests, self._index, self.similarity(), references, rules
+            self._regroup_requests, self._index, self.similarity(), references, rules, pairs
         )
         job.finished.connect(self._on_regroup_finished)
         job.failed.connect(self._on_regroup_failed)

@@ -11,6 +11,7 @@ from dedup_gui import APP_NAME
 from dedup_gui.app.paths import display_path, is_qt_safe
 from dedup_gui.core.files.folder_roles import FolderRole
 from dedup_gui.core.grouping.keeper import KeeperRule
+from dedup_gui.core.grouping.raw_pairs import RawJpegPolicy
 
 ORGANIZATION = "dedup_gui"
 
@@ -106,6 +107,23 @@ class AppSettings:
 
     def set_preferred_keeper(self, rule: KeeperRule) -> None:
         self._store.setValue("preferred_keeper", rule.value)
+
+    def raw_jpeg_policy(self) -> RawJpegPolicy:
+        value = str(self._store.value("raw_jpeg_policy", RawJpegPolicy.KEEP_BOTH.value))
+        try:
+            return RawJpegPolicy(value)
+        except ValueError:  # written by another version
+            return RawJpegPolicy.KEEP_BOTH
+
+    def set_raw_jpeg_policy(self, policy: RawJpegPolicy) -> None:
+        self._store.setValue("raw_jpeg_policy", policy.value)
+
+    def keep_jpeg_confirmed(self) -> bool:
+        """The user has once confirmed that RAW files of pairs may go to the trash."""
+        return bool(self._store.value("raw_jpeg_policy_confirmed", False, type=bool))
+
+    def set_keep_jpeg_confirmed(self) -> None:
+        self._store.setValue("raw_jpeg_policy_confirmed", True)
 
     def geometry(self) -> QByteArray | None:
         return self._bytes("window/geometry")

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, SignalInstance, Slot
 from dedup_gui.core.grouping.candidates import Cancelled
 from dedup_gui.core.grouping.index import SimilarityIndex
 from dedup_gui.core.grouping.keeper import DEFAULT_KEEPER_RULES, KeeperRule
+from dedup_gui.core.grouping.raw_pairs import RawJpegPolicy
 from dedup_gui.core.models import (
     CancelToken,
     DuplicateGroup,
@@ -161,6 +162,7 @@ class RegroupJob(QObject):
         similarity: float,
         reference_folders: Sequence[str],
         keeper_rules: Sequence[KeeperRule] = DEFAULT_KEEPER_RULES,
+        raw_jpeg_policy: RawJpegPolicy = RawJpegPolicy.KEEP_BOTH,
     ) -> None:
         super().__init__()
         self.request = request
@@ -168,6 +170,7 @@ class RegroupJob(QObject):
         self._similarity = similarity
         self._reference_folders = tuple(reference_folders)
         self._keeper_rules = tuple(keeper_rules)
+        self._raw_jpeg_policy = raw_jpeg_policy
 
     def cancel(self) -> None:
         """A cut cannot be interrupted; a result nobody wants any more is dropped."""
@@ -179,6 +182,7 @@ class RegroupJob(QObject):
                 self._similarity,
                 reference_folders=self._reference_folders,
                 keeper_rules=self._keeper_rules,
+                raw_jpeg_policy=self._raw_jpeg_policy,
             )
         except Exception as error:  # shown to the user; the window stays usable
             self.failed.emit(self.request, f"{type(error).__name__}: {error}")

@@ -178,7 +178,14 @@ class GroupMember:
     hashes): 100.0 only for the keeper, exact copies and copies with the same pixels."""
     match: MatchKind
     keep_reason: str = ""
-    """For the suggested keeper: why it was chosen, e.g. "kept: most pixels"."""
+    """For the suggested keeper: why it was chosen, e.g. "kept: most pixels"; for a file
+    kept with its RAW+JPEG companion, "kept: RAW+JPEG pair (both kept)"."""
+    pair_of: str | None = None
+    """The path of this file's RAW+JPEG companion in the same group (grouping.raw_pairs):
+    the camera's JPEG of this RAW, or the RAW of this JPEG; None when it has none here."""
+    pair_kept: bool = False
+    """Suggested keep as one of a RAW+JPEG pair kept together with the keeper (the
+    RawJpegPolicy): the bulk helpers leave it kept, as they do a protected file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +206,11 @@ class DuplicateGroup:
     def kind(self) -> MatchKind:
         exact = all(m.match is MatchKind.EXACT for m in self.members[1:])
         return MatchKind.EXACT if exact else MatchKind.VISUAL
+
+    @property
+    def is_raw_pair(self) -> bool:
+        """Nothing but one RAW+JPEG pair: not copies to choose between."""
+        return len(self.members) == 2 and self.members[0].pair_of == self.members[1].record.path
 
     @property
     def reclaimable_bytes(self) -> int:

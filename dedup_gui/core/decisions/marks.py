@@ -2,7 +2,8 @@
 
 Suggestions come from the core (`GroupMember.keep`); what the user changes is kept per path,
 so it survives regrouping (the slider) and can be saved (`saved_marks`). Rules every helper
-keeps: a file in a protected folder is always kept, and no helper leaves a group with
+keeps: a file in a protected folder is always kept, so is a RAW+JPEG pair kept together
+(`GroupMember.pair_kept`) unless the user clicks it, and no helper leaves a group with
 nothing kept — only the user's own click on the last kept copy can do that, and the trash
 then asks again ("every copy").
 """
@@ -79,13 +80,15 @@ class ReviewMarks:
         changed = 0
         for group in groups:
             for position, member in enumerate(group.members):
-                changed += self.set(member, position == 0 or member.is_reference)
+                changed += self.set(
+                    member, position == 0 or member.is_reference or member.pair_kept
+                )
         return MarkChange(changed)
 
     def invert(self, group: DuplicateGroup) -> MarkChange:
         """Kept copies to the trash and the others kept; a group whose copies are all kept
         keeps its keeper (inverting must not put every copy in the trash)."""
-        wanted = [not self.is_kept(member) for member in group.members]
+        wanted = [self.is_kept(m) if m.pair_kept else not self.is_kept(m) for m in group.members]
         spared = 0
         if not any(wanted[k] or m.is_reference for k, m in enumerate(group.members)):
             wanted[0] = True
@@ -108,7 +111,7 @@ class ReviewMarks:
             if not in_folder:
                 continue
             if not keep:
-                in_folder = [m for m in in_folder if not m.is_reference]
+                in_folder = [m for m in in_folder if not (m.is_reference or m.pair_kept)]
                 marked = {id(m) for m in in_folder}
                 kept_elsewhere = any(self.is_kept(m) for m in group.members if id(m) not in marked)
                 if not kept_elsewhere and any(self.is_kept(m) for m in in_folder):

@@ -12,7 +12,7 @@ merge list, a vectorised connected-components pass, and the keeper ranking.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 import numpy as np
@@ -29,6 +29,7 @@ from dedup_gui.core.grouping.keeper import (
     path_ranks,
 )
 from dedup_gui.core.grouping.linkage import minimax_linkage
+from dedup_gui.core.grouping.raw_pairs import PairPolicy, RawJpegPolicy, find_companions
 from dedup_gui.core.grouping.similarity import (
     MIN_SIMILARITY,
     distance_to_similarity,
@@ -60,6 +61,8 @@ class _KeeperContext:
     keepers: dict[tuple[int, ...], tuple[int, str]] | None = None
     """(keeper, reason) per group, by its members in index order: the chain's group rules
     (originals.py) look at all members, and a group's members decide it alone."""
+    pairs: PairPolicy | None = None
+    """RAW+JPEG pairs and what to do with them (raw_pairs.py)."""
 
 
 class SimilarityIndex:
@@ -98,6 +101,8 @@ class SimilarityIndex:
         self._path_rank = path_ranks(self.records)
         self._keeper_contexts: dict[_ContextKey, _KeeperContext] = {}
         self._group_cache: dict[tuple[int, tuple[int, ...]], DuplicateGroup] = {}
+        self._policy_contexts: dict[tuple[_ContextKey, RawJpegPolicy], _KeeperContext] = {}
+        self._companions: np.ndarray | None = None
 
     @property
     def pair_count(self) -> int:
@@ -253,8 +258,10 @@ class SimilarityIndex:
         *,
         reference_folders: Sequence[str] = (),
         keeper_rules: Sequence[KeeperRule] = DEFAULT_KEEPER_RULES,
+        raw_jpeg_policy: RawJpegPolicy = RawJpegPolicy.KEEP_BOTH,
     ) -> list[DuplicateGroup]:
-        """Groups at `similarity` percent: keeper first, sorted by reclaimable bytes."""
+        """Groups at `similarity` percent: keeper first, sorted by reclaimable bytes.
+        `raw_jpeg_policy`: what a RAW+JPEG pair in a group keeps (raw_pairs.py)."""
         threshold = similarity_to_distance(max(similarity, MIN_SIMILARITY))
         count = len(self.records)
         merges = int(np.searchsorted(self._merge_height, threshold, side="right"))
@@ -270,7 +277,7 @@ class SimilarityIndex:
         _, labels = connected_components(graph, directed=False)
         sizes = np.bincount(labels)
         grouped = np.flatnonzero(sizes[labels] > 1)
-        context = self._keeper_context(reference_folders, keeper_rules)
+        context = self._policy_context(reference_folders, keeper_rules, raw_jpeg_policy)
         # Members of each group together, keeper first.
         grouped = grouped[np.lexsort((grouped, labels[grouped]))]
         group_labels = labels[grouped]
@@ -298,7 +305,10 @@ class SimilarityIndex:
         group_reasons = [reasons[int(k)] for k in grouped[starts].tolist()]
         bounds = np.r_[starts, len(grouped)].tolist()
         # Largest saving first: every member but the keeper and reference copies is freed.
-        freed = np.where(others & ~context.is_reference[grouped], self._sizes[grouped], 0)
+        freed_member = others & ~context.is_reference[grouped]
+        if context.pairs is not None and context.pairs.any:
+            freed_member &= ~context.pairs.held(grouped, keepers)  # kept with the keeper
+        freed = np.where(freed_member, self._sizes[grouped], 0)
         reclaimable = np.add.reduceat(freed, starts)
         group_order = np.lexsort((self._path_rank[grouped[starts]], -reclaimable))
         member_list = grouped.tolist()
@@ -322,10 +332,13 @@ class SimilarityIndex:
         self,
         reference_folders: Sequence[str],
         keeper_rules: Sequence[KeeperRule] = DEFAULT_KEEPER_RULES,
+        raw_jpeg_policy: RawJpegPolicy = RawJpegPolicy.KEEP_BOTH,
     ) -> bool:
-        """Whether `groups` with these reference folders and rules is a cached ranking
-        (fast) rather than a new one (ranks every record and checks the folders on disk)."""
-        return (tuple(reference_folders), tuple(keeper_rules)) in self._keeper_contexts
+        """Whether `groups` with these reference folders, rules and policy is a cached
+        ranking (fast) rather than a new one (ranks every record and checks the folders on
+        disk, or chooses every group's keeper again)."""
+        key = ((tuple(reference_folders), tuple(keeper_rules)), raw_jpeg_policy)
+        return key in self._policy_contexts
 
     def matches(
         self, record: ImageRecord, similarity: float
@@ -432,6 +445,29 @@ class SimilarityIndex:
             self._keeper_contexts[key] = context
         return context
 
+    def _policy_context(
+        self, reference_folders: Sequence[str], rules: Sequence[KeeperRule],
+        policy: RawJpegPolicy,
+    ) -> _KeeperContext:
+        """The keeper ranking for these folders and rules (shared by every policy), with
+        its own keepers and groups per RAW+JPEG policy; pairs are found once per index."""
+        key = ((tuple(reference_folders), tuple(rules)), policy)
+        context = self._policy_contexts.get(key)
+        if context is None:
+            if self._companions is None:
+                first, second = np.divmod(self._pair_keys, max(len(self.records), 1))
+                self._companions = find_companions(
+                    self.records, first, second, self._pair_phash
+                )
+            context = replace(
+                base := self._keeper_context(reference_folders, rules),
+                # The chain's keepers stand when both files of a pair are kept.
+                keepers=base.keepers if policy is RawJpegPolicy.KEEP_BOTH else {},
+                pairs=PairPolicy.of(self.records, self._companions, policy),
+            )
+            self._policy_contexts[key] = context
+        return context
+
     def _make_group(
         self,
         members: tuple[int, ...],
@@ -470,6 +506,8 @@ class SimilarityIndex:
                     keep_reason=reason if position == 0 else "",
                 )
             )
+        if context.pairs is not None:
+            built = context.pairs.members(members, built, self.records)
         # The others by the similarity shown (the sort is stable: ties keep keeper order).
         others = sorted(built[1:], key=lambda member: -member.similarity)
         return DuplicateGroup(members=(built[0], *others))
@@ -494,6 +532,8 @@ class SimilarityIndex:
                     context.rules,
                 )
                 choice = (members[position], reason)
+                if context.pairs is not None:
+                    choice = context.pairs.keeper(members, *choice, context.is_reference)
                 context.keepers[members] = choice
             keeper, reason = choice
             is_keeper[start + members.index(keeper)] = True

@@ -5,7 +5,9 @@ JSON: {"generator": "dedup_gui VERSION", "version": 1, "similarity": N,
        "errors": [{"path", "kind", "message"}, ...]}
 FILE: {"path" (absolute), "keep", "reference", "similarity", "distance", "match", "width",
        "height", "size", "format", "mtime" (ISO 8601, local time with offset), "capture_time",
-       "reason" (why the suggested keeper was chosen; "" for the other files)}
+       "reason" (why the suggested keeper was chosen, or a file kept with its RAW+JPEG
+       companion; "" for the other files), "pair" (the path of its RAW+JPEG companion in
+       the group, or "")}
 CSV: one row per file, a "group" column (the group's id) followed by the FILE fields.
 
 File names that are not valid UTF-8 reach us as surrogate escapes (os.fsdecode). JSON
@@ -38,7 +40,7 @@ GENERATOR = f"dedup_gui {__version__}"
 """The first member of every JSON document: marks the file as ours."""
 FILE_FIELDS = (
     "path", "keep", "reference", "similarity", "distance", "match",
-    "width", "height", "size", "format", "mtime", "capture_time", "reason",
+    "width", "height", "size", "format", "mtime", "capture_time", "reason", "pair",
 )
 CSV_COLUMNS = ("group", *FILE_FIELDS)
 FORMATS = ("json", "csv")
@@ -47,6 +49,8 @@ _JSON_MARK = re.compile(rb'\A\{\s*"generator"\s*:\s*"dedup_gui[ "]')
 _CSV_HEADERS = (
     ",".join(CSV_COLUMNS).encode() + b"\n",
     # Exports made before a column was added are ours too.
+    b"group,path,keep,reference,similarity,distance,match,width,height,size,format,mtime,"
+    b"capture_time,reason\n",
     b"group,path,keep,reference,similarity,distance,match,width,height,size,format,mtime,"
     b"capture_time\n",
 )
@@ -78,6 +82,7 @@ def member_row(member: GroupMember) -> dict[str, Any]:
         "mtime": iso_mtime(record.mtime_ns),
         "capture_time": record.capture_time,
         "reason": member.keep_reason,
+        "pair": member.pair_of or "",
     }
 
 
