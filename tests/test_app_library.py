@@ -4,6 +4,7 @@ check, against generated photo libraries."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -218,21 +219,40 @@ def test_the_folders_check_asks_for_a_protected_library_first(qtbot, window, tmp
     assert check.check_button.isEnabled()
 
 
-def test_closing_the_window_stops_a_running_search(qtbot, window, tmp_path, monkeypatch):
+def slow_library(tmp_path: Path, monkeypatch) -> Path:
+    """A Protected library of 12 photos, each taking 0.3 s longer to hash."""
     from dedup_gui.core.scanning import scanner
 
     library = tmp_path / "library"
     for seed in range(12):
         save(seed, library / f"p{seed}.jpg")
-    window.folder_panel.set_entries([FolderEntry(str(library), FolderRole.PROTECTED)])
     real = scanner._hash_task
 
     def slow(task):
-        import time
         time.sleep(0.3)
         return real(task)
 
     monkeypatch.setattr(scanner, "_hash_task", slow)
+    return library
+
+
+def test_cancelling_a_search_says_what_was_not_looked_for(qtbot, window, tmp_path, monkeypatch):
+    library = slow_library(tmp_path, monkeypatch)
+    window.folder_panel.set_entries([FolderEntry(str(library), FolderRole.PROTECTED)])
+    window.library_tools.find_photos([str(save(1, tmp_path / "x" / "asked.jpg"))])
+    found = window.library_tools.find_window
+    assert found.is_busy() and found.progress_panel.isVisible()
+    started = time.monotonic()
+    found.progress_panel.cancel_button.click()
+    qtbot.waitUntil(lambda: not found.is_busy(), timeout=TIMEOUT_MS)
+    assert time.monotonic() - started < 3
+    assert "Search cancelled: 1 photo not looked for." in found.summary.text()
+    assert not found.progress_panel.isVisible()
+
+
+def test_closing_the_window_stops_a_running_search(qtbot, window, tmp_path, monkeypatch):
+    library = slow_library(tmp_path, monkeypatch)
+    window.folder_panel.set_entries([FolderEntry(str(library), FolderRole.PROTECTED)])
     window.library_tools.find_photos([str(save(1, tmp_path / "x" / "asked.jpg"))])
     found = window.library_tools.find_window
     assert found.is_busy()

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QRect, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDropEvent, QPainter
+from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDropEvent, QFont, QPainter
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -30,6 +30,8 @@ from dedup_gui.app.formatting import format_count, format_percent
 from dedup_gui.app.group_model import GroupListModel
 from dedup_gui.app.group_view import (
     CAPTION_LINE,
+    HEADER_HEIGHT,
+    MARGIN,
     ROW_HEIGHT,
     GroupDelegate,
     GroupListView,
@@ -90,6 +92,32 @@ def not_found_text(result: QueryResult, scope: LibraryScope) -> str:
 
 class QueryDelegate(GroupDelegate):
     """The group row, with the first photo captioned as the one asked about."""
+
+    def _paint_header(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        group: DuplicateGroup,
+        model: GroupListModel,
+    ) -> None:
+        rect = option.rect
+        header = QRect(rect.left() + MARGIN, rect.top() + MARGIN, rect.width() - 2 * MARGIN,
+                       HEADER_HEIGHT - 4)
+        copies = len(group.members) - 1
+        exact = sum(member.match is MatchKind.EXACT for member in group.members[1:])
+        bold = QFont(option.font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(option.palette.text().color())
+        name = display_path(os.path.basename(group.keeper.record.path))  # noqa: PTH119
+        painter.drawText(
+            header, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            f"{name}: {format_count(copies, 'copy', 'copies')} in your library",
+        )
+        painter.setFont(option.font)
+        painter.setPen(option.palette.placeholderText().color())
+        kind = (f"{exact} exact" if exact else "none exact") + f", {copies - exact} look alike"
+        painter.drawText(header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, kind)
 
     def _paint_caption(
         self,
@@ -234,7 +262,7 @@ class FindPhotosWindow(QDialog):
         self.setWindowTitle(FIND_TITLE)
         self.setAcceptDrops(True)
         self.setModal(False)
-        self.resize(1100, 800)
+        self.resize(1180, 900)
         self._scope = scope
         self._search_settings = search_settings
         self._jobs = JobOwner(self)
@@ -272,7 +300,10 @@ class FindPhotosWindow(QDialog):
         self.results = QSplitter(Qt.Orientation.Vertical, self)
         self.results.addWidget(self.group_view)
         self.results.addWidget(self.compare_view)
-        self.results.setSizes([ROW_HEIGHT * 3 // 2, 560])
+        self.group_view.setMinimumHeight(ROW_HEIGHT + 8)
+        self.results.setSizes([ROW_HEIGHT + 8, 640])
+        self.results.setCollapsible(0, False)
+        self.compare_view.splitter.setSizes([460, 180])
         self.results.hide()
         desktop.problems.reported.connect(self._on_desktop_problem)
 
@@ -385,10 +416,11 @@ class FindPhotosWindow(QDialog):
         self.summary.setText("<br>".join(lines))
         # The model keeps the core's order when it is already sorted by reclaimable bytes
         # (0 for every query group): the order asked in.
-        self.model.set_groups(groups)
+        # Shown first: the compare view fits the photos to the size it has when they arrive.
         self.results.setVisible(bool(groups))
+        self.model.set_groups(groups)
         if groups:
-            self.group_view.set_current(0, 1)
+            self.group_view.set_current(0)
             self.group_view.setFocus()
 
     def _on_failed(self, message: str) -> None:

@@ -114,7 +114,7 @@ class LibraryCheckDialog(QDialog):
         self.folder_list = QListWidget(self)
         self.folder_list.setAccessibleName("Folders to check")
         self.folder_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.folder_list.setMaximumHeight(110)
+        self.folder_list.setMaximumHeight(96)
         self.folder_list.itemSelectionChanged.connect(self._update_buttons)
         self.add_button = QPushButton("Add Folder…", self)
         self.add_button.clicked.connect(self._choose_folder)
@@ -127,6 +127,7 @@ class LibraryCheckDialog(QDialog):
         folder_buttons.addWidget(self.add_button)
         folder_buttons.addWidget(self.remove_button)
         folder_buttons.addStretch(1)
+        folder_buttons.addWidget(self.check_button)
         folders_row = QHBoxLayout()
         folders_row.addWidget(self.folder_list, 1)
         folders_row.addLayout(folder_buttons)
@@ -197,7 +198,6 @@ class LibraryCheckDialog(QDialog):
         close_button = QPushButton("Close", self)
         close_button.clicked.connect(self.close)
         bottom = QHBoxLayout()
-        bottom.addWidget(self.check_button)
         bottom.addStretch(1)
         bottom.addWidget(self.scan_button)
         bottom.addWidget(close_button)
@@ -333,7 +333,7 @@ class LibraryCheckDialog(QDialog):
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(reports))
         for row, report in enumerate(reports):
-            folder = QTableWidgetItem(display_path(report.folder))
+            folder = QTableWidgetItem(self._short_name(report.folder))
             folder.setData(PATH_ROLE, report.folder)
             folder.setToolTip(display_path(report.folder))
             self.table.setItem(row, FOLDER_COLUMN, folder)
@@ -341,10 +341,20 @@ class LibraryCheckDialog(QDialog):
             self.table.setItem(row, PRESENT_COLUMN, NumberItem(len(report.present)))
             self.table.setItem(row, NEW_COLUMN, NumberItem(len(report.new)))
         self.table.setSortingEnabled(True)
+        self.table.sortItems(FOLDER_COLUMN, Qt.SortOrder.AscendingOrder)
         self.new_photos.clear()
         self.new_title.setText("Select a folder to see its new photos." if reports else "")
         if reports:
             self.table.selectRow(0)
+
+    def _short_name(self, folder: str) -> str:
+        """The folder from the picked folder that holds it ("SD card/DCIM/100CANON"), so
+        the part that tells folders apart is the part shown."""
+        for picked in self.folders():
+            parent = Path(picked).parent
+            if Path(folder).is_relative_to(picked):
+                return display_path(str(Path(folder).relative_to(parent)))
+        return display_path(folder)
 
     def rows(self) -> list[tuple[str, int, int, int]]:
         """(folder, images, already in the library, new) as the table shows them."""

@@ -21,8 +21,10 @@ class LibraryScope:
         """One line for the UI: what "your library" is right now."""
         if not self.roots:
             return "Add your library's folders to the list first."
+        if self.protected_only and len(self.roots) == 1:
+            return "Your library: the Protected folder."
         if self.protected_only:
-            return f"Your library: the {format_count(len(self.roots), 'Protected folder')}."
+            return f"Your library: the {len(self.roots):,} Protected folders."
         folders = (
             "the listed folder" if len(self.roots) == 1
             else f"all {format_count(len(self.roots), 'listed folder')}"
