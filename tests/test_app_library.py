@@ -107,6 +107,47 @@ def test_a_photo_dropped_on_the_find_target_shows_its_library_copy_in_the_compar
     qtbot.keyClick(found.group_view, Qt.Key.Key_Space)
     assert all(found.model.is_kept(member) for member in group.members)
     assert found.model.trash_selection().members == ()
+    assert not found.trash_button.isVisible()
+    assert not any(pane.mark_button.isVisible() for pane in found.compare_view.panes)
+
+
+def test_a_photo_inside_the_scanned_folders_may_be_trashed_but_never_its_library_copy(
+    qtbot, window, tmp_path, messages, temp_trash
+):
+    library, imports = tmp_path / "library", tmp_path / "imports"
+    in_library = save(3, library / "lake.jpg")
+    asked = save(3, imports / "lake_copy.jpg", size=(160, 120))
+    window.folder_panel.add_folders([str(library)], role=FolderRole.PROTECTED)
+    window.folder_panel.add_folders([str(imports)])
+    window.start_scan()
+    qtbot.waitUntil(lambda: window.scan_result is not None and not window.is_busy(),
+                    timeout=TIMEOUT_MS)
+    assert window.group_model.rowCount() == 1  # the main window has the pair too
+    window.library_tools.find_photos([str(asked)])
+    found = finished_find_window(qtbot, window)
+    assert [m.record.path for m in found.model.group(0).members] == [str(asked), str(in_library)]
+    assert found.trash_button.isVisible() and not found.trash_button.isEnabled()
+    assert [pane.mark_button.isVisible() for pane in found.compare_view.panes] == [True, False]
+
+    found.toggle_mark(0, 1)  # the library's copy: refused
+    assert "library's copy" in found.summary.text()
+    found.group_view.setFocus()
+    qtbot.keyClick(found.group_view, Qt.Key.Key_Space)  # your photo: marked
+    assert not found.model.is_kept(found.model.group(0).keeper)
+    assert found.model.is_kept(found.model.group(0).members[1])
+    assert found.trash_button.isEnabled()
+
+    found.trash_button.click()
+    qtbot.waitUntil(lambda: not found.is_busy(), timeout=TIMEOUT_MS)
+    assert not asked.exists()
+    assert in_library.exists()
+    assert [p.name for p in (temp_trash / "files").iterdir()] == ["lake_copy.jpg"]
+    assert found.model.rowCount() == 0
+    assert "Moved 1 file" in found.summary.text()
+    # The main window lets go of it too.
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=TIMEOUT_MS)
+    assert window.group_model.rowCount() == 0
+    assert str(asked) not in {record.path for record in window.scan_result.records}
 
 
 def test_a_photo_without_a_copy_says_so_and_several_photos_get_a_group_each(

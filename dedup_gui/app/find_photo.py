@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dedup_gui.app import desktop
+from dedup_gui.app import desktop, dialogs
 from dedup_gui.app.compare import CompareView
 from dedup_gui.app.formatting import format_count, format_percent
 from dedup_gui.app.group_model import GroupListModel
@@ -42,11 +42,13 @@ from dedup_gui.app.library_scope import LibraryScope
 from dedup_gui.app.paths import display_path, local_path
 from dedup_gui.app.progress_panel import ProgressPanel, describe_progress
 from dedup_gui.app.thumbnails import ThumbnailProvider
-from dedup_gui.app.workers import FindPhotosJob, JobOwner
+from dedup_gui.app.trash_flow import confirmed_removal_plan, report_details, report_summary
+from dedup_gui.app.workers import FindPhotosJob, JobOwner, TrashJob
 from dedup_gui.core.files.folder_roles import FolderRoles
 from dedup_gui.core.files.imagetypes import IMAGE_EXTENSIONS, has_image_extension
 from dedup_gui.core.library import QueryResult
 from dedup_gui.core.models import DuplicateGroup, GroupMember, MatchKind, ScanProgress
+from dedup_gui.core.trash.actions import TrashReport
 
 QUERY_NOTE = "Your photo"
 FIND_TITLE = "Find a Photo in My Library"
@@ -58,8 +60,9 @@ def image_paths(paths: Sequence[str]) -> list[str]:
 
 def query_group(result: QueryResult) -> DuplicateGroup | None:
     """The photo asked about first, then its library copies (closest first); None without
-    a copy. Every member is kept: the Find window answers a question and trashes nothing
-    (the library copies are the answer; the photo is reviewed with the scan)."""
+    a copy. Nothing is suggested for the trash. The library copies are the answer and are
+    never offered (held as reference copies); the photo may be marked by hand only when it
+    lies inside the scanned folders (`FindPhotosWindow.can_mark`)."""
     if result.image is None or not result.matches:
         return None
     query = GroupMember(
@@ -149,11 +152,20 @@ class QueryDelegate(GroupDelegate):
 
 
 class QueryCompareView(CompareView):
-    """The compare view with the left photo titled as the query, the right as a library copy."""
+    """The compare view with the left photo titled as the query, the right as a library copy;
+    a Keep/Trash button only where `can_mark(row, member index)` allows one."""
+
+    def __init__(
+        self, thumbnails: ThumbnailProvider, can_mark: Callable[[int, int], bool],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(thumbnails, parent)
+        self._can_mark = can_mark
 
     def _refresh_panes(self, group: DuplicateGroup, *, images: bool = True) -> None:
         super()._refresh_panes(group, images=images)
         for pane, member_index in zip(self.panes, self._members, strict=True):
+            pane.mark_button.setVisible(self._can_mark(self._row, member_index))
             member = group.members[member_index]
             name = html.escape(Path(member.record.path).name)
             if member_index == 0:
@@ -168,7 +180,8 @@ class QueryCompareView(CompareView):
         super()._fill_table(group)
         header = self.table.horizontalHeaderItem(0)
         if header is not None:
-            header.setText("1. your photo")
+            kept = self._model is None or self._model.is_kept(group.keeper)
+            header.setText("1. your photo" + ("" if kept else " (trash)"))
         for column in range(1, len(group.members)):
             item = self.table.horizontalHeaderItem(column)
             if item is not None:
@@ -249,6 +262,9 @@ class FindTarget(QFrame):
 class FindPhotosWindow(QDialog):
     """Searches the library for the photos dropped or picked; one result group each."""
 
+    files_trashed = Signal(object)
+    """set[str]: photos asked about that were moved to the trash from here."""
+
     def __init__(
         self,
         thumbnails: ThumbnailProvider,
@@ -273,10 +289,17 @@ class FindPhotosWindow(QDialog):
         self.scope_label.setWordWrap(True)
         self.choose_button = QPushButton("Choose Photos…", self)
         self.choose_button.clicked.connect(self._choose)
+        self.trash_button = QPushButton("Move Marked to Trash…", self)
+        self.trash_button.setToolTip(
+            "Move your photos marked TRASH (only ones inside the scanned folders) to the trash"
+        )
+        self.trash_button.clicked.connect(self.move_to_trash)
+        self.trash_button.hide()
         top = QHBoxLayout()
         top.addWidget(QLabel("Drop photos onto this window, or", self))
         top.addWidget(self.choose_button)
         top.addStretch(1)
+        top.addWidget(self.trash_button)
         self.progress_panel = ProgressPanel(self)
         self.progress_panel.cancel_requested.connect(self._jobs.cancel)
         self.progress_panel.hide()
@@ -290,13 +313,13 @@ class FindPhotosWindow(QDialog):
         self.group_view.setItemDelegate(QueryDelegate(self.group_view, thumbnails))
         self.group_view.setModel(self.model)
         self.group_view.setAccessibleName("Photos found in your library")
-        self.compare_view = QueryCompareView(thumbnails, self)
+        self.compare_view = QueryCompareView(thumbnails, self.can_mark, self)
         self.group_view.current_changed.connect(self._on_current_changed)
-        self.group_view.toggle_requested.connect(self._refuse_mark)
-        self.compare_view.toggle_requested.connect(self._refuse_mark)
+        self.group_view.toggle_requested.connect(self.toggle_mark)
+        self.group_view.trash_requested.connect(self.move_to_trash)
+        self.compare_view.toggle_requested.connect(self.toggle_mark)
         self.compare_view.navigate_requested.connect(self._navigate)
-        for pane in self.compare_view.panes:
-            pane.mark_button.hide()  # nothing is trashed from here (see _refuse_mark)
+        self.model.keep_changed.connect(self._update_trash_button)
         self.results = QSplitter(Qt.Orientation.Vertical, self)
         self.results.addWidget(self.group_view)
         self.results.addWidget(self.compare_view)
@@ -427,7 +450,8 @@ class FindPhotosWindow(QDialog):
         self._jobs.done()
         self.progress_panel.hide()
         self.choose_button.setEnabled(True)
-        self.summary.setText(f"The search failed: {html.escape(message)}")
+        self.summary.setText(f"Something went wrong: {html.escape(message)}")
+        self._update_trash_button()
 
     # Review
     def _on_current_changed(self, row: int, member_index: int) -> None:
@@ -442,18 +466,59 @@ class FindPhotosWindow(QDialog):
             current = max(1, self.group_view.current_member())
             self.group_view.set_current(row, current + step)
 
-    def _refuse_mark(self, row: int, member_index: int) -> None:
-        """Nothing is marked for the trash here: this window answers a question. The
-        library's copies are the answer, and your photo is reviewed with the scan."""
-        if member_index == 0 and self._scanned.is_scanned(self.model.group(row).keeper.record.path):
-            text = ("Your photo is in a scanned folder: review it, and trash it if you like, "
-                    "under Duplicates in the main window.")
-        elif member_index == 0:
-            text = ("Your photo is not offered for the trash here. To review it as a "
-                    "duplicate, add its folder to the list and scan.")
+    # Marks
+    def can_mark(self, row: int, member_index: int) -> bool:
+        """Only your photo, and only inside the scanned folders: the library's copies are
+        never offered for the trash from here (they are the copy that stays)."""
+        if member_index != 0 or not 0 <= row < self.model.rowCount():
+            return False
+        return self._scanned.is_scanned(self.model.group(row).keeper.record.path)
+
+    def toggle_mark(self, row: int, member_index: int) -> None:
+        if self.can_mark(row, member_index):
+            self.model.toggle_kept(row, member_index)
+            self.compare_view.refresh_marks()
+            return
+        if member_index == 0:
+            text = ("Your photo is outside the folders in the list, so it is not offered for "
+                    "the trash. To review it as a duplicate, add its folder and scan.")
         else:
             text = "This is your library's copy: it is not offered for the trash here."
         self.summary.setText(text)
+
+    def _update_trash_button(self) -> None:
+        offered = any(self.can_mark(row, 0) for row in range(self.model.rowCount()))
+        self.trash_button.setVisible(offered)
+        self.trash_button.setEnabled(self.model.marked_totals()[0] > 0 and not self.is_busy())
+
+    def move_to_trash(self) -> None:
+        if self._jobs.busy():
+            return
+        _scope, self._scanned = self._scope()  # the folders listed now
+        groups = self.model.groups()
+        selection = self.model.trash_selection()
+        plan = confirmed_removal_plan(self, groups, selection, roots=self._scanned.scan_roots())
+        if plan is None:
+            return
+        job = TrashJob(plan)
+        job.finished.connect(self._on_trash_finished)
+        job.failed.connect(self._on_failed)
+        self.progress_panel.start("Moving to the trash…")
+        self._jobs.start(job, [job.finished, job.failed])
+        self._update_trash_button()
+
+    def _on_trash_finished(self, report: TrashReport) -> None:
+        self._jobs.done()
+        self.progress_panel.hide()
+        trashed = {outcome.path for outcome in report.trashed}
+        self.model.remove_paths(trashed)
+        self.results.setVisible(self.model.rowCount() > 0)
+        self.summary.setText(html.escape(report_summary(report)))
+        self._update_trash_button()
+        if trashed:
+            self.files_trashed.emit(trashed)
+        show = dialogs.warn if report.not_trashed else dialogs.inform
+        show(self, "Move to Trash", report_summary(report), report_details(report))
 
     def _on_desktop_problem(self, message: str) -> None:
         if self.isVisible():

@@ -61,6 +61,7 @@ class LibraryTools(QObject):
                 self._window.thumbnails, self._scope_and_roles, self._search_settings,
                 self._window,
             )
+            self.find_window.files_trashed.connect(self._window.forget_trashed)
         return self.find_window
 
     def _scope_and_roles(self) -> tuple[LibraryScope, FolderRoles]:

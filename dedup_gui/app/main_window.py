@@ -688,15 +688,23 @@ class MainWindow(QMainWindow):
 
     def _on_trash_finished(self, report: TrashReport) -> None:
         self._end_job()
-        trashed = {outcome.path for outcome in report.trashed}
-        self.thumbnails.forget(trashed)
-        self.group_model.remove_paths(trashed)
-        if self._result is not None and trashed:
-            remaining = [r for r in self._result.records if r.path not in trashed]
-            self._result = dataclasses.replace(self._result, records=remaining)
-            self._regroup_records_in_background(self._result, shrink_from=self._index)
+        self.forget_trashed({outcome.path for outcome in report.trashed})
         show = dialogs.warn if report.not_trashed else dialogs.inform
         show(self, "Move to Trash", report_summary(report), report_details(report))
+
+    def forget_trashed(self, trashed: set[str]) -> None:
+        """Files moved to the trash (here or from the Find window) leave the groups at once
+        and the results; the groups are recomputed when no other job runs."""
+        self.thumbnails.forget(trashed)
+        self.group_model.remove_paths(trashed)
+        if self._result is None or not trashed:
+            return
+        remaining = [r for r in self._result.records if r.path not in trashed]
+        if len(remaining) == len(self._result.records):
+            return
+        self._result = dataclasses.replace(self._result, records=remaining)
+        if self._job is None:
+            self._regroup_records_in_background(self._result, shrink_from=self._index)
 
     def export_results(self) -> None:
         path = dialogs.choose_export_path(self)
