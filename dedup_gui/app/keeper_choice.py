@@ -3,7 +3,7 @@ chain, chosen by the user (a copy in a protected folder is always kept first).""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from dedup_gui.core.grouping.keeper import KeeperRule, rules_preferring
@@ -35,9 +35,22 @@ class KeeperChoice(QGroupBox):
             "stay as you set them."
         )
         self.combo.currentIndexChanged.connect(lambda _index: self.changed.emit())
+        self.combo.activated.connect(self._on_chosen)
+        self._focus_after_choice: QWidget | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Keep the copy with", self))
         layout.addWidget(self.combo)
+
+    def return_focus_to(self, widget: QWidget) -> None:
+        """After each choice the keyboard goes to `widget` (the group list): a combo box that
+        kept the focus would take the arrow keys meant for the groups and change its value."""
+        self._focus_after_choice = widget
+
+    def _on_chosen(self, _index: int) -> None:
+        target = self._focus_after_choice
+        if target is not None:
+            # After the popup has closed and handed the focus back to the combo box.
+            QTimer.singleShot(0, target.setFocus)
 
     def preferred(self) -> KeeperRule:
         return KeeperRule(self.combo.currentData())

@@ -10,6 +10,7 @@ from dedup_gui import APP_ID, APP_NAME, __version__
 
 if TYPE_CHECKING:
     from dedup_gui.app.main_window import MainWindow
+    from dedup_gui.app.settings import AppSettings, FolderEntry
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
@@ -56,27 +57,53 @@ def main(argv: list[str] | None = None) -> int:
     return exit_code
 
 
-def open_main_window(folders: list[str]) -> MainWindow:
-    """Name the application, show the window, add `folders` and scan them.
+def open_main_window(folders: list[str], settings: AppSettings | None = None) -> MainWindow:
+    """Name the application, show the window, add `folders` and scan them. With folders,
+    only those are listed and scanned: the remembered ones are offered, not scanned.
     Needs a QApplication."""
     from PySide6.QtGui import QGuiApplication
 
     from dedup_gui.app.file_open import FileOpenForwarder
     from dedup_gui.app.icon import app_icon
     from dedup_gui.app.main_window import MainWindow
-    from dedup_gui.app.settings import ORGANIZATION
+    from dedup_gui.app.remembered_folders import (
+        OfferedFoldersSettings,
+        offer_remembered,
+        offered_folders,
+    )
+    from dedup_gui.app.settings import ORGANIZATION, AppSettings
 
     QGuiApplication.setApplicationName(APP_NAME)
     QGuiApplication.setOrganizationName(ORGANIZATION)
     QGuiApplication.setApplicationVersion(__version__)
     QGuiApplication.setDesktopFileName(APP_ID)
     QGuiApplication.setWindowIcon(app_icon())
-    window = MainWindow()
+    settings = settings or AppSettings()
+    remembered = settings.folders()
+    offered = None
+    if folders:
+        offered = OfferedFoldersSettings(offered_folders(remembered, folders), settings.store)
+        settings = offered
+    window = MainWindow(settings)
     app = QGuiApplication.instance()
     if app is not None:
         app.installEventFilter(FileOpenForwarder(window.add_paths, window))
     window.show()
     if folders:
         window.add_paths(folders)
+        keep_remembered_roles(window, remembered)
         window.start_scan()
+    if offered is not None:
+        offer_remembered(window, offered)
     return window
+
+
+def keep_remembered_roles(window: MainWindow, remembered: list[FolderEntry]) -> None:
+    """A folder named on the command line that was remembered Protected stays Protected
+    (one remembered as Excluded was named to be scanned: it is Normal now)."""
+    from dedup_gui.core.files.folder_roles import FolderRole
+
+    listed = set(window.folder_panel.paths())
+    for entry in remembered:
+        if entry.path in listed and entry.role is FolderRole.PROTECTED:
+            window.folder_panel.set_role(entry.path, entry.role)

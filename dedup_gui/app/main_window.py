@@ -43,6 +43,8 @@ from dedup_gui.app.formatting import format_bytes, format_count
 from dedup_gui.app.group_model import GroupListModel
 from dedup_gui.app.group_view import ROW_HEIGHT, THUMB_SIDE, GroupListView
 from dedup_gui.app.keeper_choice import KeeperChoice
+from dedup_gui.app.library_tools import LibraryTools
+from dedup_gui.app.menus import install_menus
 from dedup_gui.app.paths import display_path, local_path
 from dedup_gui.app.progress_panel import ProgressPanel
 from dedup_gui.app.raw_pair_choice import RawPairChoice
@@ -106,6 +108,8 @@ class MainWindow(QMainWindow):
         self.group_model = GroupListModel(self)
         self._build_widgets()
         self._build_actions()
+        self.menu_actions = install_menus(self, self.library_tools)
+        desktop.problems.reported.connect(self._show_desktop_problem)
         self._regroup_timer = QTimer(self)
         self._regroup_timer.setSingleShot(True)
         self._regroup_timer.setInterval(REGROUP_DELAY_MS)
@@ -167,10 +171,13 @@ class MainWindow(QMainWindow):
         self.raw_pair_choice = RawPairChoice(self.settings, self.keeper_choice)
         self.raw_pair_choice.changed.connect(self.regroup)
         self.keeper_choice.layout().addWidget(self.raw_pair_choice)
+        self.library_tools = LibraryTools(self)
+        sidebar_layout.addWidget(self.library_tools.find_target)
 
         self.empty_state = EmptyState(self)
         self.group_view = GroupListView(self.thumbnails, self)
         self.group_view.setModel(self.group_model)
+        self.keeper_choice.return_focus_to(self.group_view)
         self.group_view.current_changed.connect(self._on_current_changed)
         self.group_view.toggle_requested.connect(self.toggle_keep)
         self.group_view.trash_requested.connect(self.move_to_trash)
@@ -651,6 +658,15 @@ class MainWindow(QMainWindow):
         if path:
             desktop.show_in_folder(path)
 
+    def _show_desktop_problem(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10000)
+
+    def add_info_bar(self, bar: QWidget) -> None:
+        """A message with its own buttons above the folders and groups (e.g. an offer)."""
+        layout = self.centralWidget().layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(0, bar)
+
     # Acting
     def move_to_trash(self) -> None:
         if self.is_busy():
@@ -678,15 +694,23 @@ class MainWindow(QMainWindow):
 
     def _on_trash_finished(self, report: TrashReport) -> None:
         self._end_job()
-        trashed = {outcome.path for outcome in report.trashed}
-        self.thumbnails.forget(trashed)
-        self.group_model.remove_paths(trashed)
-        if self._result is not None and trashed:
-            remaining = [r for r in self._result.records if r.path not in trashed]
-            self._result = dataclasses.replace(self._result, records=remaining)
-            self._regroup_records_in_background(self._result, shrink_from=self._index)
+        self.forget_trashed({outcome.path for outcome in report.trashed})
         show = dialogs.warn if report.not_trashed else dialogs.inform
         show(self, "Move to Trash", report_summary(report), report_details(report))
+
+    def forget_trashed(self, trashed: set[str]) -> None:
+        """Files moved to the trash (here or from the Find window) leave the groups at once
+        and the results; the groups are recomputed when no other job runs."""
+        self.thumbnails.forget(trashed)
+        self.group_model.remove_paths(trashed)
+        if self._result is None or not trashed:
+            return
+        remaining = [r for r in self._result.records if r.path not in trashed]
+        if len(remaining) == len(self._result.records):
+            return
+        self._result = dataclasses.replace(self._result, records=remaining)
+        if self._job is None:
+            self._regroup_records_in_background(self._result, shrink_from=self._index)
 
     def export_results(self) -> None:
         path = dialogs.choose_export_path(self)
@@ -833,5 +857,6 @@ class MainWindow(QMainWindow):
                 job.cancel()  # type: ignore[attr-defined]
         for thread in list(self._running_jobs):
             thread.wait(5000)
+        self.library_tools.shut_down()
         self.thumbnails.shut_down(2000)
         super().closeEvent(event)

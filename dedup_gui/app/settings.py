@@ -43,6 +43,10 @@ class AppSettings:
     def __init__(self, store: QSettings | None = None) -> None:
         self._store = store or _settings()
 
+    @property
+    def store(self) -> QSettings:
+        return self._store
+
     def folders(self) -> list[FolderEntry]:
         entries: list[FolderEntry] = []
         count = self._store.beginReadArray("folders")

@@ -8,10 +8,13 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, SignalInstance, Slot
 
+from dedup_gui.core.decisions.ignore_list import IgnoredPair, IgnoreList
+from dedup_gui.core.decisions.store import DecisionStore, DecisionStoreError
 from dedup_gui.core.grouping.candidates import Cancelled
 from dedup_gui.core.grouping.index import SimilarityIndex
 from dedup_gui.core.grouping.keeper import DEFAULT_KEEPER_RULES, KeeperRule
 from dedup_gui.core.grouping.raw_pairs import RawJpegPolicy
+from dedup_gui.core.library import QueryResult, new_vs_library, query
 from dedup_gui.core.models import (
     CancelToken,
     DuplicateGroup,
@@ -277,3 +280,170 @@ def start_in_thread(
         signal.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     thread.start()
     return thread
+
+
+class FindPhotosJob(QObject):
+    """Ask the library about each photo (`core.library.query`), one after the other; the
+    library is scanned through the cache, so only the first photo pays for a cold scan."""
+
+    progress = Signal(int, int, object)
+    """(photo number from 0, number of photos, ScanProgress of the library scan)"""
+    finished = Signal(object)
+    """list[QueryResult], in the order asked (shorter when cancelled)"""
+    failed = Signal(str)
+
+    def __init__(
+        self,
+        photos: Sequence[str],
+        library_roots: Sequence[str],
+        *,
+        similarity: float,
+        match_transforms: bool = False,
+        options: ScanOptions | None = None,
+    ) -> None:
+        super().__init__()
+        self._photos = list(photos)
+        self._library_roots = list(library_roots)
+        self._similarity = similarity
+        self._match_transforms = match_transforms
+        self._options = options
+        self._cancel = CancelToken()
+
+    def cancel(self) -> None:
+        self._cancel.cancel()
+
+    @Slot()
+    def run(self) -> None:
+        results: list[QueryResult] = []
+        throttle = _Throttle(lambda step: self.progress.emit(*step))
+        try:
+            ignored = _not_duplicates()
+            with HashCache.open_default() as cache:
+                for number, photo in enumerate(self._photos):
+                    if self._cancel.cancelled:
+                        break
+                    result = query(
+                        photo,
+                        self._library_roots,
+                        similarity=self._similarity,
+                        match_transforms=self._match_transforms,
+                        cache=cache,
+                        options=self._options,
+                        progress=lambda _label, update, n=number: throttle(
+                            (n, len(self._photos), update)
+                        ),
+                        cancel=self._cancel,
+                        ignored=ignored,
+                    )
+                    if result.cancelled:
+                        break
+                    results.append(result)
+        except Exception as error:  # shown to the user; the window stays usable
+            self.failed.emit(f"{type(error).__name__}: {error}")
+            return
+        self.finished.emit(results)
+
+
+def _not_duplicates() -> list[IgnoredPair]:
+    """The user's "not duplicates" pairs, which a library match must honour; none when the
+    decision store cannot be read (the search still runs)."""
+    try:
+        with DecisionStore.open_default() as store:
+            return IgnoreList(store).entries()
+    except (DecisionStoreError, OSError):
+        return []
+
+
+class LibraryCheckJob(QObject):
+    """Which of these folders are already in the library (`core.library.new_vs_library`)."""
+
+    progress = Signal(str, object)
+    """("library" or "new", ScanProgress)"""
+    finished = Signal(object)
+    """NewVsLibraryResult (its `cancelled` says whether it is complete)"""
+    failed = Signal(str)
+
+    def __init__(
+        self,
+        new_roots: Sequence[str],
+        library_roots: Sequence[str],
+        *,
+        similarity: float,
+        match_transforms: bool = False,
+        options: ScanOptions | None = None,
+    ) -> None:
+        super().__init__()
+        self._new_roots = list(new_roots)
+        self._library_roots = list(library_roots)
+        self._similarity = similarity
+        self._match_transforms = match_transforms
+        self._options = options
+        self._cancel = CancelToken()
+
+    def cancel(self) -> None:
+        self._cancel.cancel()
+
+    @Slot()
+    def run(self) -> None:
+        throttle = _Throttle(lambda step: self.progress.emit(*step))
+
+        def report(label: str, update: ScanProgress) -> None:
+            throttle((label, update), force=update.phase == "done")
+
+        try:
+            with HashCache.open_default() as cache:
+                result = new_vs_library(
+                    self._new_roots,
+                    self._library_roots,
+                    similarity=self._similarity,
+                    match_transforms=self._match_transforms,
+                    cache=cache,
+                    options=self._options,
+                    progress=report,
+                    cancel=self._cancel,
+                )
+        except Exception as error:  # shown to the user; the window stays usable
+            self.failed.emit(f"{type(error).__name__}: {error}")
+            return
+        self.finished.emit(result)
+
+
+class JobOwner(QObject):
+    """Runs one job at a time for a dialog and keeps it (and its thread) alive until the
+    thread has stopped; `shut_down` cancels it and waits, for when the window closes."""
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self._running: dict[QThread, QObject] = {}
+        self.job: QObject | None = None
+
+    def start(self, job: QObject, done_signals: Sequence[SignalInstance]) -> None:
+        self.job = job
+        thread = start_in_thread(job, self, done_signals)
+        self._running[thread] = job
+        thread.finished.connect(self._on_thread_finished)
+
+    def busy(self) -> bool:
+        return self.job is not None
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()  # type: ignore[attr-defined]
+
+    def shut_down(self, msecs: int = 5000) -> None:
+        self.cancel()
+        self.job = None
+        for thread in list(self._running):
+            thread.wait(msecs)
+
+    def done(self) -> None:
+        """The job reported (its handlers call this first); its thread ends on its own."""
+        self.job = None
+
+    def _on_thread_finished(self) -> None:
+        thread = self.sender()
+        if isinstance(thread, QThread):
+            job = self._running.pop(thread, None)
+            if job is not None:
+                job.deleteLater()
+            thread.deleteLater()
