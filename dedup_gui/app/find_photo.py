@@ -129,7 +129,9 @@ class QueryDelegate(GroupDelegate):
         cell: QRect,
         member: GroupMember,
         member_index: int,
+        companion: tuple[int, GroupMember] | None = None,
     ) -> None:
+        """The query and its library copies; a query result has no RAW+JPEG companions."""
         painter.setFont(option.font)
         width = cell.width() - 4
         texts = caption_lines(member, member_index, painter.fontMetrics(), width)
