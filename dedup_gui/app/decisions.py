@@ -60,10 +60,10 @@ class Decisions(QObject):
     def __init__(
         self,
         parent: QObject | None = None,
-        opener: Callable[[], DecisionStore] = DecisionStore.open_default,
+        opener: Callable[[], DecisionStore] | None = None,
     ) -> None:
         super().__init__(parent)
-        self._opener = opener
+        self._opener = opener or (lambda: DecisionStore.open_default())
         self._lock = threading.Lock()
         self._store: DecisionStore | None = None
         self._opened = False
