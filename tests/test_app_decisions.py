@@ -281,3 +281,25 @@ def test_without_a_decision_store_the_app_says_so_once_and_goes_on(
     assert not together(window, *pairs[1])  # still kept apart for this session
     assert len([m for m in messages if "disk is read-only" in m]) == 1
     assert len(calls) == 1
+
+
+def test_a_mark_is_saved_shortly_after_it_is_made_while_the_window_stays_open(
+    qtbot, open_window, tmp_path
+):
+    from dedup_gui.core.decisions.saved_marks import SavedMarks
+
+    pairs = make_pairs(tmp_path / "photos", seeds=(1,))
+    window = open_window()
+    scan(qtbot, window, tmp_path / "photos")
+    small = next(m for m in window.group_model.group(0).members if not m.keep)
+    window.toggle_keep(0, window.group_model.group(0).members.index(small))
+    window.toggle_keep(0, 0)  # the keeper to the trash: two presses, saved together
+
+    records = [m.record for m in window.group_model.group(0).members]
+
+    def saved() -> dict[str, bool]:
+        with DecisionStore.open_default() as store:
+            return SavedMarks(store).restore(records)
+
+    qtbot.waitUntil(lambda: saved() == {str(pairs[1][0]): False, str(pairs[1][1]): True},
+                    timeout=5000)

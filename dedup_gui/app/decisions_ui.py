@@ -209,6 +209,13 @@ class DecisionsUi(QObject):
                 del self._saved_marks[path]
 
     def reset_all_marks(self) -> None:
+        """Every group back to the suggestions; saved marks of files not in a group at
+        this similarity are forgotten too."""
+        result = self._window.scan_result
+        if self._saved_marks and result is not None:
+            waiting = [r for r in result.records if r.path in self._saved_marks]
+            self.decisions.save_marks([(record, None) for record in waiting])
+        self._saved_marks = {}
         self._reset_rows(None)
 
     def reset_group_marks(self) -> None:

@@ -157,22 +157,22 @@ class GroupListModel(QAbstractListModel):
         member = self._groups[row].members[member_index]
         if member.is_reference and not keep:
             return False
-        before = self.marks.overrides.get(member.record.path)
-        self._set_mark(member, keep)
-        after = self.marks.overrides.get(member.record.path)
-        if before != after:
-            self.marks_edited.emit([(member.record, after)])
+        if self._set_mark(member, keep):
+            # As ReviewMarks keeps it: a mark equal to the suggestion is no override.
+            self.marks_edited.emit([(member.record, None if keep == member.keep else keep)])
         self.mark_reviewed(row)
         changed = self.index(row)
         self.dataChanged.emit(changed, changed)
         self.keep_changed.emit()
         return True
 
-    def _set_mark(self, member: GroupMember, keep: bool) -> None:
-        if self.marks.set(member, keep):
-            step = 1 if not keep else -1
-            self._marked_count += step
-            self._marked_bytes += step * member.record.size
+    def _set_mark(self, member: GroupMember, keep: bool) -> bool:
+        if not self.marks.set(member, keep):
+            return False
+        step = 1 if not keep else -1
+        self._marked_count += step
+        self._marked_bytes += step * member.record.size
+        return True
 
     def toggle_kept(self, row: int, member_index: int) -> bool:
         member = self._groups[row].members[member_index]

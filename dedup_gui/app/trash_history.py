@@ -135,7 +135,7 @@ class RecentlyTrashedDialog(QDialog):
     def __init__(self, decisions: Decisions, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Recently Trashed")
-        self.resize(760, 460)
+        self.resize(900, 460)
         self._decisions = decisions
         self._relays: list[_Relay] = []
         self._views: list[BatchView] = []
@@ -149,6 +149,7 @@ class RecentlyTrashedDialog(QDialog):
         self.tree.setHeaderLabels(["Moved to the trash", "Files", "Folder"])
         self.tree.setColumnWidth(0, 280)
         self.tree.setColumnWidth(1, 200)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # the last folders show
         self.tree.setAccessibleName("Recently trashed files")
         self.tree.currentItemChanged.connect(self._update_buttons)
         self.status = QLabel("Loading…", self)
@@ -203,7 +204,8 @@ class RecentlyTrashedDialog(QDialog):
                     display_path(original.name), file_status(logged, in_trash),
                     display_path(str(original.parent)),
                 ])
-                child.setToolTip(0, display_path(logged.original_path))
+                for column in (0, 2):
+                    child.setToolTip(column, display_path(logged.original_path))
                 child.setData(0, BATCH_ROLE, number)
                 item.addChild(child)
             self.tree.addTopLevelItem(item)
