@@ -35,9 +35,15 @@ class Dialogs:
                 self.shown.append((kind, title, f"{text}\n{details}"))
             return show
 
+        def report(parent, title, text, details="", *, warning=False, action_label=""):
+            # The report with Undo: shown as inform/warn, Undo not chosen.
+            (dialogs.warn if warning else dialogs.inform)(parent, title, text, details)
+            return False
+
         monkeypatch.setattr(dialogs, "confirm", confirm)
         monkeypatch.setattr(dialogs, "inform", message("inform"))
         monkeypatch.setattr(dialogs, "warn", message("warn"))
+        monkeypatch.setattr(dialogs, "report", report)
 
     def texts(self, kind: str) -> list[str]:
         return [text for shown_kind, _title, text in self.shown if shown_kind == kind]

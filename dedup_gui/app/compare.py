@@ -123,6 +123,8 @@ class CompareView(QWidget):
     """(row, member index)"""
     navigate_requested = Signal(int)
     """-1 / +1: previous / next image of the group."""
+    not_duplicates_requested = Signal(int, int, int)
+    """(row, member index, member index): the user says the two shown are different."""
 
     def __init__(self, thumbnails: ThumbnailProvider, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -154,10 +156,18 @@ class CompareView(QWidget):
             "Actual pixels of the larger image; a smaller copy is enlarged to show the same detail"
         )
         self.actual_size_button.clicked.connect(self.zoom_actual_size)
+        self.not_duplicates_button = QPushButton("Not Duplicates", self)
+        self.not_duplicates_button.setToolTip(
+            "These two are different photos: never group them again (Edit → Not Duplicates "
+            "List… undoes it)"
+        )
+        self.not_duplicates_button.clicked.connect(self._on_not_duplicates)
         toolbar = QHBoxLayout()
         toolbar.addWidget(self.previous_button)
         toolbar.addWidget(self.position_label)
         toolbar.addWidget(self.next_button)
+        toolbar.addSpacing(12)
+        toolbar.addWidget(self.not_duplicates_button)
         toolbar.addStretch(1)
         toolbar.addWidget(QLabel("Zoom:", self))
         toolbar.addWidget(self.fit_button)
@@ -289,6 +299,10 @@ class CompareView(QWidget):
     def _toggle(self, side: int) -> None:
         if self._row >= 0:
             self.toggle_requested.emit(self._row, self._members[side])
+
+    def _on_not_duplicates(self) -> None:
+        if self._row >= 0 and self._members[0] != self._members[1]:
+            self.not_duplicates_requested.emit(self._row, *self._members)
 
     def _zoom_all(self, factor: float) -> None:
         for pane in self.panes:

@@ -40,6 +40,30 @@ def warn(parent: QWidget | None, title: str, text: str, details: str = "") -> No
     box.exec()
 
 
+def report(
+    parent: QWidget | None,
+    title: str,
+    text: str,
+    details: str = "",
+    *,
+    warning: bool = False,
+    action_label: str = "",
+) -> bool:
+    """`inform` (or `warn`), with a second button `action_label` (such as Undo) when given.
+    Returns whether the user chose it."""
+    if not action_label:
+        (warn if warning else inform)(parent, title, text, details)
+        return False
+    icon = QMessageBox.Icon.Warning if warning else QMessageBox.Icon.Information
+    box = QMessageBox(icon, title, text, parent=parent)
+    if details:
+        box.setDetailedText(details)
+    action = box.addButton(action_label, QMessageBox.ButtonRole.ActionRole)
+    box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Ok))
+    box.exec()
+    return box.clickedButton() is action
+
+
 def choose_folder(
     parent: QWidget | None, title: str = "Add a folder to scan", start: str = ""
 ) -> str | None:

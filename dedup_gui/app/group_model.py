@@ -16,7 +16,12 @@ from PySide6.QtCore import (
 
 from dedup_gui.app.formatting import format_bytes, format_count
 from dedup_gui.core.decisions.marks import MarkChange, ReviewMarks
-from dedup_gui.core.models import DuplicateGroup, GroupMember
+from dedup_gui.core.decisions.saved_marks import group_key
+from dedup_gui.core.models import DuplicateGroup, GroupMember, ImageRecord
+
+MarkEdit = tuple[ImageRecord, "bool | None"]
+"""A file whose mark the user changed: keep (True), trash (False), or the suggestion
+again (None)."""
 
 GROUP_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -44,10 +49,17 @@ class GroupListModel(QAbstractListModel):
     """
 
     keep_changed = Signal()
+    marks_edited = Signal(object)
+    """list[MarkEdit]: the user changed these marks (not emitted for saved marks loaded)."""
+    reviewed_added = Signal(object)
+    """DuplicateGroup the user has now reviewed (looked at for a while, or changed)."""
 
     def __init__(self, parent: object | None = None) -> None:
         super().__init__(parent)
         self._groups: list[DuplicateGroup] = []
+        self._reviewed: set[bytes] = set()
+        self._group_keys: dict[int, bytes] = {}
+        """Row -> group_key, made when a row is first asked about (painting is lazy)."""
         self._row_of_path: dict[str, int] | None = None
         """Built on first use after each regroup: 300k paths take longer than the regroup."""
         self.marks = ReviewMarks()
@@ -78,6 +90,7 @@ class GroupListModel(QAbstractListModel):
             order = sorted(range(len(groups)), key=reclaimable.__getitem__, reverse=True)
             self._groups = [groups[i] for i in order]
         self._row_of_path = None
+        self._group_keys = {}
         # Without overrides the marks are the suggestions: the totals are the reclaimable sums.
         # Overrides of files not shown now are kept, for when a regroup shows them again.
         self._marked_bytes = sum(reclaimable)
@@ -144,17 +157,22 @@ class GroupListModel(QAbstractListModel):
         member = self._groups[row].members[member_index]
         if member.is_reference and not keep:
             return False
-        self._set_mark(member, keep)
+        if self._set_mark(member, keep):
+            # As ReviewMarks keeps it: a mark equal to the suggestion is no override.
+            self.marks_edited.emit([(member.record, None if keep == member.keep else keep)])
+        self.mark_reviewed(row)
         changed = self.index(row)
         self.dataChanged.emit(changed, changed)
         self.keep_changed.emit()
         return True
 
-    def _set_mark(self, member: GroupMember, keep: bool) -> None:
-        if self.marks.set(member, keep):
-            step = 1 if not keep else -1
-            self._marked_count += step
-            self._marked_bytes += step * member.record.size
+    def _set_mark(self, member: GroupMember, keep: bool) -> bool:
+        if not self.marks.set(member, keep):
+            return False
+        step = 1 if not keep else -1
+        self._marked_count += step
+        self._marked_bytes += step * member.record.size
+        return True
 
     def toggle_kept(self, row: int, member_index: int) -> bool:
         member = self._groups[row].members[member_index]
@@ -175,11 +193,36 @@ class GroupListModel(QAbstractListModel):
         return self._bulk(lambda: self.marks.trash_all_but_keeper(self._rows(rows)))
 
     def invert_marks(self, row: int) -> MarkChange:
-        return self._bulk(lambda: self.marks.invert(self._groups[row]))
+        change = self._bulk(lambda: self.marks.invert(self._groups[row]))
+        self.mark_reviewed(row)
+        return change
 
     def load_marks(self, marks: dict[str, bool]) -> None:
         """Saved marks (path -> keep) from an earlier session, for the groups shown."""
-        self._bulk(lambda: self._load(marks))
+        self._bulk(lambda: self._load(marks), edited=False)
+
+    # Reviewed groups
+    def add_reviewed_keys(self, keys: set[bytes] | frozenset[bytes]) -> None:
+        """Groups reviewed in an earlier session (`saved_marks.group_key`)."""
+        self._reviewed |= keys
+        if self._groups:
+            self.dataChanged.emit(self.index(0), self.index(len(self._groups) - 1))
+
+    def is_reviewed(self, row: int) -> bool:
+        return self._key(row) in self._reviewed
+
+    def mark_reviewed(self, row: int) -> None:
+        if not 0 <= row < len(self._groups) or self.is_reviewed(row):
+            return
+        self._reviewed.add(self._key(row))
+        self.dataChanged.emit(self.index(row), self.index(row))
+        self.reviewed_added.emit(self._groups[row])
+
+    def _key(self, row: int) -> bytes:
+        key = self._group_keys.get(row)
+        if key is None:
+            key = self._group_keys[row] = group_key(self._groups[row])
+        return key
 
     def next_row_losing_every_copy(self, after: int = -1) -> int | None:
         return self.marks.next_losing_every_copy(self._groups, after)
@@ -191,14 +234,27 @@ class GroupListModel(QAbstractListModel):
     def _rows(self, rows: list[int] | None) -> list[DuplicateGroup]:
         return list(self._groups) if rows is None else [self._groups[row] for row in rows]
 
-    def _bulk(self, change: Callable[[], MarkChange]) -> MarkChange:
+    def _bulk(self, change: Callable[[], MarkChange], *, edited: bool = True) -> MarkChange:
+        before = self.marks.overrides
         done = change()
+        if done.changed and edited:
+            self._emit_edits(before, self.marks.overrides)
         if done.changed:
             self._recount()
             if self._groups:
                 self.dataChanged.emit(self.index(0), self.index(len(self._groups) - 1))
             self.keep_changed.emit()
         return done
+
+    def _emit_edits(self, before: dict[str, bool], after: dict[str, bool]) -> None:
+        edits: list[MarkEdit] = []
+        for path in before.keys() | after.keys():
+            if before.get(path) != after.get(path):
+                member = self._member_by_path(path)
+                if member is not None:
+                    edits.append((member.record, after.get(path)))
+        if edits:
+            self.marks_edited.emit(edits)
 
     def _recount(self) -> None:
         marked = [m for g in self._groups for m in g.members if not self.is_kept(m)]

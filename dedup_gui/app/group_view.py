@@ -60,6 +60,8 @@ KEEP_COLOUR = QColor(46, 160, 67)
 TRASH_COLOUR = QColor(207, 34, 46)
 REFERENCE_COLOUR = QColor(9, 105, 218)
 PAIR_COLOUR = QColor(110, 84, 148)
+REVIEWED_COLOUR = QColor(130, 80, 223)
+REVIEWED_TAG = "✓ Reviewed"
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -155,7 +157,7 @@ class GroupDelegate(QStyledItemDelegate):
             painter.fillRect(rect, tint)
             painter.fillRect(QRect(rect.left(), rect.top(), 4, rect.height()), palette.highlight())
 
-        self._paint_header(painter, option, group, model)
+        self._paint_header(painter, option, group, model, index.row())
         current = self._view.current_member() if selected else 0
         layout = group_row_layout(rect, group, model, current)
         for member_index, cell in layout.cells:
@@ -183,6 +185,7 @@ class GroupDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         group: DuplicateGroup,
         model: GroupListModel,
+        row: int,
     ) -> None:
         rect = option.rect
         header = QRect(rect.left() + MARGIN, rect.top() + MARGIN, rect.width() - 2 * MARGIN,
@@ -213,6 +216,26 @@ class GroupDelegate(QStyledItemDelegate):
         kind = "exact copies" if group.kind is MatchKind.EXACT else "look alike"
         kind = "RAW+JPEG pair" if group.is_raw_pair else kind
         painter.drawText(header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, kind)
+        if model.is_reviewed(row):
+            self._paint_reviewed_tag(painter, option, header, kind)
+
+    def _paint_reviewed_tag(
+        self, painter: QPainter, option: QStyleOptionViewItem, header: QRect, kind: str
+    ) -> None:
+        """A small "Reviewed" tag left of the match kind: this group was looked at."""
+        metrics = painter.fontMetrics()
+        small = QFont(option.font)
+        small.setPointSizeF(max(7.0, option.font.pointSizeF() * 0.85))
+        width = QFontMetrics(small).horizontalAdvance(REVIEWED_TAG) + 14
+        right = header.right() - metrics.horizontalAdvance(kind) - 10
+        tag = QRect(right - width, header.top() + 1, width, header.height() - 2)
+        painter.setPen(QPen(REVIEWED_COLOUR, 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(tag, 6, 6)
+        painter.setFont(small)
+        painter.setPen(REVIEWED_COLOUR)
+        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, REVIEWED_TAG)
+        painter.setFont(option.font)
 
     def _paint_member(
         self,

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from dedup_gui import APP_NAME
 from dedup_gui.app import desktop, dialogs
 from dedup_gui.app.compare import CompareView
+from dedup_gui.app.decisions_ui import DecisionsUi
 from dedup_gui.app.empty_state import DROP_TITLE, EmptyState
 from dedup_gui.app.errors_view import ErrorsView
 from dedup_gui.app.folders import ROLE_NAMES, FolderPanel
@@ -50,8 +51,15 @@ from dedup_gui.app.progress_panel import ProgressPanel
 from dedup_gui.app.raw_pair_choice import RawPairChoice
 from dedup_gui.app.settings import AppSettings
 from dedup_gui.app.thumbnails import ThumbnailProvider
-from dedup_gui.app.trash_flow import confirmed_removal_plan, report_details, report_summary
-from dedup_gui.app.workers import ExportJob, RegroupJob, ScanJob, TrashJob, start_in_thread
+from dedup_gui.app.trash_flow import confirmed_removal_plan, show_trash_report
+from dedup_gui.app.workers import (
+    ApartJob,
+    ExportJob,
+    RegroupJob,
+    ScanJob,
+    TrashJob,
+    start_in_thread,
+)
 from dedup_gui.core.files.folder_roles import FolderRole, newly_scanned
 from dedup_gui.core.files.imagetypes import has_image_extension
 from dedup_gui.core.grouping.index import SimilarityIndex
@@ -109,6 +117,7 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self._build_actions()
         self.menu_actions = install_menus(self, self.library_tools)
+        self.decisions_ui = DecisionsUi(self)  # adds to the Edit menu install_menus made
         desktop.problems.reported.connect(self._show_desktop_problem)
         self._regroup_timer = QTimer(self)
         self._regroup_timer.setSingleShot(True)
@@ -386,7 +395,9 @@ class MainWindow(QMainWindow):
                 excluded_folders=tuple(roles.excluded_folders()),
             ),
             match_transforms=self.transforms_box.isChecked(),
+            decisions=self.decisions_ui.decisions,
         )
+        job.saved_loaded.connect(self.decisions_ui.on_saved_loaded)
         job.scan_progress.connect(self._on_scan_progress)
         job.grouping_started.connect(self._on_grouping_started)
         job.grouping_progress.connect(self._on_grouping_progress)
@@ -408,6 +419,7 @@ class MainWindow(QMainWindow):
             records=result.records,
             match_transforms=self.transforms_box.isChecked(),
             shrink_from=shrink_from,
+            decisions=self.decisions_ui.decisions,
         )
         job.grouping_started.connect(self._on_grouping_started)
         job.grouping_progress.connect(self._on_grouping_progress)
@@ -576,6 +588,7 @@ class MainWindow(QMainWindow):
         current = self.group_view.current_row()
         keeper = self.group_model.group(current).keeper.record.path if current >= 0 else None
         self.group_model.set_groups(groups)
+        self.decisions_ui.groups_shown()
         row = self.group_model.row_of_keeper(keeper) if keeper else None
         if row is not None:
             self.group_view.set_current(row)
@@ -609,6 +622,7 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction("Open File").triggered.connect(self.open_current_file)
         menu.addAction("Show in Folder").triggered.connect(self.show_current_in_folder)
+        self.decisions_ui.add_image_actions(menu, row, member_index)
         menu.popup(position)
 
     def mark_folder(self, folder: str, *, keep: bool) -> None:
@@ -679,7 +693,8 @@ class MainWindow(QMainWindow):
         )
         if plan is None:
             return
-        job = TrashJob(plan)
+        job = TrashJob(plan, decisions=self.decisions_ui.decisions)
+        job.logged.connect(self.decisions_ui.on_trash_logged)
         job.progress.connect(self._on_trash_progress)
         job.finished.connect(self._on_trash_finished)
         job.failed.connect(self._on_job_failed)
@@ -695,8 +710,28 @@ class MainWindow(QMainWindow):
     def _on_trash_finished(self, report: TrashReport) -> None:
         self._end_job()
         self.forget_trashed({outcome.path for outcome in report.trashed})
-        show = dialogs.warn if report.not_trashed else dialogs.inform
-        show(self, "Move to Trash", report_summary(report), report_details(report))
+        if show_trash_report(self, report, can_undo=self.decisions_ui.can_undo()):
+            self.decisions_ui.undo_last_trash()
+
+    # Decisions (app/decisions_ui.py runs these jobs)
+    @property
+    def similarity_index(self) -> SimilarityIndex | None:
+        return self._index
+
+    def run_decision_job(self, job: QObject, message: str) -> None:
+        """Start a job of decisions_ui's; one that makes a new index (finished(None, index))
+        shows its groups."""
+        job.finished.connect(self._end_job)  # type: ignore[attr-defined]
+        if isinstance(job, ApartJob):
+            job.finished.connect(self._on_regrouped)
+        job.failed.connect(self._on_job_failed)  # type: ignore[attr-defined]
+        self.progress_panel.start(message)
+        self._start_job(job, [job.finished, job.failed])  # type: ignore[attr-defined]
+
+    def rebuild_groups(self) -> None:
+        """Compare the scanned images again (the "not duplicates" list lost entries)."""
+        if self._result is not None and self._job is None:
+            self._regroup_records_in_background(self._result)
 
     def forget_trashed(self, trashed: set[str]) -> None:
         """Files moved to the trash (here or from the Find window) leave the groups at once
@@ -858,5 +893,6 @@ class MainWindow(QMainWindow):
         for thread in list(self._running_jobs):
             thread.wait(5000)
         self.library_tools.shut_down()
+        self.decisions_ui.close()
         self.thumbnails.shut_down(2000)
         super().closeEvent(event)

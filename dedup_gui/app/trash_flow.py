@@ -155,3 +155,19 @@ def report_details(report: TrashReport) -> str:
         if outcome.outcome is not Outcome.TRASHED
     ]
     return "\n".join(lines)
+
+
+UNDO_LABEL = "Undo"
+
+
+def show_trash_report(parent: QWidget, report: TrashReport, *, can_undo: bool) -> bool:
+    """The report of a Move to Trash, with Undo when the batch was logged; returns whether
+    the user chose Undo."""
+    text = report_summary(report)
+    if can_undo and report.trashed:
+        text += "\n\nUndo puts them back now; Edit → Recently Trashed… does it later."
+    return dialogs.report(
+        parent, "Move to Trash", text, report_details(report),
+        warning=bool(report.not_trashed),
+        action_label=UNDO_LABEL if can_undo and report.trashed else "",
+    )

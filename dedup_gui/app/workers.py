@@ -8,8 +8,10 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, SignalInstance, Slot
 
-from dedup_gui.core.decisions.ignore_list import IgnoredPair, IgnoreList
+from dedup_gui.app.decisions import Decisions, apart_rows
+from dedup_gui.core.decisions.ignore_list import IgnoredPair, IgnoreList, NotComparableError
 from dedup_gui.core.decisions.store import DecisionStore, DecisionStoreError
+from dedup_gui.core.decisions.trash_log import trashed_entries
 from dedup_gui.core.grouping.candidates import Cancelled
 from dedup_gui.core.grouping.index import SimilarityIndex
 from dedup_gui.core.grouping.keeper import DEFAULT_KEEPER_RULES, KeeperRule
@@ -61,6 +63,9 @@ class ScanJob(QObject):
     """Number of images being compared."""
     grouping_progress = Signal(int, int)
     """(done, total) steps of the comparison."""
+    saved_loaded = Signal(object)
+    """SavedDecisions of the scanned files (a scan of folders with `decisions` only);
+    emitted before `finished`."""
     finished = Signal(object, object)
     """(ScanResult, SimilarityIndex or None when grouping was cancelled)"""
     failed = Signal(str)
@@ -73,8 +78,12 @@ class ScanJob(QObject):
         options: ScanOptions | None = None,
         match_transforms: bool = False,
         shrink_from: SimilarityIndex | None = None,
+        decisions: Decisions | None = None,
     ) -> None:
+        """`decisions`: the files in the "not duplicates" list get digests and are kept
+        apart, and the saved marks of a scan of folders are read back."""
         super().__init__()
+        self._decisions = decisions
         self._roots = list(roots)
         self._records = None if records is None else list(records)
         self._shrink_from = shrink_from
@@ -99,15 +108,21 @@ class ScanJob(QObject):
     def run(self) -> None:
         try:
             result = self._scan()
+            if self._decisions is not None and self._records is None:
+                self.saved_loaded.emit(self._decisions.load_saved(result.records))
             self._grouping = True
             self.grouping_started.emit(len(result.records))
             index = self._shrunk_index(result.records)
             if index is None:
                 throttle = _Throttle(lambda step: self.grouping_progress.emit(*step))
                 try:
+                    apart = None
+                    if self._decisions is not None:
+                        apart = self._decisions.apart_for(result.records)
                     index = SimilarityIndex.build(
                         result.records,
                         match_transforms=self._match_transforms,
+                        apart=apart,
                         progress=lambda done, total: throttle((done, total), force=done == total),
                         cancel=self._group_cancel,
                     )
@@ -137,6 +152,7 @@ class ScanJob(QObject):
         def report(progress: ScanProgress) -> None:
             throttle(progress, force=progress.phase == "done")
 
+        sizes = self._decisions.ignore_sizes() if self._decisions is not None else ()
         with HashCache.open_default() as cache:
             return scan(
                 self._roots,
@@ -144,6 +160,7 @@ class ScanJob(QObject):
                 options=self._options,
                 progress=report,
                 cancel=self._scan_cancel,
+                sizes_elsewhere=sizes,
             )
 
 
@@ -199,13 +216,21 @@ class TrashJob(QObject):
 
     progress = Signal(object)
     """TrashProgress"""
+    logged = Signal(object)
+    """The trash log's batch id of the files that went (int), or None; before `finished`."""
     finished = Signal(object)
     """TrashReport"""
     failed = Signal(str)
 
-    def __init__(self, plan: RemovalPlan, trash: TrashFunction | None = None) -> None:
+    def __init__(
+        self,
+        plan: RemovalPlan,
+        trash: TrashFunction | None = None,
+        decisions: Decisions | None = None,
+    ) -> None:
         super().__init__()
         self._plan = plan
+        self._decisions = decisions
         self._trash = trash
         self._cancel = CancelToken()
 
@@ -226,7 +251,77 @@ class TrashJob(QObject):
         except Exception as error:  # shown to the user; the window stays usable
             self.failed.emit(f"{type(error).__name__}: {error}")
             return
+        if self._decisions is not None:
+            self.logged.emit(self._decisions.record_trash(trashed_entries(self._plan, report_)))
         self.finished.emit(report_)
+
+
+class ApartJob(QObject):
+    """Save "not duplicates" for every pair of `chosen` (reading their digests) and split
+    them in `index` without a new pair search (`SimilarityIndex.with_apart`). The caller
+    lets no other thread use the index until this job reports."""
+
+    noted = Signal(str)
+    """What was done, for the status bar; before `finished`."""
+    finished = Signal(object, object)
+    """(None, the new SimilarityIndex), like ScanJob's"""
+    failed = Signal(str)
+
+    def __init__(
+        self, decisions: Decisions, index: SimilarityIndex, chosen: Sequence[ImageRecord]
+    ) -> None:
+        super().__init__()
+        self._decisions = decisions
+        self._index = index
+        self._chosen = list(chosen)
+
+    def cancel(self) -> None:
+        """Short: it runs to the end (the entry is saved either way)."""
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            digested, _added = self._decisions.keep_apart(self._chosen)
+            records = self._decisions.with_known_digests(self._index.records)
+            index = self._index.with_apart(*apart_rows(records, digested))
+        except NotComparableError as error:
+            self.failed.emit(str(error))
+            return
+        except Exception as error:  # shown to the user; the window stays usable
+            self.failed.emit(f"{type(error).__name__}: {error}")
+            return
+        saved = "" if self._decisions.available else " (for this session only: not saved)"
+        self.noted.emit(
+            f"Kept {len(digested)} files apart as not duplicates{saved}. Edit → Not "
+            "Duplicates List… undoes it."
+        )
+        self.finished.emit(None, index)
+
+
+class RestoreJob(QObject):
+    """Put a logged Move to Trash back (`batch_id` None: the newest with files still in the
+    trash); never over a file (the core restores beside it)."""
+
+    finished = Signal(object, object)
+    """(TrashBatch or None, list[RestoreOutcome])"""
+    failed = Signal(str)
+
+    def __init__(self, decisions: Decisions, batch_id: int | None) -> None:
+        super().__init__()
+        self._decisions = decisions
+        self._batch_id = batch_id
+
+    def cancel(self) -> None:
+        """A restore runs to the end: stopping halfway would leave a batch split."""
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            batch, outcomes = self._decisions.restore(self._batch_id)
+        except Exception as error:  # shown to the user; the window stays usable
+            self.failed.emit(f"{type(error).__name__}: {error}")
+            return
+        self.finished.emit(batch, outcomes)
 
 
 class ExportJob(QObject):
