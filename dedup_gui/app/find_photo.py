@@ -102,7 +102,9 @@ class QueryDelegate(GroupDelegate):
         option: QStyleOptionViewItem,
         group: DuplicateGroup,
         model: GroupListModel,
+        row: int = -1,
     ) -> None:
+        """The query's header: no keep/trash totals, no review tag."""
         rect = option.rect
         header = QRect(rect.left() + MARGIN, rect.top() + MARGIN, rect.width() - 2 * MARGIN,
                        HEADER_HEIGHT - 4)
