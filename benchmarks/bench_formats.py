@@ -100,6 +100,25 @@ def floor_seconds(paths: list[Path], workers: int, rounds: int) -> float:
         return best_of(rounds, lambda: list(pool.map(decode, datas)))
 
 
+def thumbnail_distances(paths: list[Path]) -> tuple[int, int]:
+    """Most dHash and pHash bits between hashes from the embedded thumbnail and from a decode
+    of the image (the same measure as bench_hashing.py's reduced-decode check)."""
+    from dedup_gui.core.images.decode import REDUCED_MIN_SIDE, open_reduced
+    from dedup_gui.core.images.signatures import compute_signatures
+    from dedup_gui.core.images.thumbnails import fit_within
+
+    worst = (0, 0)
+    for path in paths:
+        small, info = open_reduced(path, REDUCED_MIN_SIDE, embedded_long_side=THUMBNAIL_SIDE)
+        full, _ = open_reduced(path, REDUCED_MIN_SIDE)
+        a = compute_signatures(fit_within(small, THUMBNAIL_SIDE))
+        b = compute_signatures(fit_within(full, THUMBNAIL_SIDE))
+        assert info.from_thumbnail
+        worst = (max(worst[0], (a.dhash ^ b.dhash).bit_count()),
+                 max(worst[1], (a.phash ^ b.phash).bit_count()))
+    return worst
+
+
 def extract_base(rev: str, into: Path) -> Path:
     archive = subprocess.run(
         ["git", "-C", str(REPO), "archive", rev, "dedup_gui"], capture_output=True, check=True
@@ -229,6 +248,9 @@ def main() -> None:
                 print(f"  (target: 0.3 MP >= {TARGET_SMALL_PER_SECOND:.0f}/s; HEIC with a"
                       f" thumbnail >= {TARGET_HEIC_THUMBNAIL_VS_JPEG} of JPEG; HEIC, PNG, WebP"
                       f" >= {TARGET_SPEEDUP}x the base)")
+        dhash, phash = thumbnail_distances(files[("heic_thumbnail", "12mp")])
+        print(f"\nHEIC hashed from the embedded thumbnail vs a decode of the image: at most"
+              f" {dhash} bits (dHash), {phash} bits (pHash); target <= 2")
         if not args.skip_startup:
             startup(base, args.rounds + 1)
 
