@@ -81,6 +81,7 @@ def base_scan_seconds(base: Path, folder: Path, workers: int, rounds: int) -> fl
     output = subprocess.run(
         [sys.executable, "-c", _CHILD_SCAN, str(folder), str(workers), str(rounds)],
         env={**os.environ, "PYTHONPATH": str(base)}, capture_output=True, text=True, check=True,
+        cwd=base,  # `python -c` puts the working folder ahead of PYTHONPATH
     ).stdout
     return float(output.split()[-1])
 
@@ -130,7 +131,9 @@ def extract_base(rev: str, into: Path) -> Path:
 
 def process_seconds(command: list[str], env: dict[str, str], rounds: int) -> float:
     def run() -> None:
-        subprocess.run(command, env=env, capture_output=True, check=False)
+        # -c and -m put the working folder ahead of PYTHONPATH: run from the tree measured.
+        subprocess.run(command, env=env, capture_output=True, check=False,
+                       cwd=env.get("PYTHONPATH"))
 
     return best_of(rounds, run)
 
@@ -181,7 +184,7 @@ def startup(base: Path | None, rounds: int) -> None:
             out = str(Path(home) / "out.json")
             command = [*cli, "scan", str(folder), "--output", out]
             start = time.perf_counter()
-            subprocess.run(command, env=env, capture_output=True, check=False)
+            subprocess.run(command, env=env, capture_output=True, check=False, cwd=path)
             cold = time.perf_counter() - start
             Path(out).unlink(missing_ok=True)
             warm = process_seconds(

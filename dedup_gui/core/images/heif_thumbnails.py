@@ -23,10 +23,11 @@ import os
 
 from PIL import Image
 
-DECODE_THREADS = 1
-"""libheif's threads for one decode. The scan already runs one decode per core, so more
-threads only take turns on the same cores: on 2 cores with 2 workers, 1 thread decodes
-12 MP HEICs fastest (benchmarks/bench_formats.py --heif-threads compares)."""
+DECODE_THREADS = 2
+"""libheif's threads for one decode (pillow-heif's default is 4). On 2 cores with 2 workers,
+12 MP grid HEICs: 1 thread 0.54, 2 threads 0.81, 4 threads 0.77 photos/s
+(benchmarks/bench_formats.py --heif-threads, on a loaded machine): a decode waits on its
+slowest tile, so a second thread still pays while the other worker runs."""
 CONFIRM_MAX_PHASH_BITS = 8
 """A thumbnail that shows the picture hashes within a few bits of a decode of the image
 (at most 2 on the benchmark photos); another picture is 20-40 bits away."""
