@@ -3,13 +3,16 @@
     pip install czkawka   # third-party PyO3 binding that embeds czkawka_core 10.0.0
     python benchmarks/eval_accuracy.py            # builds the accuracy set once
     python benchmarks/photo_corpus.py             # builds the 12 MP photos once
-    python benchmarks/compare_czkawka.py [--eval-dir DIR] [--photos DIR]
+    python benchmarks/format_corpus.py            # the same photos in other formats, once
+    python benchmarks/compare_czkawka.py [--eval-dir DIR] [--photos DIR] [--formats]
 
 Accuracy: the accuracy set's core images (no mirrored/rotated copies), pairwise precision
 and recall of Czkawka's groups at several of its similarity levels (0-50, lower = stricter)
 against dedup_gui at its default. Speed: both, cold (no cache), on the 12 MP JPEGs, timed
-in the same run. The binding's own hash settings are the binding's defaults, not
-necessarily the Czkawka GUI's; its grouping is not deterministic from run to run.
+in the same run; with --formats, also on the same photos as HEIC (with and without an
+embedded thumbnail), AVIF, PNG and WebP (format_corpus.py). The binding's own hash
+settings are the binding's defaults, not necessarily the Czkawka GUI's; its grouping is
+not deterministic from run to run.
 """
 
 from __future__ import annotations
@@ -65,6 +68,8 @@ def main() -> None:
     parser.add_argument("--eval-dir", type=Path,
                         default=Path(tempfile.gettempdir()) / "dedup-eval" / "images")
     parser.add_argument("--photos", type=Path, default=here / "_data" / "photos_4000x3000_q90")
+    parser.add_argument("--formats", action="store_true",
+                        help="also time both on format_corpus.py's 12 MP folders")
     args = parser.parse_args()
     try:
         import czkawka  # noqa: F401
@@ -98,6 +103,31 @@ def main() -> None:
     ours_rate = len(photos) / (time.perf_counter() - start)
     print(f"\n{len(photos)} photos of 12 MP, cold, all cores: czkawka {theirs:.1f} photos/s, "
           f"dedup_gui {ours_rate:.1f} photos/s ({ours_rate / theirs:.1f}x)")
+    if args.formats:
+        compare_formats()
+
+
+def compare_formats() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from format_corpus import FORMATS, folder_for
+
+    print("\nsame photos by format, 12 MP, cold, all cores (photos/s):")
+    for name in FORMATS:
+        folder = folder_for(name, "12mp")
+        count = sum(1 for _ in folder.iterdir()) if folder.is_dir() else 0
+        if not count:
+            print(f"  {name:15} (run benchmarks/format_corpus.py first)")
+            continue
+        start = time.perf_counter()
+        try:
+            czkawka_groups(folder, 10)
+            theirs = f"{count / (time.perf_counter() - start):6.1f}"
+        except Exception as error:  # a format the binding cannot read
+            theirs = f"failed ({type(error).__name__})"
+        start = time.perf_counter()
+        result = scanner.scan([str(folder)])
+        ours_rate = len(result.records) / (time.perf_counter() - start)
+        print(f"  {name:15} czkawka {theirs}   dedup_gui {ours_rate:6.1f}")
 
 
 if __name__ == "__main__":

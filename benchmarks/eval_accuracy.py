@@ -1,7 +1,12 @@
 """Pairwise precision and recall of duplicate groups on near-duplicate variants of real
 photos, through the real pipeline (scanner.scan -> SimilarityIndex).
 
-    python benchmarks/eval_accuracy.py [--workdir DIR] [--evidence]
+    python benchmarks/eval_accuracy.py [--workdir DIR] [--evidence] [--compare-decodes N]
+
+--compare-decodes N: the core set plus HEIC copies (with a 320 px embedded thumbnail, as
+phones write them) of N originals, scanned twice without a cache: thumbnail-first (the
+default) and with every image decoded in full (ScanOptions.embedded_thumbnails=False); the
+groups at the default similarity must be the same.
 
 The image set (eval_variants.py): 62 originals (scikit-image sample photos and the left
 and right halves of the wide ones), 10 variants each (resize, JPEG q15, PNG, WebP, EXIF
@@ -169,15 +174,58 @@ def report_evidence(records: Sequence[ImageRecord], truth: Truth, members: Seque
             )
 
 
+def compare_decodes(images: Path, heic_count: int) -> None:
+    import pillow_heif
+    from PIL import Image
+
+    pillow_heif.register_heif_opener()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        heics = 0
+        for image in sorted(images.iterdir()):
+            file = parse_name(image)
+            if file.kind == "transformed":
+                continue
+            (folder / image.name).hardlink_to(image)
+            if file.kind == "original" and heics < heic_count:
+                with Image.open(image) as opened:
+                    rgb = opened.convert("RGB")
+                if max(rgb.size) > 320:
+                    rgb.save(folder / f"heic__{file.truth}__{file.half}__heic.heic", "HEIF",
+                             quality=60, thumbnails=[320])
+                    heics += 1
+        groups = {}
+        for name, thumbnails in (("thumbnail-first", True), ("full decode", False)):
+            started = time.perf_counter()
+            options = scanner.ScanOptions(embedded_thumbnails=thumbnails)
+            records = scanner.scan([str(folder)], options=options).records
+            found = SimilarityIndex.build(records).groups(DEFAULT_SIMILARITY)
+            groups[name] = {frozenset(Path(m.record.path).name for m in g.members) for g in found}
+            from_thumbnail = sum(r.from_thumbnail for r in records)
+            print(f"{name}: {len(records)} images ({from_thumbnail} from an embedded thumbnail)"
+                  f" in {time.perf_counter() - started:.1f} s, {len(groups[name])} groups")
+        first, full = groups["thumbnail-first"], groups["full decode"]
+        same = "the same" if first == full else "DIFFERENT"
+        print(f"groups at {DEFAULT_SIMILARITY}% with {heics} HEICs: {same}")
+        for group in sorted(first ^ full, key=sorted):
+            print(f"  {'only thumbnail-first' if group in first else 'only full decode'}:"
+                  f" {sorted(group)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "dedup-eval")
     parser.add_argument("--evidence", action="store_true", help="print verification signals")
+    parser.add_argument("--compare-decodes", type=int, metavar="N", default=0,
+                        help="thumbnail-first against full decodes, with N HEIC originals")
     args = parser.parse_args()
     os.environ.setdefault("DEDUP_GUI_CACHE_DIR", str(args.workdir / "cache"))
 
     started = time.perf_counter()
     build(args.workdir / "images")
+    if args.compare_decodes:
+        compare_decodes(args.workdir / "images", args.compare_decodes)
+        return
     cache = HashCache(args.workdir / "cache.sqlite")
     result = scanner.scan([str(args.workdir / "images")], cache=cache)
     records = sorted(result.records, key=lambda r: r.path)

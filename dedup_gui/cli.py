@@ -18,17 +18,14 @@ from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from dedup_gui import __version__, cli_decisions
 from dedup_gui.cli_text import UsageError
 from dedup_gui.cli_text import say as _say
 from dedup_gui.cli_text import shown as _shown
-from dedup_gui.core import library
 from dedup_gui.core.decisions.ignore_list import IgnoredPair, IgnoreList, apart_pairs
 from dedup_gui.core.decisions.store import DecisionStore, DecisionStoreError
-from dedup_gui.core.grouping import candidates
-from dedup_gui.core.grouping.index import SimilarityIndex
 from dedup_gui.core.grouping.keeper import DEFAULT_KEEPER_RULES, KeeperRule
 from dedup_gui.core.grouping.similarity import DEFAULT_SIMILARITY, MIN_SIMILARITY
 from dedup_gui.core.models import CancelToken, ScanError, ScanProgress, ScanResult
@@ -36,6 +33,9 @@ from dedup_gui.core.output import export, output_file
 from dedup_gui.core.output.output_file import OutputGuard, OutputRefusedError
 from dedup_gui.core.scanning import scanner
 from dedup_gui.core.scanning.cache import HashCache
+
+if TYPE_CHECKING:  # imported where used: grouping pulls in scipy, which --help never needs
+    from dedup_gui.core import library
 
 EXIT_NOTHING_FOUND = 0
 EXIT_FOUND = 1
@@ -250,6 +250,9 @@ def run_scan(args: argparse.Namespace, cancel: CancelToken) -> int:
         groups = []
         if result.records:
             show.status(f"Grouping {len(result.records)} images...")
+            from dedup_gui.core.grouping import candidates
+            from dedup_gui.core.grouping.index import SimilarityIndex
+
             try:
                 index = SimilarityIndex.build(
                     result.records, match_transforms=args.match_rotations, cancel=cancel,
@@ -277,6 +280,8 @@ def run_query(args: argparse.Namespace, cancel: CancelToken) -> int:
         raise UsageError(f"{args.image} is not a file")
     dirs = _existing_dirs(args.dirs)
     guard = _checked_output(args, OutputGuard(folders=tuple(dirs), files=(str(image),)))
+    from dedup_gui.core import library
+
     with _progress_display() as show, _cache(args) as cache:
         result = library.query(
             str(image.absolute()), dirs, similarity=args.similarity,
@@ -310,6 +315,8 @@ def run_new(args: argparse.Namespace, cancel: CancelToken) -> int:
     dirs = _existing_dirs(args.dirs)
     library_dirs = _existing_dirs(args.library)
     guard = _checked_output(args, OutputGuard(folders=(*dirs, *library_dirs)))
+    from dedup_gui.core import library
+
     with _progress_display() as show, _cache(args) as cache:
         result = library.new_vs_library(
             dirs, library_dirs, similarity=args.similarity,

@@ -77,6 +77,10 @@ class ImageRecord:
     detail: bytes = b""
     """provenance.DETAIL_CELLS edge-energy bytes of the thumbnail (4x4 grid, row-major),
     then the share of clipped-white and clipped-black pixels (0-255 each)."""
+    from_thumbnail: bool = False
+    """The signatures come from the file's embedded thumbnail (a phone's HEIC), not from a
+    decode of its image. A thumbnail may be stale (another picture): before acting on such
+    a file, images.heif_thumbnails.confirm_thumbnail_hashes must agree."""
 
 
 class ErrorKind(str, Enum):

@@ -25,13 +25,13 @@ from dedup_gui.core.files.bounded_read import read_all
 from dedup_gui.core.files.fileaccess import NotARegularFileError, open_for_reading
 from dedup_gui.core.files.imagetypes import SNIFF_BYTES, detect_raw, sniff_file, sniff_image_format
 from dedup_gui.core.files.interrupt import CancelFlag, Cancelled
-from dedup_gui.core.images import decode_warnings, png_text
+from dedup_gui.core.images import decode_warnings, heif_thumbnails, png_text
 from dedup_gui.core.images.decode_cost import DECODE_BYTES_LIMIT, decode_bytes_needed, megabytes
 from dedup_gui.core.images.memory_budget import MemoryBudget
 from dedup_gui.core.images.provenance import Provenance, read_provenance
 from dedup_gui.core.models import ErrorKind
 
-pillow_heif.register_heif_opener()
+pillow_heif.register_heif_opener(decode_threads=heif_thumbnails.DECODE_THREADS)
 
 DECODE_PIXEL_LIMIT = 89_478_485
 """Most pixels a decode may produce: Pillow's default MAX_IMAGE_PIXELS (about 270 MB of
@@ -101,6 +101,9 @@ class ImageInfo:
     """What was wrong with the file although it could be read, one sentence each."""
     provenance: Provenance = field(default_factory=Provenance)
     """JPEG quality, camera, software: read from this same open (provenance.py)."""
+    from_thumbnail: bool = False
+    """The pixels are the file's embedded thumbnail, not a decode of its image: a thumbnail
+    another program failed to update may show another picture (heif_thumbnails.py)."""
 
 
 def open_reduced(
@@ -111,10 +114,15 @@ def open_reduced(
     stream: BinaryIO | None = None,
     budget: MemoryBudget | None = None,
     cancel: CancelFlag | None = None,
+    embedded_long_side: int | None = None,
 ) -> tuple[Image.Image, ImageInfo]:
     """Decode `path` so that its shorter side is at least `min_side` pixels (or the full
     size, if smaller), oriented and flattened to RGB. `data` (the file's bytes, already read)
     or `stream` (the file, already open) are read instead of opening `path` again.
+
+    With `embedded_long_side`, a HEIF/HEIC's embedded thumbnail whose longer side is at
+    least that is decoded instead of the image (ImageInfo.from_thumbnail): a phone's 12 MP
+    HEIC has no reduced decode, its 320 px thumbnail costs a hundredth of it.
 
     The memory the decode needs is estimated from the header first: above
     DECODE_BYTES_LIMIT (or the whole `budget`) the image is refused; with `budget`, the
@@ -131,7 +139,7 @@ def open_reduced(
         from dedup_gui.core.images.raw import open_raw_reduced
 
         return open_raw_reduced(path, min_side, kind=raw_kind, data=data, stream=stream)
-    limits = _Limits(budget, cancel)
+    limits = _Limits(budget, cancel, embedded_long_side)
     try:
         with decode_warnings.collecting() as noted:
             notes: list[str] = []
@@ -154,6 +162,8 @@ def open_reduced(
 class _Limits:
     budget: MemoryBudget | None
     cancel: CancelFlag | None
+    embedded_long_side: int | None = None
+    """Also what the decode may take instead of the image (not a limit, but passed along)."""
 
     @property
     def most_bytes(self) -> int:
@@ -216,8 +226,11 @@ def _reduce_and_normalise(
 ) -> tuple[Image.Image, ImageInfo]:
     full_width, full_height = image.size
     image_format = image.format or "UNKNOWN"
+    from_thumbnail = False
     if image_format == "JPEG":
         image.draft(image.mode, (min_side, min_side))
+    elif image_format == "HEIF" and limits.embedded_long_side:
+        from_thumbnail = heif_thumbnails.use_embedded(image, limits.embedded_long_side)
     _check_pixel_count(full_width, full_height, decoded_pixels=image.width * image.height)
     needed = decode_bytes_needed(image, (full_width, full_height), file_bytes)
     if needed > limits.most_bytes:
@@ -251,7 +264,8 @@ def _reduce_and_normalise(
         ):
             full_width, full_height = full_height, full_width
     return rgb, ImageInfo(
-        full_width, full_height, image_format, capture_time, provenance=provenance
+        full_width, full_height, image_format, capture_time, provenance=provenance,
+        from_thumbnail=from_thumbnail,
     )
 
 

@@ -90,14 +90,14 @@ def content_traits(thumbnail: Image.Image) -> tuple[bytes, bytes]:
         grey = np.pad(grey, ((0, max(0, GRID + 1 - height)), (0, max(0, GRID + 1 - width))), "edge")
     across = np.abs(np.diff(grey, axis=1))[:-1, :]
     down = np.abs(np.diff(grey, axis=0))[:, :-1]
-    edges = (across + down).astype(np.float32)
+    edges = (across + down).astype(np.int64)
     rows = np.linspace(0, edges.shape[0], GRID + 1).astype(int)
     cols = np.linspace(0, edges.shape[1], GRID + 1).astype(int)
-    cells = [
-        float(edges[rows[r] : rows[r + 1], cols[c] : cols[c + 1]].mean())
-        for r in range(GRID)
-        for c in range(GRID)
-    ]
+    # Sums of whole numbers are exact in any order: the same float32 means as a loop of
+    # .mean() over the float32 cells, without 16 numpy calls a file.
+    sums = np.add.reduceat(np.add.reduceat(edges, rows[:-1], axis=0), cols[:-1], axis=1)
+    counts = np.diff(rows)[:, None] * np.diff(cols)[None, :]
+    cells = (sums.astype(np.float32) / counts.astype(np.float32)).reshape(-1).tolist()
     rgb = np.asarray(thumbnail.convert("RGB"))
     high = float((rgb.min(axis=2) >= _CLIP_HIGH).mean())
     low = float((rgb.max(axis=2) <= _CLIP_LOW).mean())
@@ -122,17 +122,17 @@ def _jpeg_quality(image: Image.Image) -> int | None:
 def quality_of_table(luma: np.ndarray) -> int:
     """The IJG quality whose luma table is closest to `luma` (a camera's own tables map to
     the IJG quality of about the same coarseness)."""
-    best, best_error = 100, float("inf")
-    for quality in range(1, 101):
-        error = float(np.abs(np.log(ijg_table(quality)) - np.log(luma)).mean())
-        if error < best_error:
-            best, best_error = quality, error
-    return best
+    errors = np.abs(_LOG_IJG_TABLES - np.log(luma.reshape(1, -1))).mean(axis=1)
+    return int(np.argmin(errors)) + 1  # the first (lowest) quality of the smallest error
 
 
 def ijg_table(quality: int) -> np.ndarray:
     scale = 5000 / quality if quality < 50 else 200 - 2 * quality
     return np.clip(np.floor((_IJG_LUMA * scale + 50) / 100), 1, 255)
+
+
+_LOG_IJG_TABLES = np.log(np.stack([ijg_table(q).reshape(-1) for q in range(1, 101)]))
+"""log of the IJG luma table of each quality 1-100, computed once (not per file)."""
 
 
 def quantiser_step(quality: int) -> float:

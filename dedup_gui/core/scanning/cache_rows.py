@@ -90,6 +90,7 @@ RECORD_COLUMNS: tuple[Column, ...] = (
            int, bool),
     Column("pixel_digest", "BLOB", "pixel_digest", _optional_bytes, _optional_bytes),
     Column("detail", "BLOB NOT NULL DEFAULT x''", "detail", bytes, bytes),
+    Column("from_thumbnail", "INTEGER NOT NULL DEFAULT 0", "from_thumbnail", int, bool),
     Column("dev", "INTEGER"),
     Column("ino", "INTEGER"),
 )

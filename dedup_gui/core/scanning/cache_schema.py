@@ -28,7 +28,7 @@ from dedup_gui.core.scanning.cache_rows import (
     table_definition,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DERIVED_TABLES = ("records", "thumbnails")
 CHECKED_AT_KEY = "quick_check_at"
 """meta: when PRAGMA quick_check last passed (Unix seconds)."""
@@ -91,6 +91,9 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     # older file is current and its derived tables are made anew.
     2: rebuild_derived_tables,
     3: rebuild_derived_tables,
+    # 5 added from_thumbnail (hashes from a HEIC's embedded thumbnail). A kept row would
+    # need its checksum recomputed over the new column; one cold scan is simpler and safe.
+    4: rebuild_derived_tables,
 }
 """From version v to v + 1."""
 

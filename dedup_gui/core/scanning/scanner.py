@@ -83,6 +83,10 @@ class ScanOptions:
     excluded_folders: tuple[str, ...] = ()
     """Folders inside the roots that are not scanned (nor what is reached inside them
     another way); a root inside one of them is scanned. Their cache entries are kept."""
+    embedded_thumbnails: bool = True
+    """Hash a HEIC from its embedded thumbnail when that is big enough (records say
+    from_thumbnail); False: always decode the image itself. Cached records are kept either
+    way."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,8 @@ class _Task:
     """The scan's memory budget (thread workers; worker processes have their own global)."""
     cancel: CancelFlag | None = None
     """The scan's cancel token: long reads and waits stop soon after it is set."""
+    embedded_thumbnails: bool = True
+    """ScanOptions.embedded_thumbnails."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +169,10 @@ def scan(
         want_digest = file.size in shared_sizes
         record = cached.get(file.path)
         if record is None:
-            tasks.append(_Task(file, want_digest, copies=copies if want_digest else None))
+            tasks.append(_Task(
+                file, want_digest, copies=copies if want_digest else None,
+                embedded_thumbnails=options.embedded_thumbnails,
+            ))
         elif want_digest and record.content_digest is None:
             tasks.append(_Task(file, want_digest, digest_only=True))
         else:
@@ -461,7 +470,11 @@ def _hash_task(task: _Task) -> _Outcome:
 def _decode_and_sign(task: _Task) -> _Outcome:
     path = task.stat.path
     expected_size = task.stat.size
-    limits = {"budget": task.budget, "cancel": task.cancel}
+    limits: dict[str, Any] = {
+        "budget": task.budget,
+        "cancel": task.cancel,
+        "embedded_long_side": THUMBNAIL_SIDE if task.embedded_thumbnails else None,
+    }
     digest = None
     with open_for_reading(path) as handle:
         before = os.fstat(handle.fileno())
@@ -518,8 +531,10 @@ def _sign(
         camera=info.provenance.camera,
         software=info.provenance.software,
         edited_after_capture=info.provenance.edited_after_capture,
-        pixel_digest=signatures.pixel_digest,
+        # Two files whose stale thumbnails match must never count as the same pixels.
+        pixel_digest=None if info.from_thumbnail else signatures.pixel_digest,
         detail=signatures.detail,
+        from_thumbnail=info.from_thumbnail,
     )
     return replace(_hashed(record, jpeg, before), warnings=info.warnings)
 

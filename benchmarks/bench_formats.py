@@ -1,0 +1,262 @@
+"""Scan speed by file format, against JPEG and against the code as it was; and start-up.
+
+The same photos (format_corpus.py, from photo_corpus.py) as JPEG, HEIC with and without an
+embedded thumbnail, AVIF, PNG and WebP, at 12 MP and at 0.3 MP. For each, in one run:
+- photos/s of a cold `scanner.scan` (no cache, all cores, threads), best of `--rounds`;
+- with `--base REV`: the same scan by the code of commit REV (extracted with git archive
+  into a temporary folder, run in a subprocess), so "before" and "after" share the machine;
+- the decode-only floor: the cheapest decode that gives the pixels the hashes need (JPEG
+  DCT-scaled, HEIC its embedded thumbnail where it has one, else the full image), on as
+  many threads as the scan;
+- the ratio of each to JPEG at the same size.
+Start-up, whole processes: `dedup-cli --help`, and a cold and a warm `dedup-cli scan` of 100
+distinct photos (1600x1200 crops of the corpus) against `python -c "import numpy, PIL.Image"`.
+`--heif-threads` also times 12 MP HEICs at several libheif decode thread counts.
+Exits non-zero only on an error, never on a missed target.
+
+    python benchmarks/bench_formats.py [--count 4] [--rounds 2] [--base 213dbdb]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from format_corpus import DATA_DIR, FORMATS, SIZES, ensure_formats, folder_for
+from photo_corpus import ensure_corpus
+
+from dedup_gui.core.images import heif_thumbnails
+from dedup_gui.core.images.thumbnails import THUMBNAIL_SIDE
+from dedup_gui.core.scanning.scanner import ScanOptions, scan, usable_cores
+
+REPO = Path(__file__).resolve().parent.parent
+WARM_COUNT = 100
+TARGET_HEIC_THUMBNAIL_VS_JPEG = 0.5
+TARGET_SPEEDUP = 2.0
+TARGET_SMALL_PER_SECOND = 150.0
+TARGET_HELP_VS_IMPORTS = 2.0
+TARGET_WARM_VS_COLD = 0.15
+_CHILD_SCAN = """
+import sys, time
+from dedup_gui.core.scanning.scanner import ScanOptions, scan
+folder, workers, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+best = min(
+    (lambda s: (scan([folder], options=ScanOptions(workers=workers)), time.perf_counter() - s)[1])(
+        time.perf_counter()
+    )
+    for _ in range(rounds)
+)
+print(best)
+"""
+
+
+def best_of(rounds: int, run: Callable[[], object]) -> float:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def scan_seconds(folder: Path, workers: int, rounds: int, full_decode: bool = False) -> float:
+    options = ScanOptions(workers=workers, embedded_thumbnails=not full_decode)
+    return best_of(rounds, lambda: scan([folder], options=options))
+
+
+def base_scan_seconds(base: Path, folder: Path, workers: int, rounds: int) -> float:
+    output = subprocess.run(
+        [sys.executable, "-c", _CHILD_SCAN, str(folder), str(workers), str(rounds)],
+        env={**os.environ, "PYTHONPATH": str(base)}, capture_output=True, text=True, check=True,
+        cwd=base,  # `python -c` puts the working folder ahead of PYTHONPATH
+    ).stdout
+    return float(output.split()[-1])
+
+
+def floor_seconds(paths: list[Path], workers: int, rounds: int) -> float:
+    datas = [path.read_bytes() for path in paths]
+
+    def decode(data: bytes) -> None:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format == "JPEG":
+                image.draft("RGB", (256, 256))
+            elif image.format == "HEIF":
+                heif_thumbnails.use_embedded(image, THUMBNAIL_SIDE)
+            image.load()
+
+    with ThreadPoolExecutor(workers) as pool:
+        return best_of(rounds, lambda: list(pool.map(decode, datas)))
+
+
+def thumbnail_distances(paths: list[Path]) -> tuple[int, int]:
+    """Most dHash and pHash bits between hashes from the embedded thumbnail and from a decode
+    of the image (the same measure as bench_hashing.py's reduced-decode check)."""
+    from dedup_gui.core.images.decode import REDUCED_MIN_SIDE, open_reduced
+    from dedup_gui.core.images.signatures import compute_signatures
+    from dedup_gui.core.images.thumbnails import fit_within
+
+    worst = (0, 0)
+    for path in paths:
+        small, info = open_reduced(path, REDUCED_MIN_SIDE, embedded_long_side=THUMBNAIL_SIDE)
+        full, _ = open_reduced(path, REDUCED_MIN_SIDE)
+        a = compute_signatures(fit_within(small, THUMBNAIL_SIDE))
+        b = compute_signatures(fit_within(full, THUMBNAIL_SIDE))
+        assert info.from_thumbnail
+        worst = (max(worst[0], (a.dhash ^ b.dhash).bit_count()),
+                 max(worst[1], (a.phash ^ b.phash).bit_count()))
+    return worst
+
+
+def extract_base(rev: str, into: Path) -> Path:
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", rev, "dedup_gui"], capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def process_seconds(command: list[str], env: dict[str, str], rounds: int) -> float:
+    def run() -> None:
+        # -c and -m put the working folder ahead of PYTHONPATH: run from the tree measured.
+        subprocess.run(command, env=env, capture_output=True, check=False,
+                       cwd=env.get("PYTHONPATH"))
+
+    return best_of(rounds, run)
+
+
+def ensure_warm_folder() -> Path:
+    folder = DATA_DIR / f"warm_{WARM_COUNT}_1600x1200"
+    done = folder / ".complete"
+    if done.exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    sources = ensure_corpus(12)
+    for index in range(WARM_COUNT):
+        with Image.open(sources[index % len(sources)]) as photo:
+            photo.draft("RGB", (2000, 1500))
+            rgb = photo.convert("RGB")
+        step = index // len(sources)
+        left, top = (step * 37) % 400, (step * 23) % 300
+        box = (left, top, left + rgb.width - 400, top + rgb.height - 300)
+        rgb.resize((1600, 1200), Image.Resampling.BILINEAR, box=box).save(
+            folder / f"photo_{index:03}.jpg", "JPEG", quality=90
+        )
+    done.write_text("complete\n")
+    return folder
+
+
+def startup(base: Path | None, rounds: int) -> None:
+    print("\nStart-up (whole processes, best of", rounds, "runs):")
+    python = sys.executable
+    plain_env = {**os.environ, "PYTHONPATH": str(REPO)}
+    imports = process_seconds([python, "-c", "import numpy, PIL.Image"], plain_env, rounds)
+    cli = [python, "-m", "dedup_gui.cli"]
+    helps = {"now": process_seconds([*cli, "--help"], plain_env, rounds)}
+    if base is not None:
+        base_env = {**os.environ, "PYTHONPATH": str(base)}
+        helps["base"] = process_seconds([*cli, "--help"], base_env, rounds)
+    print(f"  python -c 'import numpy, PIL.Image'  {imports:6.3f} s")
+    for name, seconds in helps.items():
+        verdict = "ok" if seconds <= TARGET_HELP_VS_IMPORTS * imports else "MISSED"
+        print(f"  dedup-cli --help ({name:4})          {seconds:6.3f} s = {seconds / imports:4.2f}x"
+              f" the imports (target <= {TARGET_HELP_VS_IMPORTS}x: {verdict})")
+    folder = ensure_warm_folder()
+    for name, path in [("now", REPO), ("base", base)]:
+        if path is None:
+            continue
+        with tempfile.TemporaryDirectory() as home:
+            env = {**os.environ, "PYTHONPATH": str(path), "XDG_CACHE_HOME": home,
+                   "XDG_DATA_HOME": home, "HOME": home}
+            out = str(Path(home) / "out.json")
+            command = [*cli, "scan", str(folder), "--output", out]
+            start = time.perf_counter()
+            subprocess.run(command, env=env, capture_output=True, check=False, cwd=path)
+            cold = time.perf_counter() - start
+            Path(out).unlink(missing_ok=True)
+            warm = process_seconds(
+                ["sh", "-c", f"rm -f {out} && exec \"$@\"", "sh", *command], env, rounds
+            )
+        verdict = "ok" if warm <= TARGET_WARM_VS_COLD * cold else "MISSED"
+        print(f"  scan of {WARM_COUNT} photos ({name:4}): cold {cold:6.2f} s, warm {warm:5.2f} s"
+              f" = {warm / cold:5.1%} (target <= {TARGET_WARM_VS_COLD:.0%}: {verdict})")
+
+
+def heif_threads(paths: list[Path], workers: int, rounds: int) -> None:
+    print(f"\nlibheif decode threads, 12 MP HEIC without a thumbnail, {workers} workers:")
+    import pillow_heif
+
+    datas = [path.read_bytes() for path in paths]
+
+    def decode(data: bytes) -> None:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+
+    before = pillow_heif.options.DECODE_THREADS
+    try:
+        for threads in (1, 2, 4):
+            pillow_heif.options.DECODE_THREADS = threads
+            with ThreadPoolExecutor(workers) as pool:
+                seconds = best_of(rounds, lambda: list(pool.map(decode, datas)))
+            print(f"  {threads} thread(s): {len(datas) / seconds:6.2f} photos/s")
+    finally:
+        pillow_heif.options.DECODE_THREADS = before
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=4, help="12 MP photos per format")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--base", help="a commit to compare with (e.g. the branch's base)")
+    parser.add_argument("--heif-threads", action="store_true")
+    parser.add_argument("--skip-startup", action="store_true")
+    args = parser.parse_args()
+    workers = usable_cores()
+    files = ensure_formats(args.count)
+    with tempfile.TemporaryDirectory() as scratch:
+        base = extract_base(args.base, Path(scratch)) if args.base else None
+        if args.heif_threads:
+            heif_threads(files[("heic", "12mp")], workers, args.rounds)
+        for size in SIZES:
+            print(f"\n{size}, {workers} workers, photos/s (best of {args.rounds}):")
+            print(f"  {'format':15} {'scan':>7} {'vs JPEG':>8} {'floor':>7} {'vs JPEG':>8}"
+                  + (f" {'base':>7} {'speed-up':>9}" if base else ""))
+            jpeg: tuple[float, float] | None = None
+            for name in FORMATS:
+                paths = files[(name, size)]
+                folder = folder_for(name, size)
+                rate = len(paths) / scan_seconds(folder, workers, args.rounds)
+                floor = len(paths) / floor_seconds(paths, workers, args.rounds)
+                jpeg = jpeg or (rate, floor)
+                line = (f"  {name:15} {rate:7.1f} {rate / jpeg[0]:8.2f} {floor:7.1f}"
+                        f" {floor / jpeg[1]:8.2f}")
+                if base is not None:
+                    before = len(paths) / base_scan_seconds(base, folder, workers, args.rounds)
+                    line += f" {before:7.1f} {rate / before:8.2f}x"
+                print(line)
+            if size == "0.3mp":
+                print(f"  (target: 0.3 MP >= {TARGET_SMALL_PER_SECOND:.0f}/s; HEIC with a"
+                      f" thumbnail >= {TARGET_HEIC_THUMBNAIL_VS_JPEG} of JPEG; HEIC, PNG, WebP"
+                      f" >= {TARGET_SPEEDUP}x the base)")
+        dhash, phash = thumbnail_distances(files[("heic_thumbnail", "12mp")])
+        print(f"\nHEIC hashed from the embedded thumbnail vs a decode of the image: at most"
+              f" {dhash} bits (dHash), {phash} bits (pHash); target <= 2")
+        if not args.skip_startup:
+            startup(base, args.rounds + 1)
+
+
+if __name__ == "__main__":
+    main()
