@@ -135,3 +135,22 @@ def test_two_pictures_with_the_same_stale_thumbnail_are_never_the_same_pixels(tm
         assert all(m.match is not MatchKind.SAME_PIXELS for m in group.members[1:])
         for member in group.members:
             assert not confirm_thumbnail_hashes(member.record.path, member.record.phash)
+
+
+def test_a_group_made_by_a_stale_thumbnail_costs_no_photo_when_trashed(tmp_path):
+    from dedup_gui.core.trash.actions import Outcome, execute_removal, plan_removal
+
+    old_picture = make_photo(9, *PHOTO_SIZE)
+    write_heic(tmp_path / "a.heic", make_photo(10, *PHOTO_SIZE), thumbnail_of=old_picture)
+    write_heic(tmp_path / "b.heic", make_photo(11, *PHOTO_SIZE), thumbnail_of=old_picture)
+    result = scan([tmp_path])
+    groups = SimilarityIndex.build(result.records).groups(DEFAULT_SIMILARITY)
+    assert groups, "the stale thumbnails make the two pictures look alike"
+    marked = [m.record.path for g in groups for m in g.members if not m.keep]
+    trashed: list[str] = []
+    report = execute_removal(
+        plan_removal(groups, marked, roots=result.roots), trash=trashed.append
+    )
+    assert trashed == []
+    assert {o.outcome for o in report.outcomes} == {Outcome.SKIPPED_CHANGED}
+    assert "thumbnail inside the file" in report.outcomes[0].message

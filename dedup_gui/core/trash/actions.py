@@ -139,6 +139,10 @@ class TrashReport:
 
 KEPT_COPY_GONE = "The copy you keep is gone (or changed); nothing in this group was moved."
 KEPT_COPIES_GONE = "The copies you keep are gone (or changed); nothing in this group was moved."
+STALE_THUMBNAIL = (
+    "Left alone: it was compared through the thumbnail inside the file, which does not show "
+    "the picture itself."
+)
 _MISMATCH_OUTCOMES = {
     recheck.Difference.MISSING: Outcome.SKIPPED_MISSING,
     recheck.Difference.CHANGED: Outcome.SKIPPED_CHANGED,
@@ -291,6 +295,7 @@ class _Removal:
         self._trash = trash
         self._moved_from_groups: set[int] = set()
         self._content_checked: recheck.ContentChecks = set()
+        self._thumbnails_confirmed: dict[str, bool] = {}
 
     def trash_one(self, removal: PlannedRemoval) -> FileOutcome:
         record = removal.record
@@ -301,6 +306,8 @@ class _Removal:
         found = recheck.check_before_removal(record, self._roots)
         if isinstance(found, recheck.Mismatch):
             return outcome(_MISMATCH_OUTCOMES[found.kind], found.message)
+        if not recheck.shows_what_was_hashed(record, self._thumbnails_confirmed):
+            return outcome(Outcome.SKIPPED_CHANGED, STALE_THUMBNAIL)
         if removal.kept_copies:
             missing = self._why_no_kept_copy(removal, found)
             if missing:
@@ -317,7 +324,9 @@ class _Removal:
         same_file = False
         for kept in removal.kept_copies:
             current = recheck.kept_copy_stat(kept, checked=self._content_checked)
-            if current is None:
+            if current is None or not recheck.shows_what_was_hashed(
+                kept, self._thumbnails_confirmed
+            ):
                 continue
             if _survives_removal(kept.path, current, removal.record.path, removed):
                 return ""

@@ -94,6 +94,26 @@ def check_before_removal(record: ImageRecord, roots: Sequence[str]) -> os.stat_r
     return found
 
 
+def shows_what_was_hashed(record: ImageRecord, confirmed: dict[str, bool]) -> bool:
+    """A record hashed from a HEIC's embedded thumbnail (`from_thumbnail`) is confirmed by
+    a decode of the picture itself before anything is trashed on its strength: a stale
+    thumbnail must never make a false group cost a photo. Other records need nothing.
+    `confirmed` keeps the answers of one run by path."""
+    if not record.from_thumbnail:
+        return True
+    known = confirmed.get(record.path)
+    if known is None:
+        from dedup_gui.core.images.decode import ImageLoadError
+        from dedup_gui.core.images.heif_thumbnails import confirm_thumbnail_hashes
+
+        try:
+            known = confirm_thumbnail_hashes(record.path, record.phash)
+        except (ImageLoadError, OSError):
+            known = False
+        confirmed[record.path] = known
+    return known
+
+
 def kept_copy_stat(
     record: ImageRecord, *, read_content: bool = True, checked: ContentChecks | None = None
 ) -> os.stat_result | None:
