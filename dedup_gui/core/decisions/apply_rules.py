@@ -1,0 +1,236 @@
+"""Apply a keeper rule chain to many groups at once: the new keep/trash marks.
+
+The members' attributes are laid out once per grouping as flat arrays (`ReviewColumns`);
+a chain is then one lexsort over all members of the chosen groups, with the group as the
+first key, so 30,000 groups take milliseconds (benchmarks/bench_review.py). The ORIGINAL
+rule compares the copies of one group with each other (`originals.most_original`), so it
+runs per group, only where the rules before it leave a tie, and each verdict is kept for
+the next application of a chain.
+
+The keeper is kept and every other copy marked for the trash, except a copy in a protected
+folder, which is always kept.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dedup_gui.core.files.imagetypes import is_raw_format
+from dedup_gui.core.grouping.keeper import (
+    DEFAULT_FORMAT_ORDER,
+    ChainRule,
+    KeeperRule,
+    RuleOrder,
+    rule_kind,
+)
+from dedup_gui.core.grouping.originals import most_original
+from dedup_gui.core.models import DuplicateGroup
+
+
+@dataclass(eq=False)
+class ReviewColumns:
+    """Every member of `groups`, in group order, as flat arrays."""
+
+    groups: Sequence[DuplicateGroup]
+    starts: np.ndarray
+    """Index of each group's first member; one more entry: the member count."""
+    group_of: np.ndarray
+    is_reference: np.ndarray
+    is_raw: np.ndarray
+    pixels: np.ndarray
+    size: np.ndarray
+    mtime_ns: np.ndarray
+    capture_missing: np.ndarray
+    capture_rank: np.ndarray
+    path_length: np.ndarray
+    path_rank: np.ndarray
+    format_code: np.ndarray
+    formats: tuple[str, ...]
+    folder_code: np.ndarray
+    folders: tuple[str, ...]
+    _originals: dict[tuple[int, tuple[int, ...]], tuple[int, ...]] = field(
+        default_factory=dict, repr=False
+    )
+
+    @classmethod
+    def of(cls, groups: Sequence[DuplicateGroup]) -> ReviewColumns:
+        members = [m for g in groups for m in g.members]
+        records = [m.record for m in members]
+        count = len(members)
+        lengths = np.fromiter((len(g.members) for g in groups), np.int64, len(groups))
+        starts = np.zeros(len(groups) + 1, np.int64)
+        np.cumsum(lengths, out=starts[1:])
+        paths = np.array([r.path for r in records], dtype=object)
+        formats, format_code = _codes([r.format for r in records])
+        folders, folder_code = _codes(
+            [os.path.dirname(r.path) for r in records]  # noqa: PTH120 (str paths, per record)
+        )
+        captures = [r.capture_time for r in records]
+        _, capture_rank = _codes([c or "" for c in captures])
+        return cls(
+            groups=groups,
+            starts=starts,
+            group_of=np.repeat(np.arange(len(groups)), lengths),
+            is_reference=np.fromiter((m.is_reference for m in members), bool, count),
+            is_raw=np.array([is_raw_format(name) for name in formats], bool)[format_code]
+            if count else np.zeros(0, bool),
+            pixels=np.fromiter((r.width * r.height for r in records), np.int64, count),
+            size=np.fromiter((r.size for r in records), np.int64, count),
+            mtime_ns=np.fromiter((r.mtime_ns for r in records), np.int64, count),
+            capture_missing=np.fromiter((c is None for c in captures), bool, count),
+            capture_rank=capture_rank,
+            path_length=np.fromiter((len(r.path) for r in records), np.int64, count),
+            path_rank=_codes(paths)[1],
+            format_code=format_code,
+            formats=formats,
+            folder_code=folder_code,
+            folders=folders,
+        )
+
+    @property
+    def member_count(self) -> int:
+        return int(self.starts[-1])
+
+
+@dataclass(frozen=True, slots=True)
+class ChainMarks:
+    """The marks a chain gives the chosen groups."""
+
+    rows: np.ndarray
+    """Positions of the chosen groups."""
+    keeper: np.ndarray
+    """Per chosen group, the keeper's position among its members."""
+    members: np.ndarray
+    """Flat member indices (into `ReviewColumns`) of the chosen groups, group by group."""
+    keep: np.ndarray
+    """Per entry of `members`: kept (the keeper, or in a protected folder) or trashed."""
+
+
+def apply_chain(
+    columns: ReviewColumns, rules: Sequence[ChainRule], rows: Sequence[int] | None = None
+) -> ChainMarks:
+    """The keeper of each chosen group (all when `rows` is None) under `rules`, and the
+    marks that follow: keep the keeper and protected copies, trash the others."""
+    chosen = (
+        np.arange(len(columns.groups)) if rows is None else np.unique(np.asarray(rows, np.int64))
+    )
+    lengths = columns.starts[chosen + 1] - columns.starts[chosen]
+    members = _ranges(columns.starts[chosen], lengths)
+    if not len(members):
+        empty = np.zeros(0, np.int64)
+        return ChainMarks(chosen, empty, empty, np.zeros(0, bool))
+    keys: list[np.ndarray] = []
+    for rule in rules:
+        if rule is KeeperRule.ORIGINAL:
+            keys.append(_original_key(columns, members, keys))
+        else:
+            keys.extend(key[members] for key in _rule_keys(columns, rule))
+    group = columns.group_of[members]
+    order = np.lexsort((columns.path_rank[members], *keys[::-1], group))
+    firsts = np.r_[0, np.cumsum(lengths)[:-1]]
+    best = order[firsts]  # sorted by group first: each group's best member leads its run
+    keeper = best - firsts
+    keep = columns.is_reference[members].copy()
+    keep[best] = True
+    return ChainMarks(chosen, keeper, members, keep)
+
+
+def _rule_keys(columns: ReviewColumns, rule: ChainRule) -> list[np.ndarray]:
+    """Sort keys over all members for one rule: smaller is preferred (as `keeper_key`)."""
+    kind = rule_kind(rule)
+    if kind is KeeperRule.REFERENCE_FOLDER:
+        return [~columns.is_reference]
+    if kind is KeeperRule.RAW_FIRST:
+        return [~columns.is_raw]
+    if kind is KeeperRule.RESOLUTION:
+        return [-columns.pixels]
+    if kind is KeeperRule.FILE_SIZE:
+        return [-columns.size]
+    if kind is KeeperRule.CAPTURE_DATE:
+        return [columns.capture_missing, columns.capture_rank]
+    if kind is KeeperRule.SHORTER_PATH:
+        return [columns.path_length]
+    if kind is KeeperRule.MODIFICATION_DATE:
+        return [columns.mtime_ns]
+    if kind is KeeperRule.FOLDER_PRIORITY:
+        order = _listed(rule)
+        positions = np.array([_folder_position(f, order) for f in columns.folders], np.int64)
+        return [positions[columns.folder_code]] if len(positions) else [columns.folder_code]
+    if kind is KeeperRule.FORMAT_PREFERENCE:
+        order = tuple(name.upper() for name in _listed(rule))
+        positions = np.array(
+            [order.index(f.upper()) if f.upper() in order else len(order)
+             for f in columns.formats], np.int64,
+        )
+        return [positions[columns.format_code]] if len(positions) else [columns.format_code]
+    return []
+
+
+def _listed(rule: ChainRule) -> tuple[str, ...]:
+    if isinstance(rule, RuleOrder):
+        return rule.order
+    return DEFAULT_FORMAT_ORDER if rule is KeeperRule.FORMAT_PREFERENCE else ()
+
+
+def _folder_position(folder: str, order: Sequence[str]) -> int:
+    for position, listed in enumerate(order):
+        if folder == listed or folder.startswith(listed.rstrip(os.sep) + os.sep):
+            return position
+    return len(order)
+
+
+def _original_key(
+    columns: ReviewColumns, members: np.ndarray, before: list[np.ndarray]
+) -> np.ndarray:
+    """0 for the members ORIGINAL keeps among those the earlier rules left tied in their
+    group, 1 for the others (those already beaten keep losing on the earlier keys)."""
+    group = columns.group_of[members]
+    order = np.lexsort((*before[::-1], group))
+    sorted_group = group[order]
+    leads = np.r_[True, sorted_group[1:] != sorted_group[:-1]]
+    lead_of = np.maximum.accumulate(np.where(leads, np.arange(len(order)), 0))
+    tied = np.ones(len(order), bool)
+    for key in before:
+        values = key[order]
+        tied &= values == values[lead_of]
+    key = np.ones(len(members), np.int64)
+    tied_members = order[tied]
+    tied_groups = sorted_group[tied]
+    cuts = np.flatnonzero(np.r_[True, tied_groups[1:] != tied_groups[:-1], True])
+    for start, end in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+        positions = tied_members[start:end]
+        if len(positions) < 2:
+            key[positions] = 0
+            continue
+        row = int(tied_groups[start])
+        first = int(columns.starts[row])
+        candidates = tuple(sorted(int(members[p]) - first for p in positions))
+        verdict = columns._originals.get((row, candidates))
+        if verdict is None:
+            records = [m.record for m in columns.groups[row].members]
+            verdict = most_original(records, candidates).candidates
+            columns._originals[(row, candidates)] = verdict
+        local = members[positions] - first
+        key[positions] = np.where(np.isin(local, verdict), 0, 1)
+    return key
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenated aranges [start, start + length) for each pair."""
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, np.int64)
+    offsets = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+    return np.arange(total) + offsets
+
+
+def _codes(values: Sequence[str] | np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
+    """The distinct values in order, and each value's position among them."""
+    if not len(values):
+        return (), np.zeros(0, np.int64)
+    unique, inverse = np.unique(np.asarray(values, dtype=object), return_inverse=True)
+    return tuple(unique.tolist()), inverse.reshape(-1).astype(np.int64)
