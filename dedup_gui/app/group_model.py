@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
 from PySide6.QtCore import (
     QAbstractListModel,
     QModelIndex,
@@ -15,7 +16,10 @@ from PySide6.QtCore import (
 )
 
 from dedup_gui.app.formatting import format_bytes, format_count
+from dedup_gui.core.decisions.apply_rules import ReviewColumns, apply_chain
+from dedup_gui.core.decisions.group_order import GroupFilter, GroupSort, ordered_rows
 from dedup_gui.core.decisions.marks import MarkChange, ReviewMarks
+from dedup_gui.core.grouping.keeper import ChainRule
 from dedup_gui.core.models import DuplicateGroup, GroupMember
 
 GROUP_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -37,13 +41,18 @@ class TrashSelection:
 
 
 class GroupListModel(QAbstractListModel):
-    """Groups sorted by reclaimable space, largest first.
+    """Groups sorted by reclaimable space, largest first, or as the sort and filter bar asks.
 
     The suggested keep marks come from the core (`GroupMember.keep`); what the user toggles
     is kept per path, so it survives regrouping when the similarity slider moves.
+
+    Rows are the groups shown, in the order shown; a filter hides groups from the view only
+    (`groups()`, the marks, the totals and the trash always cover every group). A "position"
+    is a group's place in `groups()`.
     """
 
     keep_changed = Signal()
+    order_changed = Signal()
 
     def __init__(self, parent: object | None = None) -> None:
         super().__init__(parent)
@@ -53,15 +62,21 @@ class GroupListModel(QAbstractListModel):
         self.marks = ReviewMarks()
         self._marked_count = 0
         self._marked_bytes = 0
+        self._shown: list[int] = []
+        """Position (in `_groups`) of each row."""
+        self._row_of_position: np.ndarray = np.zeros(0, np.int64)
+        self._sort = GroupSort.SPACE_SAVED
+        self._filter = GroupFilter()
+        self._columns: ReviewColumns | None = None
 
     # Qt model interface
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._groups)
+        return 0 if parent.isValid() else len(self._shown)
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._groups):
+        if not index.isValid() or not 0 <= index.row() < len(self._shown):
             return None
-        group = self._groups[index.row()]
+        group = self._groups[self._shown[index.row()]]
         if role == GROUP_ROLE:
             return group
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
@@ -78,6 +93,9 @@ class GroupListModel(QAbstractListModel):
             order = sorted(range(len(groups)), key=reclaimable.__getitem__, reverse=True)
             self._groups = [groups[i] for i in order]
         self._row_of_path = None
+        self._columns = None
+        self._shown = self._ordered()
+        self._index_rows()
         # Without overrides the marks are the suggestions: the totals are the reclaimable sums.
         # Overrides of files not shown now are kept, for when a regroup shows them again.
         self._marked_bytes = sum(reclaimable)
@@ -106,16 +124,37 @@ class GroupListModel(QAbstractListModel):
         self.set_groups(remaining)
 
     def groups(self) -> list[DuplicateGroup]:
+        """Every group, shown or filtered out."""
         return list(self._groups)
 
+    def group_count(self) -> int:
+        return len(self._groups)
+
     def group(self, row: int) -> DuplicateGroup:
-        return self._groups[row]
+        return self._groups[self._shown[row]]
+
+    def group_at(self, position: int) -> DuplicateGroup:
+        """The group at `position` in `groups()`, shown or not."""
+        return self._groups[position]
+
+    def position(self, row: int) -> int:
+        """The place in `groups()` of the group in `row`."""
+        return self._shown[row]
+
+    def row_of_position(self, position: int) -> int | None:
+        """The row showing the group at `position`, or None when it is filtered out."""
+        row = int(self._row_of_position[position]) if 0 <= position < len(self._groups) else -1
+        return row if row >= 0 else None
 
     def row_of_path(self, path: str) -> int | None:
+        position = self.position_of_path(path)
+        return None if position is None else self.row_of_position(position)
+
+    def position_of_path(self, path: str) -> int | None:
         if self._row_of_path is None:
             self._row_of_path = {
-                member.record.path: row
-                for row, group in enumerate(self._groups)
+                member.record.path: position
+                for position, group in enumerate(self._groups)
                 for member in group.members
             }
         return self._row_of_path.get(path)
@@ -123,12 +162,82 @@ class GroupListModel(QAbstractListModel):
     def row_of_keeper(self, path: str) -> int | None:
         """The row whose keeper is `path`: a linear scan, cheaper than building the map."""
         return next(
-            (row for row, group in enumerate(self._groups) if group.keeper.record.path == path),
+            (row for row, position in enumerate(self._shown)
+             if self._groups[position].keeper.record.path == path),
             None,
         )
 
+    # Sort and filter
+    @property
+    def sort_order(self) -> GroupSort:
+        return self._sort
+
+    @property
+    def group_filter(self) -> GroupFilter:
+        return self._filter
+
+    def set_order(self, sort: GroupSort, group_filter: GroupFilter | None = None) -> None:
+        """Show the groups in this order, only those `group_filter` lets through. The order
+        is taken now: marking a copy afterwards does not move its row."""
+        self._sort = sort
+        self._filter = group_filter or GroupFilter()
+        self.beginResetModel()
+        self._shown = self._ordered()
+        self._index_rows()
+        self.endResetModel()
+        self.order_changed.emit()
+
+    def reviewed_positions(self) -> set[int]:
+        """Positions of the groups the user has reviewed, where the model keeps that."""
+        reviewed = getattr(self, "reviewed_rows", None)
+        return set(reviewed()) if callable(reviewed) else set()
+
+    def _ordered(self) -> list[int]:
+        if self._sort is GroupSort.SPACE_SAVED and self._filter.is_everything:
+            return list(range(len(self._groups)))  # set_groups' order: the largest saving first
+        return ordered_rows(
+            self._groups, self._sort, self._filter, is_kept=self.is_kept,
+            reviewed=self.reviewed_positions(),
+        )
+
+    def _index_rows(self) -> None:
+        rows = np.full(len(self._groups), -1, np.int64)
+        rows[np.asarray(self._shown, np.int64)] = np.arange(len(self._shown))
+        self._row_of_position = rows
+
+    # Rule chain
+    def columns(self) -> ReviewColumns:
+        """The members as flat arrays, built once per grouping."""
+        if self._columns is None:
+            self._columns = ReviewColumns.of(self._groups)
+        return self._columns
+
+    def apply_rule_chain(
+        self, rules: Sequence[ChainRule], rows: Sequence[int] | None = None
+    ) -> MarkChange:
+        """Keep the copy `rules` choose in these rows (every group when None) and mark the
+        others for the trash; copies in protected folders stay kept. Marks in other groups
+        are untouched."""
+        positions = None if rows is None else [self._shown[row] for row in rows]
+        return self._bulk(lambda: self._apply(rules, positions))
+
+    def _apply(self, rules: Sequence[ChainRule], positions: list[int] | None) -> MarkChange:
+        chosen = apply_chain(self.columns(), rules, positions)
+        members = [m for g in self._groups for m in g.members] if positions is None else None
+        changed = 0
+        set_mark = self.marks.set
+        if members is not None and len(chosen.members) == len(members):
+            for member, keep in zip(members, chosen.keep.tolist(), strict=True):
+                changed += set_mark(member, keep)
+            return MarkChange(changed)
+        keeps = iter(chosen.keep.tolist())
+        for position in chosen.rows.tolist():
+            for member in self._groups[position].members:
+                changed += set_mark(member, next(keeps))
+        return MarkChange(changed)
+
     def describe(self, row: int) -> str:
-        group = self._groups[row]
+        group = self.group(row)
         marked = [m for m in group.members if not self.is_kept(m)]
         return (
             f"{format_count(len(group.members), 'image')}, "
@@ -141,12 +250,18 @@ class GroupListModel(QAbstractListModel):
 
     def set_kept(self, row: int, member_index: int, keep: bool) -> bool:
         """Returns False (and changes nothing) for a file in a reference folder marked trash."""
-        member = self._groups[row].members[member_index]
+        return self.set_kept_at(self._shown[row], member_index, keep)
+
+    def set_kept_at(self, position: int, member_index: int, keep: bool) -> bool:
+        """`set_kept` for the group at `position` in `groups()` (shown or not)."""
+        member = self._groups[position].members[member_index]
         if member.is_reference and not keep:
             return False
         self._set_mark(member, keep)
-        changed = self.index(row)
-        self.dataChanged.emit(changed, changed)
+        row = self.row_of_position(position)
+        if row is not None:
+            changed = self.index(row)
+            self.dataChanged.emit(changed, changed)
         self.keep_changed.emit()
         return True
 
@@ -157,7 +272,7 @@ class GroupListModel(QAbstractListModel):
             self._marked_bytes += step * member.record.size
 
     def toggle_kept(self, row: int, member_index: int) -> bool:
-        member = self._groups[row].members[member_index]
+        member = self.group(row).members[member_index]
         return self.set_kept(row, member_index, not self.is_kept(member))
 
     def mark_folder(self, folder: str, *, keep: bool) -> tuple[int, int]:
@@ -175,28 +290,31 @@ class GroupListModel(QAbstractListModel):
         return self._bulk(lambda: self.marks.trash_all_but_keeper(self._rows(rows)))
 
     def invert_marks(self, row: int) -> MarkChange:
-        return self._bulk(lambda: self.marks.invert(self._groups[row]))
+        return self._bulk(lambda: self.marks.invert(self.group(row)))
 
     def load_marks(self, marks: dict[str, bool]) -> None:
         """Saved marks (path -> keep) from an earlier session, for the groups shown."""
         self._bulk(lambda: self._load(marks))
 
     def next_row_losing_every_copy(self, after: int = -1) -> int | None:
-        return self.marks.next_losing_every_copy(self._groups, after)
+        """The next row shown (after `after`, wrapping around) whose every copy is marked."""
+        return self.marks.next_losing_every_copy([self.group(r) for r in range(len(self._shown))],
+                                                 after)
 
     def _load(self, marks: dict[str, bool]) -> MarkChange:
         self.marks.load(marks, self._groups)
         return MarkChange(1)
 
     def _rows(self, rows: list[int] | None) -> list[DuplicateGroup]:
-        return list(self._groups) if rows is None else [self._groups[row] for row in rows]
+        """The groups in these rows; None: every group, shown or not."""
+        return list(self._groups) if rows is None else [self.group(row) for row in rows]
 
     def _bulk(self, change: Callable[[], MarkChange]) -> MarkChange:
         done = change()
         if done.changed:
             self._recount()
-            if self._groups:
-                self.dataChanged.emit(self.index(0), self.index(len(self._groups) - 1))
+            if self._shown:
+                self.dataChanged.emit(self.index(0), self.index(len(self._shown) - 1))
             self.keep_changed.emit()
         return done
 
@@ -218,11 +336,12 @@ class GroupListModel(QAbstractListModel):
         return self._marked_count, self._marked_bytes
 
     def trash_selection(self, rows: list[int] | None = None) -> TrashSelection:
-        chosen = range(len(self._groups)) if rows is None else rows
+        """What is marked in these rows; None: in every group, shown or not."""
+        chosen = range(len(self._groups)) if rows is None else [self._shown[r] for r in rows]
         members: list[GroupMember] = []
         emptied: list[DuplicateGroup] = []
-        for row in chosen:
-            group = self._groups[row]
+        for position in chosen:
+            group = self._groups[position]
             marked = [m for m in group.members if not self.is_kept(m)]
             members.extend(marked)
             if marked and len(marked) == len(group.members):
@@ -230,7 +349,7 @@ class GroupListModel(QAbstractListModel):
         return TrashSelection(tuple(members), tuple(emptied))
 
     def _member_by_path(self, path: str) -> GroupMember | None:
-        row = self.row_of_path(path)
-        if row is None:
+        position = self.position_of_path(path)
+        if position is None:
             return None
-        return next(m for m in self._groups[row].members if m.record.path == path)
+        return next(m for m in self._groups[position].members if m.record.path == path)
