@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
+    QMenu,
+    QSizePolicy,
     QSpinBox,
     QToolButton,
     QWidget,
+    QWidgetAction,
 )
 
 from dedup_gui.app import dialogs
@@ -65,33 +69,50 @@ class GroupFilterBar(QWidget):
         self.clear_folder_button.setAccessibleName("Any folder")
         self.clear_folder_button.clicked.connect(lambda: self.set_folder(None))
         self.clear_folder_button.hide()
-        self.unreviewed_box = QCheckBox("Not reviewed yet", self)
-        self.unreviewed_box.setToolTip("Only the groups you have not reviewed")
+        self.unreviewed_box = QCheckBox("Only groups I have not reviewed", self)
+        self.unreviewed_box.setToolTip("Hide the groups you have reviewed")
+
+        # The rarer filters live in a drop-down, so the bar stays one short line.
+        self.more_button = QToolButton(self)
+        self.more_button.setText("More Filters")
+        self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        more_menu = QMenu(self.more_button)
+        panel = QWidget(more_menu)
+        form = QFormLayout(panel)
+        similarity = QHBoxLayout()
+        similarity.addWidget(self.min_similarity)
+        similarity.addWidget(QLabel("to", panel))
+        similarity.addWidget(self.max_similarity)
+        form.addRow("Least similar copy:", similarity)
+        folder = QHBoxLayout()
+        folder.addWidget(self.folder_button, 1)
+        folder.addWidget(self.clear_folder_button)
+        form.addRow("With a copy in:", folder)
+        form.addRow(self.unreviewed_box)
+        holder = QWidgetAction(more_menu)
+        holder.setDefaultWidget(panel)
+        more_menu.addAction(holder)
+        self.more_button.setMenu(more_menu)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
         layout.setSpacing(6)
         layout.addWidget(QLabel("Sort:", self))
         layout.addWidget(self.sort_box)
-        layout.addSpacing(10)
+        layout.addSpacing(8)
         layout.addWidget(QLabel("Show:", self))
         layout.addWidget(self.kind_box)
-        layout.addWidget(QLabel("similarity", self))
-        layout.addWidget(self.min_similarity)
-        layout.addWidget(QLabel("to", self))
-        layout.addWidget(self.max_similarity)
-        layout.addWidget(self.folder_button)
-        layout.addWidget(self.clear_folder_button)
-        layout.addWidget(self.unreviewed_box)
-        layout.addStretch(1)
+        layout.addWidget(self.more_button)
         self.shown_label = QLabel(self)
-        layout.addWidget(self.shown_label)
+        self.shown_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.shown_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        layout.addWidget(self.shown_label, 1)
 
         self.sort_box.currentIndexChanged.connect(lambda _i: self.changed.emit())
         self.kind_box.currentIndexChanged.connect(lambda _i: self.changed.emit())
         self.min_similarity.valueChanged.connect(self._on_range_changed)
         self.max_similarity.valueChanged.connect(self._on_range_changed)
-        self.unreviewed_box.toggled.connect(lambda _on: self.changed.emit())
+        self.unreviewed_box.toggled.connect(self._on_unreviewed_toggled)
 
     def _percent_box(self, name: str, value: int) -> QSpinBox:
         box = QSpinBox(self)
@@ -132,12 +153,25 @@ class GroupFilterBar(QWidget):
                 "Only groups with a copy inside a folder (click to choose)"
             )
         self.clear_folder_button.setVisible(bool(self._folder))
+        self._show_active_filters()
         self.changed.emit()
+
+    def _show_active_filters(self) -> None:
+        active = sum((
+            self._folder is not None,
+            self.min_similarity.value() > 0 or self.max_similarity.value() < 100,
+            self.unreviewed_box.isChecked(),
+        ))
+        self.more_button.setText(f"More Filters ({active})" if active else "More Filters")
 
     def show_counts(self, shown: int, total: int) -> None:
         self.shown_label.setText(
             f"{shown:,} of {total:,} groups shown" if shown != total else ""
         )
+
+    def _on_unreviewed_toggled(self, _checked: bool) -> None:
+        self._show_active_filters()
+        self.changed.emit()
 
     def _choose_folder(self) -> None:
         folder = dialogs.choose_folder(self, "Show the groups with a copy in", self._folder or "")
@@ -152,4 +186,5 @@ class GroupFilterBar(QWidget):
             other.blockSignals(True)
             other.setValue(low if other is self.max_similarity else high)
             other.blockSignals(False)
+        self._show_active_filters()
         self.changed.emit()

@@ -24,6 +24,7 @@ from dedup_gui.core.output.output_file import OutputGuard, open_output
 from dedup_gui.core.scanning.cache import HashCache
 from dedup_gui.core.scanning.scanner import ScanOptions, scan
 from dedup_gui.core.trash.actions import RemovalPlan, TrashFunction, TrashProgress, execute_removal
+from dedup_gui.core.trash.move_to_folder import move_marked
 
 PROGRESS_INTERVAL_SECONDS = 0.05
 """At most ~20 progress updates a second reach the GUI, however fast files are hashed."""
@@ -220,6 +221,40 @@ class TrashJob(QObject):
             self.failed.emit(f"{type(error).__name__}: {error}")
             return
         self.finished.emit(report_)
+
+
+class MoveJob(QObject):
+    """Carry out a confirmed removal plan by moving the files into `target` (same re-checks
+    as the trash)."""
+
+    progress = Signal(object)
+    """TrashProgress"""
+    finished = Signal(object, str)
+    """(MoveReport, target)"""
+    failed = Signal(str)
+
+    def __init__(self, plan: RemovalPlan, target: str) -> None:
+        super().__init__()
+        self._plan = plan
+        self._target = target
+        self._cancel = CancelToken()
+
+    def cancel(self) -> None:
+        self._cancel.cancel()
+
+    @Slot()
+    def run(self) -> None:
+        throttle = _Throttle(self.progress.emit)
+
+        def report(progress: TrashProgress) -> None:
+            throttle(progress, force=progress.done == progress.total)
+
+        try:
+            moved = move_marked(self._plan, self._target, progress=report, cancel=self._cancel)
+        except Exception as error:  # shown to the user; the window stays usable
+            self.failed.emit(f"{type(error).__name__}: {error}")
+            return
+        self.finished.emit(moved, self._target)
 
 
 class ExportJob(QObject):
