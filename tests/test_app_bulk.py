@@ -72,6 +72,8 @@ def test_a_rule_chain_applied_to_all_1000_groups_keeps_what_the_chain_says(windo
         assert all(model.is_kept(m) for m in group.members if m.is_reference)
         assert len([m for m in kept if not m.is_reference]) <= 1
     assert "Rules applied to every group" in window.statusBar().currentMessage()
+    marked = [m for g in model.groups() for m in g.members if not model.is_kept(m)]
+    assert model.marked_totals() == (len(marked), sum(m.record.size for m in marked))
 
     # the folder priority: a copy in the first folder listed wins
     dialog.set_chain(dialog.chain())

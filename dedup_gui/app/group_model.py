@@ -17,7 +17,8 @@ from PySide6.QtCore import (
 
 from dedup_gui.app.formatting import format_bytes, format_count
 from dedup_gui.core.decisions.apply_rules import ReviewColumns, apply_chain
-from dedup_gui.core.decisions.group_order import GroupFilter, GroupSort, ordered_rows
+from dedup_gui.core.decisions.column_order import ordered_positions
+from dedup_gui.core.decisions.group_order import GroupFilter, GroupSort
 from dedup_gui.core.decisions.marks import MarkChange, ReviewMarks
 from dedup_gui.core.grouping.keeper import ChainRule
 from dedup_gui.core.models import DuplicateGroup, GroupMember
@@ -68,6 +69,7 @@ class GroupListModel(QAbstractListModel):
         self._sort = GroupSort.SPACE_SAVED
         self._filter = GroupFilter()
         self._columns: ReviewColumns | None = None
+        self._members: list[GroupMember] | None = None
 
     # Qt model interface
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -94,6 +96,7 @@ class GroupListModel(QAbstractListModel):
             self._groups = [groups[i] for i in order]
         self._row_of_path = None
         self._columns = None
+        self._members = None
         self._shown = self._ordered()
         self._index_rows()
         # Without overrides the marks are the suggestions: the totals are the reclaimable sums.
@@ -195,15 +198,23 @@ class GroupListModel(QAbstractListModel):
     def _ordered(self) -> list[int]:
         if self._sort is GroupSort.SPACE_SAVED and self._filter.is_everything:
             return list(range(len(self._groups)))  # set_groups' order: the largest saving first
-        return ordered_rows(
-            self._groups, self._sort, self._filter, is_kept=self.is_kept,
-            reviewed=self.reviewed_positions(),
+        columns = self.columns()
+        return ordered_positions(
+            columns, self._sort, self._filter, self._effective_keeps(columns),
+            self.reviewed_positions(),
         )
 
     def _index_rows(self) -> None:
         rows = np.full(len(self._groups), -1, np.int64)
         rows[np.asarray(self._shown, np.int64)] = np.arange(len(self._shown))
         self._row_of_position = rows
+
+    def member_starts(self) -> np.ndarray:
+        """Index of each group's first member in `groups()` order, then the member count."""
+        if self._columns is not None:
+            return self._columns.starts
+        lengths = np.fromiter((len(g.members) for g in self._groups), np.int64, len(self._groups))
+        return np.r_[0, np.cumsum(lengths)].astype(np.int64)
 
     # Rule chain
     def columns(self) -> ReviewColumns:
@@ -222,19 +233,32 @@ class GroupListModel(QAbstractListModel):
         return self._bulk(lambda: self._apply(rules, positions))
 
     def _apply(self, rules: Sequence[ChainRule], positions: list[int] | None) -> MarkChange:
-        chosen = apply_chain(self.columns(), rules, positions)
-        members = [m for g in self._groups for m in g.members] if positions is None else None
-        changed = 0
+        columns = self.columns()
+        chosen = apply_chain(columns, rules, positions)
+        current = self._effective_keeps(columns)[chosen.members]
+        differs = np.flatnonzero(chosen.keep != current)  # only these marks are touched
+        members = self._flat_members()
         set_mark = self.marks.set
-        if members is not None and len(chosen.members) == len(members):
-            for member, keep in zip(members, chosen.keep.tolist(), strict=True):
-                changed += set_mark(member, keep)
-            return MarkChange(changed)
-        keeps = iter(chosen.keep.tolist())
-        for position in chosen.rows.tolist():
-            for member in self._groups[position].members:
-                changed += set_mark(member, next(keeps))
+        changed = 0
+        for flat, keep in zip(chosen.members[differs].tolist(), chosen.keep[differs].tolist(),
+                              strict=True):
+            changed += set_mark(members[flat], keep)
         return MarkChange(changed)
+
+    def _flat_members(self) -> list[GroupMember]:
+        if self._members is None:
+            self._members = [m for g in self._groups for m in g.members]
+        return self._members
+
+    def _effective_keeps(self, columns: ReviewColumns) -> np.ndarray:
+        """Every member's mark as `is_kept` says, as an array."""
+        keeps = columns.suggested.copy()
+        for path, keep in self.marks.overrides.items():
+            flat = columns.flat_index(path)
+            if flat is not None:
+                keeps[flat] = keep
+        keeps[columns.is_reference] = True
+        return keeps
 
     def describe(self, row: int) -> str:
         group = self.group(row)
@@ -319,6 +343,11 @@ class GroupListModel(QAbstractListModel):
         return done
 
     def _recount(self) -> None:
+        if self._columns is not None:  # built for a rule chain: count with its arrays
+            marked_flags = ~self._effective_keeps(self._columns)
+            self._marked_count = int(marked_flags.sum())
+            self._marked_bytes = int(self._columns.size[marked_flags].sum())
+            return
         marked = [m for g in self._groups for m in g.members if not self.is_kept(m)]
         self._marked_count = len(marked)
         self._marked_bytes = sum(m.record.size for m in marked)

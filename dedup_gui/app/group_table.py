@@ -35,6 +35,12 @@ NAME, FOLDER, SIZE, DIMENSIONS, DATE, SIMILARITY, MARK = range(7)
 HEADERS = ("Name", "Folder", "Size", "Dimensions", "Date", "Similarity", "Mark")
 ROW_HEIGHT = 22
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_ROLES = frozenset({
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ToolTipRole,
+    Qt.ItemDataRole.AccessibleTextRole,
+})
+_CACHED_ROWS = 4000
 
 
 class GroupTableModel(QAbstractTableModel):
@@ -48,6 +54,8 @@ class GroupTableModel(QAbstractTableModel):
         self._member = np.zeros(0, np.int64)
         self._flat = np.zeros(0, np.int64)
         self._sorted: tuple[int, Qt.SortOrder] | None = None
+        self._texts: dict[int, tuple[str, ...]] = {}
+        """Row -> its cell texts but the mark: only rows painted are ever computed."""
         groups.modelReset.connect(self.rebuild)
         groups.keep_changed.connect(self._on_marks_changed)
         self.rebuild()
@@ -57,12 +65,13 @@ class GroupTableModel(QAbstractTableModel):
         """Take the list model's groups shown again (after a regroup, a sort or a filter)."""
         self.beginResetModel()
         self._sorted = None
+        self._texts.clear()
         model = self._groups
         positions = np.fromiter(
             (model.position(row) for row in range(model.rowCount())), np.int64, model.rowCount()
         )
         if len(positions):
-            starts = model.columns().starts
+            starts = model.member_starts()
             lengths = starts[positions + 1] - starts[positions]
             self._position = np.repeat(positions, lengths)
             first_of_row = np.repeat(np.r_[0, np.cumsum(lengths)[:-1]], lengths)
@@ -100,11 +109,19 @@ class GroupTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid():
+        if role not in _ROLES or not index.isValid():
             return None
         row, column = index.row(), index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, column)
+            if column == MARK:
+                return self._text(row, column)
+            texts = self._texts.get(row)
+            if texts is None:
+                if len(self._texts) > _CACHED_ROWS:
+                    self._texts.clear()
+                texts = tuple(self._text(row, c) for c in range(MARK))
+                self._texts[row] = texts
+            return texts[column]
         if role == Qt.ItemDataRole.ForegroundRole and column == MARK:
             member = self.member(row)
             if member.is_reference:
@@ -154,6 +171,7 @@ class GroupTableModel(QAbstractTableModel):
         self._member = self._member[permutation]
         self._flat = self._flat[permutation]
         self._sorted = (column, order)
+        self._texts.clear()
         self.layoutChanged.emit()
 
     def _order_by(self, column: int) -> np.ndarray:

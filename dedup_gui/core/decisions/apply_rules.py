@@ -28,7 +28,7 @@ from dedup_gui.core.grouping.keeper import (
     rule_kind,
 )
 from dedup_gui.core.grouping.originals import most_original
-from dedup_gui.core.models import DuplicateGroup
+from dedup_gui.core.models import DuplicateGroup, MatchKind
 
 
 @dataclass(eq=False)
@@ -52,6 +52,15 @@ class ReviewColumns:
     formats: tuple[str, ...]
     folder_code: np.ndarray
     folders: tuple[str, ...]
+    suggested: np.ndarray
+    """The core's suggested mark of each member (`GroupMember.keep`)."""
+    similarity: np.ndarray
+    exact: np.ndarray
+    """Per member: a byte copy of its group's keeper."""
+    _flat_of_path: dict[str, int] | None = field(default=None, repr=False)
+    _original_keys: dict[tuple[ChainRule, ...], tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False
+    )
     _originals: dict[tuple[int, tuple[int, ...]], tuple[int, ...]] = field(
         default_factory=dict, repr=False
     )
@@ -64,36 +73,54 @@ class ReviewColumns:
         lengths = np.fromiter((len(g.members) for g in groups), np.int64, len(groups))
         starts = np.zeros(len(groups) + 1, np.int64)
         np.cumsum(lengths, out=starts[1:])
-        paths = np.array([r.path for r in records], dtype=object)
+        paths = [r.path for r in records]
         formats, format_code = _codes([r.format for r in records])
-        folders, folder_code = _codes(
-            [os.path.dirname(r.path) for r in records]  # noqa: PTH120 (str paths, per record)
-        )
+        folders, folder_code = _codes([path.rpartition(os.sep)[0] for path in paths])
         captures = [r.capture_time for r in records]
         _, capture_rank = _codes([c or "" for c in captures])
+        # One pass a type: a pass over 100,000 records costs more than its numpy work.
+        numbers = np.array(
+            [(r.size, r.mtime_ns, r.width * r.height, len(r.path)) for r in records], np.int64
+        ).reshape(count, 4)
+        flags = np.array(
+            [(m.is_reference, m.keep, m.match is MatchKind.EXACT, m.record.capture_time is None)
+             for m in members], bool,
+        ).reshape(count, 4)
         return cls(
             groups=groups,
             starts=starts,
             group_of=np.repeat(np.arange(len(groups)), lengths),
-            is_reference=np.fromiter((m.is_reference for m in members), bool, count),
+            is_reference=flags[:, 0].copy(),
             is_raw=np.array([is_raw_format(name) for name in formats], bool)[format_code]
             if count else np.zeros(0, bool),
-            pixels=np.fromiter((r.width * r.height for r in records), np.int64, count),
-            size=np.fromiter((r.size for r in records), np.int64, count),
-            mtime_ns=np.fromiter((r.mtime_ns for r in records), np.int64, count),
-            capture_missing=np.fromiter((c is None for c in captures), bool, count),
+            pixels=numbers[:, 2].copy(),
+            size=numbers[:, 0].copy(),
+            mtime_ns=numbers[:, 1].copy(),
+            capture_missing=flags[:, 3].copy(),
             capture_rank=capture_rank,
-            path_length=np.fromiter((len(r.path) for r in records), np.int64, count),
-            path_rank=_codes(paths)[1],
+            path_length=numbers[:, 3].copy(),
+            path_rank=_ranks(paths),
             format_code=format_code,
             formats=formats,
             folder_code=folder_code,
             folders=folders,
+            suggested=flags[:, 1].copy(),
+            similarity=np.fromiter((m.similarity for m in members), np.float64, count),
+            exact=flags[:, 2].copy(),
         )
 
     @property
     def member_count(self) -> int:
         return int(self.starts[-1])
+
+    def flat_index(self, path: str) -> int | None:
+        """The member index of `path` (the first, if it is in several groups)."""
+        if self._flat_of_path is None:
+            flat: dict[str, int] = {}
+            for index, group_member in enumerate(m for g in self.groups for m in g.members):
+                flat.setdefault(group_member.record.path, index)
+            self._flat_of_path = flat
+        return self._flat_of_path.get(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,9 +255,22 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total) + offsets
 
 
-def _codes(values: Sequence[str] | np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
-    """The distinct values in order, and each value's position among them."""
-    if not len(values):
-        return (), np.zeros(0, np.int64)
-    unique, inverse = np.unique(np.asarray(values, dtype=object), return_inverse=True)
-    return tuple(unique.tolist()), inverse.reshape(-1).astype(np.int64)
+def _codes(values: Sequence[str]) -> tuple[tuple[str, ...], np.ndarray]:
+    """The distinct values in sorted order, and each value's position among them (a dict
+    pass: far faster than sorting objects when values repeat, as folders and dates do)."""
+    first_seen: dict[str, int] = {}
+    seen = np.fromiter(
+        (first_seen.setdefault(v, len(first_seen)) for v in values), np.int64, len(values)
+    )
+    distinct = sorted(first_seen)
+    rank_of_seen = np.empty(len(first_seen), np.int64)
+    rank_of_seen[[first_seen[v] for v in distinct]] = np.arange(len(distinct))
+    return tuple(distinct), rank_of_seen[seen] if len(values) else np.zeros(0, np.int64)
+
+
+def _ranks(values: Sequence[str]) -> np.ndarray:
+    """Each value's rank in plain string order (ties by position)."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    rank = np.empty(len(values), np.int64)
+    rank[order] = np.arange(len(values))
+    return rank
