@@ -45,6 +45,14 @@ def kept_paths(window: MainWindow) -> set[str]:
     return {m.record.path for g in model.groups() for m in g.members if model.is_kept(m)}
 
 
+def apply_and_wait(qtbot, window: MainWindow, button) -> None:
+    """Click an Apply button; the keepers are chosen off the GUI thread."""
+    window.statusBar().clearMessage()
+    button.click()
+    qtbot.waitUntil(lambda: "Rules applied" in window.statusBar().currentMessage(),
+                    timeout=TIMEOUT_MS)
+
+
 def only_rule(dialog, wanted: KeeperRule) -> None:
     """Move `wanted` to the top with Move Up and untick every other rule."""
     rules = dialog.rules
@@ -55,13 +63,13 @@ def only_rule(dialog, wanted: KeeperRule) -> None:
         item.setCheckState(Qt.CheckState.Checked if row == 0 else Qt.CheckState.Unchecked)
 
 
-def test_a_rule_chain_applied_to_all_1000_groups_keeps_what_the_chain_says(window):
+def test_a_rule_chain_applied_to_all_1000_groups_keeps_what_the_chain_says(qtbot, window):
     groups = generated_groups(1000)
     window.group_model.set_groups(groups)
     window.open_rule_chain()
     dialog = window.rule_chain_dialog
     only_rule(dialog, KeeperRule.FILE_SIZE)
-    dialog.apply_all_button.click()
+    apply_and_wait(qtbot, window, dialog.apply_all_button)
 
     model = window.group_model
     for group in model.groups():
@@ -79,14 +87,14 @@ def test_a_rule_chain_applied_to_all_1000_groups_keeps_what_the_chain_says(windo
     dialog.set_chain(dialog.chain())
     only_rule(dialog, KeeperRule.FOLDER_PRIORITY)
     dialog.add_folder("/dl")
-    dialog.apply_all_button.click()
+    apply_and_wait(qtbot, window, dialog.apply_all_button)
     for group in model.groups():
         in_dl = [m for m in group.members if m.record.path.startswith("/dl/")]
         if in_dl and not any(m.is_reference for m in group.members):
             assert next(m for m in group.members if model.is_kept(m)) in in_dl
 
 
-def test_apply_to_the_selected_group_leaves_the_users_marks_elsewhere(window):
+def test_apply_to_the_selected_group_leaves_the_users_marks_elsewhere(qtbot, window):
     window.group_model.set_groups(generated_groups(30))
     model = window.group_model
     other = model.group(5)
@@ -96,7 +104,7 @@ def test_apply_to_the_selected_group_leaves_the_users_marks_elsewhere(window):
     window.open_rule_chain()
     dialog = window.rule_chain_dialog
     only_rule(dialog, KeeperRule.SHORTER_PATH)
-    dialog.apply_selected_button.click()
+    apply_and_wait(qtbot, window, dialog.apply_selected_button)
     assert [model.is_kept(m) for m in other.members] == before_other
     chosen = model.group(2)
     shortest = min(chosen.members, key=lambda m: (len(m.record.path), m.record.path))
@@ -109,7 +117,7 @@ def test_the_chain_is_remembered_and_can_be_the_suggested_keeper(qtbot, window, 
     dialog = window.rule_chain_dialog
     only_rule(dialog, KeeperRule.MODIFICATION_DATE)
     dialog.use_as_suggestion.setChecked(True)
-    dialog.apply_all_button.click()
+    apply_and_wait(qtbot, window, dialog.apply_all_button)
     assert window.keeper_choice.uses_chain()
     assert window.keeper_choice.rules() == (KeeperRule.REFERENCE_FOLDER,
                                             KeeperRule.MODIFICATION_DATE)

@@ -16,7 +16,7 @@ from PySide6.QtCore import (
 )
 
 from dedup_gui.app.formatting import format_bytes, format_count
-from dedup_gui.core.decisions.apply_rules import ReviewColumns, apply_chain
+from dedup_gui.core.decisions.apply_rules import ChainMarks, ReviewColumns, apply_chain
 from dedup_gui.core.decisions.column_order import ordered_positions
 from dedup_gui.core.decisions.group_order import GroupFilter, GroupSort
 from dedup_gui.core.decisions.marks import MarkChange, ReviewMarks
@@ -223,6 +223,20 @@ class GroupListModel(QAbstractListModel):
             self._columns = ReviewColumns.of(self._groups)
         return self._columns
 
+    def columns_source(self) -> ReviewColumns | list[DuplicateGroup]:
+        """For a job that needs the columns: them when built, else the groups to build from."""
+        return self._columns if self._columns is not None else self._groups
+
+    def apply_chain_marks(self, chosen: ChainMarks, columns: ReviewColumns) -> MarkChange | None:
+        """Take the marks a job chose with `apply_chain` (None: the groups changed since)."""
+        if columns.groups is not self._groups:
+            return None
+        if self._columns is None:
+            self._columns = columns
+        elif self._columns is not columns:
+            return None
+        return self._bulk(lambda: self._take(chosen))
+
     def apply_rule_chain(
         self, rules: Sequence[ChainRule], rows: Sequence[int] | None = None
     ) -> MarkChange:
@@ -233,8 +247,10 @@ class GroupListModel(QAbstractListModel):
         return self._bulk(lambda: self._apply(rules, positions))
 
     def _apply(self, rules: Sequence[ChainRule], positions: list[int] | None) -> MarkChange:
+        return self._take(apply_chain(self.columns(), rules, positions))
+
+    def _take(self, chosen: ChainMarks) -> MarkChange:
         columns = self.columns()
-        chosen = apply_chain(columns, rules, positions)
         current = self._effective_keeps(columns)[chosen.members]
         differs = np.flatnonzero(chosen.keep != current)  # only these marks are touched
         members = self._flat_members()

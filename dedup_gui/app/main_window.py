@@ -59,6 +59,7 @@ from dedup_gui.app.settings import AppSettings
 from dedup_gui.app.thumbnails import ThumbnailProvider
 from dedup_gui.app.trash_flow import confirmed_removal_plan, report_details, report_summary
 from dedup_gui.app.workers import (
+    ApplyRulesJob,
     ExportJob,
     MoveJob,
     RegroupJob,
@@ -182,6 +183,9 @@ class MainWindow(QMainWindow):
         self.keeper_choice.changed.connect(self._on_keeper_choice_changed)
         self.keeper_choice.chain_requested.connect(self.open_rule_chain)
         self.rule_chain_dialog: RuleChainDialog | None = None
+        self._apply_job: ApplyRulesJob | None = None
+        self._apply_where = ""
+        self._apply_suggestion: tuple[tuple, bool] = ((), False)
         sidebar_layout.addWidget(self.keeper_choice)
 
         self.empty_state = EmptyState(self)
@@ -556,17 +560,16 @@ class MainWindow(QMainWindow):
         if rows == []:
             self.statusBar().showMessage("Select the groups to apply the rules to first.", 5000)
             return
-        change = self.group_model.apply_rule_chain(chain, rows)
-        self.compare_view.refresh_marks()
-        where = "every group" if rows is None else format_count(len(rows), "group")
-        self.statusBar().showMessage(
-            f"Rules applied to {where}: {format_count(change.changed, 'mark')} changed.", 8000
-        )
-        if use != self.keeper_choice.uses_chain() or (use and chain != self.keeper_choice.chain()):
-            self.keeper_choice.set_chain(chain, use=use)
-            if not use:
-                self.keeper_choice.set_preferred(self.keeper_choice.preferred())
-            self.regroup()
+        if self._apply_job is None:
+            positions = None if rows is None else [self.group_model.position(r) for r in rows]
+            job = ApplyRulesJob(self.group_model.columns_source(), chain, positions)
+            job.finished.connect(self._on_rules_applied)
+            job.failed.connect(self._on_apply_failed)
+            self._apply_job = job
+            self._apply_where = "every group" if rows is None else format_count(len(rows), "group")
+            self.statusBar().showMessage("Applying the rules…")
+            self._start_thread(job, [job.finished, job.failed])
+            self._apply_suggestion = (chain, use)
 
     def regroup(self) -> None:
         """Show the groups at the slider's similarity with the current reference folders.
@@ -744,6 +747,29 @@ class MainWindow(QMainWindow):
             self._regroup_records_in_background(self._result, shrink_from=self._index)
         show = dialogs.warn if report.not_trashed else dialogs.inform
         show(self, "Move to Trash", report_summary(report), report_details(report))
+
+    def _on_rules_applied(self, chosen: object, columns: object) -> None:
+        self._apply_job = None
+        change = self.group_model.apply_chain_marks(chosen, columns)  # type: ignore[arg-type]
+        if change is None:
+            self.statusBar().showMessage("The groups changed meanwhile: apply the rules again.")
+            return
+        self.compare_view.refresh_marks()
+        self.statusBar().showMessage(
+            f"Rules applied to {self._apply_where}: "
+            f"{format_count(change.changed, 'mark')} changed.", 8000
+        )
+        # After the marks: a regroup would make them stale.
+        chain, use = self._apply_suggestion
+        if use != self.keeper_choice.uses_chain() or (use and chain != self.keeper_choice.chain()):
+            self.keeper_choice.set_chain(chain, use=use)
+            if not use:
+                self.keeper_choice.set_preferred(self.keeper_choice.preferred())
+            self.regroup()
+
+    def _on_apply_failed(self, message: str) -> None:
+        self._apply_job = None
+        dialogs.warn(self, "Something went wrong", message)
 
     def move_to_folder(self) -> None:
         """The marked copies into a folder the user picks, with the trash's checks."""

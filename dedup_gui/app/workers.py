@@ -8,9 +8,10 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, SignalInstance, Slot
 
+from dedup_gui.core.decisions.apply_rules import ReviewColumns, apply_chain
 from dedup_gui.core.grouping.candidates import Cancelled
 from dedup_gui.core.grouping.index import SimilarityIndex
-from dedup_gui.core.grouping.keeper import DEFAULT_KEEPER_RULES, KeeperRule
+from dedup_gui.core.grouping.keeper import DEFAULT_KEEPER_RULES, ChainRule, KeeperRule
 from dedup_gui.core.models import (
     CancelToken,
     DuplicateGroup,
@@ -221,6 +222,40 @@ class TrashJob(QObject):
             self.failed.emit(f"{type(error).__name__}: {error}")
             return
         self.finished.emit(report_)
+
+
+class ApplyRulesJob(QObject):
+    """Choose the keepers of a rule chain in many groups. The arrays take a moment to lay
+    out at 100k files, and the ORIGINAL rule compares every group's thumbnails once."""
+
+    finished = Signal(object, object)
+    """(ChainMarks, ReviewColumns they index)"""
+    failed = Signal(str)
+
+    def __init__(
+        self,
+        source: ReviewColumns | Sequence[DuplicateGroup],
+        rules: Sequence[ChainRule],
+        positions: Sequence[int] | None,
+    ) -> None:
+        super().__init__()
+        self._source = source
+        self._rules = tuple(rules)
+        self._positions = None if positions is None else list(positions)
+
+    def cancel(self) -> None:
+        """Short; a result nobody wants any more is dropped."""
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            source = self._source
+            columns = source if isinstance(source, ReviewColumns) else ReviewColumns.of(source)
+            chosen = apply_chain(columns, self._rules, self._positions)
+        except Exception as error:  # shown to the user; the window stays usable
+            self.failed.emit(f"{type(error).__name__}: {error}")
+            return
+        self.finished.emit(chosen, columns)
 
 
 class MoveJob(QObject):

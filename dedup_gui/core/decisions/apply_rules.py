@@ -151,9 +151,9 @@ def apply_chain(
         empty = np.zeros(0, np.int64)
         return ChainMarks(chosen, empty, empty, np.zeros(0, bool))
     keys: list[np.ndarray] = []
-    for rule in rules:
+    for position, rule in enumerate(rules):
         if rule is KeeperRule.ORIGINAL:
-            keys.append(_original_key(columns, members, keys))
+            keys.append(_remembered_original_key(columns, members, keys, tuple(rules[:position])))
         else:
             keys.extend(key[members] for key in _rule_keys(columns, rule))
     group = columns.group_of[members]
@@ -208,6 +208,25 @@ def _folder_position(folder: str, order: Sequence[str]) -> int:
         if folder == listed or folder.startswith(listed.rstrip(os.sep) + os.sep):
             return position
     return len(order)
+
+
+def _remembered_original_key(
+    columns: ReviewColumns, members: np.ndarray, before: list[np.ndarray],
+    prefix: tuple[ChainRule, ...],
+) -> np.ndarray:
+    """`_original_key`, remembered per group for the rules before ORIGINAL: a group's key
+    depends only on its own copies, so applying a chain again compares no thumbnails."""
+    memo = columns._original_keys.get(prefix)
+    if memo is None:
+        memo = (np.ones(columns.member_count, np.int64), np.zeros(len(columns.groups), bool))
+        columns._original_keys[prefix] = memo
+    full, done = memo
+    group = columns.group_of[members]
+    todo = ~done[group]
+    if todo.any():
+        full[members[todo]] = _original_key(columns, members[todo], [k[todo] for k in before])
+        done[group[todo]] = True
+    return full[members]
 
 
 def _original_key(
