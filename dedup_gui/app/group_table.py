@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
+    QModelRoleDataSpan,
     QPersistentModelIndex,
     Qt,
     Signal,
@@ -111,7 +112,22 @@ class GroupTableModel(QAbstractTableModel):
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if role not in _ROLES or not index.isValid():
             return None
+        return self._value(index.row(), index.column(), role)
+
+    def multiData(self, index: AnyIndex, roleDataSpan: QModelRoleDataSpan) -> None:
+        """Every role a cell is painted with in one call (Qt asks for seven): a call from
+        Qt into Python costs more than computing the cell."""
+        if not index.isValid():
+            return
         row, column = index.row(), index.column()
+        for role_data in roleDataSpan:
+            role = role_data.role()
+            if role in _ROLES:
+                value = self._value(row, column, role)
+                if value is not None:
+                    role_data.setData(value)
+
+    def _value(self, row: int, column: int, role: int) -> object:
         if role == Qt.ItemDataRole.DisplayRole:
             if column == MARK:
                 return self._text(row, column)
