@@ -15,7 +15,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QKeyEvent
+from PySide6.QtGui import QBrush, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from dedup_gui.app.formatting import (
@@ -39,7 +39,7 @@ _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _ROLES = frozenset({
     Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole,
     Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ToolTipRole,
-    Qt.ItemDataRole.AccessibleTextRole,
+    Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.BackgroundRole,
 })
 _CACHED_ROWS = 4000
 
@@ -54,6 +54,9 @@ class GroupTableModel(QAbstractTableModel):
         self._position = np.zeros(0, np.int64)
         self._member = np.zeros(0, np.int64)
         self._flat = np.zeros(0, np.int64)
+        self._band = np.zeros(0, bool)
+        """Every other group is shaded, so a group's files read as one block."""
+        self._shade = QBrush(QGuiApplication.palette().alternateBase())
         self._sorted: tuple[int, Qt.SortOrder] | None = None
         self._texts: dict[int, tuple[str, ...]] = {}
         """Row -> its cell texts but the mark: only rows painted are ever computed."""
@@ -78,8 +81,10 @@ class GroupTableModel(QAbstractTableModel):
             first_of_row = np.repeat(np.r_[0, np.cumsum(lengths)[:-1]], lengths)
             self._member = np.arange(int(lengths.sum())) - first_of_row
             self._flat = starts[self._position] + self._member
+            self._band = np.repeat(np.arange(len(positions)) % 2 == 1, lengths)
         else:
             self._position = self._member = self._flat = np.zeros(0, np.int64)
+            self._band = np.zeros(0, bool)
         self.endResetModel()
 
     def location(self, row: int) -> tuple[int, int]:
@@ -122,10 +127,12 @@ class GroupTableModel(QAbstractTableModel):
         row, column = index.row(), index.column()
         for role_data in roleDataSpan:
             role = role_data.role()
-            if role in _ROLES:
-                value = self._value(row, column, role)
-                if value is not None:
-                    role_data.setData(value)
+            value = self._value(row, column, role) if role in _ROLES else None
+            # The span is reused from cell to cell: a role left unset keeps the last value.
+            if value is None:
+                role_data.clearData()
+            else:
+                role_data.setData(value)
 
     def _value(self, row: int, column: int, role: int) -> object:
         if role == Qt.ItemDataRole.DisplayRole:
@@ -138,6 +145,8 @@ class GroupTableModel(QAbstractTableModel):
                 texts = tuple(self._text(row, c) for c in range(MARK))
                 self._texts[row] = texts
             return texts[column]
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self._shade if self._band[row] else None
         if role == Qt.ItemDataRole.ForegroundRole and column == MARK:
             member = self.member(row)
             if member.is_reference:
@@ -186,6 +195,7 @@ class GroupTableModel(QAbstractTableModel):
         self._position = self._position[permutation]
         self._member = self._member[permutation]
         self._flat = self._flat[permutation]
+        self._band = np.zeros(len(permutation), bool)  # files of a group are apart now
         self._sorted = (column, order)
         self._texts.clear()
         self.layoutChanged.emit()
@@ -239,8 +249,8 @@ class GroupTableView(QTableView):
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a folder's last names show
         self.setShowGrid(False)
-        self.setAlternatingRowColors(True)
         vertical = self.verticalHeader()
         vertical.hide()
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)

@@ -34,6 +34,9 @@ class ReviewPane(QWidget):
         layout.addWidget(self.filter_bar)
         layout.addWidget(self.stack, 1)
 
+        if not hasattr(model, "reviewed_rows"):  # no reviewed state kept (yet)
+            self.filter_bar.unreviewed_box.setEnabled(False)
+            self.filter_bar.unreviewed_box.setToolTip("Groups are not marked as reviewed yet")
         self.filter_bar.changed.connect(self.apply_order)
         model.modelReset.connect(self._show_counts)
         self.table_view.current_changed.connect(self._on_table_current)

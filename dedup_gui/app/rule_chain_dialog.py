@@ -117,6 +117,8 @@ class RuleChainDialog(QDialog):
         rules_layout.addWidget(self.rules, 1)
 
         self.folders = _OrderedList("Folder priority", self)
+        self.folders.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.folders.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.add_folder_button = QPushButton("Add Folder…", self)
         self.remove_folder_button = QPushButton("Remove", self)
         self.add_folder_button.clicked.connect(self._add_folder_from_dialog)
