@@ -144,3 +144,21 @@ def test_the_marks_keep_the_keeper_and_protected_copies_and_only_in_the_chosen_g
                                      if m is not groups[row].members[
                                          marks.keeper[(3, 7).index(row)]])
         start += len(groups[row].members)
+
+
+def test_the_index_suggests_the_keeper_of_a_chain_with_a_folder_list():
+    from grouping_records import record as image_record
+    from imagegen import make_photo
+
+    from dedup_gui.core.grouping.index import SimilarityIndex
+
+    photo = make_photo(4, 160, 120)
+    records = [image_record(photo, path) for path in ("/a/x.png", "/b/x.png", "/c/x.png")]
+    index = SimilarityIndex.build(records)
+    by_folder = (KeeperRule.REFERENCE_FOLDER, RuleOrder(KeeperRule.FOLDER_PRIORITY, ("/c", "/b")))
+    [group] = index.groups(90, keeper_rules=by_folder)
+    assert group.keeper.record.path == "/c/x.png"
+    assert group.keep_reason == "kept: in the folder you rank first"
+    other_list = (KeeperRule.REFERENCE_FOLDER, RuleOrder(KeeperRule.FOLDER_PRIORITY, ("/b",)))
+    [group] = index.groups(90, keeper_rules=other_list)  # another list: not the cached keeper
+    assert group.keeper.record.path == "/b/x.png"
