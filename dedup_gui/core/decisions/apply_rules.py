@@ -1,8 +1,8 @@
 """Apply a keeper rule chain to many groups at once: the new keep/trash marks.
 
 The members' attributes are laid out once per grouping as flat arrays (`ReviewColumns`);
-a chain is then one lexsort over all members of the chosen groups, with the group as the
-first key, so 30,000 groups take milliseconds (benchmarks/bench_review.py). The ORIGINAL
+a chain then narrows every group's candidates at once, one numpy pass a rule, so 30,000
+groups take milliseconds (benchmarks/bench_review.py). The ORIGINAL
 rule compares the copies of one group with each other (`originals.most_original`), so it
 runs per group, only where the rules before it leave a tie, and each verdict is kept for
 the next application of a chain.
@@ -141,7 +141,10 @@ def apply_chain(
     columns: ReviewColumns, rules: Sequence[ChainRule], rows: Sequence[int] | None = None
 ) -> ChainMarks:
     """The keeper of each chosen group (all when `rows` is None) under `rules`, and the
-    marks that follow: keep the keeper and protected copies, trash the others."""
+    marks that follow: keep the keeper and protected copies, trash the others.
+
+    As `keeper.choose_in_group`, rule by rule each group's candidates narrow to those
+    with its best key; here one numpy pass a key serves every group at once."""
     chosen = (
         np.arange(len(columns.groups)) if rows is None else np.unique(np.asarray(rows, np.int64))
     )
@@ -150,20 +153,45 @@ def apply_chain(
     if not len(members):
         empty = np.zeros(0, np.int64)
         return ChainMarks(chosen, empty, empty, np.zeros(0, bool))
-    keys: list[np.ndarray] = []
+    groups = _Chosen(chosen, lengths, members)
+    candidates = np.ones(len(members), bool)
     for position, rule in enumerate(rules):
         if rule is KeeperRule.ORIGINAL:
-            keys.append(_remembered_original_key(columns, members, keys, tuple(rules[:position])))
+            keys = [_remembered_original_key(columns, groups, candidates, tuple(rules[:position]))]
         else:
-            keys.extend(key[members] for key in _rule_keys(columns, rule))
-    group = columns.group_of[members]
-    order = np.lexsort((columns.path_rank[members], *keys[::-1], group))
-    firsts = np.r_[0, np.cumsum(lengths)[:-1]]
-    best = order[firsts]  # sorted by group first: each group's best member leads its run
-    keeper = best - firsts
+            keys = [key[members] for key in _rule_keys(columns, rule)]
+        for key in keys:
+            candidates = groups.narrow(candidates, key)
+    candidates = groups.narrow(candidates, columns.path_rank[members])  # unique: one left
+    best = np.flatnonzero(candidates)
     keep = columns.is_reference[members].copy()
     keep[best] = True
-    return ChainMarks(chosen, keeper, members, keep)
+    return ChainMarks(chosen, best - groups.firsts, members, keep)
+
+
+@dataclass(frozen=True, slots=True)
+class _Chosen:
+    """The chosen groups' members laid end to end."""
+
+    rows: np.ndarray
+    lengths: np.ndarray
+    members: np.ndarray
+
+    @property
+    def firsts(self) -> np.ndarray:
+        return np.r_[0, np.cumsum(self.lengths)[:-1]]
+
+    @property
+    def group(self) -> np.ndarray:
+        """Per member, the index of its group among the chosen."""
+        return np.repeat(np.arange(len(self.rows)), self.lengths)
+
+    def narrow(self, candidates: np.ndarray, key: np.ndarray) -> np.ndarray:
+        """The candidates whose key is their group's smallest among its candidates."""
+        values = key.astype(np.int64, copy=False)
+        masked = np.where(candidates, values, np.iinfo(np.int64).max)
+        smallest = np.minimum.reduceat(masked, self.firsts)
+        return candidates & (values == smallest[self.group])
 
 
 def _rule_keys(columns: ReviewColumns, rule: ChainRule) -> list[np.ndarray]:
@@ -211,57 +239,43 @@ def _folder_position(folder: str, order: Sequence[str]) -> int:
 
 
 def _remembered_original_key(
-    columns: ReviewColumns, members: np.ndarray, before: list[np.ndarray],
+    columns: ReviewColumns, groups: _Chosen, candidates: np.ndarray,
     prefix: tuple[ChainRule, ...],
 ) -> np.ndarray:
-    """`_original_key`, remembered per group for the rules before ORIGINAL: a group's key
-    depends only on its own copies, so applying a chain again compares no thumbnails."""
+    """`_original_key`, remembered per group for the rules before ORIGINAL: a group's
+    candidates depend only on its own copies, so applying a chain again compares no
+    thumbnails."""
     memo = columns._original_keys.get(prefix)
     if memo is None:
         memo = (np.ones(columns.member_count, np.int64), np.zeros(len(columns.groups), bool))
         columns._original_keys[prefix] = memo
     full, done = memo
-    group = columns.group_of[members]
-    todo = ~done[group]
-    if todo.any():
-        full[members[todo]] = _original_key(columns, members[todo], [k[todo] for k in before])
-        done[group[todo]] = True
-    return full[members]
+    todo = np.flatnonzero(~done[groups.rows])
+    if len(todo):
+        firsts = groups.firsts
+        for g in todo.tolist():
+            start, length = int(firsts[g]), int(groups.lengths[g])
+            row = int(groups.rows[g])
+            local = np.flatnonzero(candidates[start:start + length])
+            full[groups.members[start:start + length]] = _original_key(columns, row, local)
+        done[groups.rows[todo]] = True
+    return full[groups.members]
 
 
-def _original_key(
-    columns: ReviewColumns, members: np.ndarray, before: list[np.ndarray]
-) -> np.ndarray:
-    """0 for the members ORIGINAL keeps among those the earlier rules left tied in their
-    group, 1 for the others (those already beaten keep losing on the earlier keys)."""
-    group = columns.group_of[members]
-    order = np.lexsort((*before[::-1], group))
-    sorted_group = group[order]
-    leads = np.r_[True, sorted_group[1:] != sorted_group[:-1]]
-    lead_of = np.maximum.accumulate(np.where(leads, np.arange(len(order)), 0))
-    tied = np.ones(len(order), bool)
-    for key in before:
-        values = key[order]
-        tied &= values == values[lead_of]
-    key = np.ones(len(members), np.int64)
-    tied_members = order[tied]
-    tied_groups = sorted_group[tied]
-    cuts = np.flatnonzero(np.r_[True, tied_groups[1:] != tied_groups[:-1], True])
-    for start, end in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
-        positions = tied_members[start:end]
-        if len(positions) < 2:
-            key[positions] = 0
-            continue
-        row = int(tied_groups[start])
-        first = int(columns.starts[row])
-        candidates = tuple(sorted(int(members[p]) - first for p in positions))
-        verdict = columns._originals.get((row, candidates))
-        if verdict is None:
-            records = [m.record for m in columns.groups[row].members]
-            verdict = most_original(records, candidates).candidates
-            columns._originals[(row, candidates)] = verdict
-        local = members[positions] - first
-        key[positions] = np.where(np.isin(local, verdict), 0, 1)
+def _original_key(columns: ReviewColumns, row: int, candidates: np.ndarray) -> np.ndarray:
+    """0 for the copies of group `row` that ORIGINAL keeps among `candidates` (their
+    positions in the group), 1 for the others."""
+    key = np.ones(len(columns.groups[row].members), np.int64)
+    if len(candidates) < 2:
+        key[candidates] = 0
+        return key
+    chosen = tuple(candidates.tolist())
+    verdict = columns._originals.get((row, chosen))
+    if verdict is None:
+        records = [m.record for m in columns.groups[row].members]
+        verdict = most_original(records, chosen).candidates
+        columns._originals[(row, chosen)] = verdict
+    key[list(verdict)] = 0
     return key
 
 
