@@ -46,15 +46,30 @@ from dedup_gui.app.group_view import ROW_HEIGHT, THUMB_SIDE, GroupListView
 from dedup_gui.app.keeper_choice import KeeperChoice
 from dedup_gui.app.library_tools import LibraryTools
 from dedup_gui.app.menus import install_menus
+from dedup_gui.app.move_flow import TITLE as MOVE_TITLE
+from dedup_gui.app.move_flow import (
+    confirmed_move_plan,
+    move_details,
+    move_summary,
+    target_problem,
+)
 from dedup_gui.app.paths import display_path, local_path
 from dedup_gui.app.progress_panel import ProgressPanel
 from dedup_gui.app.raw_pair_choice import RawPairChoice
+from dedup_gui.app.review_pane import ReviewPane
+from dedup_gui.app.rule_chain_dialog import RuleChainDialog
+from dedup_gui.app.selection_menu import SelectionActions
 from dedup_gui.app.settings import AppSettings
 from dedup_gui.app.thumbnails import ThumbnailProvider
-from dedup_gui.app.trash_flow import confirmed_removal_plan, show_trash_report
+from dedup_gui.app.trash_flow import (
+    confirmed_removal_plan,
+    show_trash_report,
+)
 from dedup_gui.app.workers import (
     ApartJob,
+    ApplyRulesJob,
     ExportJob,
+    MoveJob,
     RegroupJob,
     ScanJob,
     TrashJob,
@@ -67,6 +82,7 @@ from dedup_gui.core.grouping.similarity import DEFAULT_SIMILARITY, MIN_SIMILARIT
 from dedup_gui.core.models import DuplicateGroup, ScanProgress, ScanResult
 from dedup_gui.core.scanning.scanner import ScanOptions
 from dedup_gui.core.trash.actions import TrashProgress, TrashReport
+from dedup_gui.core.trash.move_to_folder import MoveReport
 
 REJECTED_NAMES_SHOWN = 10
 """Refused paths listed by name after a drop; the rest are counted, so dropping hundreds of
@@ -176,6 +192,11 @@ class MainWindow(QMainWindow):
         sidebar_layout.addWidget(similarity_box)
         self.keeper_choice = KeeperChoice(self)
         self.keeper_choice.changed.connect(self._on_keeper_choice_changed)
+        self.keeper_choice.chain_requested.connect(self.open_rule_chain)
+        self.rule_chain_dialog: RuleChainDialog | None = None
+        self._apply_job: ApplyRulesJob | None = None
+        self._apply_where = ""
+        self._apply_suggestion: tuple[tuple, bool] = ((), False)
         sidebar_layout.addWidget(self.keeper_choice)
         self.raw_pair_choice = RawPairChoice(self.settings, self.keeper_choice)
         self.raw_pair_choice.changed.connect(self.regroup)
@@ -198,7 +219,9 @@ class MainWindow(QMainWindow):
         self.compare_view.navigate_requested.connect(self._navigate_members)
 
         self.review_splitter = QSplitter(Qt.Orientation.Vertical, self)
-        self.review_splitter.addWidget(self.group_view)
+        self.review_pane = ReviewPane(self.group_view, self.group_model, self)
+        self.review_pane.toggle_requested.connect(self.toggle_keep)
+        self.review_splitter.addWidget(self.review_pane)
         self.review_splitter.addWidget(self.compare_view)
         self.review_splitter.setSizes([ROW_HEIGHT * 3 // 2, 600])
 
@@ -264,6 +287,10 @@ class MainWindow(QMainWindow):
         # Wherever the focus is in this window, not only in the group list. The app has no
         # text field; the folder list takes Delete first to remove the selected folders.
         self.trash_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.move_to_folder_action = action(
+            "Move Marked Copies to Folder…", self.move_to_folder, None,
+            "Move every file marked TRASH into a folder you choose, instead of the trash",
+        )
         self.open_action = action("Open File", self.open_current_file, None,
                                   "Open the current image in its default viewer")
         self.show_folder_action = action("Show in Folder", self.show_current_in_folder, None,
@@ -273,6 +300,7 @@ class MainWindow(QMainWindow):
                                     "Save the groups as CSV or JSON (same format as dedup-cli)")
         cancel = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         cancel.activated.connect(self.cancel_job)
+        self.selection_actions = SelectionActions(self)
 
     # Folders
     def add_folder_from_dialog(self) -> None:
@@ -526,7 +554,42 @@ class MainWindow(QMainWindow):
 
     def _on_keeper_choice_changed(self) -> None:
         self.settings.set_preferred_keeper(self.keeper_choice.preferred())
+        self.settings.set_use_keeper_chain(self.keeper_choice.uses_chain())
         self.regroup()
+
+    # Rule chain
+    def open_rule_chain(self) -> None:
+        if self.rule_chain_dialog is None:
+            self.rule_chain_dialog = RuleChainDialog(self)
+            self.rule_chain_dialog.apply_requested.connect(self._on_rule_chain_apply)
+        dialog = self.rule_chain_dialog
+        dialog.set_chain(self.keeper_choice.chain())
+        dialog.use_as_suggestion.setChecked(self.keeper_choice.uses_chain())
+        dialog.show()
+        dialog.raise_()
+
+    def _on_rule_chain_apply(self, all_groups: bool) -> None:
+        """Keep what the dialog's chain chooses in all or the selected groups; the chain is
+        remembered, and becomes the suggested keeper when the user asked for that."""
+        assert self.rule_chain_dialog is not None
+        chain = self.rule_chain_dialog.chain()
+        use = self.rule_chain_dialog.use_as_suggestion.isChecked()
+        self.settings.set_keeper_chain(chain)
+        self.settings.set_use_keeper_chain(use)
+        rows = None if all_groups else self.review_pane.selected_rows()
+        if rows == []:
+            self.statusBar().showMessage("Select the groups to apply the rules to first.", 5000)
+            return
+        if self._apply_job is None:
+            positions = None if rows is None else [self.group_model.position(r) for r in rows]
+            job = ApplyRulesJob(self.group_model.columns_source(), chain, positions)
+            job.finished.connect(self._on_rules_applied)
+            job.failed.connect(self._on_apply_failed)
+            self._apply_job = job
+            self._apply_where = "every group" if rows is None else format_count(len(rows), "group")
+            self.statusBar().showMessage("Applying the rules…")
+            self._start_thread(job, [job.finished, job.failed])
+            self._apply_suggestion = (chain, use)
 
     def regroup(self) -> None:
         """Show the groups at the slider's similarity with the current reference folders.
@@ -747,6 +810,65 @@ class MainWindow(QMainWindow):
         if self._job is None:
             self._regroup_records_in_background(self._result, shrink_from=self._index)
 
+    def _on_rules_applied(self, chosen: object, columns: object) -> None:
+        self._apply_job = None
+        change = self.group_model.apply_chain_marks(chosen, columns)  # type: ignore[arg-type]
+        if change is None:
+            self.statusBar().showMessage("The groups changed meanwhile: apply the rules again.")
+            return
+        self.compare_view.refresh_marks()
+        self.statusBar().showMessage(
+            f"Rules applied to {self._apply_where}: "
+            f"{format_count(change.changed, 'mark')} changed.", 8000
+        )
+        # After the marks: a regroup would make them stale.
+        chain, use = self._apply_suggestion
+        if use != self.keeper_choice.uses_chain() or (use and chain != self.keeper_choice.chain()):
+            self.keeper_choice.set_chain(chain, use=use)
+            if not use:
+                self.keeper_choice.set_preferred(self.keeper_choice.preferred())
+            self.regroup()
+
+    def _on_apply_failed(self, message: str) -> None:
+        self._apply_job = None
+        dialogs.warn(self, "Something went wrong", message)
+
+    def move_to_folder(self) -> None:
+        """The marked copies into a folder the user picks, with the trash's checks."""
+        if self.is_busy() or self._result is None:
+            return
+        target = dialogs.choose_folder(self, "Move the marked copies into")
+        if not target:
+            return
+        problem = target_problem(target, self._result.roots)
+        if problem:
+            dialogs.warn(self, MOVE_TITLE, problem)
+            return
+        plan = confirmed_move_plan(
+            self, self.group_model.groups(), self.group_model.trash_selection(),
+            roots=self._result.roots, target=target,
+        )
+        if plan is None:
+            return
+        job = MoveJob(plan, target)
+        job.progress.connect(self._on_trash_progress)
+        job.finished.connect(self._on_move_finished)
+        job.failed.connect(self._on_job_failed)
+        self.progress_panel.start(f"Moving to {display_path(target)}…")
+        self._start_job(job, [job.finished, job.failed])
+
+    def _on_move_finished(self, report: MoveReport, target: str) -> None:
+        self._end_job()
+        moved = {outcome.path for outcome in report.moved}
+        self.thumbnails.forget(moved)
+        self.group_model.remove_paths(moved)
+        if self._result is not None and moved:
+            remaining = [r for r in self._result.records if r.path not in moved]
+            self._result = dataclasses.replace(self._result, records=remaining)
+            self._regroup_records_in_background(self._result, shrink_from=self._index)
+        show = dialogs.warn if report.not_moved else dialogs.inform
+        show(self, MOVE_TITLE, move_summary(report, target), move_details(report))
+
     def export_results(self) -> None:
         path = dialogs.choose_export_path(self)
         if not path:
@@ -814,6 +936,7 @@ class MainWindow(QMainWindow):
         has_current = self.group_view.current_row() >= 0
         idle = not self.is_busy()
         self.trash_action.setEnabled(idle and self.group_model.rowCount() > 0)
+        self.move_to_folder_action.setEnabled(idle and self.group_model.group_count() > 0)
         self.open_action.setEnabled(has_current)
         self.show_folder_action.setEnabled(has_current)
         self.export_action.setEnabled(self._result is not None)
@@ -832,8 +955,10 @@ class MainWindow(QMainWindow):
             self.status_label.setText(text)
             return
         marked_files, marked_bytes = self.group_model.marked_totals()
+        shown, total = self.group_model.rowCount(), self.group_model.group_count()
         parts = [
-            format_count(self.group_model.rowCount(), "group"),
+            format_count(total, "group") if shown == total
+            else f"{shown:,} of {total:,} groups shown",
             f"{format_count(marked_files, 'file')} marked for the trash "
             f"({format_bytes(marked_bytes)} to free)",
             f"{format_count(len(self._result.records), 'image')} scanned",
@@ -850,6 +975,9 @@ class MainWindow(QMainWindow):
         self.keeper_choice.set_preferred(
             self.settings.preferred_keeper(self.keeper_choice.preferred())
         )
+        chain = self.settings.keeper_chain()
+        if chain is not None:
+            self.keeper_choice.set_chain(chain, use=self.settings.use_keeper_chain())
         value = self.settings.similarity(round(DEFAULT_SIMILARITY))
         self.similarity_slider.setValue(value)
         self._on_slider_moved(value)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -10,7 +12,7 @@ from PySide6.QtCore import QByteArray, QSettings
 from dedup_gui import APP_NAME
 from dedup_gui.app.paths import display_path, is_qt_safe
 from dedup_gui.core.files.folder_roles import FolderRole
-from dedup_gui.core.grouping.keeper import KeeperRule
+from dedup_gui.core.grouping.keeper import ChainRule, KeeperRule, RuleOrder
 from dedup_gui.core.grouping.raw_pairs import RawJpegPolicy
 
 ORGANIZATION = "dedup_gui"
@@ -129,6 +131,21 @@ class AppSettings:
     def set_keep_jpeg_confirmed(self) -> None:
         self._store.setValue("raw_jpeg_policy_confirmed", True)
 
+    def keeper_chain(self) -> tuple[ChainRule, ...] | None:
+        """The rule chain the user ordered (None: never saved, or unreadable)."""
+        text = str(self._store.value("keeper_chain", ""))
+        return chain_from_text(text) if text else None
+
+    def set_keeper_chain(self, chain: Sequence[ChainRule]) -> None:
+        self._store.setValue("keeper_chain", chain_to_text(chain))
+
+    def use_keeper_chain(self) -> bool:
+        """The rule chain, not a single preferred rule, chooses the suggested keeper."""
+        return bool(self._store.value("use_keeper_chain", False, type=bool))
+
+    def set_use_keeper_chain(self, value: bool) -> None:
+        self._store.setValue("use_keeper_chain", value)
+
     def geometry(self) -> QByteArray | None:
         return self._bytes("window/geometry")
 
@@ -147,3 +164,37 @@ class AppSettings:
     def _bytes(self, key: str) -> QByteArray | None:
         value = self._store.value(key)
         return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+
+def chain_to_text(chain: Sequence[ChainRule]) -> str:
+    """JSON; escaped to ASCII, so a folder name that is not UTF-8 round-trips."""
+    items = [
+        {"rule": rule.rule.value, "order": list(rule.order)} if isinstance(rule, RuleOrder)
+        else {"rule": rule.value}
+        for rule in chain
+    ]
+    return json.dumps(items, ensure_ascii=True)
+
+
+def chain_from_text(text: str) -> tuple[ChainRule, ...] | None:
+    """The chain, its protected-folder rule first; rules another version wrote are dropped."""
+    try:
+        items = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(items, list):
+        return None
+    chain: list[ChainRule] = [KeeperRule.REFERENCE_FOLDER]
+    for item in items:
+        try:
+            rule = KeeperRule(item["rule"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if rule is KeeperRule.REFERENCE_FOLDER:
+            continue
+        order = item.get("order")
+        if isinstance(order, list):
+            chain.append(RuleOrder(rule, tuple(str(entry) for entry in order)))
+        else:
+            chain.append(rule)
+    return tuple(chain)

@@ -9,12 +9,13 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QObject, Qt, QThread, Signal, SignalInstance, Slot
 
 from dedup_gui.app.decisions import Decisions, apart_rows
+from dedup_gui.core.decisions.apply_rules import ReviewColumns, apply_chain
 from dedup_gui.core.decisions.ignore_list import IgnoredPair, IgnoreList, NotComparableError
 from dedup_gui.core.decisions.store import DecisionStore, DecisionStoreError
 from dedup_gui.core.decisions.trash_log import trashed_entries
 from dedup_gui.core.grouping.candidates import Cancelled
 from dedup_gui.core.grouping.index import SimilarityIndex
-from dedup_gui.core.grouping.keeper import DEFAULT_KEEPER_RULES, KeeperRule
+from dedup_gui.core.grouping.keeper import DEFAULT_KEEPER_RULES, ChainRule, KeeperRule
 from dedup_gui.core.grouping.raw_pairs import RawJpegPolicy
 from dedup_gui.core.library import QueryResult, new_vs_library, query
 from dedup_gui.core.models import (
@@ -30,6 +31,7 @@ from dedup_gui.core.output.output_file import OutputGuard, open_output
 from dedup_gui.core.scanning.cache import HashCache
 from dedup_gui.core.scanning.scanner import ScanOptions, scan
 from dedup_gui.core.trash.actions import RemovalPlan, TrashFunction, TrashProgress, execute_removal
+from dedup_gui.core.trash.move_to_folder import move_marked
 
 PROGRESS_INTERVAL_SECONDS = 0.05
 """At most ~20 progress updates a second reach the GUI, however fast files are hashed."""
@@ -360,6 +362,75 @@ class ExportJob(QObject):
             self.failed.emit(f"Could not write {self._path}: {error.strerror or error}")
             return
         self.finished.emit(self._path, len(self._groups))
+
+
+class ApplyRulesJob(QObject):
+    """Choose the keepers of a rule chain in many groups. The arrays take a moment to lay
+    out at 100k files, and the ORIGINAL rule compares every group's thumbnails once."""
+
+    finished = Signal(object, object)
+    """(ChainMarks, ReviewColumns they index)"""
+    failed = Signal(str)
+
+    def __init__(
+        self,
+        source: ReviewColumns | Sequence[DuplicateGroup],
+        rules: Sequence[ChainRule],
+        positions: Sequence[int] | None,
+    ) -> None:
+        super().__init__()
+        self._source = source
+        self._rules = tuple(rules)
+        self._positions = None if positions is None else list(positions)
+
+    def cancel(self) -> None:
+        """Short; a result nobody wants any more is dropped."""
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            source = self._source
+            columns = source if isinstance(source, ReviewColumns) else ReviewColumns.of(source)
+            chosen = apply_chain(columns, self._rules, self._positions)
+        except Exception as error:  # shown to the user; the window stays usable
+            self.failed.emit(f"{type(error).__name__}: {error}")
+            return
+        self.finished.emit(chosen, columns)
+
+
+class MoveJob(QObject):
+    """Carry out a confirmed removal plan by moving the files into `target` (same re-checks
+    as the trash)."""
+
+    progress = Signal(object)
+    """TrashProgress"""
+    finished = Signal(object, str)
+    """(MoveReport, target)"""
+    failed = Signal(str)
+
+    def __init__(self, plan: RemovalPlan, target: str) -> None:
+        super().__init__()
+        self._plan = plan
+        self._target = target
+        self._cancel = CancelToken()
+
+    def cancel(self) -> None:
+        self._cancel.cancel()
+
+    @Slot()
+    def run(self) -> None:
+        throttle = _Throttle(self.progress.emit)
+
+        def report(progress: TrashProgress) -> None:
+            throttle(progress, force=progress.done == progress.total)
+
+        try:
+            moved = move_marked(self._plan, self._target, progress=report, cancel=self._cancel)
+        except Exception as error:  # shown to the user; the window stays usable
+            self.failed.emit(f"{type(error).__name__}: {error}")
+            return
+        self.finished.emit(moved, self._target)
+
 
 
 def start_in_thread(

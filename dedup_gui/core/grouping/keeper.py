@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePath
 
@@ -33,6 +34,66 @@ class KeeperRule(str, Enum):
     """Prefer the shorter path."""
     RAW_FIRST = "raw-first"
     """Prefer a camera RAW over a JPEG/HEIC of the same shot: the RAW is the original."""
+    MODIFICATION_DATE = "modification-date"
+    """Prefer the earliest modification time (a copy is usually written after its source)."""
+    FOLDER_PRIORITY = "folder-priority"
+    """Prefer the copy in the folder listed earliest (`RuleOrder`); unlisted folders last."""
+    FORMAT_PREFERENCE = "format-preference"
+    """Prefer the format listed earliest (`RuleOrder`, default `DEFAULT_FORMAT_ORDER`)."""
+
+
+DEFAULT_FORMAT_ORDER: tuple[str, ...] = ("HEIF", "AVIF", "JPEG", "WEBP", "TIFF", "PNG")
+"""Pillow format names, most preferred first; a format not listed comes after them all."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOrder:
+    """A FOLDER_PRIORITY or FORMAT_PREFERENCE rule with the user's list, most preferred
+    first (folders as absolute paths, formats as Pillow names). Hashable, so a chain holding
+    it caches like a chain of plain rules."""
+
+    rule: KeeperRule
+    order: tuple[str, ...]
+
+
+ChainRule = KeeperRule | RuleOrder
+"""An element of a keeper chain: a rule, or a rule with its ordered list."""
+
+
+def rule_kind(rule: ChainRule) -> KeeperRule:
+    return rule.rule if isinstance(rule, RuleOrder) else rule
+
+
+def _order_of(rule: ChainRule) -> tuple[str, ...]:
+    if isinstance(rule, RuleOrder):
+        return rule.order
+    return DEFAULT_FORMAT_ORDER if rule is KeeperRule.FORMAT_PREFERENCE else ()
+
+
+def _folder_position(path: str, folders: Sequence[str]) -> int:
+    """Position in `folders` of the first one holding `path` (whole path components)."""
+    for position, folder in enumerate(folders):
+        prefix = folder if folder.endswith(os.sep) else folder + os.sep
+        if path.startswith(prefix):
+            return position
+    return len(folders)
+
+
+def _format_position(image_format: str, formats: Sequence[str]) -> int:
+    wanted = image_format.upper()
+    return next((k for k, name in enumerate(formats) if name.upper() == wanted), len(formats))
+
+
+def _ordered_key(record: ImageRecord, rule: ChainRule) -> int | None:
+    """The key of the three newer rules (None for the others)."""
+    kind = rule_kind(rule)
+    if kind is KeeperRule.MODIFICATION_DATE:
+        return record.mtime_ns
+    if kind is KeeperRule.FOLDER_PRIORITY:
+        return _folder_position(record.path, _order_of(rule))
+    if kind is KeeperRule.FORMAT_PREFERENCE:
+        return _format_position(record.format, _order_of(rule))
+    return None
 
 
 DEFAULT_KEEPER_RULES: tuple[KeeperRule, ...] = (
@@ -136,7 +197,7 @@ def is_in_reference(path: str, reference_folders: Sequence[str]) -> bool:
 
 
 def keeper_key(
-    record: ImageRecord, in_reference: bool, rules: Sequence[KeeperRule]
+    record: ImageRecord, in_reference: bool, rules: Sequence[ChainRule]
 ) -> KeeperKey:
     """Sort key: the smallest key in a group is its keeper. The path is the final
     tie-break, so the choice never depends on input order."""
@@ -154,6 +215,8 @@ def keeper_key(
             key.append((record.capture_time is None, record.capture_time or ""))
         elif rule is KeeperRule.SHORTER_PATH:
             key.append(len(record.path))
+        elif (ordered := _ordered_key(record, rule)) is not None:
+            key.append(ordered)
     key.append(record.path)
     return tuple(key)
 
@@ -162,7 +225,7 @@ def choose_keeper(
     records: Sequence[ImageRecord],
     *,
     reference_folders: Sequence[str] = (),
-    rules: Sequence[KeeperRule] = DEFAULT_KEEPER_RULES,
+    rules: Sequence[ChainRule] = DEFAULT_KEEPER_RULES,
 ) -> int:
     """Index in `records` of the copy to keep."""
     if not records:
@@ -179,6 +242,9 @@ _RULE_REASONS = {
     KeeperRule.FILE_SIZE: "kept: largest file",
     KeeperRule.CAPTURE_DATE: "kept: earliest capture date",
     KeeperRule.SHORTER_PATH: "kept: shortest path",
+    KeeperRule.MODIFICATION_DATE: "kept: earliest modification date",
+    KeeperRule.FOLDER_PRIORITY: "kept: in the folder you rank first",
+    KeeperRule.FORMAT_PREFERENCE: "kept: in the format you prefer",
 }
 UNDECIDED_REASON = "kept: the copies are alike; first by name"
 
@@ -186,7 +252,7 @@ UNDECIDED_REASON = "kept: the copies are alike; first by name"
 def choose_in_group(
     records: Sequence[ImageRecord],
     is_reference: Sequence[bool],
-    rules: Sequence[KeeperRule] = DEFAULT_KEEPER_RULES,
+    rules: Sequence[ChainRule] = DEFAULT_KEEPER_RULES,
 ) -> tuple[int, str]:
     """(index of the keeper in `records`, why it was chosen). The chain narrows the
     candidates rule by rule; the reason is that of the first rule that narrowed them."""
@@ -204,7 +270,7 @@ def choose_in_group(
             }
             best = min(keys.values())
             narrowed = [i for i in candidates if keys[i] == best]
-            why = _RULE_REASONS[rule]
+            why = _RULE_REASONS[rule_kind(rule)]
         if len(narrowed) < len(candidates):
             candidates, reason = narrowed, reason or why
     keeper = min(candidates, key=lambda i: records[i].path)
@@ -216,7 +282,7 @@ def choose_in_group(
 def keeper_ranks(
     records: Sequence[ImageRecord],
     is_reference: np.ndarray,
-    rules: Sequence[KeeperRule],
+    rules: Sequence[ChainRule],
     path_rank: np.ndarray | None = None,
 ) -> np.ndarray:
     """Position of every record in keeper order (0 = the best keeper), the same order
@@ -241,11 +307,18 @@ def keeper_ranks(
             keys.append(np.unique(text, return_inverse=True)[1].reshape(-1))
         elif rule is KeeperRule.SHORTER_PATH:
             keys.append(np.array([len(r.path) for r in records], dtype=np.int64))
+        elif rule_kind(rule) in _ORDERED_RULES:
+            keys.append(np.fromiter((_ordered_key(r, rule) for r in records), np.int64, count))
     keys.append(path_rank)
     order = np.lexsort(keys[::-1]) if count else np.zeros(0, np.int64)
     rank = np.empty(count, np.int64)
     rank[order] = np.arange(count)
     return rank
+
+
+_ORDERED_RULES = (
+    KeeperRule.MODIFICATION_DATE, KeeperRule.FOLDER_PRIORITY, KeeperRule.FORMAT_PREFERENCE
+)
 
 
 def path_ranks(records: Sequence[ImageRecord]) -> np.ndarray:
