@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.menu_actions = install_menus(self, self.library_tools)
         self.decisions_ui = DecisionsUi(self)  # adds to the Edit menu install_menus made
+        self.selection_actions = SelectionActions(self)  # the Select menu, before View
         desktop.problems.reported.connect(self._show_desktop_problem)
         self._regroup_timer = QTimer(self)
         self._regroup_timer.setSingleShot(True)
@@ -300,7 +301,6 @@ class MainWindow(QMainWindow):
                                     "Save the groups as CSV or JSON (same format as dedup-cli)")
         cancel = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         cancel.activated.connect(self.cancel_job)
-        self.selection_actions = SelectionActions(self)
 
     # Folders
     def add_folder_from_dialog(self) -> None:

@@ -25,7 +25,11 @@ def menu_named(window: QMainWindow, name: str, title: str) -> QMenu:
     if menu is None:
         menu = QMenu(title, window)
         menu.setObjectName(name)
-        window.menuBar().addMenu(menu)
+        later = window.findChild(QMenu, "view_menu") or window.findChild(QMenu, "help_menu")
+        if isinstance(later, QMenu):
+            window.menuBar().insertMenu(later.menuAction(), menu)  # File, Edit, Select, View
+        else:
+            window.menuBar().addMenu(menu)
     return menu
 
 
