@@ -24,10 +24,10 @@ from dedup_gui.core.grouping.keeper import (
     DEFAULT_KEEPER_RULES,
     KeeperRule,
     ReferenceFolders,
-    choose_in_group,
     keeper_ranks,
     path_ranks,
 )
+from dedup_gui.core.grouping.keeper_batch import choose_keepers
 from dedup_gui.core.grouping.linkage import minimax_linkage
 from dedup_gui.core.grouping.similarity import (
     MIN_SIMILARITY,
@@ -484,18 +484,14 @@ class SimilarityIndex:
         reasons: dict[int, str] = {}
         member_list = grouped.tolist()
         bounds = np.r_[starts, len(grouped)].tolist()
-        for start, end in pairwise(bounds):
-            members = tuple(member_list[start:end])
-            choice = context.keepers.get(members)
-            if choice is None:
-                position, reason = choose_in_group(
-                    [self.records[i] for i in members],
-                    [bool(context.is_reference[i]) for i in members],
-                    context.rules,
-                )
-                choice = (members[position], reason)
-                context.keepers[members] = choice
-            keeper, reason = choice
+        groups = [tuple(member_list[start:end]) for start, end in pairwise(bounds)]
+        # Member sets not seen in this context yet, decided together (keeper_batch.py).
+        new = [members for members in dict.fromkeys(groups) if members not in context.keepers]
+        if new:
+            chosen = choose_keepers(self.records, new, context.is_reference, context.rules)
+            context.keepers.update(zip(new, chosen, strict=True))
+        for start, members in zip(bounds, groups, strict=False):
+            keeper, reason = context.keepers[members]
             is_keeper[start + members.index(keeper)] = True
             reasons[keeper] = reason
         return is_keeper, reasons
