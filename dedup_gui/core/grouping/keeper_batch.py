@@ -231,64 +231,81 @@ class _Stack:
         camera_missing = (remaining & ~self.camera).any(axis=1)
         return kept, np.where(camera_kept & camera_missing, 3, 4)
 
-    def _thumbnails(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        """originals._Thumbnails for every group (computed once, for all rows)."""
+    def _thumbnails(self, active: np.ndarray) -> dict[str, np.ndarray]:
+        """originals._Thumbnails of the groups still undecided when it is first needed
+        (the others are never read: they are decided)."""
         if self._thumbs is not None:
             return self._thumbs
         count, size = self.count, self.size
-        valid = np.array([len(r.micro) == _EXPECTED_MICRO for r in self.flat], dtype=bool)
+        rows = np.flatnonzero(active)
+        chosen = [self.flat[row * size + k] for row in rows.tolist() for k in range(size)]
+        valid_rows = np.array([len(r.micro) == _EXPECTED_MICRO for r in chosen], dtype=bool)
         blob = b"".join(
             r.micro if len(r.micro) == _EXPECTED_MICRO else bytes(_EXPECTED_MICRO)
-            for r in self.flat
+            for r in chosen
         )
-        rgb = np.frombuffer(blob, np.uint8).reshape(count, size, -1, 3).astype(np.float32)
-        flat = rgb.reshape(count, size, -1)
+        rgb = np.frombuffer(blob, np.uint8).reshape(len(rows), size, -1, 3).astype(np.float32)
+        flat = rgb.reshape(len(rows), size, -1)
         squares = (flat**2).sum(axis=2)
         dots = np.matmul(flat, flat.transpose(0, 2, 1))
         mse = (squares[:, :, None] + squares[:, None, :] - 2 * dots) / flat.shape[2]
-        rms = np.sqrt(np.maximum(mse, 0.0))
-        valid = valid.reshape(count, size)
-        both = valid[:, :, None] & valid[:, None, :]
-        rms[~both] = np.inf
+        valid = np.zeros((count, size), dtype=bool)
+        valid[rows] = valid_rows.reshape(len(rows), size)
+        rms = np.full((count, size, size), np.inf, np.float32)
+        rms[rows] = np.sqrt(np.maximum(mse, 0.0))
+        rms[~(valid[:, :, None] & valid[:, None, :])] = np.inf
         luma = rgb.mean(axis=3)
-        mean = luma.mean(axis=2)
-        centred = luma - mean[:, :, None]
+        mean = np.zeros((count, size), np.float32)
+        mean[rows] = luma.mean(axis=2)
+        centred = luma - mean[rows][:, :, None]
         norms = np.sqrt((centred**2).sum(axis=2))
         scale = np.where(norms > 0, norms, 1.0)
-        correlation = np.matmul(centred, centred.transpose(0, 2, 1)) / (
+        correlation = np.ones((count, size, size), np.float32)
+        correlation[rows] = np.matmul(centred, centred.transpose(0, 2, 1)) / (
             scale[:, :, None] * scale[:, None, :]
         )
-        flat_rows = norms == 0
+        flat_rows = np.zeros((count, size), dtype=bool)
+        flat_rows[rows] = norms == 0
         correlation[np.broadcast_to(flat_rows[:, :, None], correlation.shape)] = 1.0
         correlation[np.broadcast_to(flat_rows[:, None, :], correlation.shape)] = 1.0
-        colourfulness = np.abs(rgb - luma[..., None]).mean(axis=(2, 3))
-        # Overlay cell of every ordered pair (a, b): the GRID cell where they differ, if
-        # the difference is concentrated there; -1 if not.
-        side = MICRO_SIDE // GRID
-        diff = np.abs(rgb[:, :, None] - rgb[:, None, :]).mean(axis=4)
-        cells = diff.reshape(count, size, size, GRID, side, GRID, side).mean(axis=(4, 6))
-        cells = cells.reshape(count, size, size, -1)
-        ordered = np.sort(cells, axis=3)
-        top_value, second = ordered[..., -1], ordered[..., -2]
-        top = np.argmax(cells, axis=3)
-        rest = np.median(ordered[..., :-1], axis=3)
-        bar = og._OVERLAY_CONCENTRATION * np.maximum(rest, 0.5)
-        overlay = (top_value > og._OVERLAY_MIN_DIFF) & (top_value > bar)
-        overlay_unsure = (
-            _near(top_value, og._OVERLAY_MIN_DIFF)
-            | _near(top_value, bar)
-            | (overlay & _near(top_value, second))
-        )
+        colourfulness = np.zeros((count, size), np.float32)
+        colourfulness[rows] = np.abs(rgb - luma[..., None]).mean(axis=(2, 3))
+        self._rgb = np.zeros((count, size, rgb.shape[2], 3), np.float32)
+        self._rgb[rows] = rgb
         self._thumbs = {
             "valid": valid,
             "rms": rms,
             "mean": mean,
             "correlation": correlation,
             "colourfulness": colourfulness,
-            "overlay": np.where(overlay, top, -1),
-            "overlay_unsure": overlay_unsure,
         }
         return self._thumbs
+
+    def _overlay(self, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """originals._Thumbnails.overlay_cell for the (group, a, b) pairs flagged in
+        `wanted`: (cell or -1, too close to call) as (groups, size, size) arrays."""
+        cell = np.full(wanted.shape, -1, np.int64)
+        unsure = np.zeros(wanted.shape, dtype=bool)
+        g, a, b = np.nonzero(wanted)
+        if len(g) == 0:
+            return cell, unsure
+        side = MICRO_SIDE // GRID
+        diff = np.abs(self._rgb[g, a] - self._rgb[g, b]).mean(axis=2)
+        cells = diff.reshape(len(g), GRID, side, GRID, side).mean(axis=(2, 4))
+        cells = cells.reshape(len(g), -1)
+        ordered = np.sort(cells, axis=1)
+        top_value, second = ordered[:, -1], ordered[:, -2]
+        top = np.argmax(cells, axis=1)
+        rest = np.median(ordered[:, :-1], axis=1)
+        bar = og._OVERLAY_CONCENTRATION * np.maximum(rest, 0.5)
+        overlay = (top_value > og._OVERLAY_MIN_DIFF) & (top_value > bar)
+        cell[g, a, b] = np.where(overlay, top, -1)
+        unsure[g, a, b] = (
+            _near(top_value, og._OVERLAY_MIN_DIFF)
+            | _near(top_value, bar)
+            | (overlay & _near(top_value, second))
+        )
+        return cell, unsure
 
     def _by_compression(
         self, remaining: np.ndarray, active: np.ndarray
@@ -301,9 +318,13 @@ class _Stack:
         pair &= (self.width[:, :, None] == self.width[:, None, :]) & (
             self.height[:, :, None] == self.height[:, None, :]
         )
+        pair &= active[:, None, None]
         rms = thumbs["rms"]
-        unsure = pair & (_near(rms, og._SAME_PICTURE_RMS) | thumbs["overlay_unsure"])
-        pair &= (rms <= og._SAME_PICTURE_RMS) & (thumbs["overlay"] < 0)
+        unsure = pair & _near(rms, og._SAME_PICTURE_RMS)
+        pair &= rms <= og._SAME_PICTURE_RMS
+        cell, overlay_unsure = self._overlay(pair)
+        unsure |= pair & overlay_unsure
+        pair &= cell < 0
         self.unsure |= active & unsure.any(axis=(1, 2))
         derived = np.zeros_like(remaining)
         for g, a, b in zip(*np.nonzero(pair), strict=True):
@@ -319,7 +340,7 @@ class _Stack:
         size = self.size
         valid, colour, mean = thumbs["valid"], thumbs["colourfulness"], thumbs["mean"]
         pair = remaining[:, :, None] & remaining[:, None, :] & ~np.eye(size, dtype=bool)
-        pair &= valid[:, :, None] & valid[:, None, :]
+        pair &= valid[:, :, None] & valid[:, None, :] & active[:, None, None]
         unsure = np.zeros_like(pair)
         # a (axis 1) looks edited from b (axis 2).
         copy_colour, other_colour = colour[:, :, None], colour[:, None, :]
@@ -340,8 +361,8 @@ class _Stack:
         correlation = thumbs["correlation"]
         aligned = (correlation >= og._ALIGNED) & has_detail[:, :, None] & has_detail[:, None, :]
         unsure |= _near(correlation, og._ALIGNED)
-        unsure |= aligned & thumbs["overlay_unsure"]
-        cell = thumbs["overlay"]
+        cell, overlay_unsure = self._overlay(pair & aligned)
+        unsure |= aligned & overlay_unsure
         at_cell = np.maximum(cell, 0)
         copy_cell = np.take_along_axis(detail[:, :, None, :], at_cell[..., None], axis=3)[..., 0]
         other_cell = np.take_along_axis(detail[:, None, :, :], at_cell[..., None], axis=3)[..., 0]
