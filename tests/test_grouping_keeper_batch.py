@@ -134,7 +134,7 @@ def test_the_stacked_path_decides_by_every_originals_step():
 
 
 def test_identical_copies_fall_back_to_the_first_path():
-    records, groups = library(3, 1)
+    records, _ = library(3, 1)
     twins = [replace(records[0], path=f"/lib/{name}.jpg") for name in ("b", "a", "c")]
     chosen = choose_keepers(twins, [(0, 1, 2)], np.zeros(3, dtype=bool), DEFAULT_KEEPER_RULES)
     assert chosen == [(1, "kept: the copies are alike; first by name")]

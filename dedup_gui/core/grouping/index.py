@@ -32,9 +32,9 @@ from dedup_gui.core.grouping.linkage import minimax_linkage
 from dedup_gui.core.grouping.similarity import (
     MIN_SIMILARITY,
     distance_to_similarity,
+    paired_thumbnail_similarities,
     shown_similarity,
     similarity_to_distance,
-    thumbnail_similarities,
 )
 from dedup_gui.core.grouping.verification import REJECTED, Signals, evaluate_pairs
 from dedup_gui.core.models import (
@@ -48,6 +48,8 @@ from dedup_gui.core.models import (
 Progress = Callable[[int, int], None]
 PairRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 """(first, second, pHash distance, effective distance) of verified pairs."""
+VERIFY_BATCH = 1 << 18
+"""Candidate pairs verified per evaluate_pairs call (~100 MB of temporaries)."""
 _ContextKey = tuple[tuple[str, ...], tuple[KeeperRule, ...]]
 
 
@@ -303,20 +305,34 @@ class SimilarityIndex:
         group_order = np.lexsort((self._path_rank[grouped[starts]], -reclaimable))
         member_list = grouped.tolist()
         context_key = id(context)
-        result = []
-        for g in group_order.tolist():
+        # Pair distances never change, so the same members make the same group.
+        keys = [
+            (context_key, tuple(member_list[bounds[g] : bounds[g + 1]]))
+            for g in range(len(starts))
+        ]
+        new = [g for g in range(len(starts)) if keys[g] not in self._group_cache]
+        finer = self._finer_similarities([keys[g][1] for g in new])
+        for g, shown in zip(new, finer, strict=True):
             start, end = bounds[g], bounds[g + 1]
-            members = tuple(member_list[start:end])
-            # Pair distances never change, so the same members make the same group.
-            group = self._group_cache.get((context_key, members))
-            if group is None:
-                group = self._make_group(
-                    members, effective[start:end], phash[start:end], exact[start:end], context,
-                    group_reasons[g],
-                )
-                self._group_cache[(context_key, members)] = group
-            result.append(group)
-        return result
+            self._group_cache[keys[g]] = self._make_group(
+                keys[g][1], effective[start:end], phash[start:end], exact[start:end], context,
+                group_reasons[g], shown,
+            )
+        return [self._group_cache[keys[g]] for g in group_order.tolist()]
+
+    def _finer_similarities(self, groups: list[tuple[int, ...]]) -> list[list[float]]:
+        """Per group (keeper first), each member's thumbnail similarity to the keeper."""
+        records = self.records
+        micros = [records[i].micro for members in groups for i in members]
+        keepers = [records[members[0]].micro for members in groups for _ in members]
+        flat = paired_thumbnail_similarities(
+            keepers, micros, any_turn=self.match_transforms
+        ).tolist()
+        out, at = [], 0
+        for members in groups:
+            out.append(flat[at : at + len(members)])
+            at += len(members)
+        return out
 
     def has_keeper_context(
         self,
@@ -440,13 +456,10 @@ class SimilarityIndex:
         exact: np.ndarray,
         context: _KeeperContext,
         reason: str,
+        finer: list[float],
     ) -> DuplicateGroup:
         built = []
         keeper = self.records[members[0]]
-        finer = thumbnail_similarities(
-            keeper.micro, [self.records[i].micro for i in members],
-            any_turn=self.match_transforms,
-        ).tolist()
         for position, (index, eff, bits, same_bytes) in enumerate(
             zip(members, effective.tolist(), phash.tolist(), exact.tolist(), strict=True)
         ):
@@ -554,10 +567,9 @@ def _verified_pairs(
     verification: one 128-bit join at radius 2 * max_distance."""
     exact_class = _exact_classes(records)
     both = np.stack([signals.phash, signals.dhash], axis=1)
-    out = []
-    for first, second, _ in candidates.self_join(
-        both, 2 * max_distance, cancel=cancel, progress=progress
-    ):
+    out: list[PairRows] = []
+
+    def verify(first: np.ndarray, second: np.ndarray) -> None:
         evidence = evaluate_pairs(signals, first, signals, second)
         effective = evidence.effective_distance
         same_bytes = (exact_class[first] >= 0) & (exact_class[first] == exact_class[second])
@@ -567,6 +579,21 @@ def _verified_pairs(
             out.append(
                 (first[keep], second[keep], evidence.phash_distance[keep], effective[keep])
             )
+
+    # The join yields many small blocks (one per probe); verifying them in batches keeps
+    # numpy's per-call cost from dominating at a million records.
+    pending: list[tuple[np.ndarray, np.ndarray]] = []
+    pending_pairs = 0
+    for first, second, _ in candidates.self_join(
+        both, 2 * max_distance, cancel=cancel, progress=progress
+    ):
+        pending.append((first, second))
+        pending_pairs += len(first)
+        if pending_pairs >= VERIFY_BATCH:
+            verify(np.concatenate([p[0] for p in pending]), np.concatenate([p[1] for p in pending]))
+            pending, pending_pairs = [], 0
+    if pending:
+        verify(np.concatenate([p[0] for p in pending]), np.concatenate([p[1] for p in pending]))
     return out
 
 
