@@ -277,7 +277,7 @@ class SimilarityIndex:
         grouped = grouped[np.lexsort((grouped, labels[grouped]))]
         group_labels = labels[grouped]
         starts = np.flatnonzero(np.r_[True, group_labels[1:] != group_labels[:-1]])
-        is_keeper, reasons = self._choose_keepers(grouped, starts, context)
+        is_keeper, reasons, member_sets = self._choose_keepers(grouped, starts, context)
         grouped = grouped[np.lexsort((context.rank[grouped], ~is_keeper, group_labels))]
         keepers = np.repeat(grouped[starts], np.diff(np.r_[starts, len(grouped)]))
         others = grouped != keepers
@@ -303,22 +303,21 @@ class SimilarityIndex:
         freed = np.where(others & ~context.is_reference[grouped], self._sizes[grouped], 0)
         reclaimable = np.add.reduceat(freed, starts)
         group_order = np.lexsort((self._path_rank[grouped[starts]], -reclaimable))
-        member_list = grouped.tolist()
         context_key = id(context)
-        # Pair distances never change, so the same members make the same group.
-        keys = [
-            (context_key, tuple(member_list[bounds[g] : bounds[g + 1]]))
-            for g in range(len(starts))
-        ]
-        new = [g for g in range(len(starts)) if keys[g] not in self._group_cache]
-        finer = self._finer_similarities([keys[g][1] for g in new])
-        for g, shown in zip(new, finer, strict=True):
+        # Pair distances never change, so the same members make the same group: keyed by
+        # its members in index order (row g here is group g of `member_sets`).
+        keys = [(context_key, members) for members in member_sets]
+        cache = self._group_cache
+        new = [g for g, key in enumerate(keys) if key not in cache]
+        ordered = [tuple(grouped[bounds[g] : bounds[g + 1]].tolist()) for g in new]
+        finer = self._finer_similarities(ordered)
+        for g, members, shown in zip(new, ordered, finer, strict=True):
             start, end = bounds[g], bounds[g + 1]
-            self._group_cache[keys[g]] = self._make_group(
-                keys[g][1], effective[start:end], phash[start:end], exact[start:end], context,
+            cache[keys[g]] = self._make_group(
+                members, effective[start:end], phash[start:end], exact[start:end], context,
                 group_reasons[g], shown,
             )
-        return [self._group_cache[keys[g]] for g in group_order.tolist()]
+        return [cache[keys[g]] for g in group_order.tolist()]
 
     def _finer_similarities(self, groups: list[tuple[int, ...]]) -> list[list[float]]:
         """Per group (keeper first), each member's thumbnail similarity to the keeper."""
@@ -489,9 +488,10 @@ class SimilarityIndex:
 
     def _choose_keepers(
         self, grouped: np.ndarray, starts: np.ndarray, context: _KeeperContext
-    ) -> tuple[np.ndarray, dict[int, str]]:
+    ) -> tuple[np.ndarray, dict[int, str], list[tuple[int, ...]]]:
         """Per member of `grouped` (members of a group together, in index order), whether
-        it is its group's keeper; and the keeper's reason, by record index."""
+        it is its group's keeper; the keeper's reason, by record index; and each group's
+        members (in index order)."""
         assert context.keepers is not None
         is_keeper = np.zeros(len(grouped), dtype=bool)
         reasons: dict[int, str] = {}
@@ -507,7 +507,7 @@ class SimilarityIndex:
             keeper, reason = context.keepers[members]
             is_keeper[start + members.index(keeper)] = True
             reasons[keeper] = reason
-        return is_keeper, reasons
+        return is_keeper, reasons, groups
 
 
 def _same_pixels(a: ImageRecord, b: ImageRecord) -> bool:
