@@ -24,18 +24,18 @@ from dedup_gui.core.grouping.keeper import (
     DEFAULT_KEEPER_RULES,
     KeeperRule,
     ReferenceFolders,
-    choose_in_group,
     keeper_ranks,
     path_ranks,
 )
+from dedup_gui.core.grouping.keeper_batch import choose_keepers
 from dedup_gui.core.grouping.linkage import minimax_linkage
 from dedup_gui.core.grouping.raw_pairs import PairPolicy, RawJpegPolicy, find_companions
 from dedup_gui.core.grouping.similarity import (
     MIN_SIMILARITY,
     distance_to_similarity,
+    paired_thumbnail_similarities,
     shown_similarity,
     similarity_to_distance,
-    thumbnail_similarities,
 )
 from dedup_gui.core.grouping.verification import REJECTED, Signals, evaluate_pairs
 from dedup_gui.core.models import (
@@ -49,6 +49,8 @@ from dedup_gui.core.models import (
 Progress = Callable[[int, int], None]
 PairRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 """(first, second, pHash distance, effective distance) of verified pairs."""
+VERIFY_BATCH = 1 << 18
+"""Candidate pairs verified per evaluate_pairs call (~100 MB of temporaries)."""
 _ContextKey = tuple[tuple[str, ...], tuple[KeeperRule, ...]]
 
 
@@ -282,7 +284,7 @@ class SimilarityIndex:
         grouped = grouped[np.lexsort((grouped, labels[grouped]))]
         group_labels = labels[grouped]
         starts = np.flatnonzero(np.r_[True, group_labels[1:] != group_labels[:-1]])
-        is_keeper, reasons = self._choose_keepers(grouped, starts, context)
+        is_keeper, reasons, member_sets = self._choose_keepers(grouped, starts, context)
         grouped = grouped[np.lexsort((context.rank[grouped], ~is_keeper, group_labels))]
         keepers = np.repeat(grouped[starts], np.diff(np.r_[starts, len(grouped)]))
         others = grouped != keepers
@@ -311,22 +313,35 @@ class SimilarityIndex:
         freed = np.where(freed_member, self._sizes[grouped], 0)
         reclaimable = np.add.reduceat(freed, starts)
         group_order = np.lexsort((self._path_rank[grouped[starts]], -reclaimable))
-        member_list = grouped.tolist()
         context_key = id(context)
-        result = []
-        for g in group_order.tolist():
+        # Pair distances never change, so the same members make the same group: keyed by
+        # its members in index order (row g here is group g of `member_sets`).
+        keys = [(context_key, members) for members in member_sets]
+        cache = self._group_cache
+        new = [g for g, key in enumerate(keys) if key not in cache]
+        ordered = [tuple(grouped[bounds[g] : bounds[g + 1]].tolist()) for g in new]
+        finer = self._finer_similarities(ordered)
+        for g, members, shown in zip(new, ordered, finer, strict=True):
             start, end = bounds[g], bounds[g + 1]
-            members = tuple(member_list[start:end])
-            # Pair distances never change, so the same members make the same group.
-            group = self._group_cache.get((context_key, members))
-            if group is None:
-                group = self._make_group(
-                    members, effective[start:end], phash[start:end], exact[start:end], context,
-                    group_reasons[g],
-                )
-                self._group_cache[(context_key, members)] = group
-            result.append(group)
-        return result
+            cache[keys[g]] = self._make_group(
+                members, effective[start:end], phash[start:end], exact[start:end], context,
+                group_reasons[g], shown,
+            )
+        return [cache[keys[g]] for g in group_order.tolist()]
+
+    def _finer_similarities(self, groups: list[tuple[int, ...]]) -> list[list[float]]:
+        """Per group (keeper first), each member's thumbnail similarity to the keeper."""
+        records = self.records
+        micros = [records[i].micro for members in groups for i in members]
+        keepers = [records[members[0]].micro for members in groups for _ in members]
+        flat = paired_thumbnail_similarities(
+            keepers, micros, any_turn=self.match_transforms
+        ).tolist()
+        out, at = [], 0
+        for members in groups:
+            out.append(flat[at : at + len(members)])
+            at += len(members)
+        return out
 
     def has_keeper_context(
         self,
@@ -476,13 +491,10 @@ class SimilarityIndex:
         exact: np.ndarray,
         context: _KeeperContext,
         reason: str,
+        finer: list[float],
     ) -> DuplicateGroup:
         built = []
         keeper = self.records[members[0]]
-        finer = thumbnail_similarities(
-            keeper.micro, [self.records[i].micro for i in members],
-            any_turn=self.match_transforms,
-        ).tolist()
         for position, (index, eff, bits, same_bytes) in enumerate(
             zip(members, effective.tolist(), phash.tolist(), exact.tolist(), strict=True)
         ):
@@ -514,31 +526,31 @@ class SimilarityIndex:
 
     def _choose_keepers(
         self, grouped: np.ndarray, starts: np.ndarray, context: _KeeperContext
-    ) -> tuple[np.ndarray, dict[int, str]]:
+    ) -> tuple[np.ndarray, dict[int, str], list[tuple[int, ...]]]:
         """Per member of `grouped` (members of a group together, in index order), whether
-        it is its group's keeper; and the keeper's reason, by record index."""
+        it is its group's keeper; the keeper's reason, by record index; and each group's
+        members (in index order)."""
         assert context.keepers is not None
         is_keeper = np.zeros(len(grouped), dtype=bool)
         reasons: dict[int, str] = {}
         member_list = grouped.tolist()
         bounds = np.r_[starts, len(grouped)].tolist()
-        for start, end in pairwise(bounds):
-            members = tuple(member_list[start:end])
-            choice = context.keepers.get(members)
-            if choice is None:
-                position, reason = choose_in_group(
-                    [self.records[i] for i in members],
-                    [bool(context.is_reference[i]) for i in members],
-                    context.rules,
-                )
-                choice = (members[position], reason)
-                if context.pairs is not None:
-                    choice = context.pairs.keeper(members, *choice, context.is_reference)
-                context.keepers[members] = choice
-            keeper, reason = choice
+        groups = [tuple(member_list[start:end]) for start, end in pairwise(bounds)]
+        # Member sets not seen in this context yet, decided together (keeper_batch.py).
+        new = [members for members in dict.fromkeys(groups) if members not in context.keepers]
+        if new:
+            chosen = choose_keepers(self.records, new, context.is_reference, context.rules)
+            if context.pairs is not None:
+                chosen = [
+                    context.pairs.keeper(members, *choice, context.is_reference)
+                    for members, choice in zip(new, chosen, strict=True)
+                ]
+            context.keepers.update(zip(new, chosen, strict=True))
+        for start, members in zip(bounds, groups, strict=False):
+            keeper, reason = context.keepers[members]
             is_keeper[start + members.index(keeper)] = True
             reasons[keeper] = reason
-        return is_keeper, reasons
+        return is_keeper, reasons, groups
 
 
 def _same_pixels(a: ImageRecord, b: ImageRecord) -> bool:
@@ -598,10 +610,9 @@ def _verified_pairs(
     verification: one 128-bit join at radius 2 * max_distance."""
     exact_class = _exact_classes(records)
     both = np.stack([signals.phash, signals.dhash], axis=1)
-    out = []
-    for first, second, _ in candidates.self_join(
-        both, 2 * max_distance, cancel=cancel, progress=progress
-    ):
+    out: list[PairRows] = []
+
+    def verify(first: np.ndarray, second: np.ndarray) -> None:
         evidence = evaluate_pairs(signals, first, signals, second)
         effective = evidence.effective_distance
         same_bytes = (exact_class[first] >= 0) & (exact_class[first] == exact_class[second])
@@ -611,6 +622,21 @@ def _verified_pairs(
             out.append(
                 (first[keep], second[keep], evidence.phash_distance[keep], effective[keep])
             )
+
+    # The join yields many small blocks (one per probe); verifying them in batches keeps
+    # numpy's per-call cost from dominating at a million records.
+    pending: list[tuple[np.ndarray, np.ndarray]] = []
+    pending_pairs = 0
+    for first, second, _ in candidates.self_join(
+        both, 2 * max_distance, cancel=cancel, progress=progress
+    ):
+        pending.append((first, second))
+        pending_pairs += len(first)
+        if pending_pairs >= VERIFY_BATCH:
+            verify(np.concatenate([p[0] for p in pending]), np.concatenate([p[1] for p in pending]))
+            pending, pending_pairs = [], 0
+    if pending:
+        verify(np.concatenate([p[0] for p in pending]), np.concatenate([p[1] for p in pending]))
     return out
 
 

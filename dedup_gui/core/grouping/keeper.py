@@ -124,8 +124,13 @@ def rules_preferring(rule: KeeperRule) -> tuple[KeeperRule, ...]:
     return (*_PROTECTING_RULES, *after, *rest)
 
 
+def _is_absolute(path: str) -> bool:
+    # PurePath parses the whole path: ten times slower, and this runs once per record.
+    return PurePath(path).is_absolute() if os.name == "nt" else path.startswith("/")
+
+
 def _normalised(path: str) -> str:
-    absolute = path if PurePath(path).is_absolute() else str(Path(path).absolute())
+    absolute = path if _is_absolute(path) else str(Path(path).absolute())
     return os.path.normcase(os.path.normpath(absolute))
 
 

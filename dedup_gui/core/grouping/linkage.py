@@ -120,7 +120,11 @@ def minimax_linkage(
             # cannot-link edge already keeps its ends apart.
             local = complete_linkage(count, first[edges], second[edges], distance[edges])
         else:
-            inside = np.isin(apart_first, nodes) & np.isin(apart_second, nodes)
+            inside = (
+                np.isin(apart_first, nodes) & np.isin(apart_second, nodes)
+                if len(apart_first)
+                else np.zeros(0, dtype=bool)
+            )
             local = _minimax_component(
                 nodes,
                 np.searchsorted(nodes, first[edges]),

@@ -83,6 +83,49 @@ def thumbnail_similarities(
     return np.where(valid, np.maximum(0.0, 100.0 * (1.0 - rms / 255.0)), 0.0)
 
 
+_PAIRED_CHUNK = 512
+
+
+def paired_thumbnail_similarities(
+    keeper_micros: list[bytes], micros: list[bytes], *, any_turn: bool = False
+) -> np.ndarray:
+    """`thumbnail_similarities` of each of `micros` against its own keeper
+    (`keeper_micros[k]`), for many groups in one pass; the same values."""
+    if len(micros) > _PAIRED_CHUNK:
+        # In chunks that stay in the CPU cache: one pass over 100k thumbnails is slower.
+        return np.concatenate([
+            paired_thumbnail_similarities(
+                keeper_micros[at : at + _PAIRED_CHUNK], micros[at : at + _PAIRED_CHUNK],
+                any_turn=any_turn,
+            )
+            for at in range(0, len(micros), _PAIRED_CHUNK)
+        ])
+    expected = MICRO_SIDE * MICRO_SIDE * 3
+    if not micros:
+        return np.zeros(0)
+    valid = np.array(
+        [len(m) == expected and len(k) == expected for m, k in zip(micros, keeper_micros,
+                                                                     strict=True)],
+        dtype=bool,
+    )
+    shape = (MICRO_SIDE, MICRO_SIDE, 3)
+
+    def stacked(blobs: list[bytes]) -> np.ndarray:
+        blob = b"".join(m if len(m) == expected else bytes(expected) for m in blobs)
+        return np.frombuffer(blob, np.uint8).reshape(len(blobs), *shape).astype(np.float32)
+
+    keepers, others = stacked(keeper_micros), stacked(micros)
+    turns = [others]
+    if any_turn:
+        mirrored = others[:, :, ::-1]
+        turns = [np.rot90(others, k, axes=(1, 2)) for k in range(4)]
+        turns += [np.rot90(mirrored, k, axes=(1, 2)) for k in range(4)]
+    rms = np.min(
+        [np.sqrt(((turned - keepers) ** 2).mean(axis=(1, 2, 3))) for turned in turns], axis=0
+    )
+    return np.where(valid, np.maximum(0.0, 100.0 * (1.0 - rms / 255.0)), 0.0)
+
+
 def shown_similarity(hash_similarity: float, finer: float) -> float:
     """The similarity shown for a copy that is not the same pixels as the keeper: the
     finer thumbnail measure, never above the hashes' nor SAME_PICTURE_CAP."""

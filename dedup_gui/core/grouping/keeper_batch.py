@@ -1,0 +1,418 @@
+"""`keeper.choose_in_group` for many groups at once: the same decisions, in numpy.
+
+Groups of the same size are stacked into (groups, size) arrays and every rule of the chain,
+the originals analysis included (originals.py), runs as masks over the stack: one numpy
+pass per rule and size instead of a Python loop per group. Where a float comparison is so
+close to its threshold that the stacked arithmetic could round another way than the
+per-group code (micro-thumbnail RMS, correlation, overlay cells), and for groups larger
+than MAX_STACKED, that group is decided by `choose_in_group` itself, so a decision never
+depends on which path took it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from dedup_gui.core.files.imagetypes import is_raw_format
+from dedup_gui.core.grouping import originals as og
+from dedup_gui.core.grouping.keeper import (
+    _RULE_REASONS,
+    UNDECIDED_REASON,
+    ChainRule,
+    KeeperRule,
+    choose_in_group,
+)
+from dedup_gui.core.images.provenance import DETAIL_CELLS, GRID, is_editor
+from dedup_gui.core.models import MICRO_SIDE, ImageRecord
+
+MAX_STACKED = 12
+"""Larger groups (rare) go through choose_in_group one by one."""
+_MARGIN = 1e-3
+"""Relative distance to a threshold below which a float comparison is left to the
+per-group code."""
+_STACK_VALUES = 20_000
+"""Groups x size x size per stacked pass (bounds the pairwise temporaries to ~60 MB)."""
+
+_ORIGINAL_REASONS = (
+    "",
+    "kept: the larger copies look enlarged from it",
+    "kept: most pixels",
+    "kept: has the camera's metadata",
+    "kept: the others were saved again by an editing program",
+    "kept: the others are JPEG re-encodes of it",
+    "kept: the others look edited from it",
+    "kept: saved before the others",
+)
+_EXPECTED_MICRO = MICRO_SIDE * MICRO_SIDE * 3
+_DETAIL_LENGTH = DETAIL_CELLS + 2
+
+
+_STACKED_RULES = frozenset({
+    KeeperRule.REFERENCE_FOLDER, KeeperRule.RAW_FIRST, KeeperRule.ORIGINAL,
+    KeeperRule.RESOLUTION, KeeperRule.FILE_SIZE, KeeperRule.CAPTURE_DATE,
+    KeeperRule.SHORTER_PATH,
+})
+"""Rules `_Stack` decides in numpy; a chain with any other is decided group by group."""
+
+
+def choose_keepers(
+    records: Sequence[ImageRecord],
+    groups: Sequence[tuple[int, ...]],
+    is_reference: np.ndarray,
+    rules: Sequence[ChainRule],
+) -> list[tuple[int, str]]:
+    """(keeper's record index, reason) per group (record indices into `records`), the
+    same as `choose_in_group` on each group's records in the order given."""
+    out: list[tuple[int, str] | None] = [None] * len(groups)
+    rules = tuple(rules)
+    if not all(rule in _STACKED_RULES for rule in rules):  # the user's own lists, mtime
+        return [_one(records, members, is_reference, rules) for members in groups]
+    by_size: dict[int, list[int]] = {}
+    for g, members in enumerate(groups):
+        by_size.setdefault(len(members), []).append(g)
+    for size, chosen in by_size.items():
+        if size < 2 or size > MAX_STACKED:
+            for g in chosen:
+                out[g] = _one(records, groups[g], is_reference, rules)
+            continue
+        step = max(1, _STACK_VALUES // (size * size))
+        for start in range(0, len(chosen), step):
+            part = chosen[start : start + step]
+            members = np.array([groups[g] for g in part], dtype=np.int64)
+            keepers, reasons, unsure = _Stack(records, members, is_reference).choose(rules)
+            for row, g in enumerate(part):
+                if unsure[row]:
+                    out[g] = _one(records, groups[g], is_reference, rules)
+                else:
+                    out[g] = (int(keepers[row]), reasons[row])
+    return [choice for choice in out if choice is not None]
+
+
+def _one(
+    records: Sequence[ImageRecord],
+    members: tuple[int, ...],
+    is_reference: np.ndarray,
+    rules: tuple[ChainRule, ...],
+) -> tuple[int, str]:
+    position, reason = choose_in_group(
+        [records[i] for i in members], [bool(is_reference[i]) for i in members], rules
+    )
+    return members[position], reason
+
+
+def _near(value: np.ndarray, threshold: np.ndarray | float) -> np.ndarray:
+    threshold = np.asarray(threshold, np.float64)
+    scale = np.maximum(np.abs(threshold), 1.0)
+    with np.errstate(invalid="ignore"):
+        return np.abs(np.asarray(value, np.float64) - threshold) <= _MARGIN * scale
+
+
+class _Stack:
+    """Groups of one size: per-member attributes as (groups, size) arrays."""
+
+    def __init__(
+        self, records: Sequence[ImageRecord], members: np.ndarray, is_reference: np.ndarray
+    ) -> None:
+        self.records = records
+        self.members = members
+        self.count, self.size = members.shape
+        flat = [records[i] for i in members.reshape(-1).tolist()]
+        shape = members.shape
+
+        def column(values: list, dtype: type) -> np.ndarray:
+            return np.array(values, dtype=dtype).reshape(shape)
+
+        self.flat = flat
+        self.width = column([r.width for r in flat], np.int64)
+        self.height = column([r.height for r in flat], np.int64)
+        self.pixels = self.width * self.height
+        self.file_size = column([r.size for r in flat], np.int64)
+        self.mtime = column([r.mtime_ns for r in flat], np.int64)
+        self.camera = column([r.camera is not None for r in flat], bool)
+        self.score = (
+            self.camera.astype(np.int64)
+            - column([r.edited_after_capture for r in flat], np.int64)
+            - column([is_editor(r.software) for r in flat], np.int64)
+        )
+        self.quality = column([-1 if r.jpeg_quality is None else r.jpeg_quality for r in flat],
+                              np.int64)
+        self.is_reference = is_reference[members]
+        self.unsure = np.zeros(self.count, dtype=bool)
+        self._thumbs: dict[str, np.ndarray] | None = None
+
+    # The chain
+
+    def choose(self, rules: tuple[KeeperRule, ...]) -> tuple[np.ndarray, list[str], np.ndarray]:
+        candidates = np.ones((self.count, self.size), dtype=bool)
+        reason = np.full(self.count, -1, np.int64)  # -1: none yet
+        texts: list[str] = []
+        for rule in rules:
+            active = candidates.sum(axis=1) >= 2
+            if not active.any():
+                break
+            if rule is KeeperRule.ORIGINAL:
+                narrowed, why = self._most_original(candidates)
+                codes = why + len(texts)
+                texts.extend(_ORIGINAL_REASONS)
+            else:
+                key = self._rule_key(rule)
+                best = np.where(candidates, key, np.iinfo(np.int64).max).min(axis=1)
+                narrowed = candidates & (key == best[:, None])
+                codes = np.full(self.count, len(texts))
+                texts.append(_RULE_REASONS[rule])
+            shrunk = active & (narrowed.sum(axis=1) < candidates.sum(axis=1))
+            candidates = np.where(shrunk[:, None], narrowed, candidates)
+            reason = np.where(shrunk & (reason < 0), codes, reason)
+        # The final tie-break: the smallest path (the first such member on equal paths).
+        paths = [r.path for r in self.flat]
+        keepers = np.empty(self.count, np.int64)
+        for row in range(self.count):
+            allowed = np.flatnonzero(candidates[row]).tolist()
+            position = min(allowed, key=lambda p, row=row: paths[row * self.size + p])
+            keepers[row] = self.members[row, position]
+        # A narrowing step whose reason is "" (not possible in originals.py, kept for safety)
+        # reads as no reason, like `reason or why`.
+        out = []
+        for code in reason.tolist():
+            text = texts[code] if code >= 0 else ""
+            out.append(text or UNDECIDED_REASON)
+        return keepers, out, self.unsure
+
+    def _rule_key(self, rule: KeeperRule) -> np.ndarray:
+        if rule is KeeperRule.REFERENCE_FOLDER:
+            return (~self.is_reference).astype(np.int64)
+        if rule is KeeperRule.RAW_FIRST:
+            raw = np.array([is_raw_format(r.format) for r in self.flat], dtype=bool)
+            return (~raw.reshape(self.members.shape)).astype(np.int64)
+        if rule is KeeperRule.RESOLUTION:
+            return -self.pixels
+        if rule is KeeperRule.FILE_SIZE:
+            return -self.file_size
+        if rule is KeeperRule.CAPTURE_DATE:
+            dates = [r.capture_time for r in self.flat]
+            text = np.array([d or "" for d in dates], dtype=str)
+            rank = np.unique(text, return_inverse=True)[1].reshape(-1).astype(np.int64)
+            missing = np.array([d is None for d in dates], dtype=bool)
+            # (no date, date text) in tuple order: every dated copy before every undated one.
+            return np.where(missing, len(dates) + 1, rank).reshape(self.members.shape)
+        if rule is KeeperRule.SHORTER_PATH:
+            return np.array([len(r.path) for r in self.flat], np.int64).reshape(
+                self.members.shape
+            )
+        raise ValueError(f"no key for {rule}")
+
+    # originals.most_original, stacked
+
+    def _most_original(self, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        remaining = candidates.copy()
+        reason = np.zeros(self.count, np.int64)
+        for step in (self._by_pixels, self._by_metadata, self._by_compression,
+                     self._by_content, self._by_mtime):
+            active = remaining.sum(axis=1) >= 2
+            if not active.any():
+                break
+            narrowed, why = step(remaining, active)
+            count = narrowed.sum(axis=1)
+            settled = active & (count > 0) & (count < remaining.sum(axis=1))
+            remaining = np.where(settled[:, None], narrowed, remaining)
+            reason = np.where(settled, why, reason)
+        return remaining, reason
+
+    def _by_pixels(self, remaining: np.ndarray, _: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pixels, scores = self.pixels, self.score
+        # j makes i an upscale: fewer pixels than i by the ratio, and stronger metadata.
+        smaller = pixels[:, None, :] < pixels[:, :, None] * og.RESIZED_PIXEL_RATIO
+        stronger = scores[:, None, :] > scores[:, :, None]
+        upscale = (smaller & stronger & remaining[:, None, :]).any(axis=2)
+        genuine = remaining & ~upscale
+        largest = np.where(genuine, pixels, -1).max(axis=1)
+        kept = genuine & (pixels >= largest[:, None] * og.RESIZED_PIXEL_RATIO)
+        enlarged = (remaining & (pixels > largest[:, None])).any(axis=1)
+        low = np.where(remaining, pixels, np.iinfo(np.int64).max).min(axis=1)
+        high = np.where(remaining, pixels, -1).max(axis=1)
+        kept = np.where((low == high)[:, None], remaining, kept)
+        return kept, np.where(enlarged, 1, 2)
+
+    def _by_metadata(self, remaining: np.ndarray, _: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        best = np.where(remaining, self.score, np.iinfo(np.int64).min).max(axis=1)
+        kept = remaining & (self.score == best[:, None])
+        camera_kept = (kept & self.camera).any(axis=1)
+        camera_missing = (remaining & ~self.camera).any(axis=1)
+        return kept, np.where(camera_kept & camera_missing, 3, 4)
+
+    def _thumbnails(self, active: np.ndarray) -> dict[str, np.ndarray]:
+        """originals._Thumbnails of the groups still undecided when it is first needed
+        (the others are never read: they are decided)."""
+        if self._thumbs is not None:
+            return self._thumbs
+        count, size = self.count, self.size
+        rows = np.flatnonzero(active)
+        chosen = [self.flat[row * size + k] for row in rows.tolist() for k in range(size)]
+        valid_rows = np.array([len(r.micro) == _EXPECTED_MICRO for r in chosen], dtype=bool)
+        blob = b"".join(
+            r.micro if len(r.micro) == _EXPECTED_MICRO else bytes(_EXPECTED_MICRO)
+            for r in chosen
+        )
+        rgb = np.frombuffer(blob, np.uint8).reshape(len(rows), size, -1, 3).astype(np.float32)
+        flat = rgb.reshape(len(rows), size, -1)
+        squares = (flat**2).sum(axis=2)
+        dots = np.matmul(flat, flat.transpose(0, 2, 1))
+        mse = (squares[:, :, None] + squares[:, None, :] - 2 * dots) / flat.shape[2]
+        valid = np.zeros((count, size), dtype=bool)
+        valid[rows] = valid_rows.reshape(len(rows), size)
+        rms = np.full((count, size, size), np.inf, np.float32)
+        rms[rows] = np.sqrt(np.maximum(mse, 0.0))
+        rms[~(valid[:, :, None] & valid[:, None, :])] = np.inf
+        luma = rgb.mean(axis=3)
+        mean = np.zeros((count, size), np.float32)
+        mean[rows] = luma.mean(axis=2)
+        centred = luma - mean[rows][:, :, None]
+        norms = np.sqrt((centred**2).sum(axis=2))
+        scale = np.where(norms > 0, norms, 1.0)
+        correlation = np.ones((count, size, size), np.float32)
+        correlation[rows] = np.matmul(centred, centred.transpose(0, 2, 1)) / (
+            scale[:, :, None] * scale[:, None, :]
+        )
+        flat_rows = np.zeros((count, size), dtype=bool)
+        flat_rows[rows] = norms == 0
+        correlation[np.broadcast_to(flat_rows[:, :, None], correlation.shape)] = 1.0
+        correlation[np.broadcast_to(flat_rows[:, None, :], correlation.shape)] = 1.0
+        colourfulness = np.zeros((count, size), np.float32)
+        colourfulness[rows] = np.abs(rgb - luma[..., None]).mean(axis=(2, 3))
+        self._rgb = np.zeros((count, size, rgb.shape[2], 3), np.float32)
+        self._rgb[rows] = rgb
+        self._thumbs = {
+            "valid": valid,
+            "rms": rms,
+            "mean": mean,
+            "correlation": correlation,
+            "colourfulness": colourfulness,
+        }
+        return self._thumbs
+
+    def _overlay(self, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """originals._Thumbnails.overlay_cell for the (group, a, b) pairs flagged in
+        `wanted`: (cell or -1, too close to call) as (groups, size, size) arrays."""
+        cell = np.full(wanted.shape, -1, np.int64)
+        unsure = np.zeros(wanted.shape, dtype=bool)
+        g, a, b = np.nonzero(wanted)
+        if len(g) == 0:
+            return cell, unsure
+        side = MICRO_SIDE // GRID
+        diff = np.abs(self._rgb[g, a] - self._rgb[g, b]).mean(axis=2)
+        cells = diff.reshape(len(g), GRID, side, GRID, side).mean(axis=(2, 4))
+        cells = cells.reshape(len(g), -1)
+        ordered = np.sort(cells, axis=1)
+        top_value, second = ordered[:, -1], ordered[:, -2]
+        top = np.argmax(cells, axis=1)
+        rest = np.median(ordered[:, :-1], axis=1)
+        bar = og._OVERLAY_CONCENTRATION * np.maximum(rest, 0.5)
+        overlay = (top_value > og._OVERLAY_MIN_DIFF) & (top_value > bar)
+        cell[g, a, b] = np.where(overlay, top, -1)
+        unsure[g, a, b] = (
+            _near(top_value, og._OVERLAY_MIN_DIFF)
+            | _near(top_value, bar)
+            | (overlay & _near(top_value, second))
+        )
+        return cell, unsure
+
+    def _by_compression(
+        self, remaining: np.ndarray, active: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        thumbs = self._thumbnails(active)
+        quality = self.quality
+        pair = remaining[:, :, None] & remaining[:, None, :] & ~np.eye(self.size, dtype=bool)
+        pair &= (quality[:, :, None] >= 0) & (quality[:, None, :] >= 0)
+        pair &= quality[:, :, None] != quality[:, None, :]
+        pair &= (self.width[:, :, None] == self.width[:, None, :]) & (
+            self.height[:, :, None] == self.height[:, None, :]
+        )
+        pair &= active[:, None, None]
+        rms = thumbs["rms"]
+        unsure = pair & _near(rms, og._SAME_PICTURE_RMS)
+        pair &= rms <= og._SAME_PICTURE_RMS
+        cell, overlay_unsure = self._overlay(pair)
+        unsure |= pair & overlay_unsure
+        pair &= cell < 0
+        self.unsure |= active & unsure.any(axis=(1, 2))
+        derived = np.zeros_like(remaining)
+        for g, a, b in zip(*np.nonzero(pair), strict=True):
+            flat_a, flat_b = self.flat[g * self.size + a], self.flat[g * self.size + b]
+            if og._is_reencode_of(flat_a, flat_b):
+                derived[g, a] = True
+        return remaining & ~derived, np.full(self.count, 5)
+
+    def _by_content(
+        self, remaining: np.ndarray, active: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        thumbs = self._thumbnails(active)
+        size = self.size
+        valid, colour, mean = thumbs["valid"], thumbs["colourfulness"], thumbs["mean"]
+        pair = remaining[:, :, None] & remaining[:, None, :] & ~np.eye(size, dtype=bool)
+        pair &= valid[:, :, None] & valid[:, None, :] & active[:, None, None]
+        unsure = np.zeros_like(pair)
+        # a (axis 1) looks edited from b (axis 2).
+        copy_colour, other_colour = colour[:, :, None], colour[:, None, :]
+        bar = og._GREY_SHARE * other_colour
+        greyed = (other_colour > og._MIN_COLOUR) & (copy_colour < bar)
+        unsure |= _near(other_colour, og._MIN_COLOUR) | _near(copy_colour, bar)
+        score = greyed.astype(np.float64)
+        detail = np.array(
+            [
+                list(r.detail) if len(r.detail) == _DETAIL_LENGTH else [0] * _DETAIL_LENGTH
+                for r in self.flat
+            ],
+            dtype=np.float64,
+        ).reshape(self.count, size, _DETAIL_LENGTH)
+        has_detail = np.array([len(r.detail) == _DETAIL_LENGTH for r in self.flat]).reshape(
+            self.count, size
+        )
+        correlation = thumbs["correlation"]
+        aligned = (correlation >= og._ALIGNED) & has_detail[:, :, None] & has_detail[:, None, :]
+        unsure |= _near(correlation, og._ALIGNED)
+        cell, overlay_unsure = self._overlay(pair & aligned)
+        unsure |= aligned & overlay_unsure
+        at_cell = np.maximum(cell, 0)
+        copy_cell = np.take_along_axis(detail[:, :, None, :], at_cell[..., None], axis=3)[..., 0]
+        other_cell = np.take_along_axis(detail[:, None, :, :], at_cell[..., None], axis=3)[..., 0]
+        score += aligned & (cell >= 0) & (copy_cell > og._MORE_EDGES * other_cell + 1)
+        brighter = mean[:, :, None] - mean[:, None, :]  # float32, as originals.py
+        high, low = DETAIL_CELLS, DETAIL_CELLS + 1
+        copy_high, other_high = detail[:, :, None, high], detail[:, None, :, high]
+        copy_low, other_low = detail[:, :, None, low], detail[:, None, :, low]
+        score += aligned & (brighter > og._TONE_MARGIN) & (copy_high > other_high + og._CLIP_MARGIN)
+        score += aligned & (-brighter > og._TONE_MARGIN) & (copy_low > other_low + og._CLIP_MARGIN)
+        unsure |= aligned & (_near(brighter, og._TONE_MARGIN) | _near(-brighter, og._TONE_MARGIN))
+        evidence = np.where(pair, score, 0.0).sum(axis=2)
+        self.unsure |= active & (pair & unsure).any(axis=(1, 2))
+        if size >= 3:
+            rms = thumbs["rms"].copy()
+            rms[:, np.arange(size), np.arange(size)] = 0.0
+            # The medoid over every member (a removed candidate is still evidence).
+            spread = rms.sum(axis=2).astype(np.float64)
+            masked = np.where(remaining, spread, np.inf)
+            centre = np.argmin(masked, axis=1)
+            rows = np.arange(self.count)
+            centre_spread = masked[rows, centre]
+            others = masked.copy()
+            others[rows, centre] = np.inf
+            closest_other = others.min(axis=1)
+            has_others = remaining.sum(axis=1) >= 2
+            finite = np.isfinite(centre_spread) & np.isfinite(closest_other)
+            wins = has_others & (centre_spread < og._MEDOID_MARGIN * closest_other)
+            # (Near-equal spreads need no care: then the margin is not met either way.)
+            medoid_unsure = (
+                has_others & finite & _near(centre_spread, og._MEDOID_MARGIN * closest_other)
+            )
+            self.unsure |= active & medoid_unsure
+            evidence[rows[wins], centre[wins]] -= 0.5
+        least = np.where(remaining, evidence, np.inf).min(axis=1)
+        return remaining & (evidence == least[:, None]), np.full(self.count, 6)
+
+    def _by_mtime(self, remaining: np.ndarray, _: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        earliest = np.where(remaining, self.mtime, np.iinfo(np.int64).max).min(axis=1)
+        kept = remaining & (self.mtime - earliest[:, None] < og._MTIME_GAP_NS)
+        return kept, np.full(self.count, 7)
+
