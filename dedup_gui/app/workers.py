@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, SignalInstance, Slot
 
@@ -69,8 +70,14 @@ class ScanJob(QObject):
         options: ScanOptions | None = None,
         match_transforms: bool = False,
         shrink_from: SimilarityIndex | None = None,
+        deep: bool = False,
+        descriptors: object = None,
     ) -> None:
         super().__init__()
+        self._deep = deep
+        """Also deep matches (core/deep): descriptors in the scan, deep links in the index."""
+        self._descriptors = descriptors
+        """With `records`: the scan's ScanResult.descriptors."""
         self._roots = list(roots)
         self._records = None if records is None else list(records)
         self._shrink_from = shrink_from
@@ -106,6 +113,7 @@ class ScanJob(QObject):
                         match_transforms=self._match_transforms,
                         progress=lambda done, total: throttle((done, total), force=done == total),
                         cancel=self._group_cancel,
+                        deep=_deep_search(result) if self._deep else None,
                     )
                 except Cancelled:
                     index = None
@@ -119,6 +127,8 @@ class ScanJob(QObject):
         base = self._shrink_from
         if base is None or base.match_transforms != self._match_transforms:
             return None
+        if (base.deep_links is not None) != self._deep:
+            return None
         base_records = {record.path: record for record in base.records}
         if any(base_records.get(record.path) is not record for record in records):
             return None
@@ -127,7 +137,7 @@ class ScanJob(QObject):
 
     def _scan(self) -> ScanResult:
         if self._records is not None:
-            return ScanResult(records=self._records)
+            return ScanResult(records=self._records, descriptors=self._descriptors)
         throttle = _Throttle(self.scan_progress.emit)
 
         def report(progress: ScanProgress) -> None:
@@ -137,10 +147,22 @@ class ScanJob(QObject):
             return scan(
                 self._roots,
                 cache=cache,
-                options=self._options,
+                options=_with_deep_hook(self._options, cache) if self._deep else self._options,
                 progress=report,
                 cancel=self._scan_cancel,
             )
+
+
+def _with_deep_hook(options: ScanOptions | None, cache: HashCache) -> ScanOptions:
+    from dedup_gui.core.deep.session import scan_hook
+
+    return replace(options or ScanOptions(), descriptors=scan_hook(cache))
+
+
+def _deep_search(result: ScanResult) -> object:
+    from dedup_gui.core.deep.session import deep_search
+
+    return deep_search(result.descriptors)
 
 
 class RegroupJob(QObject):
