@@ -16,14 +16,7 @@ from PySide6.QtGui import (
     QTransform,
     QWheelEvent,
 )
-from PySide6.QtWidgets import (
-    QFrame,
-    QGraphicsPixmapItem,
-    QGraphicsPolygonItem,
-    QGraphicsScene,
-    QGraphicsView,
-    QWidget,
-)
+from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
 
 WHEEL_STEP = 1.25
 
@@ -50,8 +43,8 @@ class ZoomView(QGraphicsView):
         self.setBackgroundBrush(self.palette().window())
         self.horizontalScrollBar().valueChanged.connect(self._emit_pan)
         self.verticalScrollBar().valueChanged.connect(self._emit_pan)
-        self._outline = _outline_item()
-        self.scene().addItem(self._outline)
+        self._outline = QPolygonF()
+        """Drawn over the image in drawForeground (not a scene item: items() is the image)."""
         self._outline_corners: tuple[float, ...] = ()
 
     def set_pixmap(self, pixmap: QPixmap | None, full_width: float, full_height: float) -> None:
@@ -75,7 +68,8 @@ class ZoomView(QGraphicsView):
         self._place_outline()
 
     def outline_polygon(self) -> QPolygonF:
-        return self._outline.polygon() if self._outline.isVisible() else QPolygonF()
+        """The outline in scene units (empty when there is none)."""
+        return QPolygonF(self._outline)
 
     def _place_outline(self) -> None:
         rect = self.scene().sceneRect()
@@ -84,8 +78,18 @@ class ZoomView(QGraphicsView):
             QPointF(corners[k] * rect.width(), corners[k + 1] * rect.height())
             for k in range(0, len(corners) - 1, 2)
         ]
-        self._outline.setPolygon(QPolygonF(points))
-        self._outline.setVisible(len(points) >= 3)
+        self._outline = QPolygonF(points if len(points) >= 3 else [])
+        self.viewport().update()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        super().drawForeground(painter, rect)
+        if self._outline.isEmpty():
+            return
+        pen = QPen(QColor(255, 196, 0), 3)
+        pen.setCosmetic(True)  # the same width at any zoom
+        pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.drawPolygon(self._outline)
 
     def scale_factor(self) -> float:
         return self.transform().m11()
@@ -140,14 +144,3 @@ class ZoomView(QGraphicsView):
     def _emit_pan(self) -> None:
         if not self._syncing:
             self.panned.emit(*self.pan_fractions())
-
-
-def _outline_item() -> QGraphicsPolygonItem:
-    item = QGraphicsPolygonItem()
-    pen = QPen(QColor(255, 196, 0), 3)
-    pen.setCosmetic(True)  # the same width at any zoom
-    pen.setStyle(Qt.PenStyle.DashLine)
-    item.setPen(pen)
-    item.setZValue(1)
-    item.setVisible(False)
-    return item
