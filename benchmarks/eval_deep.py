@@ -1,7 +1,7 @@
 """Deep copy detection (core/deep) on hard copies the hashes miss, through the real
 pipeline (scanner.scan with the descriptor hook -> SimilarityIndex with deep links).
 
-    python benchmarks/eval_deep.py [--workdir DIR] [--model FILE] [--no-build]
+    python benchmarks/eval_deep.py [--workdir DIR] [--model FILE] [--keep-cache]
 
 The set (written once to WORKDIR/images-deep, names as in eval_variants.py):
 - copy sources: two thirds of scikit-image's sample photos, each with the hash variants of
@@ -27,6 +27,7 @@ import math
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -258,19 +259,31 @@ def evaluate(
         marker = " <- default" if similarity == DEFAULT_SIMILARITY else ""
         print(f"{similarity:>9}%  {precision:9.4f} {len(predicted):6d}  {recall:11.3f}  "
               f"{len(wrong)} {sample}{marker}")
-    groups = index.groups(DEFAULT_SIMILARITY)
-    predicted = pairs_of([[position[m.record.path] for m in g.members] for g in groups])
-    by_kind: dict[str, list[bool]] = {}
-    for a, b in hard:
-        by_kind.setdefault(truth.files[a].variant, []).append((min(a, b), max(a, b)) in predicted)
-    print("  hard recall per kind at the default: " + ", ".join(
-        f"{kind} {np.mean(by_kind[kind]):.2f}" for kind in HARD_KINDS if kind in by_kind))
+    for similarity in (DEFAULT_SIMILARITY, SLIDER[-1]):
+        groups = index.groups(similarity)
+        predicted = pairs_of([[position[m.record.path] for m in g.members] for g in groups])
+        by_kind: dict[str, list[bool]] = {}
+        for a, b in hard:
+            pair = (min(a, b), max(a, b))
+            by_kind.setdefault(truth.files[a].variant, []).append(pair in predicted)
+        print(f"  hard recall per kind at {similarity}%: " + ", ".join(
+            f"{kind} {np.mean(by_kind[kind]):.2f}" for kind in HARD_KINDS if kind in by_kind))
+        wrong = predicted - expected
+        kinds = Counter(
+            " ~ ".join(sorted((truth.files[a].kind, truth.files[b].kind))) for a, b in wrong
+        )
+        print(f"  false pairs at {similarity}% by kind: {dict(kinds)}")
+        if similarity == DEFAULT_SIMILARITY:
+            for a, b in sorted(wrong):
+                print(f"    {Path(records[a].path).stem}  ~  {Path(records[b].path).stem}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "dedup-eval")
     parser.add_argument("--model", help="an SSCD-compatible ONNX file (default: bundled)")
+    parser.add_argument("--keep-cache", action="store_true",
+                        help="reuse the last run's cache (hashes and descriptors)")
     args = parser.parse_args()
     from dedup_gui.core.deep.extractor import DescriptorExtractor
     from dedup_gui.core.deep.model import load_model
@@ -281,7 +294,7 @@ def main() -> None:
     build(folder)
     model = load_model(args.model)
     cache_file = args.workdir / "cache-deep.sqlite"
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm") if not args.keep_cache else ():
         Path(f"{cache_file}{suffix}").unlink(missing_ok=True)
     cache = HashCache(cache_file)
     records, _, hash_seconds = scan(folder, cache, None)

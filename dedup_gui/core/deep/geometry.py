@@ -11,6 +11,7 @@ thumbnail, extracted once per image.
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ RANSAC_PIXELS = 4.0
 MIN_SCALE, MAX_SCALE = 0.2, 5.0
 MAX_ANISOTROPY = 1.6
 """Largest ratio of the two axis scales: a squash, not a smear."""
-DETECTOR_FEATURES = 800
+DETECTOR_FEATURES = 500
 CONTRAST = 0.01
 """SIFT contrast threshold (default 0.04): a thumbnail has little contrast to spare."""
 UPSCALE = 2
@@ -145,20 +146,25 @@ class FeatureCache:
     def __init__(self, capacity: int = 4096) -> None:
         self._capacity = capacity
         self._items: OrderedDict[Hashable, list[object]] = OrderedDict()
+        self._lock = threading.Lock()
+        """Guards the dict only: extraction runs outside it, on several threads at once."""
 
     def get(
         self, key: Hashable, load: Callable[[], np.ndarray | None], *, mirrored: bool = False
     ) -> Features | None:
-        """Features of the grey thumbnail `load` gives (mirrored left-right if asked)."""
-        entry = self._items.get(key)
+        """Features of the grey thumbnail `load` gives (mirrored left-right if asked).
+        Safe to call from several threads (an image may then be extracted twice)."""
+        with self._lock:
+            entry = self._items.get(key)
+            if entry is not None:
+                self._items.move_to_end(key)
         if entry is None:
             grey = load()
             entry = [grey, None if grey is None else features(grey), None]
-            self._items[key] = entry
-            if len(self._items) > self._capacity:
-                self._items.popitem(last=False)
-        else:
-            self._items.move_to_end(key)
+            with self._lock:
+                self._items[key] = entry
+                if len(self._items) > self._capacity:
+                    self._items.popitem(last=False)
         grey = entry[0]
         if not isinstance(grey, np.ndarray):
             return None

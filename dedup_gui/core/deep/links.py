@@ -1,8 +1,10 @@
 """Verified deep links as the similarity index takes them (numpy only).
 
 A link joins the index's pairs at an effective distance on the slider's scale, from its
-cosine: LOOSEST_COSINE maps to the loosest slider setting and 1.0 to 0, so the slider
-tightens deep matches with the hashes' and stays a cut of pairs found once.
+cosine: LOOSEST_COSINE maps to the default setting's distance and 1.0 to 1, so the
+default shows every verified deep match (the verification, not the cosine, keeps the
+precision: benchmarks/eval_deep.py), stricter settings only the closer ones, and the
+slider stays a cut of pairs found once.
 """
 
 from __future__ import annotations
@@ -13,19 +15,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dedup_gui.core.grouping.similarity import MIN_SIMILARITY, similarity_to_distance
+from dedup_gui.core.grouping.similarity import (
+    DEFAULT_SIMILARITY,
+    MIN_SIMILARITY,
+    similarity_to_distance,
+)
 from dedup_gui.core.models import DeepMatch, ImageRecord
 
-LOOSEST_COSINE = 0.55
+LOOSEST_COSINE = 0.45
 """Candidates are verified down to this cosine (benchmarks/eval_deep.py: verification
 keeps precision there, and the crops and turns it adds need it)."""
 
 
 def cosine_to_distance(cosine: float) -> int:
-    """Effective distance (pHash bits, 1..loosest) of a deep link at `cosine`."""
-    loosest = similarity_to_distance(MIN_SIMILARITY)
+    """Effective distance (pHash bits, 1..the default's) of a deep link at `cosine`."""
+    default = similarity_to_distance(DEFAULT_SIMILARITY)
     share = (1.0 - cosine) / (1.0 - LOOSEST_COSINE)
-    return int(min(max(math.ceil(share * loosest - 1e-9), 1), loosest))
+    return int(min(max(math.ceil(share * default - 1e-9), 1), default))
 
 
 @dataclass(frozen=True, slots=True)

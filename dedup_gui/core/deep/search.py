@@ -21,8 +21,9 @@ from dedup_gui.core.models import CancelToken
 
 EXACT_LIMIT = 40_000
 """Largest set searched exactly: ~15 s on 2 cores (bench_deep.py); beyond, ANN."""
-NEIGHBOURS = 24
-"""Most candidates kept per image (the nearest)."""
+NEIGHBOURS = 64
+"""Most candidates kept per image (the nearest): a photo with its resized, converted and
+edited copies easily has 30 neighbours above the loosest cosine."""
 BLOCK_ROWS = 1024
 ANN_DIMENSIONS = 128
 """The PCA projection the ANN index is built over (SSCD's spectrum decays fast)."""

@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image
@@ -30,18 +32,28 @@ from dedup_gui.core.grouping.verification import (
 )
 from dedup_gui.core.images.signatures import compute_signatures
 from dedup_gui.core.models import CancelToken, ImageRecord
+from dedup_gui.core.scanning.scanner import usable_cores
 
-MIN_TEXTURE = 1.5 * LOW_DETAIL_TEXTURE
-"""Below this texture (Signals.texture) an image is never matched by the descriptor."""
+MIN_TEXTURE = 2.5 * LOW_DETAIL_TEXTURE
+"""Below this texture (Signals.texture) an image is never matched by the descriptor.
+eval_deep.py: smooth distractors (blurred blobs, gradients) reach 1.9 (95th percentile;
+3.0 at most), photos and their hard copies start at 3.4."""
 MIN_CONTAINED = 0.93
 """Share of the smaller picture's footprint that must lie inside the larger one."""
 CROP_AREA = 0.9
 """A contained picture covering less than this share of the other is a crop."""
 TURNED_DEGREES = 2.0
 MIN_ALIGNED_CORRELATION = 0.75
-"""Luminance layout correlation of the aligned pair (verification.py's measure)."""
+"""Luminance layout correlation of the aligned pair (16x16, see TRIMMED_SHARE)."""
+TRIMMED_SHARE = 0.25
+"""Share of the cells that disagree most left out of the aligned comparison: a sticker or
+a watermark changes a quarter of the picture at most; another palette changes it all."""
 MAX_GRADE_RESIDUAL = 12.0
-"""RMS (0-255) left after one global colour mapping (3x3 + offset) of the aligned pair."""
+"""RMS (0-255) left after one global colour mapping (3x3 + offset) of the aligned pair
+(the TRIMMED_SHARE worst pixels left out)."""
+
+VERIFY_CHUNK = 1024
+"""Candidate pairs verified at a time (in parallel, best cosine first)."""
 
 ThumbnailSource = Callable[[ImageRecord], Image.Image | None]
 Progress = Callable[[int, int], None]
@@ -53,34 +65,38 @@ def find_links(
     descriptors: DescriptorSet,
     thumbnails: ThumbnailSource,
     *,
-    known: np.ndarray | None = None,
+    connected: np.ndarray | None = None,
     min_cosine: float = LOOSEST_COSINE,
     cancel: CancelToken | None = None,
     progress: Progress | None = None,
 ) -> DeepLinks:
-    """Every verified deep link among `records` at cosine >= min_cosine. `known`: sorted
-    int64 keys (first * n + second) of pairs the hashes already verified, not checked
-    again."""
+    """Every verified deep link among `records` at cosine >= min_cosine. `connected`: a
+    label per record, equal for records the hashes already link (directly or through
+    others): pairs within one are not checked (the hashes group them)."""
     matrix, present = descriptors.matrix(records)
     present &= signals.texture >= MIN_TEXTURE
     first, second, cosine = candidate_pairs(matrix, min_cosine, present=present, cancel=cancel)
-    if known is not None and len(known) and len(first):
-        keys = first * len(records) + second
-        where = np.minimum(np.searchsorted(known, keys), len(known) - 1)
-        fresh = known[where] != keys
+    if connected is not None and len(first):
+        fresh = connected[first] != connected[second]
         first, second, cosine = first[fresh], second[fresh], cosine[fresh]
     verifier = PairVerifier(thumbnails)
     links: dict[tuple[str, str], DeepLink] = {}
-    order = np.argsort(-cosine, kind="stable")
-    for done, k in enumerate(order.tolist()):
-        if cancel is not None and cancel.cancelled:
-            break
+    order = np.argsort(-cosine, kind="stable").tolist()
+
+    def check(k: int) -> tuple[ImageRecord, ImageRecord, DeepLink | None]:
         a, b = records[int(first[k])], records[int(second[k])]
-        link = verifier.verify(a, b, float(cosine[k]))
-        if link is not None:
-            links[(a.path, b.path) if a.path <= b.path else (b.path, a.path)] = link
-        if progress is not None and done % 64 == 0:
-            progress(done, len(order))
+        return a, b, verifier.verify(a, b, float(cosine[k]))
+
+    # OpenCV releases the GIL: the keypoint work of several pairs runs at once.
+    with ThreadPoolExecutor(max_workers=usable_cores(), thread_name_prefix="dedup-verify") as pool:
+        for start in range(0, len(order), VERIFY_CHUNK):
+            if cancel is not None and cancel.cancelled:
+                break
+            for a, b, link in pool.map(check, order[start : start + VERIFY_CHUNK]):
+                if link is not None:
+                    links[(a.path, b.path) if a.path <= b.path else (b.path, a.path)] = link
+            if progress is not None:
+                progress(min(start + VERIFY_CHUNK, len(order)), len(order))
     return DeepLinks(links, descriptors.model, candidates=len(order))
 
 
@@ -90,6 +106,7 @@ class PairVerifier:
     def __init__(self, thumbnails: ThumbnailSource) -> None:
         self._thumbnails = thumbnails
         self._images: dict[str, np.ndarray | None] = {}
+        self._images_lock = threading.Lock()
         self._features = geometry.FeatureCache()
 
     def verify(self, a: ImageRecord, b: ImageRecord, cosine: float) -> DeepLink | None:
@@ -98,6 +115,9 @@ class PairVerifier:
         if a_features is None or b_features is None:
             return None
         alignment = geometry.align(a_features, b_features)
+        if alignment is None:  # RANSAC from the other side may find the few inliers
+            backwards_fit = geometry.align(b_features, a_features)
+            alignment = None if backwards_fit is None else geometry.inverse(backwards_fit)
         if alignment is None:
             mirrored = self._features.get(a.path, lambda: self._grey(a), mirrored=True)
             if mirrored is not None:
@@ -127,14 +147,16 @@ class PairVerifier:
         return DeepLink(kind, cosine, region, large.path)
 
     def _rgb(self, record: ImageRecord) -> np.ndarray | None:
-        if record.path not in self._images:
-            image = self._thumbnails(record)
-            self._images[record.path] = (
-                None if image is None else np.asarray(image.convert("RGB"), np.uint8)
-            )
+        with self._images_lock:
+            if record.path in self._images:
+                return self._images[record.path]
+        image = self._thumbnails(record)
+        rgb = None if image is None else np.asarray(image.convert("RGB"), np.uint8)
+        with self._images_lock:
+            self._images[record.path] = rgb
             if len(self._images) > 4096:
                 self._images.pop(next(iter(self._images)))
-        return self._images[record.path]
+        return rgb
 
     def _grey(self, record: ImageRecord) -> np.ndarray | None:
         rgb = self._rgb(record)
@@ -161,7 +183,7 @@ class PairVerifier:
         signals = Signals.from_records(pair)
         zero, one = np.zeros(1, np.int64), np.ones(1, np.int64)
         evidence = evaluate_pairs(signals, zero, signals, one)
-        if float(evidence.layout_correlation[0]) < MIN_ALIGNED_CORRELATION:
+        if _trimmed_correlation(pair[0].micro, pair[1].micro) < MIN_ALIGNED_CORRELATION:
             return False
         if float(evidence.chroma_difference[0]) <= MAX_CHROMA_DIFFERENCE:
             return True
@@ -177,6 +199,18 @@ def _as_record(rgb: np.ndarray) -> ImageRecord:
     )
 
 
+def _trimmed_correlation(micro_a: bytes, micro_b: bytes) -> float:
+    """Luminance correlation of two micro thumbnails (16x16) without the TRIMMED_SHARE
+    of cells that disagree most."""
+    weights = np.array([0.299, 0.587, 0.114], np.float32)
+    lumas = [np.frombuffer(m, np.uint8).reshape(-1, 3).astype(np.float32) @ weights
+             for m in (micro_a, micro_b)]
+    za, zb = ((v - v.mean()) / max(float(v.std()), 1e-6) for v in lumas)
+    kept = np.argsort(np.abs(za - zb))[: round(len(za) * (1 - TRIMMED_SHARE))]
+    a, b = za[kept] - za[kept].mean(), zb[kept] - zb[kept].mean()
+    return float((a * b).sum() / max(float(np.sqrt((a * a).sum() * (b * b).sum())), 1e-6))
+
+
 def _grade_residual(source: np.ndarray, target: np.ndarray) -> float:
     """RMS of `target` after the best single colour mapping (3x3 + offset) from `source`,
     on 32x32 versions: a grade leaves little, different colours per region leave a lot."""
@@ -186,8 +220,9 @@ def _grade_residual(source: np.ndarray, target: np.ndarray) -> float:
     other = cv2.resize(target, (32, 32), interpolation=cv2.INTER_AREA).reshape(-1, 3)
     design = np.hstack([small.astype(np.float64), np.ones((len(small), 1))])
     mapping, *_ = np.linalg.lstsq(design, other.astype(np.float64), rcond=None)
-    residual = other - design @ mapping
-    return float(np.sqrt((residual**2).mean()))
+    error = ((other - design @ mapping) ** 2).sum(axis=1)
+    kept = np.sort(error)[: round(len(error) * (1 - TRIMMED_SHARE))]
+    return float(np.sqrt(kept.mean() / 3))
 
 
 def _inside_share(corners: np.ndarray, size: tuple[int, int]) -> float:
@@ -227,10 +262,10 @@ class DeepSearch:
         self,
         records: Sequence[ImageRecord],
         signals: Signals,
-        known: np.ndarray,
+        connected: np.ndarray,
         cancel: CancelToken | None = None,
     ) -> DeepLinks:
         return find_links(
-            records, signals, self.descriptors, self.thumbnails, known=known,
+            records, signals, self.descriptors, self.thumbnails, connected=connected,
             min_cosine=self.min_cosine, cancel=cancel,
         )

@@ -533,13 +533,14 @@ def _with_deep_links(
     blocks: list[PairRows],
     cancel: CancelToken | None,
 ) -> DeepLinks | None:
-    """The deep matches (core/deep) among pairs the hashes did not verify, appended to
+    """The deep matches (core/deep) between images the hashes do not link, appended to
     `blocks` at their distance on the slider's scale."""
     if deep is None:
         return None
-    count = len(records)
-    known = np.unique(np.concatenate([b[0] * count + b[1] for b in blocks] or [np.zeros(0)]))
-    links = deep.links(records, signals, known.astype(np.int64), cancel)
+    no_pairs = [np.zeros(0, np.int64)]
+    first = np.concatenate([b[0] for b in blocks] or no_pairs).astype(np.int64)
+    second = np.concatenate([b[1] for b in blocks] or no_pairs).astype(np.int64)
+    links = deep.links(records, signals, _clusters(len(records), first, second), cancel)
     first, second, phash, effective = links.pair_rows(records)
     if len(first):
         blocks.append((first, second, phash, effective))
