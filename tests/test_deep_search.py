@@ -15,7 +15,7 @@ def _planted(count: int, pairs: int, cosine: float, seed: int = 0):
     """Random unit descriptors with an anisotropic spectrum (as real ones), and `pairs`
     planted near-copies at about `cosine`."""
     rng = np.random.default_rng(seed)
-    scale = 1.0 / np.sqrt(1 + np.arange(512))
+    scale = 1.0 / np.sqrt(1 + np.arange(512) / 32)
     base = rng.standard_normal((count, 512)) * scale
     base /= np.linalg.norm(base, axis=1, keepdims=True)
     originals = rng.choice(count - pairs, pairs, replace=False)
