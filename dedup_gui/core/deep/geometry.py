@@ -7,10 +7,11 @@ SIFT rather than ORB (both on the doubled thumbnail, 500 features, eval_deep.py'
 original ~ hard-copy pairs and 300 negative candidates): SIFT confirmed 236 and accepted
 2 negatives, ORB 227 and 1, 4x faster; the recall won. SIFT at its default contrast
 threshold found 22-71 keypoints on the generated test photos and failed half their crops
-and turns; at CONTRAST 94-277, and all passed. ~25 ms an image, extracted once per image. A lower threshold still, for images
-with few keypoints (a colour chart, a blurred shot), and a template-matching fallback
-were tried in eval_deep.py and dropped: neither found those copies, and the template
-fallback matched tiles of text pages and silhouettes (precision 0.98).
+and turns; at CONTRAST 94-277, and all passed. ~25 ms an image, extracted once per
+image. A lower threshold still, for images with few keypoints (a colour chart, a blurred
+shot), and a template-matching fallback were tried in eval_deep.py and dropped: neither
+found those copies, and the template fallback matched tiles of text pages and
+silhouettes (precision 0.98).
 """
 
 from __future__ import annotations
