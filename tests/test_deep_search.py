@@ -73,3 +73,14 @@ def test_the_ann_search_finds_the_planted_copies():
     recall = len(truth & found) / len(truth)
     assert recall >= 0.9
     assert (cosine >= 0.6).all()
+
+
+def test_a_cancelled_search_stops_with_the_index_builds_cancel():
+    from dedup_gui.core.grouping.candidates import Cancelled
+    from dedup_gui.core.models import CancelToken
+
+    vectors, _ = _planted(3000, 10, 0.9)
+    cancel = CancelToken()
+    cancel.cancel()
+    with pytest.raises(Cancelled):
+        exact_pairs(vectors, 0.6, cancel=cancel)

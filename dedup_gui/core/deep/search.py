@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from dedup_gui.core.grouping.candidates import Cancelled
 from dedup_gui.core.models import CancelToken
 
 EXACT_LIMIT = 40_000
@@ -46,8 +47,8 @@ Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
 Progress = Callable[[int, int], None]
 
 
-class SearchCancelled(Exception):
-    pass
+SearchCancelled = Cancelled
+"""The cancel token fired: the index build's own Cancelled, so callers catch one kind."""
 
 
 def candidate_pairs(

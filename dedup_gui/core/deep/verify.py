@@ -23,7 +23,7 @@ from PIL import Image
 from dedup_gui.core.deep import geometry
 from dedup_gui.core.deep.descriptors import DescriptorSet
 from dedup_gui.core.deep.links import LOOSEST_COSINE, DeepLink, DeepLinks
-from dedup_gui.core.deep.search import candidate_pairs
+from dedup_gui.core.deep.search import SearchCancelled, candidate_pairs
 from dedup_gui.core.grouping.verification import (
     LOW_DETAIL_TEXTURE,
     MAX_CHROMA_DIFFERENCE,
@@ -91,7 +91,7 @@ def find_links(
     with ThreadPoolExecutor(max_workers=usable_cores(), thread_name_prefix="dedup-verify") as pool:
         for start in range(0, len(order), VERIFY_CHUNK):
             if cancel is not None and cancel.cancelled:
-                break
+                raise SearchCancelled
             for a, b, link in pool.map(check, order[start : start + VERIFY_CHUNK]):
                 if link is not None:
                     links[(a.path, b.path) if a.path <= b.path else (b.path, a.path)] = link
@@ -264,8 +264,10 @@ class DeepSearch:
         signals: Signals,
         connected: np.ndarray,
         cancel: CancelToken | None = None,
+        progress: Progress | None = None,
     ) -> DeepLinks:
+        """Verified links; `progress(done, total)` counts the candidate pairs checked."""
         return find_links(
             records, signals, self.descriptors, self.thumbnails, connected=connected,
-            min_cosine=self.min_cosine, cancel=cancel,
+            min_cosine=self.min_cosine, cancel=cancel, progress=progress,
         )

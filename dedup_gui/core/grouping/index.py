@@ -133,7 +133,7 @@ class SimilarityIndex:
         blocks = list(_verified_pairs(signals, records, max_distance, progress, cancel))
         if match_transforms:
             blocks.extend(_verified_turned_pairs(signals, max_distance, cancel))
-        deep_links = _with_deep_links(deep, records, signals, blocks, cancel)
+        deep_links = _with_deep_links(deep, records, signals, blocks, progress, cancel)
         if blocks:
             first = np.concatenate([b[0] for b in blocks])
             second = np.concatenate([b[1] for b in blocks])
@@ -531,6 +531,7 @@ def _with_deep_links(
     records: Sequence[ImageRecord],
     signals: Signals,
     blocks: list[PairRows],
+    progress: Progress | None,
     cancel: CancelToken | None,
 ) -> DeepLinks | None:
     """The deep matches (core/deep) between images the hashes do not link, appended to
@@ -540,7 +541,8 @@ def _with_deep_links(
     no_pairs = [np.zeros(0, np.int64)]
     first = np.concatenate([b[0] for b in blocks] or no_pairs).astype(np.int64)
     second = np.concatenate([b[1] for b in blocks] or no_pairs).astype(np.int64)
-    links = deep.links(records, signals, _clusters(len(records), first, second), cancel)
+    connected = _clusters(len(records), first, second)
+    links = deep.links(records, signals, connected, cancel, progress)
     first, second, phash, effective = links.pair_rows(records)
     if len(first):
         blocks.append((first, second, phash, effective))
