@@ -10,7 +10,6 @@ model, and the scanning thread waits for the oldest beyond that.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -25,6 +24,8 @@ from dedup_gui.core.models import CancelToken, ImageRecord
 
 BATCH_SIZE = 16
 MAX_BATCHES_IN_FLIGHT = 3
+STORE_EVERY = 1024
+"""New descriptors are written to the cache this many at a time (and at the end)."""
 
 
 class DescriptorExtractor:
@@ -43,11 +44,11 @@ class DescriptorExtractor:
         self._copies: list[ImageRecord] = []
         self._done_keys: list[Key] = []
         self._done_vectors: list[np.ndarray] = []
-        self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dedup-deep")
         self.queued = 0
         self.described = 0
         self.failed = 0
+        """Batches the model failed on (their images get no descriptor)."""
 
     @property
     def warnings(self) -> list[str]:
@@ -97,8 +98,7 @@ class DescriptorExtractor:
                     progress()
         finally:
             self._executor.shutdown(wait=True, cancel_futures=True)
-        if self._store is not None and self._done_keys:
-            self._store.store_many(self._done_keys, np.stack(self._done_vectors))
+        self._store_done()
         self._fill_copies(records)
         present = {r.path for r in records}
         return DescriptorSet(
@@ -128,13 +128,20 @@ class DescriptorExtractor:
         try:
             keys, vectors = future.result()
         except Exception:  # the model failed on a batch: those files get no descriptor
-            self.failed += BATCH_SIZE
+            self.failed += 1
             return
         for key, vector in zip(keys, vectors, strict=True):
             self._vectors[key[0]] = vector
             self._done_keys.append(key)
             self._done_vectors.append(vector)
         self.described += len(keys)
+        if len(self._done_keys) >= STORE_EVERY:
+            self._store_done()
+
+    def _store_done(self) -> None:
+        if self._store is not None and self._done_keys:
+            self._store.store_many(self._done_keys, np.stack(self._done_vectors))
+        self._done_keys, self._done_vectors = [], []
 
     def _fill_copies(self, records: Sequence[ImageRecord]) -> None:
         """Copies decoded once (byte copies, same pixels) take their twin's descriptor."""

@@ -89,11 +89,3 @@ class DeepLinks:
         effective = np.array([f[2] for f in found], np.uint8)
         loosest = similarity_to_distance(MIN_SIMILARITY)
         return first, second, np.full(len(found), loosest, np.uint8), effective
-
-    def contained_in(self, path: str, others: Sequence[str]) -> bool:
-        """Whether `path` is a crop lying inside one of `others`."""
-        for other in others:
-            link = self.get(path, other)
-            if link is not None and link.kind == "crop" and link.container == other:
-                return True
-        return False
