@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING
 
-from dedup_gui import __version__, cli_decisions
+from dedup_gui import __version__, cli_decisions, cli_deep
 from dedup_gui.cli_text import UsageError
 from dedup_gui.cli_text import say as _say
 from dedup_gui.cli_text import shown as _shown
@@ -28,7 +28,13 @@ from dedup_gui.core.decisions.ignore_list import IgnoredPair, IgnoreList, apart_
 from dedup_gui.core.decisions.store import DecisionStore, DecisionStoreError
 from dedup_gui.core.grouping.keeper import DEFAULT_KEEPER_RULES, KeeperRule
 from dedup_gui.core.grouping.similarity import DEFAULT_SIMILARITY, MIN_SIMILARITY
-from dedup_gui.core.models import CancelToken, ScanError, ScanProgress, ScanResult
+from dedup_gui.core.models import (
+    CancelToken,
+    ImageRecord,
+    ScanError,
+    ScanProgress,
+    ScanResult,
+)
 from dedup_gui.core.output import export, output_file
 from dedup_gui.core.output.output_file import OutputGuard, OutputRefusedError
 from dedup_gui.core.scanning import scanner
@@ -189,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"{','.join(rule.value for rule in DEFAULT_KEEPER_RULES)}); rules left out are "
         "not used, except that reference folders are always protected",
     )
+    cli_deep.add_arguments(scan)
     scan.add_argument(
         "--format", choices=export.FORMATS, default="json",
         help="json (default: groups and errors) or csv (one row per file, errors on stderr)",
@@ -204,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("image", metavar="IMAGE", help="the photo to look for")
     query.add_argument("dirs", nargs="+", metavar="DIR", help="the library folders")
     query.add_argument("--format", choices=("text", "json"), default="text")
+    cli_deep.add_arguments(query)
     query.set_defaults(run=run_query)
 
     new = commands.add_parser(
@@ -232,7 +240,7 @@ def run_scan(args: argparse.Namespace, cancel: CancelToken) -> int:
     ignored = _ignored(args)
     with _progress_display() as show, _cache(args) as cache:
         result = scanner.scan(
-            roots, cache=cache, options=_options(args),
+            roots, cache=cache, options=_options(args, cache),
             progress=lambda update: show("", update), cancel=cancel,
             sizes_elsewhere={size for entry in ignored for size in (entry.first[0],
                                                                   entry.second[0])},
@@ -257,6 +265,7 @@ def run_scan(args: argparse.Namespace, cancel: CancelToken) -> int:
                 index = SimilarityIndex.build(
                     result.records, match_transforms=args.match_rotations, cancel=cancel,
                     apart=apart_pairs(ignored, result.records),
+                    deep=cli_deep.search(args, result, cache),
                 )
             except candidates.Cancelled:
                 return _interrupted(result)
@@ -286,8 +295,20 @@ def run_query(args: argparse.Namespace, cancel: CancelToken) -> int:
         result = library.query(
             str(image.absolute()), dirs, similarity=args.similarity,
             match_transforms=args.match_rotations, cache=cache,
-            options=_options(args), progress=show, cancel=cancel, ignored=_ignored(args),
+            options=_options(args, cache), progress=show, cancel=cancel,
+            ignored=_ignored(args),
         )
+        deep: list[tuple[ImageRecord, cli_deep.DeepLink]] = []
+        if result.image is not None and not result.cancelled:
+            found = {match.record.path for match in result.matches}
+            deep = cli_deep.query_matches(args, result.image, result.library, cache, found)
+        if deep:
+            result = replace(result, matches=[
+                *result.matches,
+                *(library.LibraryMatch(record, link.distance, link.similarity, False)
+                  for record, link in deep),
+            ])
+    deep_links = {record.path: link for record, link in deep}
     if result.cancelled:
         return _interrupted(result.library)
     _report_warnings(result.library)
@@ -302,9 +323,13 @@ def run_query(args: argparse.Namespace, cancel: CancelToken) -> int:
     scanned = guard.with_scanned(result.library.records, result.library.errors)
     with _output(args.output, scanned) as stream:
         if args.format == "json":
-            export.write_json(export.query_document(result, args.similarity), stream)
+            document = export.query_document(result, args.similarity)
+            for entry in document["matches"]:
+                if entry["path"] in deep_links:
+                    entry.update(cli_deep.match_entry(deep_links[entry["path"]]))
+            export.write_json(document, stream)
         else:
-            _write_query_text(result, stream)
+            _write_query_text(result, stream, deep_links)
     if args.format != "json":
         _report_errors(result.library.errors)
     _summarise_errors(result.library.errors, args.format)
@@ -347,13 +372,17 @@ def run_new(args: argparse.Namespace, cancel: CancelToken) -> int:
     return EXIT_FOUND if present else EXIT_NOTHING_FOUND
 
 
-def _write_query_text(result: library.QueryResult, stream: IO[str]) -> None:
+def _write_query_text(
+    result: library.QueryResult, stream: IO[str], deep: dict[str, cli_deep.DeepLink]
+) -> None:
     assert result.image is not None
     image = result.image
     stream.write(f"{_shown(image.path)}  {image.width}x{image.height}  {_size(image.size)}\n")
     for match in result.matches:
         record = match.record
         kind = "exact " if match.exact else "visual"
+        if record.path in deep:
+            kind = f"deep ({deep[record.path].kind})"
         stream.write(
             f"  {match.similarity:5.1f}%  {kind}  {_shown(record.path)}  "
             f"{record.width}x{record.height}  {_size(record.size)}\n"
@@ -427,10 +456,11 @@ def _ignored(args: argparse.Namespace) -> list[IgnoredPair]:
         return []
 
 
-def _options(args: argparse.Namespace) -> scanner.ScanOptions:
+def _options(args: argparse.Namespace, cache: HashCache | None = None) -> scanner.ScanOptions:
     return scanner.ScanOptions(
         workers=args.workers, include_hidden=args.include_hidden,
         follow_links=args.follow_links,
+        descriptors=cli_deep.extractor(args, cache) if hasattr(args, "deep") else None,
     )
 
 

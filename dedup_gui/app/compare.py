@@ -103,6 +103,8 @@ class ImagePane(QWidget):
             role = "Exact copy"
         elif member.match is MatchKind.SAME_PIXELS:
             role = "Same pixels"
+        elif member.match is MatchKind.DEEP and member.deep is not None:
+            role = f"{member.deep.kind.capitalize()}, {format_percent(member.similarity)} similar"
         else:
             role = f"{format_percent(member.similarity)} similar"
         reference = " · <span style='color:#0969da'>protected</span>" if member.is_reference else ""
@@ -255,6 +257,14 @@ class CompareView(QWidget):
             )
             if images:
                 self._show_image(pane, member)
+        self._outline_deep_match(group.members[self._members[1]])
+
+    def _outline_deep_match(self, member: GroupMember) -> None:
+        """A deep match: outline where the smaller copy lies in the larger image."""
+        deep = member.deep
+        on_keeper = deep is not None and deep.region_in_keeper
+        self.panes[0].view.set_outline(deep.region if deep is not None and on_keeper else None)
+        self.panes[1].view.set_outline(deep.region if deep is not None and not on_keeper else None)
 
     def _show_image(self, pane: ImagePane, member: GroupMember) -> None:
         """Every pane's scene is as wide as the widest image shown, so equal zoom and pan show

@@ -391,6 +391,8 @@ def member_note(member: GroupMember, member_index: int) -> str:
         return "Exact copy"
     if member.match is MatchKind.SAME_PIXELS:
         return "Same pixels"
+    if member.match is MatchKind.DEEP and member.deep is not None:
+        return f"{member.deep.kind.capitalize()}, {format_percent(member.similarity)}"
     return f"{format_percent(member.similarity)} similar"
 
 

@@ -37,6 +37,7 @@ from dedup_gui import APP_NAME
 from dedup_gui.app import desktop, dialogs
 from dedup_gui.app.compare import CompareView
 from dedup_gui.app.decisions_ui import DecisionsUi
+from dedup_gui.app.deep_option import DeepOption
 from dedup_gui.app.empty_state import DROP_TITLE, EmptyState
 from dedup_gui.app.errors_view import ErrorsView
 from dedup_gui.app.folders import ROLE_NAMES, FolderPanel
@@ -183,6 +184,9 @@ class MainWindow(QMainWindow):
         )
         self.transforms_box.toggled.connect(self._on_transforms_toggled)
         similarity_layout.addWidget(self.transforms_box)
+        self.deep_option = DeepOption(self)
+        self.deep_option.toggled.connect(self._on_deep_toggled)
+        similarity_layout.addWidget(self.deep_option)
 
         sidebar = QWidget(self)
         sidebar_layout = QVBoxLayout(sidebar)
@@ -424,6 +428,7 @@ class MainWindow(QMainWindow):
             ),
             match_transforms=self.transforms_box.isChecked(),
             decisions=self.decisions_ui.decisions,
+            deep=self.deep_option.enabled(),
         )
         job.saved_loaded.connect(self.decisions_ui.on_saved_loaded)
         job.scan_progress.connect(self._on_scan_progress)
@@ -448,6 +453,8 @@ class MainWindow(QMainWindow):
             match_transforms=self.transforms_box.isChecked(),
             shrink_from=shrink_from,
             decisions=self.decisions_ui.decisions,
+            deep=self.deep_option.enabled() and result.descriptors is not None,
+            descriptors=result.descriptors,
         )
         job.grouping_started.connect(self._on_grouping_started)
         job.grouping_progress.connect(self._on_grouping_progress)
@@ -551,6 +558,14 @@ class MainWindow(QMainWindow):
         self.settings.set_match_transforms(checked)
         if self._result is not None and self._job is None:
             self._regroup_records_in_background(self._result)
+
+    def _on_deep_toggled(self, checked: bool) -> None:
+        """Deep matches need descriptors from a scan: scan again (the hashes are cached)."""
+        if self._result is not None and self._job is None:
+            if checked and self._result.descriptors is None:
+                self.start_scan()
+            else:
+                self._regroup_records_in_background(self._result)
 
     def _on_keeper_choice_changed(self) -> None:
         self.settings.set_preferred_keeper(self.keeper_choice.preferred())

@@ -27,6 +27,8 @@ def describe_progress(progress: ScanProgress) -> str:
         parts.append(f"about {format_duration(left)} left")
     if progress.from_cache:
         parts.append(f"{progress.from_cache:,} from cache")
+    if progress.phase == "describing" or progress.to_describe:
+        parts.append(f"crops and edits: {progress.described:,} / {progress.to_describe:,}")
     return "  ·  ".join(parts)
 
 
@@ -61,6 +63,10 @@ class ProgressPanel(QWidget):
         if progress.phase == "hashing" and progress.total > 0:
             self.bar.setRange(0, progress.total)
             self.bar.setValue(progress.done)
+            self.bar.setFormat("%p%")
+        elif progress.phase == "describing" and progress.to_describe > 0:
+            self.bar.setRange(0, progress.to_describe)
+            self.bar.setValue(progress.described)
             self.bar.setFormat("%p%")
         else:
             self.bar.setRange(0, 0)

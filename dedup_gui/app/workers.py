@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, SignalInstance, Slot
 
@@ -81,11 +82,17 @@ class ScanJob(QObject):
         match_transforms: bool = False,
         shrink_from: SimilarityIndex | None = None,
         decisions: Decisions | None = None,
+        deep: bool = False,
+        descriptors: object = None,
     ) -> None:
         """`decisions`: the files in the "not duplicates" list get digests and are kept
         apart, and the saved marks of a scan of folders are read back."""
         super().__init__()
         self._decisions = decisions
+        self._deep = deep
+        """Also deep matches (core/deep): descriptors in the scan, deep links in the index."""
+        self._descriptors = descriptors
+        """With `records`: the scan's ScanResult.descriptors."""
         self._roots = list(roots)
         self._records = None if records is None else list(records)
         self._shrink_from = shrink_from
@@ -127,6 +134,7 @@ class ScanJob(QObject):
                         apart=apart,
                         progress=lambda done, total: throttle((done, total), force=done == total),
                         cancel=self._group_cancel,
+                        deep=_deep_search(result) if self._deep else None,
                     )
                 except Cancelled:
                     index = None
@@ -140,6 +148,8 @@ class ScanJob(QObject):
         base = self._shrink_from
         if base is None or base.match_transforms != self._match_transforms:
             return None
+        if (base.deep_links is not None) != self._deep:
+            return None
         base_records = {record.path: record for record in base.records}
         if any(base_records.get(record.path) is not record for record in records):
             return None
@@ -148,7 +158,7 @@ class ScanJob(QObject):
 
     def _scan(self) -> ScanResult:
         if self._records is not None:
-            return ScanResult(records=self._records)
+            return ScanResult(records=self._records, descriptors=self._descriptors)
         throttle = _Throttle(self.scan_progress.emit)
 
         def report(progress: ScanProgress) -> None:
@@ -159,11 +169,23 @@ class ScanJob(QObject):
             return scan(
                 self._roots,
                 cache=cache,
-                options=self._options,
+                options=_with_deep_hook(self._options, cache) if self._deep else self._options,
                 progress=report,
                 cancel=self._scan_cancel,
                 sizes_elsewhere=sizes,
             )
+
+
+def _with_deep_hook(options: ScanOptions | None, cache: HashCache) -> ScanOptions:
+    from dedup_gui.core.deep.session import scan_hook
+
+    return replace(options or ScanOptions(), descriptors=scan_hook(cache))
+
+
+def _deep_search(result: ScanResult) -> object:
+    from dedup_gui.core.deep.session import deep_search
+
+    return deep_search(result.descriptors)
 
 
 class RegroupJob(QObject):

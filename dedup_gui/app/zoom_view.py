@@ -3,8 +3,19 @@ view can keep several of them in step."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QPainter, QPixmap, QResizeEvent, QTransform, QWheelEvent
+from collections.abc import Sequence
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QPainter,
+    QPen,
+    QPixmap,
+    QPolygonF,
+    QResizeEvent,
+    QTransform,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
 
 WHEEL_STEP = 1.25
@@ -32,6 +43,9 @@ class ZoomView(QGraphicsView):
         self.setBackgroundBrush(self.palette().window())
         self.horizontalScrollBar().valueChanged.connect(self._emit_pan)
         self.verticalScrollBar().valueChanged.connect(self._emit_pan)
+        self._outline = QPolygonF()
+        """Drawn over the image in drawForeground (not a scene item: items() is the image)."""
+        self._outline_corners: tuple[float, ...] = ()
 
     def set_pixmap(self, pixmap: QPixmap | None, full_width: float, full_height: float) -> None:
         """Show `pixmap` stretched to `full_width` x `full_height` scene units, so a thumbnail
@@ -43,8 +57,39 @@ class ZoomView(QGraphicsView):
             self._item.setPixmap(pixmap)
             self._item.setScale(full_width / max(1, pixmap.width()))
         self.scene().setSceneRect(QRectF(0, 0, full_width, full_height))
+        self._place_outline()
         if self._fit:
             self.fit()
+
+    def set_outline(self, corners: Sequence[float] | None) -> None:
+        """Outline a region of the image (a deep match: where the other copy lies): corners
+        x0, y0, ... x3, y3 as fractions of the width and height; None removes it."""
+        self._outline_corners = tuple(corners or ())
+        self._place_outline()
+
+    def outline_polygon(self) -> QPolygonF:
+        """The outline in scene units (empty when there is none)."""
+        return QPolygonF(self._outline)
+
+    def _place_outline(self) -> None:
+        rect = self.scene().sceneRect()
+        corners = self._outline_corners
+        points = [
+            QPointF(corners[k] * rect.width(), corners[k + 1] * rect.height())
+            for k in range(0, len(corners) - 1, 2)
+        ]
+        self._outline = QPolygonF(points if len(points) >= 3 else [])
+        self.viewport().update()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        super().drawForeground(painter, rect)
+        if self._outline.isEmpty():
+            return
+        pen = QPen(QColor(255, 196, 0), 3)
+        pen.setCosmetic(True)  # the same width at any zoom
+        pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.drawPolygon(self._outline)
 
     def scale_factor(self) -> float:
         return self.transform().m11()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 HASH_BITS = 64
 MICRO_SIDE = 16
@@ -114,7 +115,7 @@ class ScanError:
 @dataclass(frozen=True, slots=True)
 class ScanProgress:
     phase: str
-    """"discovering", "hashing" or "done"."""
+    """"discovering", "hashing", "describing" (the deep pass's last batches) or "done"."""
     done: int
     total: int
     """Files found so far while discovering; the final count while hashing."""
@@ -124,6 +125,10 @@ class ScanProgress:
     files_per_second: float
     elapsed_seconds: float
     from_cache: int
+    described: int = 0
+    """Deep descriptors computed so far this scan (0 without the deep pass)."""
+    to_describe: int = 0
+    """Images handed to the deep model so far (the rest of `done` - `from_cache` comes)."""
 
 
 @dataclass(slots=True)
@@ -142,6 +147,8 @@ class ScanResult:
     file_warnings: list[ScanError] = field(default_factory=list)
     """Files that were read and have a record, but with something damaged in them (kind
     READ_WITH_WARNING), e.g. "The photo was read, but its EXIF metadata is damaged."."""
+    descriptors: Any = None
+    """core.deep.descriptors.DescriptorSet when the scan ran the deep pass, else None."""
 
 
 class CancelToken:
@@ -166,6 +173,22 @@ class MatchKind(str, Enum):
     same pixel digest): metadata stripped or changed, or the pixels saved losslessly again."""
     VISUAL = "visual"
     """Looks the same: perceptual hashes and colour signature agree."""
+    DEEP = "deep"
+    """A copy the hashes miss (a crop, a turn, an edit), found by the deep descriptor and
+    confirmed by keypoint alignment and colour after it (core/deep); see GroupMember.deep."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeepMatch:
+    """How a deep match relates to the keeper."""
+
+    kind: str
+    """"crop", "turned" or "edited"."""
+    region: tuple[float, ...]
+    """Where the smaller picture lies in the larger one: its 4 corners (x0, y0, ..., x3,
+    y3, clockwise from top-left) as fractions of the larger image's width and height."""
+    region_in_keeper: bool
+    """True: `region` is drawn on the keeper; False: on this member."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +213,8 @@ class GroupMember:
     pair_kept: bool = False
     """Suggested keep as one of a RAW+JPEG pair kept together with the keeper (the
     RawJpegPolicy): the bulk helpers leave it kept, as they do a protected file."""
+    deep: DeepMatch | None = None
+    """For a MatchKind.DEEP member: what kind of copy, and where it lies."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -45,6 +46,10 @@ from dedup_gui.core.models import (
     ImageRecord,
     MatchKind,
 )
+
+if TYPE_CHECKING:
+    from dedup_gui.core.deep.links import DeepLinks
+    from dedup_gui.core.deep.verify import DeepSearch
 
 Progress = Callable[[int, int], None]
 PairRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -81,8 +86,11 @@ class SimilarityIndex:
         match_transforms: bool,
         merges: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
         apart: tuple[np.ndarray, np.ndarray] | None = None,
+        deep_links: DeepLinks | None = None,
     ) -> None:
         self.records: list[ImageRecord] = list(records)
+        self.deep_links = deep_links
+        """Deep matches (core/deep) among the pairs, by path; None without the deep pass."""
         self.match_transforms = match_transforms
         self._apart = _no_pairs() if apart is None else _normalised_pairs(apart)
         self._signals = signals
@@ -120,9 +128,11 @@ class SimilarityIndex:
         progress: Progress | None = None,
         cancel: CancelToken | None = None,
         apart: tuple[np.ndarray, np.ndarray] | None = None,
+        deep: DeepSearch | None = None,
     ) -> SimilarityIndex:
         """Find and verify every pair down to MIN_SIMILARITY. `apart`: index pairs the
-        user marked "not duplicates", never grouped together (`ignore_list`). Raises
+        user marked "not duplicates", never grouped together (`ignore_list`). `deep`: also
+        the deep copies the hashes miss (crops, turns, edits; core/deep). Raises
         `candidates.Cancelled` if `cancel` fires."""
         records = list(records)
         signals = Signals.from_records(records, with_dihedral=match_transforms)
@@ -130,6 +140,7 @@ class SimilarityIndex:
         blocks = list(_verified_pairs(signals, records, max_distance, progress, cancel))
         if match_transforms:
             blocks.extend(_verified_turned_pairs(signals, max_distance, cancel))
+        deep_links = _with_deep_links(deep, records, signals, blocks, progress, cancel)
         if blocks:
             first = np.concatenate([b[0] for b in blocks])
             second = np.concatenate([b[1] for b in blocks])
@@ -142,7 +153,8 @@ class SimilarityIndex:
             first = second = np.zeros(0, np.int64)
             phash = effective = np.zeros(0, np.uint8)
         return cls(
-            records, signals, first, second, phash, effective, match_transforms, apart=apart
+            records, signals, first, second, phash, effective, match_transforms, apart=apart,
+            deep_links=deep_links,
         )
 
     @property
@@ -176,6 +188,7 @@ class SimilarityIndex:
         return SimilarityIndex(
             self.records, self._signals, pair_first, pair_second, self._pair_phash,
             self._pair_effective, self.match_transforms, merges=merges, apart=apart,
+            deep_links=self.deep_links,
         )
 
     def _relinked(
@@ -252,6 +265,7 @@ class SimilarityIndex:
             self.match_transforms,
             merges=merges,
             apart=apart,
+            deep_links=self.deep_links,
         )
 
     def groups(
@@ -507,6 +521,13 @@ class SimilarityIndex:
             else:
                 match = MatchKind.VISUAL
                 similarity = shown_similarity(distance_to_similarity(eff), finer[position])
+            deep = None
+            link = None if self.deep_links is None or position == 0 or match is not (
+                MatchKind.VISUAL
+            ) else self.deep_links.get(keeper.path, record.path)
+            if link is not None:  # a pair the hashes did not verify (see _with_deep_links)
+                match, similarity = MatchKind.DEEP, link.similarity
+                deep = link.as_match(keeper.path)
             built.append(
                 GroupMember(
                     record=record,
@@ -516,6 +537,7 @@ class SimilarityIndex:
                     similarity=similarity,
                     match=match,
                     keep_reason=reason if position == 0 else "",
+                    deep=deep,
                 )
             )
         if context.pairs is not None:
@@ -540,17 +562,80 @@ class SimilarityIndex:
         new = [members for members in dict.fromkeys(groups) if members not in context.keepers]
         if new:
             chosen = choose_keepers(self.records, new, context.is_reference, context.rules)
-            if context.pairs is not None:
-                chosen = [
-                    context.pairs.keeper(members, *choice, context.is_reference)
-                    for members, choice in zip(new, chosen, strict=True)
-                ]
+            chosen = [
+                _keeper_after_crops_and_pairs(self, members, keeper, reason, context)
+                for members, (keeper, reason) in zip(new, chosen, strict=True)
+            ]
             context.keepers.update(zip(new, chosen, strict=True))
         for start, members in zip(bounds, groups, strict=False):
             keeper, reason = context.keepers[members]
             is_keeper[start + members.index(keeper)] = True
             reasons[keeper] = reason
         return is_keeper, reasons, groups
+
+
+def _with_deep_links(
+    deep: DeepSearch | None,
+    records: Sequence[ImageRecord],
+    signals: Signals,
+    blocks: list[PairRows],
+    progress: Progress | None,
+    cancel: CancelToken | None,
+) -> DeepLinks | None:
+    """The deep matches (core/deep) between images the hashes do not link, appended to
+    `blocks` at their distance on the slider's scale."""
+    if deep is None:
+        return None
+    no_pairs = [np.zeros(0, np.int64)]
+    first = np.concatenate([b[0] for b in blocks] or no_pairs).astype(np.int64)
+    second = np.concatenate([b[1] for b in blocks] or no_pairs).astype(np.int64)
+    connected = _clusters(len(records), first, second)
+    links = deep.links(records, signals, connected, cancel, progress)
+    first, second, phash, effective = links.pair_rows(records)
+    if len(first):
+        blocks.append((first, second, phash, effective))
+    return links
+
+
+def _keeper_after_crops_and_pairs(
+    index: SimilarityIndex,
+    members: tuple[int, ...],
+    keeper: int,
+    reason: str,
+    context: _KeeperContext,
+) -> tuple[int, str]:
+    """The chain's keeper (a record index), after deep crops (the uncropped copy wins) and
+    the RAW+JPEG policy."""
+    position, reason = _uncropped_keeper(
+        index, members, members.index(keeper), reason, context.is_reference
+    )
+    choice = (members[position], reason)
+    if context.pairs is not None:
+        choice = context.pairs.keeper(members, *choice, context.is_reference)
+    return choice
+
+
+def _uncropped_keeper(
+    index: SimilarityIndex,
+    members: tuple[int, ...],
+    position: int,
+    reason: str,
+    is_reference: np.ndarray,
+) -> tuple[int, str]:
+    """A keeper that is a crop of another member gives way to the uncropped copy (unless
+    only the crop is in a protected folder)."""
+    links = index.deep_links
+    if links is None or not len(links):
+        return position, reason
+    keeper = index.records[members[position]]
+    for other_position, other in enumerate(members):
+        link = links.get(keeper.path, index.records[other].path)
+        if (
+            link is not None and link.kind == "crop" and link.container != keeper.path
+            and (is_reference[other] or not is_reference[members[position]])
+        ):
+            return other_position, "kept: the uncropped copy"
+    return position, reason
 
 
 def _same_pixels(a: ImageRecord, b: ImageRecord) -> bool:

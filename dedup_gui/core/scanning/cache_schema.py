@@ -28,8 +28,8 @@ from dedup_gui.core.scanning.cache_rows import (
     table_definition,
 )
 
-SCHEMA_VERSION = 5
-DERIVED_TABLES = ("records", "thumbnails")
+SCHEMA_VERSION = 6
+DERIVED_TABLES = ("records", "thumbnails", "descriptors")
 CHECKED_AT_KEY = "quick_check_at"
 """meta: when PRAGMA quick_check last passed (Unix seconds)."""
 
@@ -38,6 +38,11 @@ _TABLES = (
     table_definition("records", RECORD_COLUMNS),
     "CREATE INDEX IF NOT EXISTS records_by_inode ON records (ino)",
     table_definition("thumbnails", THUMBNAIL_COLUMNS),
+    # Deep copy-detection descriptors (core/deep/store.py reads and writes them): float16,
+    # one model at a time per file, `model` naming the model and its input recipe.
+    "CREATE TABLE IF NOT EXISTS descriptors (path BLOB PRIMARY KEY, size INTEGER NOT NULL,"
+    " mtime_ns INTEGER NOT NULL, model TEXT NOT NULL, vector BLOB NOT NULL,"
+    " checksum BLOB NOT NULL)",
 )
 
 
@@ -94,6 +99,8 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     # 5 added from_thumbnail (hashes from a HEIC's embedded thumbnail). A kept row would
     # need its checksum recomputed over the new column; one cold scan is simpler and safe.
     4: rebuild_derived_tables,
+    # 6 added the descriptors table (deep matching), which `create_missing_tables` makes.
+    5: lambda connection: None,
 }
 """From version v to v + 1."""
 

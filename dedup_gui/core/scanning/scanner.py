@@ -25,7 +25,7 @@ from concurrent.futures import (
 )
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PIL import Image
 
@@ -87,6 +87,31 @@ class ScanOptions:
     """Hash a HEIC from its embedded thumbnail when that is big enough (records say
     from_thumbnail); False: always decode the image itself. Cached records are kept either
     way."""
+    descriptors: DescriptorHook | None = None
+    """Also compute deep descriptors (core/deep) from each reduced decode."""
+
+
+class DescriptorHook(Protocol):
+    """What the scan asks of a descriptor extractor (core/deep/extractor.py)."""
+
+    @property
+    def prepare(self) -> Callable[[Image.Image], Any]:
+        """The model input from the reduced decode; runs in the workers (picklable)."""
+        ...
+
+    described: int
+    queued: int
+
+    def missing(self, cached: dict[str, ImageRecord]) -> set[str]: ...
+
+    def add(self, record: ImageRecord, prepared: Any | None) -> None: ...
+
+    def finish(
+        self,
+        records: Sequence[ImageRecord],
+        cancel: CancelToken,
+        progress: Callable[[], None] | None = None,
+    ) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +128,8 @@ class _Task:
     """The scan's cancel token: long reads and waits stop soon after it is set."""
     embedded_thumbnails: bool = True
     """ScanOptions.embedded_thumbnails."""
+    prepare_descriptor: Callable[[Image.Image], Any] | None = None
+    """DescriptorHook.prepare, when the scan computes deep descriptors."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +147,8 @@ class _Outcome:
     """What is damaged in a file that could be read (decode.ImageInfo.warnings)."""
     cancelled: bool = False
     """The scan was cancelled while this file was read: neither a record nor an error."""
+    descriptor_input: Any = None
+    """DescriptorHook.prepare of the reduced decode (None: no deep pass, or a copy)."""
 
 
 def scan(
@@ -142,6 +171,7 @@ def scan(
     options = options or ScanOptions()
     cancel = cancel or CancelToken()
     reporter = _ProgressReporter(progress)
+    reporter.descriptors = options.descriptors  # _collect hands it each new record
     discovery = discover(
         roots,
         include_hidden=options.include_hidden,
@@ -155,6 +185,7 @@ def scan(
         return _finish(result, reporter, cache, cancelled=True)
 
     cached = _cached_records(cache, discovery.files) if cache else {}
+    cached = _without_missing_descriptors(cached, options.descriptors)
     candidates = [f for f in discovery.files if f.path in cached or _is_image(f)]
     shared_sizes = {size for size, n in Counter(f.size for f in candidates).items() if n > 1}
     shared_sizes.update(sizes_elsewhere)
@@ -183,6 +214,7 @@ def scan(
     result.from_cache = len(candidates) - len(tasks)
     if copies is not None:
         tasks = _copies_after_their_twins(tasks, copies.capacity)
+    tasks = _with_descriptor_inputs(tasks, options.descriptors)
 
     reporter.start_hashing(total=len(candidates), from_cache=result.from_cache)
     # Cached files that only lack their digest first (a read each): a new copy of one then
@@ -202,7 +234,38 @@ def scan(
             {f.path for f in discovery.files},
             keep_under=[*unreadable, *_absolute_roots(options.excluded_folders)],
         )
+    _describe(result, options.descriptors, reporter, cancel)
     return _finish(result, reporter, cache, cancelled=cancelled)
+
+
+def _without_missing_descriptors(
+    cached: dict[str, ImageRecord], hook: DescriptorHook | None
+) -> dict[str, ImageRecord]:
+    """With a deep pass, cached records whose descriptor is not cached are decoded again
+    (their records come out the same; the descriptor needs the reduced decode)."""
+    if hook is None or not cached:
+        return cached
+    missing = hook.missing(cached)
+    return {path: record for path, record in cached.items() if path not in missing}
+
+
+def _with_descriptor_inputs(tasks: list[_Task], hook: DescriptorHook | None) -> list[_Task]:
+    if hook is None:
+        return tasks
+    return [replace(task, prepare_descriptor=hook.prepare) for task in tasks]
+
+
+def _describe(
+    result: ScanResult, hook: DescriptorHook | None, reporter: _ProgressReporter,
+    cancel: CancelToken,
+) -> None:
+    """The deep pass's end: the last batches run (progress shows them) and the scan's
+    records get their descriptors, cached ones included."""
+    if hook is None:
+        return
+    reporter.start_describing(hook)
+    result.descriptors = hook.finish(result.records, cancel, reporter.hashing)
+    result.warnings.extend(getattr(hook, "warnings", ()))
 
 
 def _copies_after_their_twins(tasks: list[_Task], sizes_per_block: int) -> list[_Task]:
@@ -432,6 +495,8 @@ def _collect(
             for note in outcome.warnings
         )
         writer.add(outcome.record, outcome.thumbnail_jpeg, outcome.identity)
+        if reporter.descriptors is not None:
+            reporter.descriptors.add(outcome.record, outcome.descriptor_input)
     elif outcome.digest is not None:
         record = replace(cached[outcome.path], content_digest=outcome.digest)
         if outcome.identity is not None:
@@ -493,6 +558,7 @@ def _decode_and_sign(task: _Task) -> _Outcome:
                         return _copy_of(claim.twin, path, before)
                     reduced, info = open_reduced(path, REDUCED_MIN_SIDE, data=data, **limits)
                     outcome = _sign(path, before, reduced, info, digest)
+                    outcome = _with_descriptor_input(outcome, task, reduced)
                     assert outcome.record is not None and outcome.thumbnail_jpeg is not None
                     claim.publish(outcome.record, outcome.thumbnail_jpeg)
                     return outcome
@@ -501,7 +567,13 @@ def _decode_and_sign(task: _Task) -> _Outcome:
             reduced, info = open_reduced(path, REDUCED_MIN_SIDE, stream=handle, **limits)
     if task.want_digest and digest is None:
         digest = file_digest(path, expected_size=expected_size, cancel=task.cancel)
-    return _sign(path, before, reduced, info, digest)
+    return _with_descriptor_input(_sign(path, before, reduced, info, digest), task, reduced)
+
+
+def _with_descriptor_input(outcome: _Outcome, task: _Task, reduced: Image.Image) -> _Outcome:
+    if task.prepare_descriptor is None:
+        return outcome
+    return replace(outcome, descriptor_input=task.prepare_descriptor(reduced))
 
 
 def _sign(
@@ -643,6 +715,8 @@ class _ProgressReporter:
         self.from_cache = 0
         self.bytes_done = 0
         self.current_path = ""
+        self.descriptors: DescriptorHook | None = None
+        """The scan's deep pass, whose counts the progress carries."""
 
     def discovering(self, found: int, path: str) -> None:
         self.done = self.total = found
@@ -654,6 +728,11 @@ class _ProgressReporter:
         self.total = total
         self.done = self.from_cache = from_cache
         self._hashing_started = time.monotonic()
+        self._report(force=True)
+
+    def start_describing(self, hook: DescriptorHook) -> None:
+        self.phase = "describing"
+        self.descriptors = hook
         self._report(force=True)
 
     def file_done(self, path: str, bytes_read: int) -> None:
@@ -692,6 +771,8 @@ class _ProgressReporter:
                 files_per_second=hashed_files / hashing_time,
                 elapsed_seconds=now - self._started,
                 from_cache=self.from_cache,
+                described=0 if self.descriptors is None else self.descriptors.described,
+                to_describe=0 if self.descriptors is None else self.descriptors.queued,
             )
         )
 
