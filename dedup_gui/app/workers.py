@@ -470,7 +470,28 @@ def start_in_thread(
     return thread
 
 
-class FindPhotosJob(QObject):
+class _LibraryJob(QObject):
+    """A question to the library (core.library) at the window's similarity, cancellable."""
+
+    def __init__(
+        self,
+        library_roots: Sequence[str],
+        similarity: float,
+        match_transforms: bool,
+        options: ScanOptions | None,
+    ) -> None:
+        super().__init__()
+        self._library_roots = list(library_roots)
+        self._similarity = similarity
+        self._match_transforms = match_transforms
+        self._options = options
+        self._cancel = CancelToken()
+
+    def cancel(self) -> None:
+        self._cancel.cancel()
+
+
+class FindPhotosJob(_LibraryJob):
     """Ask the library about each photo (`core.library.query`), one after the other; the
     library is scanned through the cache, so only the first photo pays for a cold scan."""
 
@@ -489,16 +510,8 @@ class FindPhotosJob(QObject):
         match_transforms: bool = False,
         options: ScanOptions | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(library_roots, similarity, match_transforms, options)
         self._photos = list(photos)
-        self._library_roots = list(library_roots)
-        self._similarity = similarity
-        self._match_transforms = match_transforms
-        self._options = options
-        self._cancel = CancelToken()
-
-    def cancel(self) -> None:
-        self._cancel.cancel()
 
     @Slot()
     def run(self) -> None:
@@ -542,7 +555,7 @@ def _not_duplicates() -> list[IgnoredPair]:
         return []
 
 
-class LibraryCheckJob(QObject):
+class LibraryCheckJob(_LibraryJob):
     """Which of these folders are already in the library (`core.library.new_vs_library`)."""
 
     progress = Signal(str, object)
@@ -560,16 +573,8 @@ class LibraryCheckJob(QObject):
         match_transforms: bool = False,
         options: ScanOptions | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(library_roots, similarity, match_transforms, options)
         self._new_roots = list(new_roots)
-        self._library_roots = list(library_roots)
-        self._similarity = similarity
-        self._match_transforms = match_transforms
-        self._options = options
-        self._cancel = CancelToken()
-
-    def cancel(self) -> None:
-        self._cancel.cancel()
 
     @Slot()
     def run(self) -> None:
