@@ -53,6 +53,12 @@ class SavedDecisions:
     reviewed: frozenset[bytes] = frozenset()
 
 
+class _Answer(QObject):
+    """Carries a result from the decisions thread back to the thread that asked."""
+
+    done = Signal(object)
+
+
 class Decisions(QObject):
     problem = Signal(str)
     """A message for the user (emitted from any thread; connect it to a GUI-thread slot)."""
@@ -72,6 +78,8 @@ class Decisions(QObject):
         """path -> (size, mtime_ns, digest) read this session for "not duplicates"."""
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)  # writes land in the order they were made
+        self._answers: set[_Answer] = set()
+        """Kept referenced until they have answered."""
 
     # ----- the store -----------------------------------------------------------------
 
@@ -111,6 +119,15 @@ class Decisions(QObject):
     def submit(self, task: Callable[[], object]) -> None:
         """Run `task` on the decisions thread, after every task submitted before it."""
         self._pool.start(QRunnable.create(task))
+
+    def ask(self, task: Callable[[], object], then: Callable[[object], None]) -> None:
+        """Run `task` on the decisions thread (after the writes before it) and hand its
+        result to `then` on the thread asking (the GUI thread): no disk on the GUI thread."""
+        answer = _Answer()
+        answer.done.connect(then)
+        answer.done.connect(lambda _result: self._answers.discard(answer))
+        self._answers.add(answer)
+        self.submit(lambda: answer.done.emit(task()))
 
     def wait(self, msecs: int = 5000) -> bool:
         return self._pool.waitForDone(msecs)

@@ -58,7 +58,6 @@ def _found(path: str, content: ContentId) -> bool:
 
 
 class _Relay(QObject):
-    done = Signal(object)
     thumbnail = Signal(object, QImage)
 
 
@@ -137,11 +136,7 @@ class NotDuplicatesDialog(QDialog):
         self._run(lambda: entry_views(self._decisions.entries()), self._show)
 
     def _run(self, task: Callable[[], object], then: Callable[[object], None]) -> None:
-        """`task` on the decisions thread (after the writes before it), `then` here."""
-        relay = _Relay()
-        relay.done.connect(then)
-        self._relays.append(relay)
-        self._decisions.submit(lambda: relay.done.emit(task()))
+        self._decisions.ask(task, then)
 
     def _show(self, views: object) -> None:
         assert isinstance(views, list)

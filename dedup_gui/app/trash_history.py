@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QDialog,
@@ -122,10 +122,6 @@ def restore_report(outcomes: Sequence[RestoreOutcome]) -> tuple[str, str, bool]:
     return "\n".join(lines), details, bool(failed)
 
 
-class _Relay(QObject):
-    done = Signal(object)
-
-
 class RecentlyTrashedDialog(QDialog):
     """Lists the logged batches, newest first; Restore puts the chosen one back (through
     `restore_requested`, which the window runs as a job)."""
@@ -137,7 +133,6 @@ class RecentlyTrashedDialog(QDialog):
         self.setWindowTitle("Recently Trashed")
         self.resize(900, 460)
         self._decisions = decisions
-        self._relays: list[_Relay] = []
         self._views: list[BatchView] = []
         intro = QLabel(
             "Every Move to Trash made by this app. Restoring puts each file back where it was; "
@@ -177,10 +172,7 @@ class RecentlyTrashedDialog(QDialog):
         self._run(lambda: batch_views(self._decisions.batches()), self._show)
 
     def _run(self, task: Callable[[], object], then: Callable[[object], None]) -> None:
-        relay = _Relay()
-        relay.done.connect(then)
-        self._relays.append(relay)
-        self._decisions.submit(lambda: relay.done.emit(task()))
+        self._decisions.ask(task, then)
 
     def _show(self, views: object) -> None:
         assert isinstance(views, list)
