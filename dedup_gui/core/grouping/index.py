@@ -17,10 +17,9 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from dedup_gui.core.grouping import candidates
+from dedup_gui.core.grouping.components import component_labels
 from dedup_gui.core.grouping.keeper import (
     DEFAULT_KEEPER_RULES,
     KeeperRule,
@@ -283,14 +282,9 @@ class SimilarityIndex:
         merges = int(np.searchsorted(self._merge_height, threshold, side="right"))
         if merges == 0:
             return []
-        graph = coo_matrix(
-            (
-                np.ones(merges, np.int8),
-                (self._merge_first[:merges], self._merge_second[:merges]),
-            ),
-            shape=(count, count),
+        labels = component_labels(
+            count, self._merge_first[:merges], self._merge_second[:merges]
         )
-        _, labels = connected_components(graph, directed=False)
         sizes = np.bincount(labels)
         grouped = np.flatnonzero(sizes[labels] > 1)
         context = self._policy_context(reference_folders, keeper_rules, raw_jpeg_policy)
@@ -648,8 +642,7 @@ def _same_pixels(a: ImageRecord, b: ImageRecord) -> bool:
 
 
 def _clusters(count: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    graph = coo_matrix((np.ones(len(first), np.int8), (first, second)), shape=(count, count))
-    return connected_components(graph, directed=False)[1]
+    return component_labels(count, first, second)
 
 
 def _no_pairs() -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dedup_gui.core.grouping.components import component_labels
+
 
 def complete_linkage(
     count: int, first: np.ndarray, second: np.ndarray, distance: np.ndarray
@@ -88,9 +90,6 @@ def minimax_linkage(
     are cannot-link pairs (the user said "not duplicates"): no merge ever puts both in one
     group, not even as two members of a third photo's star. Returns merges as
     (an element of one group, an element of the other, height), ordered by height."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     apart_first, apart_second = _ordered_pairs(apart)
     if len(apart_first) and len(first):
         forbidden = np.isin(
@@ -100,8 +99,7 @@ def minimax_linkage(
     if len(first) == 0:
         empty = np.zeros(0, np.int64)
         return empty, empty, empty
-    graph = coo_matrix((np.ones(len(first), np.int8), (first, second)), shape=(count, count))
-    _, labels = connected_components(graph, directed=False)
+    labels = component_labels(count, first, second)
     sizes = np.bincount(labels)
     edge_label = labels[first]
     edge_size = sizes[edge_label]
