@@ -24,8 +24,7 @@ from dedup_gui import __version__, cli_decisions, cli_deep
 from dedup_gui.cli_text import UsageError
 from dedup_gui.cli_text import say as _say
 from dedup_gui.cli_text import shown as _shown
-from dedup_gui.core.decisions.ignore_list import IgnoredPair, IgnoreList, apart_pairs
-from dedup_gui.core.decisions.store import DecisionStore, DecisionStoreError
+from dedup_gui.core.decisions.ignore_list import IgnoredPair, apart_pairs, saved_entries
 from dedup_gui.core.grouping.keeper import DEFAULT_KEEPER_RULES, KeeperRule
 from dedup_gui.core.grouping.similarity import DEFAULT_SIMILARITY, MIN_SIMILARITY
 from dedup_gui.core.models import (
@@ -446,14 +445,10 @@ def _ignored(args: argparse.Namespace) -> list[IgnoredPair]:
     when the decision store cannot be read."""
     if args.no_ignore:
         return []
-    try:
-        with DecisionStore.open_default() as store:
-            for warning in store.warnings:
-                _say(warning)
-            return IgnoreList(store).entries()
-    except (DecisionStoreError, OSError) as error:
-        _say(f"{error} Going on without the \"not duplicates\" list.")
-        return []
+    entries, messages = saved_entries()
+    for message in messages:
+        _say(message)
+    return entries
 
 
 def _options(args: argparse.Namespace, cache: HashCache | None = None) -> scanner.ScanOptions:

@@ -11,8 +11,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, SignalInstance, Slot
 
 from dedup_gui.app.decisions import Decisions, apart_rows
 from dedup_gui.core.decisions.apply_rules import ReviewColumns, apply_chain
-from dedup_gui.core.decisions.ignore_list import IgnoredPair, IgnoreList, NotComparableError
-from dedup_gui.core.decisions.store import DecisionStore, DecisionStoreError
+from dedup_gui.core.decisions.ignore_list import NotComparableError, saved_entries
 from dedup_gui.core.decisions.trash_log import trashed_entries
 from dedup_gui.core.grouping.candidates import Cancelled
 from dedup_gui.core.grouping.index import SimilarityIndex
@@ -518,7 +517,7 @@ class FindPhotosJob(_LibraryJob):
         results: list[QueryResult] = []
         throttle = _Throttle(lambda step: self.progress.emit(*step))
         try:
-            ignored = _not_duplicates()
+            ignored, _messages = saved_entries()  # unreadable: the search runs without
             with HashCache.open_default() as cache:
                 for number, photo in enumerate(self._photos):
                     if self._cancel.cancelled:
@@ -543,16 +542,6 @@ class FindPhotosJob(_LibraryJob):
             self.failed.emit(f"{type(error).__name__}: {error}")
             return
         self.finished.emit(results)
-
-
-def _not_duplicates() -> list[IgnoredPair]:
-    """The user's "not duplicates" pairs, which a library match must honour; none when the
-    decision store cannot be read (the search still runs)."""
-    try:
-        with DecisionStore.open_default() as store:
-            return IgnoreList(store).entries()
-    except (DecisionStoreError, OSError):
-        return []
 
 
 class LibraryCheckJob(_LibraryJob):

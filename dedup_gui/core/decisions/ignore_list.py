@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dedup_gui.core.decisions.store import DecisionStore
+from dedup_gui.core.decisions.store import DecisionStore, DecisionStoreError
 from dedup_gui.core.files.digest import file_digest
 from dedup_gui.core.models import ImageRecord
 
@@ -146,6 +146,16 @@ class IgnoreList:
     def apart_pairs(self, records: Sequence[ImageRecord]) -> tuple[np.ndarray, np.ndarray]:
         """The entries as index pairs into `records` (for `SimilarityIndex.build(apart=)`)."""
         return apart_pairs(self.entries(), records)
+
+
+def saved_entries() -> tuple[list[IgnoredPair], list[str]]:
+    """The entries of the user's decision store, and what to tell the user about it (its
+    warnings, or why it could not be read: then no entries, and the caller goes on)."""
+    try:
+        with DecisionStore.open_default() as store:
+            return IgnoreList(store).entries(), list(store.warnings)
+    except (DecisionStoreError, OSError) as error:
+        return [], [f"{error} Going on without the \"not duplicates\" list."]
 
 
 def apart_pairs(
