@@ -60,7 +60,10 @@ __all__ = [
 
 CACHE_DIR_ENV = "DEDUP_GUI_CACHE_DIR"
 CACHE_FILE_NAME = "hashes.sqlite3"
-BUSY_TIMEOUT_SECONDS = 10.0
+BUSY_TIMEOUT_SECONDS = 3.0
+"""How long a write waits once for another writer. Our own writes hold the lock for
+milliseconds (one batch a transaction), so a longer wait only means another program holds
+it: then writes are held back (LOCKED_RETRY_SECONDS) rather than stalling the scan."""
 LOCKED_RETRY_SECONDS = 30.0
 """While another program holds the write lock, unsaved writes are tried again this often."""
 RETRY_TIMEOUT_SECONDS = 0.05
