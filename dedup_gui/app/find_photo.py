@@ -9,8 +9,8 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QRect, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDropEvent, QFont, QPainter
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDropEvent, QFontMetrics
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSplitter,
-    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -29,14 +28,12 @@ from dedup_gui.app.compare import CompareView
 from dedup_gui.app.formatting import format_count, format_percent
 from dedup_gui.app.group_model import GroupListModel
 from dedup_gui.app.group_view import (
-    CAPTION_LINE,
-    HEADER_HEIGHT,
-    MARGIN,
     ROW_HEIGHT,
+    Caption,
     GroupDelegate,
     GroupListView,
+    RowHeader,
     caption_lines,
-    thumb_rect,
 )
 from dedup_gui.app.library_scope import LibraryScope
 from dedup_gui.app.paths import display_path, local_path
@@ -96,63 +93,33 @@ def not_found_text(result: QueryResult, scope: LibraryScope) -> str:
 class QueryDelegate(GroupDelegate):
     """The group row, with the first photo captioned as the one asked about."""
 
-    def _paint_header(
-        self,
-        painter: QPainter,
-        option: QStyleOptionViewItem,
-        group: DuplicateGroup,
-        model: GroupListModel,
-        row: int = -1,
-    ) -> None:
-        """The query's header: no keep/trash totals, no review tag."""
-        rect = option.rect
-        header = QRect(rect.left() + MARGIN, rect.top() + MARGIN, rect.width() - 2 * MARGIN,
-                       HEADER_HEIGHT - 4)
+    def header(self, group: DuplicateGroup, model: GroupListModel, row: int) -> RowHeader:
+        """How many library copies: no keep/trash totals, no review tag."""
         copies = len(group.members) - 1
         exact = sum(member.match is MatchKind.EXACT for member in group.members[1:])
-        bold = QFont(option.font)
-        bold.setBold(True)
-        painter.setFont(bold)
-        painter.setPen(option.palette.text().color())
         name = display_path(os.path.basename(group.keeper.record.path))  # noqa: PTH119
-        painter.drawText(
-            header, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            f"{name}: {format_count(copies, 'copy', 'copies')} in your library",
-        )
-        painter.setFont(option.font)
-        painter.setPen(option.palette.placeholderText().color())
         kind = (f"{exact} exact" if exact else "none exact") + f", {copies - exact} look alike"
-        painter.drawText(header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, kind)
+        return RowHeader(f"{name}: {format_count(copies, 'copy', 'copies')} in your library",
+                         kind)
 
-    def _paint_caption(
+    def caption(
         self,
-        painter: QPainter,
-        option: QStyleOptionViewItem,
-        cell: QRect,
         member: GroupMember,
         member_index: int,
+        metrics: QFontMetrics,
+        width: int,
         companion: tuple[int, GroupMember] | None = None,
-    ) -> None:
+    ) -> Caption:
         """The query and its library copies; a query result has no RAW+JPEG companions."""
-        painter.setFont(option.font)
-        width = cell.width() - 4
-        texts = caption_lines(member, member_index, painter.fontMetrics(), width)
+        name, folder, details, _note = caption_lines(member, member_index, metrics, width)
         if member_index == 0:
-            texts[-1] = QUERY_NOTE
+            note = QUERY_NOTE
         elif member.match is MatchKind.EXACT:
-            texts[-1] = "Library copy: exact"
+            note = "Library copy: exact"
         else:
-            texts[-1] = f"Library copy: {format_percent(member.similarity)}"
-        palette = option.palette
-        colours = (palette.text(), palette.placeholderText(), palette.text(),
-                   palette.highlight() if member_index == 0 else palette.placeholderText())
-        top = thumb_rect(cell).bottom() + 4
-        for line, (text, colour) in enumerate(zip(texts, colours, strict=True)):
-            box = QRect(cell.left() + 2, top + line * CAPTION_LINE, width, CAPTION_LINE)
-            painter.setPen(colour.color())
-            painter.drawText(
-                box, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, text
-            )
+            note = f"Library copy: {format_percent(member.similarity)}"
+        note = metrics.elidedText(note, Qt.TextElideMode.ElideRight, width)
+        return Caption((name, folder, details, note), highlight_note=member_index == 0)
 
 
 class QueryCompareView(CompareView):

@@ -67,6 +67,30 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 @dataclass(frozen=True, slots=True)
+class RowHeader:
+    """What a group row's header says (GroupDelegate.header)."""
+
+    title: str
+    """Bold, on the left."""
+    kind: str
+    """Grey, on the right: the kind of match."""
+    alert: str = ""
+    """In red after the title (e.g. every copy is marked for the trash)."""
+    reviewed: bool = False
+    """The "✓ Reviewed" tag left of the kind."""
+
+
+@dataclass(frozen=True, slots=True)
+class Caption:
+    """The four lines under a thumbnail (GroupDelegate.caption), each fitted to the cell."""
+
+    lines: tuple[str, str, str, str]
+    """Name, folder, dimensions and size, note."""
+    highlight_note: bool = False
+    """The note in the highlight colour instead of grey."""
+
+
+@dataclass(frozen=True, slots=True)
 class RowLayout:
     """Where each visible member of one row is drawn."""
 
@@ -179,6 +203,34 @@ class GroupDelegate(QStyledItemDelegate):
             )
         painter.restore()
 
+    def header(self, group: DuplicateGroup, model: GroupListModel, row: int) -> RowHeader:
+        """What row `row`'s header says; a subclass overrides it to say something else."""
+        marked = [m for m in group.members if not model.is_kept(m)]
+        freed = sum(m.record.size for m in marked)
+        title = (
+            f"{format_count(len(group.members), 'image')}  ·  {len(marked)} to trash  ·  "
+            f"{format_bytes(freed)} to free"
+        )
+        if group.is_raw_pair and not marked:
+            title = "2 images  ·  both kept (a RAW and its JPEG are not copies)"
+        kind = "exact copies" if group.kind is MatchKind.EXACT else "look alike"
+        kind = "RAW+JPEG pair" if group.is_raw_pair else kind
+        alert = "Every copy is marked for the trash" if len(marked) == len(group.members) else ""
+        return RowHeader(title, kind, alert, reviewed=model.is_reviewed(row))
+
+    def caption(
+        self,
+        member: GroupMember,
+        member_index: int,
+        metrics: QFontMetrics,
+        width: int,
+        companion: tuple[int, GroupMember] | None = None,
+    ) -> Caption:
+        """The lines under a photo, fitted to `width`; a subclass overrides it."""
+        name, folder, details, note = caption_lines(member, member_index, metrics, width,
+                                                    companion)
+        return Caption((name, folder, details, note))
+
     def _paint_header(
         self,
         painter: QPainter,
@@ -190,33 +242,26 @@ class GroupDelegate(QStyledItemDelegate):
         rect = option.rect
         header = QRect(rect.left() + MARGIN, rect.top() + MARGIN, rect.width() - 2 * MARGIN,
                        HEADER_HEIGHT - 4)
-        marked = [m for m in group.members if not model.is_kept(m)]
-        freed = sum(m.record.size for m in marked)
+        says = self.header(group, model, row)
         bold = QFont(option.font)
         bold.setBold(True)
         painter.setFont(bold)
         painter.setPen(option.palette.text().color())
-        text = (
-            f"{format_count(len(group.members), 'image')}  ·  {len(marked)} to trash  ·  "
-            f"{format_bytes(freed)} to free"
-        )
-        if group.is_raw_pair and not marked:
-            text = "2 images  ·  both kept (a RAW and its JPEG are not copies)"
+        text = says.title
         painter.drawText(header, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
-        if len(marked) == len(group.members):
+        if says.alert:
             offset = painter.fontMetrics().horizontalAdvance(text + "    ")
             painter.setPen(TRASH_COLOUR)
             painter.drawText(
                 header.adjusted(offset, 0, 0, 0),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                "Every copy is marked for the trash",
+                says.alert,
             )
         painter.setFont(option.font)
         painter.setPen(option.palette.placeholderText().color())
-        kind = "exact copies" if group.kind is MatchKind.EXACT else "look alike"
-        kind = "RAW+JPEG pair" if group.is_raw_pair else kind
+        kind = says.kind
         painter.drawText(header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, kind)
-        if model.is_reviewed(row):
+        if says.reviewed:
             self._paint_reviewed_tag(painter, option, header, kind)
 
     def _paint_reviewed_tag(
@@ -318,9 +363,10 @@ class GroupDelegate(QStyledItemDelegate):
         palette = option.palette
         painter.setFont(option.font)
         width = cell.width() - 4
-        texts = caption_lines(member, member_index, painter.fontMetrics(), width, companion)
+        caption = self.caption(member, member_index, painter.fontMetrics(), width, companion)
+        texts = caption.lines
         colours = (palette.text(), palette.placeholderText(), palette.text(),
-                   palette.placeholderText())
+                   palette.highlight() if caption.highlight_note else palette.placeholderText())
         top = thumb_rect(cell).bottom() + 4
         for line, (text, colour) in enumerate(zip(texts, colours, strict=True)):
             box = QRect(cell.left() + 2, top + line * CAPTION_LINE, width, CAPTION_LINE)
