@@ -522,8 +522,8 @@ class MainWindow(QMainWindow):
         self._end_job()
         self._result = result
         self._index = index
-        self.errors_view.error_model.set_errors(result.errors)
-        self.tabs.setTabText(1, f"Not scanned ({len(result.errors):,})")
+        self.errors_view.show_scan(result)
+        self.tabs.setTabText(1, self.errors_view.tab_title())
         self.regroup()
         notes = list(result.warnings)
         if result.cancelled:
