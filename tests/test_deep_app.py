@@ -20,7 +20,7 @@ def test_the_option_is_off_by_default_and_remembered(qtbot, tmp_path):
     assert not option.enabled()
     if availability() is not None:
         assert not option.box.isEnabled()
-        assert "pip install" in option.hint.text() or "--deep-model" in option.hint.text()
+        assert "pip install" in option.hint.text() or "ONNX file" in option.hint.text()
         return
     option.box.setChecked(True)
     again = DeepOption(store=store)
@@ -32,12 +32,14 @@ def test_without_the_extra_the_option_is_greyed_with_the_install_hint(qtbot, tmp
                                                                       monkeypatch):
     import dedup_gui.app.deep_option as deep_option
 
-    monkeypatch.setattr(deep_option, "availability", lambda: "Deep matching needs onnxruntime")
+    monkeypatch.setattr(deep_option, "availability",
+                        lambda model_file=None: "Deep matching needs onnxruntime")
     store = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     store.setValue(deep_option.SETTING, True)
     option = DeepOption(store=store)
     qtbot.addWidget(option)
     assert not option.box.isEnabled() and not option.enabled()
+    assert not option.model_combo.isEnabled()  # no runtime: no model file helps either
     assert "onnxruntime" in option.hint.text()
 
 

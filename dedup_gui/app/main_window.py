@@ -184,8 +184,9 @@ class MainWindow(QMainWindow):
         )
         self.transforms_box.toggled.connect(self._on_transforms_toggled)
         similarity_layout.addWidget(self.transforms_box)
-        self.deep_option = DeepOption(self)
+        self.deep_option = DeepOption(self, self.settings.store)
         self.deep_option.toggled.connect(self._on_deep_toggled)
+        self.deep_option.model_changed.connect(self._on_deep_model_changed)
         similarity_layout.addWidget(self.deep_option)
 
         sidebar = QWidget(self)
@@ -429,6 +430,7 @@ class MainWindow(QMainWindow):
             match_transforms=self.transforms_box.isChecked(),
             decisions=self.decisions_ui.decisions,
             deep=self.deep_option.enabled(),
+            deep_model=self.deep_option.model_file(),
         )
         job.saved_loaded.connect(self.decisions_ui.on_saved_loaded)
         job.scan_progress.connect(self._on_scan_progress)
@@ -566,6 +568,11 @@ class MainWindow(QMainWindow):
                 self.start_scan()
             else:
                 self._regroup_records_in_background(self._result)
+
+    def _on_deep_model_changed(self) -> None:
+        """Another model's descriptors: scan again (the hashes, and its own, are cached)."""
+        if self.deep_option.enabled() and self._result is not None and self._job is None:
+            self.start_scan()
 
     def _on_keeper_choice_changed(self) -> None:
         self.settings.set_preferred_keeper(self.keeper_choice.preferred())

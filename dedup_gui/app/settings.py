@@ -146,6 +146,21 @@ class AppSettings:
     def set_use_keeper_chain(self, value: bool) -> None:
         self._store.setValue("use_keeper_chain", value)
 
+    def deep_model_file(self) -> str | None:
+        """The SSCD-compatible ONNX file chosen for deep matching (None: the built-in one)."""
+        encoded = self._store.value("deep/model_file_bytes")
+        path = os.fsdecode(bytes(encoded)) if encoded else str(
+            self._store.value("deep/model_file", "")
+        )
+        return path or None
+
+    def set_deep_model_file(self, path: str | None) -> None:
+        self._store.setValue("deep/model_file", display_path(path) if path else "")
+        if path and not is_qt_safe(path):  # a name that is not UTF-8 survives only as bytes
+            self._store.setValue("deep/model_file_bytes", QByteArray(os.fsencode(path)))
+        else:
+            self._store.remove("deep/model_file_bytes")
+
     def geometry(self) -> QByteArray | None:
         return self._bytes("window/geometry")
 

@@ -83,6 +83,7 @@ class ScanJob(QObject):
         decisions: Decisions | None = None,
         deep: bool = False,
         descriptors: object = None,
+        deep_model: str | None = None,
     ) -> None:
         """`decisions`: the files in the "not duplicates" list get digests and are kept
         apart, and the saved marks of a scan of folders are read back."""
@@ -91,6 +92,8 @@ class ScanJob(QObject):
         self._deep = deep
         """Also deep matches (core/deep): descriptors in the scan, deep links in the index."""
         self._descriptors = descriptors
+        self._deep_model = deep_model
+        """The ONNX file chosen in the app (None: the built-in model)."""
         """With `records`: the scan's ScanResult.descriptors."""
         self._roots = list(roots)
         self._records = None if records is None else list(records)
@@ -168,17 +171,20 @@ class ScanJob(QObject):
             return scan(
                 self._roots,
                 cache=cache,
-                options=_with_deep_hook(self._options, cache) if self._deep else self._options,
+                options=(_with_deep_hook(self._options, cache, self._deep_model)
+                         if self._deep else self._options),
                 progress=report,
                 cancel=self._scan_cancel,
                 sizes_elsewhere=sizes,
             )
 
 
-def _with_deep_hook(options: ScanOptions | None, cache: HashCache) -> ScanOptions:
+def _with_deep_hook(
+    options: ScanOptions | None, cache: HashCache, model_file: str | None = None
+) -> ScanOptions:
     from dedup_gui.core.deep.session import scan_hook
 
-    return replace(options or ScanOptions(), descriptors=scan_hook(cache))
+    return replace(options or ScanOptions(), descriptors=scan_hook(cache, model_file))
 
 
 def _deep_search(result: ScanResult) -> object:
