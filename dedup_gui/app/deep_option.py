@@ -29,6 +29,7 @@ from dedup_gui.core.deep import availability
 SETTING = "deep/enabled"
 LABEL = "Also find crops and edited copies"
 BUILT_IN = "Built-in SSCD (distilled)"
+BUILT_IN_MISSING = "Built-in SSCD (not installed)"
 CHOOSE = "Choose file…"
 ERROR_STYLE = "color: #cf222e;"
 NOTE_STYLE = "color: palette(placeholder-text);"
@@ -149,8 +150,8 @@ class DeepOption(QWidget):
         combo = self.model_combo
         combo.blockSignals(True)
         combo.clear()
-        combo.addItem(BUILT_IN, None)
         built_in_problem = availability()
+        combo.addItem(BUILT_IN if built_in_problem is None else BUILT_IN_MISSING, None)
         model = combo.model()
         if built_in_problem is not None and isinstance(model, QStandardItemModel):
             item = model.item(0)
@@ -161,7 +162,8 @@ class DeepOption(QWidget):
             combo.setItemData(1, display_path(self._model_file), Qt.ItemDataRole.ToolTipRole)
         combo.addItem(CHOOSE, None)
         combo.setCurrentIndex(1 if self._model_file is not None else 0)
-        combo.setToolTip(display_path(self._model_file) if self._model_file else BUILT_IN)
+        combo.setToolTip(display_path(self._model_file) if self._model_file
+                         else built_in_problem or BUILT_IN)
         combo.blockSignals(False)
 
     def _refresh(self) -> None:
