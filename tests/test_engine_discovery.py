@@ -172,6 +172,20 @@ def test_a_root_that_is_a_link_is_followed_and_its_target_counts_as_inside(tmp_p
 
 
 @needs_symlinks
+def test_inside_a_linked_root_a_link_to_a_sibling_never_names_the_siblings_files(tmp_path):
+    real = write_photo(tmp_path / "elsewhere" / "library" / "sub" / "b.jpg").parent.parent
+    # Sorted before "sub", and absolute: the link is met first in the listing.
+    (real / "a shortcut to sub").symlink_to(real / "sub", target_is_directory=True)
+    chosen = tmp_path / "Pictures"
+    chosen.symlink_to(real, target_is_directory=True)
+
+    result = discover([chosen])
+
+    assert [file.path for file in result.files] == [str(chosen / "sub" / "b.jpg")]
+    assert result.errors == []
+
+
+@needs_symlinks
 def test_dangling_links_stay_silent(tmp_path):
     root = write_photo(tmp_path / "chosen" / "a.jpg").parent
     (root / "gone").symlink_to(tmp_path / "removed folder", target_is_directory=True)

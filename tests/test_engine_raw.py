@@ -24,6 +24,7 @@ from dedup_gui.core.grouping.raw_pairs import RawJpegPolicy
 from dedup_gui.core.images import raw as raw_module
 from dedup_gui.core.images.decode import ImageLoadError, open_reduced
 from dedup_gui.core.images.dng_writer import DngLayout, dng_bytes
+from dedup_gui.core.images.memory_budget import MemoryBudget
 from dedup_gui.core.images.thumbnails import THUMBNAIL_SIDE, load_thumbnail
 from dedup_gui.core.models import ErrorKind
 from dedup_gui.core.scanning.cache import CACHE_FILE_NAME, HashCache
@@ -225,6 +226,34 @@ def test_a_raw_whose_demosaic_is_over_the_memory_budget_is_refused(
     with_preview = write_raw(tmp_path / "preview.dng", picture, DngLayout(preview_side=640))
     _, info = open_reduced(with_preview)  # the preview needs no demosaic
     assert (info.width, info.height) == SENSOR
+
+
+def test_a_raw_demosaic_holds_the_scans_memory_budget(tmp_path, picture):
+    """Two RAW demosaics never run beside each other's memory when the scan's budget has
+    room for one: the demosaic reserves its estimate like any other decode."""
+
+    class RecordingBudget(MemoryBudget):
+        def __init__(self) -> None:
+            super().__init__(64 << 20)
+            self.reservations: list[int] = []
+
+        def reserve(self, nbytes, cancel=None):
+            self.reservations.append(nbytes)
+            return super().reserve(nbytes, cancel)
+
+    budget = RecordingBudget()
+    _, info = open_reduced(write_raw(tmp_path / "big.dng", picture), budget=budget)
+    assert (info.width, info.height) == SENSOR
+    assert budget.reservations and budget.reservations[0] >= 4 * SENSOR[0] * SENSOR[1]
+    assert budget.reserved_bytes == 0  # given back after
+
+
+def test_a_raw_over_the_whole_scan_budget_is_refused_not_waited_for(tmp_path, picture):
+    without_preview = write_raw(tmp_path / "big.dng", picture)
+    with pytest.raises(ImageLoadError) as refused:
+        open_reduced(without_preview, budget=MemoryBudget(64 << 10))
+    assert refused.value.kind is ErrorKind.TOO_LARGE
+    assert "the limit is 1 MB" in str(refused.value)
 
 
 def test_review_thumbnail_and_full_view_of_a_raw(tmp_path, picture):

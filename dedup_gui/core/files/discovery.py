@@ -4,7 +4,9 @@
   overlapping roots all collapse to one path (a real path beats a path through a symlink,
   then the alphabetically first one).
 - Folder symlinks are followed after the plain tree, so loops end at the first folder
-  already visited and files keep their real paths when both are in scope.
+  already visited and files keep their real paths when both are in scope. A chosen folder
+  that is itself a link is walked as the user named it, after the plain roots and before
+  any link inside it, so a link to a sibling inside it never names that sibling's files.
 - A folder or file link is followed only when its resolved target lies inside a chosen root
   (a root that is itself a link counts as its target); any other link is listed once as a
   LINK_NOT_FOLLOWED ScanError, so `parent -> ..` or a link to `/` cannot pull the rest of
@@ -68,10 +70,15 @@ class Discovery:
     cancelled: bool = False
 
 
+PLAIN, UNDER_LINKED_ROOT, THROUGH_LINK = 0, 1, 2
+"""How a file was reached, best first: plain folders from a root that is no link; plain
+folders below a root that is a link; a link inside a root."""
+
+
 @dataclass(slots=True)
 class _Found:
     stat: FileStat
-    via_symlink: bool
+    reached: int
 
 
 def discover(
@@ -139,6 +146,7 @@ class _Walker:
         self.cancelled = False
         self._visited_folders: set[tuple[int, int]] = set()
         self._plain: list[str] = []
+        self._under_linked_roots: list[str] = []
         self._through_symlinks: list[str] = []
 
     def add_root(self, root: str) -> None:
@@ -149,26 +157,27 @@ class _Walker:
         except OSError as error:
             self._folder_error(root, error)
             return
-        via_symlink = Path(root).is_symlink()
+        reached = UNDER_LINKED_ROOT if Path(root).is_symlink() else PLAIN
         if stat_module.S_ISDIR(info.st_mode):
-            (self._through_symlinks if via_symlink else self._plain).append(root)
+            (self._plain if reached == PLAIN else self._under_linked_roots).append(root)
         elif stat_module.S_ISREG(info.st_mode):
-            self._add_file(
-                root, info, via_symlink=via_symlink, needs_sniff=not has_image_extension(root)
-            )
+            self._add_file(root, info, reached=reached, needs_sniff=not has_image_extension(root))
 
     def run(self) -> None:
-        # Plain folders first (depth first), folder symlinks only once nothing plain is left.
-        while self._plain or self._through_symlinks:
+        # Plain folders first (depth first), then those below a root that is a link, folder
+        # symlinks only once nothing else is left.
+        while self._plain or self._under_linked_roots or self._through_symlinks:
             if self.cancel is not None and self.cancel.cancelled:
                 self.cancelled = True
                 return
             if self._plain:
-                self._visit(self._plain.pop(), via_symlink=False)
+                self._visit(self._plain.pop(), reached=PLAIN)
+            elif self._under_linked_roots:
+                self._visit(self._under_linked_roots.pop(), reached=UNDER_LINKED_ROOT)
             else:
-                self._visit(self._through_symlinks.pop(0), via_symlink=True)
+                self._visit(self._through_symlinks.pop(0), reached=THROUGH_LINK)
 
-    def _visit(self, folder: str, *, via_symlink: bool) -> None:
+    def _visit(self, folder: str, *, reached: int) -> None:
         if self.roles is not None and self.roles.role_of_folder(folder) is FolderRole.EXCLUDED:
             return
         try:
@@ -188,15 +197,14 @@ class _Walker:
             return
         subfolders: list[str] = []
         for entry in listing:
-            self._visit_entry(entry, via_symlink, subfolders)
-        if via_symlink:
+            self._visit_entry(entry, reached, subfolders)
+        if reached == THROUGH_LINK:
             self._through_symlinks.extend(subfolders)
-        else:
-            self._plain.extend(reversed(subfolders))  # popped from the end: name order
+        else:  # popped from the end: name order
+            queue = self._plain if reached == PLAIN else self._under_linked_roots
+            queue.extend(reversed(subfolders))
 
-    def _visit_entry(
-        self, entry: os.DirEntry[str], via_symlink: bool, subfolders: list[str]
-    ) -> None:
+    def _visit_entry(self, entry: os.DirEntry[str], reached: int, subfolders: list[str]) -> None:
         if not self.include_hidden and self._is_hidden(entry):
             return
         try:
@@ -228,27 +236,27 @@ class _Walker:
             self._add_file(
                 entry.path,
                 info,
-                via_symlink=via_symlink or is_link,
+                reached=THROUGH_LINK if is_link else reached,
                 needs_sniff=not has_image_extension(entry.name),
             )
 
     def _add_file(
-        self, path: str, info: os.stat_result, *, via_symlink: bool, needs_sniff: bool
+        self, path: str, info: os.stat_result, *, reached: int, needs_sniff: bool
     ) -> None:
-        if self._is_excluded(path, via_symlink):
+        if self._is_excluded(path, via_symlink=reached != PLAIN):
             return
         stat = FileStat(
             path, info.st_size, info.st_mtime_ns, needs_sniff,
             dev=info.st_dev, ino=info.st_ino, ctime_ns=info.st_ctime_ns,
         )
-        candidate = _Found(stat, via_symlink)
+        candidate = _Found(stat, reached)
         key = (info.st_dev, info.st_ino)
         known = self.by_inode.get(key)
         if known is None:
             self.by_inode[key] = candidate
             if self.on_found is not None:
                 self.on_found(len(self.by_inode), path)
-        elif (via_symlink, path) < (known.via_symlink, known.stat.path):
+        elif (reached, path) < (known.reached, known.stat.path):
             self.by_inode[key] = candidate
 
     def _is_excluded(self, path: str, via_symlink: bool) -> bool:

@@ -138,7 +138,9 @@ def open_reduced(
     if raw_kind is not None:  # camera RAW: LibRaw, never the TIFF reader (core/raw.py)
         from dedup_gui.core.images.raw import open_raw_reduced
 
-        return open_raw_reduced(path, min_side, kind=raw_kind, data=data, stream=stream)
+        return open_raw_reduced(
+            path, min_side, kind=raw_kind, data=data, stream=stream, budget=budget, cancel=cancel
+        )
     limits = _Limits(budget, cancel, embedded_long_side)
     try:
         with decode_warnings.collecting() as noted:

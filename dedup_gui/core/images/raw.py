@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import os
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from types import ModuleType
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -24,6 +24,7 @@ from PIL import Image
 
 from dedup_gui.core.files.fileaccess import open_for_reading
 from dedup_gui.core.files.imagetypes import detect_raw, raw_format_label
+from dedup_gui.core.files.interrupt import CancelFlag
 from dedup_gui.core.files.tiff_ifd import exif_datetime_original
 from dedup_gui.core.images.decode import (  # _capture_time: one EXIF date parser for all formats
     DECODE_PIXEL_LIMIT,
@@ -34,6 +35,8 @@ from dedup_gui.core.images.decode import (  # _capture_time: one EXIF date parse
     _parse_exif_datetime,
     file_access_problem,
 )
+from dedup_gui.core.images.decode_cost import megabytes
+from dedup_gui.core.images.memory_budget import MemoryBudget
 from dedup_gui.core.models import ErrorKind
 
 if TYPE_CHECKING:
@@ -73,11 +76,16 @@ def open_raw_reduced(
     kind: str | None = None,
     data: bytes | None = None,
     stream: BinaryIO | None = None,
+    budget: MemoryBudget | None = None,
+    cancel: CancelFlag | None = None,
 ) -> tuple[Image.Image, ImageInfo]:
     """A camera RAW decoded so that its shorter side is at least `min_side` pixels (or as
     large as its preview or half-size demosaic is), RGB and oriented; the info's size is
     the sensor's. `kind` is the RAW format ("NEF"), looked up when not given; `data` or
-    `stream` are read instead of opening `path`. Raises ImageLoadError."""
+    `stream` are read instead of opening `path`. With `budget` (the scan's), a demosaic
+    waits for room for its estimate like any other decode (interrupt.Cancelled when
+    `cancel` is set meanwhile), and is refused above the whole budget. Raises
+    ImageLoadError."""
     kind = kind or detect_raw(path, data=data, stream=stream) or "RAW"
     try:
         content = _read_all(path, data, stream)
@@ -89,7 +97,7 @@ def open_raw_reduced(
     try:
         with rawpy.RawPy() as raw:
             raw.open_buffer(io.BytesIO(content))
-            return _decode(raw, rawpy, kind, content, min_side)
+            return _decode(raw, rawpy, kind, content, min_side, _Room(budget, cancel))
     except ImageLoadError:
         raise
     except MemoryError as error:
@@ -112,8 +120,25 @@ def _read_all(path: str | os.PathLike[str], data: bytes | None, stream: BinaryIO
         return source.read()
 
 
+class _Room:
+    """The scan's memory budget as the demosaic sees it (none: only the RAW's own cap)."""
+
+    def __init__(self, budget: MemoryBudget | None, cancel: CancelFlag | None) -> None:
+        self.budget = budget
+        self.cancel = cancel
+
+    @property
+    def most_bytes(self) -> int:
+        if self.budget is None:
+            return RAW_MEMORY_BUDGET_BYTES
+        return min(RAW_MEMORY_BUDGET_BYTES, self.budget.total_bytes)
+
+    def reserve(self, nbytes: int) -> AbstractContextManager[None]:
+        return nullcontext() if self.budget is None else self.budget.reserve(nbytes, self.cancel)
+
+
 def _decode(
-    raw: rawpy.RawPy, rawpy: ModuleType, kind: str, content: bytes, min_side: int
+    raw: rawpy.RawPy, rawpy: ModuleType, kind: str, content: bytes, min_side: int, room: _Room
 ) -> tuple[Image.Image, ImageInfo]:
     sizes = raw.sizes
     width, height, flip = sizes.width, sizes.height, sizes.flip
@@ -125,13 +150,15 @@ def _decode(
         image = preview
         capture_time = capture_time or preview_time
     else:
-        _check_budget(sizes.raw_width, sizes.raw_height, len(content))
-        pixels = raw.postprocess(
-            half_size=True, use_camera_wb=True, output_bps=8, user_flip=0, gamma=SRGB_GAMMA
-        )
-        image = Image.fromarray(np.ascontiguousarray(pixels[..., :3]), "RGB")
-        # Only now: rawpy unpacks the whole sensor data to answer `other`.
-        capture_time = capture_time or _libraw_capture_time(raw)
+        needed = _demosaic_bytes(sizes.raw_width, sizes.raw_height, len(content), room)
+        with room.reserve(needed):
+            pixels = raw.postprocess(
+                half_size=True, use_camera_wb=True, output_bps=8, user_flip=0, gamma=SRGB_GAMMA
+            )
+            image = Image.fromarray(np.ascontiguousarray(pixels[..., :3]), "RGB")
+            del pixels
+            # Only now: rawpy unpacks the whole sensor data to answer `other`.
+            capture_time = capture_time or _libraw_capture_time(raw)
     factor = min(image.size) // max(min_side, 1)
     if factor >= 2:
         image = image.reduce(factor)
@@ -185,15 +212,18 @@ def _shows_sensor(size: tuple[int, int], width: int, height: int, needed: int) -
     )
 
 
-def _check_budget(raw_width: int, raw_height: int, file_bytes: int) -> None:
+def _demosaic_bytes(raw_width: int, raw_height: int, file_bytes: int, room: _Room) -> int:
+    """What a half-size demosaic of this sensor takes; refused (TOO_LARGE) above the RAW cap
+    or the scan's whole budget."""
     needed = file_bytes + _DEMOSAIC_BYTES_PER_SENSOR_PIXEL * raw_width * raw_height
-    if needed > RAW_MEMORY_BUDGET_BYTES:
+    if needed > room.most_bytes:
         raise ImageLoadError(
             ErrorKind.TOO_LARGE,
             f"The camera RAW is too large to open safely ({raw_width}x{raw_height} sensor "
-            f"pixels, about {needed >> 20} MB to decode; the limit is "
-            f"{RAW_MEMORY_BUDGET_BYTES >> 20} MB).",
+            f"pixels, about {megabytes(needed)} to decode; the limit is "
+            f"{megabytes(room.most_bytes)}).",
         )
+    return needed
 
 
 def _container_capture_time(content: bytes) -> str | None:
@@ -243,5 +273,3 @@ def _libraw_error(error: Exception, rawpy: ModuleType) -> ImageLoadError:
     unsupported = isinstance(error, rawpy.LibRawFileUnsupportedError)
     kind = ErrorKind.OTHER if unsupported else ErrorKind.CORRUPT
     return ImageLoadError(kind, _unreadable(detail))
-
-
