@@ -212,3 +212,18 @@ def test_across_disks_a_full_disk_leaves_the_original_and_no_partial_copy(
     assert all("No space left" in o.message for o in report.outcomes)
     assert library["trip"].exists() and library["download"].exists()
     assert not [p for p in target.rglob("*") if p.is_file()]
+
+
+@pytest.mark.skipif(not no_replace.AVAILABLE, reason="no rename that refuses to replace here")
+def test_the_rename_refuses_any_name_already_taken_even_by_a_dangling_link(tmp_path):
+    source = tmp_path / "photo.jpg"
+    source.write_bytes(b"photo")
+    taken, dangling = tmp_path / "taken.jpg", tmp_path / "dangling.jpg"
+    taken.write_bytes(b"someone's")
+    dangling.symlink_to(tmp_path / "nowhere")
+    for name in (taken, dangling):
+        with pytest.raises(FileExistsError):
+            no_replace.rename(str(source), str(name))
+    assert taken.read_bytes() == b"someone's" and dangling.is_symlink()
+    no_replace.rename(str(source), str(tmp_path / "free.jpg"))
+    assert (tmp_path / "free.jpg").read_bytes() == b"photo" and not source.exists()
