@@ -25,8 +25,8 @@ CRASH_MARKERS = ("Traceback (most recent call last)", "Exception ignored")
 UNFORESEEN_ERROR_STATUS = 70
 
 DRIVER = '''\
-"""Scan, plan and trash like the GUI does, through dedup_gui.core only."""
-import inspect, json, pickle, sys, time
+"""Scan, plan and trash (or move to a folder) like the GUI does, through dedup_gui.core."""
+import errno, hashlib, inspect, json, os, pickle, subprocess, sys, time
 from dedup_gui.core.grouping.index import SimilarityIndex
 from dedup_gui.core.grouping.similarity import DEFAULT_SIMILARITY
 from dedup_gui.core.scanning import scanner
@@ -75,6 +75,52 @@ def execute(removal_plan):
     })
 
 
+def force_copy(move_to_folder):
+    """As if the target were on another file system: every rename or link of a photo into
+    it fails with EXDEV, so the copy path runs (our temporary files publish as usual)."""
+    def other_device(real):
+        def call(source, destination, **kwargs):
+            if ".dedup-move-" not in os.fspath(source):
+                raise OSError(errno.EXDEV, "Invalid cross-device link (forced)")
+            return real(source, destination, **kwargs)
+        return call
+    move_to_folder._rename = other_device(move_to_folder._rename)
+    move_to_folder._link = other_device(move_to_folder._link)
+
+
+def move(removal_plan, target, flags):
+    from dedup_gui.core.trash import move_to_folder
+    if "--force-copy" in flags:
+        force_copy(move_to_folder)
+    for flag in flags:
+        if flag.startswith("--fsize="):  # a per-file size limit: writes past it fail (EFBIG)
+            import resource
+            limit = int(flag.split("=", 1)[1])
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    print("EXECUTING", flush=True)
+    started = time.monotonic()
+    report = move_to_folder.move_marked(removal_plan, target)
+    say({
+        "move_outcomes": {o.path: [o.outcome.value, o.message] for o in report.outcomes},
+        "destinations": report.destinations,
+        "leftovers_removed": list(getattr(report, "leftovers_removed", ())),
+        "exec_seconds": time.monotonic() - started,
+    })
+
+
+def target_files(target):
+    """relative path -> sha256 of every file under `target` (said before a private mount
+    goes away with this process)."""
+    found = {}
+    for folder, _dirs, names in os.walk(target):
+        for name in names:
+            path = os.path.join(folder, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                with open(path, "rb") as handle:
+                    found[os.path.relpath(path, target)] = hashlib.sha256(handle.read()).hexdigest()
+    return found
+
+
 def say(document):
     print(json.dumps(document), flush=True)
 
@@ -94,6 +140,22 @@ def main(mode, args):
     elif mode == "execute":  # IN
         with open(args[0], "rb") as planned:
             execute(pickle.load(planned))
+    elif mode == "move":  # PLAN TARGET [--force-copy] [--fsize=BYTES]
+        with open(args[0], "rb") as planned:
+            move(pickle.load(planned), args[1], args[2:])
+    elif mode == "move-full":  # PLAN TARGET BYTES: TARGET a tmpfs of BYTES (own mount space)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={args[2]}", "tmpfs", args[1]],
+                       check=True)
+        with open(args[0], "rb") as planned:
+            move(pickle.load(planned), args[1], [])
+        say({"target_files": target_files(args[1])})
+    elif mode == "move-all":  # TARGET [--force-copy] ROOT...
+        flags = [arg for arg in args[1:] if arg.startswith("--")]
+        scanned = scan([arg for arg in args[1:] if not arg.startswith("--")])
+        say({"groups": [[m.record.path for m in g.members] for g in scanned["groups"]]})
+        removal_plan = plan(scanned)
+        say({"planned": list(removal_plan.paths)})
+        move(removal_plan, args[0], flags)
     elif mode == "all":  # ROOT...
         scanned = scan(args)
         say({"groups": [[m.record.path for m in g.members] for g in scanned["groups"]]})

@@ -5,10 +5,11 @@ with its own cache (DEDUP_GUI_CACHE_DIR) and its own trash (XDG_DATA_HOME): the 
 real cache and trash are never touched. Before and after each case, the sha256 of every
 file involved is compared; a file trashed on purpose must be byte-identical in the trash.
 
-Cases: kill -9 during scans and during a trash; four scans sharing one cache; a damaged
-cache; a cache write-locked by another program; tiny files declaring huge images; and the
-end-to-end safety cases (--output over a photo, folder links, Ctrl+C in a long digest,
-newlines in names, a closed pipe, files changed between the scan and the trash).
+Cases: kill -9 during scans, during a trash and during a move to a folder (fault_moves.py:
+also a full destination and changes between the plan and the move); four scans sharing one
+cache; a damaged cache; a cache write-locked by another program; tiny files declaring huge
+images; and the end-to-end safety cases (--output over a photo, folder links, Ctrl+C in a
+long digest, newlines in names, a closed pipe, files changed between the scan and the trash).
 
 Prints one table; exits 1 if any file was lost, else 0 (failed checks are in the table).
 
@@ -47,6 +48,7 @@ from fault_harness import (
     driver,
     run_cli,
 )
+from fault_moves import MoveFaults
 
 SCAN_OK = (0, 1)
 FOUND = (1,)
@@ -653,6 +655,7 @@ def main() -> int:
     steps: list[tuple[str, Callable[[], CaseResult | list[CaseResult]]]] = [
         ("kill -9 during a scan", harness.scan_kill),
         ("kill -9 during a trash", harness.trash_kill),
+        *MoveFaults(harness).cases(),
         ("4 scans at once", harness.concurrent_scans),
         ("cache damage", harness.damaged_cache),
         ("write-locked cache", harness.locked_cache),

@@ -332,6 +332,43 @@ def account(before: dict[str, str], meant_for_trash: set[str], data_home: Path) 
     return Accounting(tuple(lost), tuple(trashed))
 
 
+TEMPORARY_MARK = ".dedup-move-"
+
+
+@dataclass(frozen=True)
+class MoveAccounting:
+    lost: tuple[str, ...]
+    """Files neither at their place byte-identical nor byte-identical at TARGET/<their path
+    below the library>."""
+    moved: tuple[str, ...]
+    debris: tuple[str, ...]
+    """Our temporary files (".NAME.dedup-move-...") still in the target."""
+
+
+def account_move(
+    before: dict[str, str], library: Path, target: Path,
+    target_files: dict[str, str] | None = None,
+) -> MoveAccounting:
+    """Where each file of `before` (path -> sha256) is now. `target_files` (relative path
+    -> sha256) stands for the target when it is gone (a private mount); else it is read."""
+    if target_files is None:
+        target_files = {
+            os.path.relpath(path, target): digest for path, digest in snapshot(target).items()
+        }
+    lost, moved = [], []
+    for path, digest in before.items():
+        here = Path(path)
+        at_place = here.is_file() and not here.is_symlink() and sha256(here) == digest
+        at_destination = here.is_relative_to(library) and (
+            target_files.get(os.path.relpath(path, library)) == digest)
+        if at_destination:
+            moved.append(path)  # the case says whether it was meant to move
+        if not (at_place or at_destination):
+            lost.append(path)
+    debris = tuple(name for name in target_files if TEMPORARY_MARK in Path(name).name)
+    return MoveAccounting(tuple(lost), tuple(moved), debris)
+
+
 def main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[0] == "grow":
         grow(Path(argv[1]), float(argv[2]))

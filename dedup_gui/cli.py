@@ -135,6 +135,10 @@ def _end_process(status: int) -> None:
     os._exit(status)
 
 
+RAW_JPEG_CHOICES = ("keep-both", "keep-raw", "keep-jpeg")
+"""raw_pairs.RawJpegPolicy's values (not imported here: the grouping loads only when used)."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dedup-cli",
@@ -176,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--follow-links", action="store_true",
         help="follow folder and file links even when they lead outside the chosen folders",
     )
+    common.add_argument(
+        "--exclude", action="append", default=[], metavar="FOLDER",
+        help="a folder inside the scanned folders not to scan (repeatable); a scanned "
+        "folder inside it is still scanned",
+    )
 
     scan = commands.add_parser(
         "scan", parents=[common], epilog=EXIT_CODES_HELP,
@@ -193,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="which copy to keep: comma-separated rules, first decides (default: "
         f"{','.join(rule.value for rule in DEFAULT_KEEPER_RULES)}); rules left out are "
         "not used, except that reference folders are always protected",
+    )
+    scan.add_argument(
+        "--raw-jpeg", choices=RAW_JPEG_CHOICES, default=RAW_JPEG_CHOICES[0],
+        help="a camera's RAW+JPEG pair of one shot: keep-both (default: such a pair alone "
+        "is no duplicate), keep-raw (the JPEG is marked), keep-jpeg (the RAW is marked)",
     )
     cli_deep.add_arguments(scan)
     scan.add_argument(
@@ -259,6 +273,7 @@ def run_scan(args: argparse.Namespace, cancel: CancelToken) -> int:
             show.status(f"Grouping {len(result.records)} images...")
             from dedup_gui.core.grouping import candidates
             from dedup_gui.core.grouping.index import SimilarityIndex
+            from dedup_gui.core.grouping.raw_pairs import RawJpegPolicy
 
             try:
                 index = SimilarityIndex.build(
@@ -272,6 +287,7 @@ def run_scan(args: argparse.Namespace, cancel: CancelToken) -> int:
                 args.similarity,
                 reference_folders=tuple(references),
                 keeper_rules=args.keep_order,
+                raw_jpeg_policy=RawJpegPolicy(args.raw_jpeg),
             )
     _report_warnings(result)
     with _output(args.output, guard.with_scanned(result.records, result.errors)) as stream:
@@ -455,6 +471,7 @@ def _options(args: argparse.Namespace, cache: HashCache | None = None) -> scanne
     return scanner.ScanOptions(
         workers=args.workers, include_hidden=args.include_hidden,
         follow_links=args.follow_links,
+        excluded_folders=tuple(_existing_dirs(args.exclude)),
         descriptors=cli_deep.extractor(args, cache) if hasattr(args, "deep") else None,
     )
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dedup_gui.core.trash import move_to_folder
+from dedup_gui.core.trash import move_to_folder, no_replace
 from dedup_gui.core.trash.actions import Outcome, plan_removal
 from dedup_gui.core.trash.move_to_folder import destination_of, move_marked
 from tests.imagegen import make_photo
@@ -83,17 +83,26 @@ def test_nothing_moves_when_the_kept_copy_is_gone(library, tmp_path):
     assert library["trip"].exists() and library["download"].exists()
 
 
+def act_as_another_file_system(monkeypatch) -> None:
+    """Every rename or link of a photo into the target fails as across file systems
+    (EXDEV); our own temporary file, already in the target, is published as usual."""
+    real_rename, real_link = no_replace.rename, os.link
+
+    def other_device(real):
+        def call(source, destination, **kwargs):
+            if ".dedup-move-" not in os.fspath(source):
+                raise OSError(errno.EXDEV, "Invalid cross-device link")
+            return real(source, destination, **kwargs)
+        return call
+
+    monkeypatch.setattr(move_to_folder, "_rename", other_device(real_rename), raising=False)
+    monkeypatch.setattr(move_to_folder, "_link", other_device(real_link))
+
+
 def test_across_file_systems_the_copy_is_verified_before_the_original_goes(
     library, tmp_path, monkeypatch
 ):
-    real_link = os.link
-
-    def other_device(source, destination):
-        if ".dedup-move-" not in os.fspath(source):
-            raise OSError(errno.EXDEV, "Invalid cross-device link")
-        real_link(source, destination)
-
-    monkeypatch.setattr(move_to_folder, "_link", other_device)
+    act_as_another_file_system(monkeypatch)
     target = tmp_path / "usb"
     content = library["keeper"].read_bytes()
     mtime = library["trip"].stat().st_mtime_ns
@@ -108,9 +117,8 @@ def test_across_file_systems_the_copy_is_verified_before_the_original_goes(
 def test_a_copy_that_does_not_read_back_the_same_leaves_the_original(
     library, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(move_to_folder, "_link",
-                        lambda *_: (_ for _ in ()).throw(OSError(errno.EXDEV, "cross-device")))
-    monkeypatch.setattr(move_to_folder, "_digest", lambda _path: b"not the same")
+    act_as_another_file_system(monkeypatch)
+    monkeypatch.setattr(move_to_folder, "_digest", lambda *_: b"not the same")
     report = move_marked(plan_for(library, tmp_path), str(tmp_path / "usb"))
     assert {o.outcome for o in report.outcomes} == {Outcome.FAILED}
     assert library["trip"].exists() and library["download"].exists()

@@ -3,7 +3,6 @@ words (turned into the same core removal plan) and the report."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 from PySide6.QtWidgets import QWidget
@@ -14,6 +13,7 @@ from dedup_gui.app.group_model import TrashSelection
 from dedup_gui.app.paths import display_path
 from dedup_gui.app.trash_flow import emptied_groups_text, kept_copy_gone_text
 from dedup_gui.core.models import DuplicateGroup
+from dedup_gui.core.trash import move_to_folder
 from dedup_gui.core.trash.actions import (
     Outcome,
     ProblemKind,
@@ -80,12 +80,9 @@ def confirmed_move_plan(
 
 
 def target_problem(target: str, roots: Sequence[str]) -> str:
-    """Why `target` cannot take the files ("" when it can): it must not be a scanned root
-    itself, or the moved files would sit where they came from."""
-    normalised = os.path.normpath(os.path.abspath(target))  # noqa: PTH100
-    if any(os.path.normpath(root) == normalised for root in roots):
-        return "Choose a folder other than a scanned folder: the copies would stay in place."
-    return ""
+    """Why `target` cannot take the files ("" when it can): asked before the confirmation,
+    with the core's own rule (not a scanned folder, nor inside one)."""
+    return move_to_folder.target_problem(target, roots)
 
 
 def move_summary(report: MoveReport, target: str) -> str:
@@ -93,6 +90,11 @@ def move_summary(report: MoveReport, target: str) -> str:
             f"({format_bytes(report.moved_bytes)}) to {display_path(target)}.")
     if report.not_moved:
         text += f"\n{format_count(len(report.not_moved), 'file')} stayed; see the details."
+    if report.leftovers_removed:
+        count = format_count(len(report.leftovers_removed), "unfinished copy", "unfinished copies")
+        text += (f"\nRemoved {count}"
+                 " left there by an earlier move that was interrupted (the originals had "
+                 "stayed in place).")
     return text
 
 
