@@ -99,8 +99,12 @@ def content_traits(thumbnail: Image.Image) -> tuple[bytes, bytes]:
     counts = np.diff(rows)[:, None] * np.diff(cols)[None, :]
     cells = (sums.astype(np.float32) / counts.astype(np.float32)).reshape(-1).tolist()
     rgb = np.asarray(thumbnail.convert("RGB"))
-    high = float((rgb.min(axis=2) >= _CLIP_HIGH).mean())
-    low = float((rgb.max(axis=2) <= _CLIP_LOW).mean())
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    # Element-wise over the three planes: a reduction along a length-3 last axis costs
+    # 30x more. A count over the size is the same float as the mean of the booleans.
+    pixels = height * width
+    high = np.count_nonzero(np.minimum(np.minimum(red, green), blue) >= _CLIP_HIGH) / pixels
+    low = np.count_nonzero(np.maximum(np.maximum(red, green), blue) <= _CLIP_LOW) / pixels
     detail = bytes(
         [min(255, round(v * 4)) for v in cells] + [round(high * 255), round(low * 255)]
     )
