@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
     Executor,
@@ -43,7 +43,11 @@ from dedup_gui.core.images.decode import (
     open_reduced,
 )
 from dedup_gui.core.images.memory_budget import DEFAULT_MEMORY_BUDGET_BYTES, MemoryBudget
-from dedup_gui.core.images.signatures import compute_signatures
+from dedup_gui.core.images.signatures import (
+    Signatures,
+    compute_signatures,
+    compute_signatures_many,
+)
 from dedup_gui.core.images.thumbnails import THUMBNAIL_SIDE, encode_jpeg, fit_within
 from dedup_gui.core.models import (
     CancelToken,
@@ -65,6 +69,12 @@ from the same bytes); bigger ones are digested in a second, streamed read."""
 CANCEL_GRACE_SECONDS = 1.0
 """After a cancel, files already being decoded get this long to finish and be kept."""
 CHANGED_MESSAGE = "The file changed during the scan; it was left out."
+SMALL_FILE_BYTES = 1 << 20
+"""Files up to this size (a few hundred kilopixels as JPEG, WebP or HEIC) are hashed
+CHUNK_FILES at a time by one worker: their decode is so cheap that the per-file Python
+work (a future, a wake-up, numpy calls on tiny arrays) is most of their cost, and the
+chunk's signatures are computed as one batch (signatures.compute_signatures_many)."""
+CHUNK_FILES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +140,18 @@ class _Task:
     """ScanOptions.embedded_thumbnails."""
     prepare_descriptor: Callable[[Image.Image], Any] | None = None
     """DescriptorHook.prepare, when the scan computes deep descriptors."""
+    defer_signing: bool = False
+    """Stop after the thumbnail (_Outcome.unsigned): the chunk signs its files together."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Unsigned:
+    """A decoded file whose signatures are still to be computed (in its chunk's batch)."""
+
+    before: os.stat_result
+    thumbnail: Image.Image
+    info: ImageInfo
+    digest: bytes | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +171,8 @@ class _Outcome:
     """The scan was cancelled while this file was read: neither a record nor an error."""
     descriptor_input: Any = None
     """DescriptorHook.prepare of the reduced decode (None: no deep pass, or a copy)."""
+    unsigned: _Unsigned | None = None
+    """With _Task.defer_signing: the decode, to be signed with the rest of its chunk."""
 
 
 def scan(
@@ -373,24 +397,26 @@ def _hash_all(
     executor, for_worker, pass_on_cancel = _make_executor(
         workers, options.use_processes, options.memory_budget_bytes, cancel
     )
-    pending: dict[Future[_Outcome], str] = {}
-    queue = iter(tasks)
+    pending: dict[Future[list[_Outcome]], list[str]] = {}
+    # At least 4 chunks a worker: the last ones must not leave the other workers idle.
+    queue = iter(_chunks(tasks, min(CHUNK_FILES, len(tasks) // (4 * workers))))
     queued_all = cancelled = False
     try:
         while True:
             while not cancel.cancelled and len(pending) < 2 * workers:
-                task = next(queue, None)
-                if task is None:
+                chunk = next(queue, None)
+                if chunk is None:
                     queued_all = True
                     break
-                pending[executor.submit(_hash_task, for_worker(task))] = task.stat.path
+                future = executor.submit(_hash_chunk, [for_worker(task) for task in chunk])
+                pending[future] = [task.stat.path for task in chunk]
             if not pending:
                 cancelled = not queued_all  # a cancel stopped the queue before the end
                 break
             done, _ = wait(pending, timeout=PROGRESS_INTERVAL_SECONDS, return_when=FIRST_COMPLETED)
             for future in done:
-                outcome = _outcome_of(future, pending.pop(future))
-                _collect(outcome, cached, result, reporter, writer, copies)
+                for outcome in _outcomes_of(future, pending.pop(future)):
+                    _collect(outcome, cached, result, reporter, writer, copies)
             writer.flush_if_due()
             reporter.hashing()
             if cancel.cancelled:
@@ -401,8 +427,8 @@ def _hash_all(
                 finished, _ = wait(pending, timeout=CANCEL_GRACE_SECONDS)
                 for future in finished:
                     if not future.cancelled():
-                        outcome = _outcome_of(future, pending[future])
-                        _collect(outcome, cached, result, reporter, writer, copies)
+                        for outcome in _outcomes_of(future, pending[future]):
+                            _collect(outcome, cached, result, reporter, writer, copies)
                 break
     finally:
         executor.shutdown(wait=not cancelled, cancel_futures=True)
@@ -417,14 +443,89 @@ def usable_cores() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _outcome_of(future: Future[_Outcome], path: str) -> _Outcome:
-    """The worker's outcome; a crashed worker (e.g. a decoder that killed its process)
-    costs that one file, never the scan."""
+def _chunks(tasks: Sequence[_Task], size: int) -> Iterator[list[_Task]]:
+    """The tasks in the order given, runs of small files `size` at a time, every other
+    file alone. A possible byte copy is alone too: it may wait for its twin, which
+    must not be queued behind it in the same chunk."""
+    chunk: list[_Task] = []
+    for task in tasks:
+        alone = task.digest_only or task.copies is not None
+        if size <= 1 or alone or task.stat.size > SMALL_FILE_BYTES:
+            if chunk:
+                yield chunk
+                chunk = []
+            yield [task]
+            continue
+        chunk.append(task)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _outcomes_of(future: Future[list[_Outcome]], paths: list[str]) -> list[_Outcome]:
+    """The worker's outcomes; a crashed worker (e.g. a decoder that killed its process)
+    costs its files, never the scan."""
     try:
         return future.result()
     except Exception as error:
-        message = f"The image could not be processed ({type(error).__name__}: {error})."
-        return _Outcome(path, error=ScanError(path, ErrorKind.OTHER, message))
+        return [_crashed(path, error) for path in paths]
+
+
+def _crashed(path: str, error: Exception) -> _Outcome:
+    message = f"The image could not be processed ({type(error).__name__}: {error})."
+    return _Outcome(path, error=ScanError(path, ErrorKind.OTHER, message))
+
+
+def _hash_chunk(tasks: list[_Task]) -> list[_Outcome]:
+    """Runs in a worker: each file up to its thumbnail (_hash_task), then the signatures
+    of all of them in one batch. A lone file is hashed as it always was."""
+    if len(tasks) == 1:
+        return [_guarded(tasks[0])]
+    outcomes: list[_Outcome] = []
+    for task in tasks:
+        if task.cancel is not None and task.cancel.cancelled:
+            outcomes.append(_Outcome(task.stat.path, cancelled=True))
+        else:
+            outcomes.append(_guarded(replace(task, defer_signing=True)))
+    waiting = [index for index, outcome in enumerate(outcomes) if outcome.unsigned is not None]
+    unsigned = [outcomes[index] for index in waiting]
+    for index, signed in zip(waiting, _sign_batch(unsigned), strict=True):
+        outcomes[index] = signed
+    return outcomes
+
+
+def _guarded(task: _Task) -> _Outcome:
+    try:
+        return _hash_task(task)
+    except Exception as error:  # _hash_task never raises; a replacement of it might
+        return _crashed(task.stat.path, error)
+
+
+def _sign_batch(outcomes: list[_Outcome]) -> list[_Outcome]:
+    """The records of decoded files, their signatures computed together; a failure of the
+    batch falls back to each file on its own, so it costs only the file that caused it."""
+    pending = [outcome.unsigned for outcome in outcomes if outcome.unsigned is not None]
+    assert len(pending) == len(outcomes)
+    batch: list[Signatures | None]
+    try:
+        batch = list(compute_signatures_many([item.thumbnail for item in pending]))
+    except Exception:
+        batch = [None] * len(pending)
+    signed = []
+    for outcome, item, signatures in zip(outcomes, pending, batch, strict=True):
+        path = outcome.path
+        try:
+            done = _signed(path, item.before, item.thumbnail, item.info, item.digest, signatures)
+        except ImageLoadError as error:
+            done = _Outcome(path, error=ScanError(path, error.kind, error.message))
+        except OSError as error:
+            done = _Outcome(path, error=ScanError(path, *file_access_problem(error)))
+        except Exception as error:  # a decoder bug must cost one file, never the scan
+            done = _crashed(path, error)
+        signed.append(replace(done, descriptor_input=outcome.descriptor_input))
+    return signed
 
 
 def _make_executor(
@@ -567,7 +668,12 @@ def _decode_and_sign(task: _Task) -> _Outcome:
             reduced, info = open_reduced(path, REDUCED_MIN_SIDE, stream=handle, **limits)
     if task.want_digest and digest is None:
         digest = file_digest(path, expected_size=expected_size, cancel=task.cancel)
-    return _with_descriptor_input(_sign(path, before, reduced, info, digest), task, reduced)
+    if task.defer_signing:
+        thumbnail = fit_within(reduced, THUMBNAIL_SIDE)
+        outcome = _Outcome(path, unsigned=_Unsigned(before, thumbnail, info, digest))
+    else:
+        outcome = _sign(path, before, reduced, info, digest)
+    return _with_descriptor_input(outcome, task, reduced)
 
 
 def _with_descriptor_input(outcome: _Outcome, task: _Task, reduced: Image.Image) -> _Outcome:
@@ -580,7 +686,20 @@ def _sign(
     path: str, before: os.stat_result, reduced: Image.Image, info: ImageInfo, digest: bytes | None
 ) -> _Outcome:
     thumbnail = fit_within(reduced, THUMBNAIL_SIDE)
-    signatures = compute_signatures(thumbnail)
+    return _signed(path, before, thumbnail, info, digest, compute_signatures(thumbnail))
+
+
+def _signed(
+    path: str,
+    before: os.stat_result,
+    thumbnail: Image.Image,
+    info: ImageInfo,
+    digest: bytes | None,
+    signatures: Signatures | None,
+) -> _Outcome:
+    """The record of a decoded file (its signatures computed now when not given)."""
+    if signatures is None:
+        signatures = compute_signatures(thumbnail)
     jpeg = encode_jpeg(thumbnail)
     _ensure_unchanged(path, before)
     record = ImageRecord(
