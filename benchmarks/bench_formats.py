@@ -138,23 +138,34 @@ def process_seconds(command: list[str], env: dict[str, str], rounds: int) -> flo
     return best_of(rounds, run)
 
 
-def ensure_warm_folder() -> Path:
-    folder = DATA_DIR / f"warm_{WARM_COUNT}_1600x1200"
+WARM_SIZES = ((1600, 1200), (4000, 3000))
+"""The start-up scan's photos: 1600x1200 crops, and 12 MP like the issue's."""
+
+
+def ensure_warm_folder(size: tuple[int, int] = (1600, 1200)) -> Path:
+    """WARM_COUNT distinct photos of `size`: crops of the corpus, each shifted a little."""
+    width, height = size
+    folder = DATA_DIR / f"warm_{WARM_COUNT}_{width}x{height}"
     done = folder / ".complete"
     if done.exists():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     sources = ensure_corpus(12)
     for index in range(WARM_COUNT):
+        path = folder / f"photo_{index:03}.jpg"
+        if path.exists():
+            continue
         with Image.open(sources[index % len(sources)]) as photo:
-            photo.draft("RGB", (2000, 1500))
+            if width < 4000:
+                photo.draft("RGB", (2000, 1500))
             rgb = photo.convert("RGB")
         step = index // len(sources)
         left, top = (step * 37) % 400, (step * 23) % 300
         box = (left, top, left + rgb.width - 400, top + rgb.height - 300)
-        rgb.resize((1600, 1200), Image.Resampling.BILINEAR, box=box).save(
-            folder / f"photo_{index:03}.jpg", "JPEG", quality=90
+        rgb.resize(size, Image.Resampling.BILINEAR, box=box).save(
+            path.with_suffix(".tmp"), "JPEG", quality=90
         )
+        path.with_suffix(".tmp").replace(path)
     done.write_text("complete\n")
     return folder
 

@@ -626,3 +626,9 @@ def test_small_files_hashed_in_chunks_get_the_records_and_thumbnails_of_one_at_a
             assert alone.thumbnail_jpeg(record.path, record.size, record.mtime_ns) == (
                 cache.thumbnail_jpeg(record.path, record.size, record.mtime_ns)
             )
+
+
+def test_the_scans_default_memory_budget_is_the_decoders():
+    from dedup_gui.core.images.memory_budget import DEFAULT_MEMORY_BUDGET_BYTES
+
+    assert ScanOptions().memory_budget_bytes == DEFAULT_MEMORY_BUDGET_BYTES

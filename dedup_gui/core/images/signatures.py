@@ -30,14 +30,12 @@ import numpy as np
 from PIL import Image
 
 from dedup_gui.core.images.provenance import content_traits
+from dedup_gui.core.images.recipe import RECIPE_VERSION as RECIPE_VERSION  # re-exported
 from dedup_gui.core.models import HASH_BITS, MICRO_SIDE
 
 if TYPE_CHECKING:
     import imagehash
 
-RECIPE_VERSION = 2
-"""Bump whenever decoding or any signature changes: cached records of other versions are
-recomputed."""
 
 HASH_SIDE = 8
 PHASH_INPUT_SIDE = 32  # imagehash.phash(hash_size=8, highfreq_factor=4) works on 32x32

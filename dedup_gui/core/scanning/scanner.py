@@ -9,25 +9,16 @@ nearly all of the work, and threads start instantly and share the cache connecti
 
 from __future__ import annotations
 
-import multiprocessing
+import importlib
 import os
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
-from concurrent.futures import (
-    FIRST_COMPLETED,
-    Executor,
-    Future,
-    ProcessPoolExecutor,
-    ThreadPoolExecutor,
-    wait,
-)
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
-
-from PIL import Image
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dedup_gui.core.files.bounded_read import FileChangedError, read_all
 from dedup_gui.core.files.digest import bytes_digest, file_digest
@@ -35,20 +26,6 @@ from dedup_gui.core.files.discovery import FileStat, discover
 from dedup_gui.core.files.fileaccess import open_for_reading
 from dedup_gui.core.files.imagetypes import sniff_file
 from dedup_gui.core.files.interrupt import CancelFlag, Cancelled
-from dedup_gui.core.images.decode import (
-    REDUCED_MIN_SIDE,
-    ImageInfo,
-    ImageLoadError,
-    file_access_problem,
-    open_reduced,
-)
-from dedup_gui.core.images.memory_budget import DEFAULT_MEMORY_BUDGET_BYTES, MemoryBudget
-from dedup_gui.core.images.signatures import (
-    Signatures,
-    compute_signatures,
-    compute_signatures_many,
-)
-from dedup_gui.core.images.thumbnails import THUMBNAIL_SIDE, encode_jpeg, fit_within
 from dedup_gui.core.models import (
     CancelToken,
     ErrorKind,
@@ -59,6 +36,57 @@ from dedup_gui.core.models import (
 )
 from dedup_gui.core.scanning.cache import FileIdentity, HashCache
 from dedup_gui.core.scanning.copies import Decoded, DecodedCopies
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from dedup_gui.core.images.decode import (
+        REDUCED_MIN_SIDE,
+        ImageInfo,
+        ImageLoadError,
+        file_access_problem,
+        open_reduced,
+    )
+    from dedup_gui.core.images.memory_budget import MemoryBudget
+    from dedup_gui.core.images.signatures import (
+        Signatures,
+        compute_signatures,
+        compute_signatures_many,
+    )
+    from dedup_gui.core.images.thumbnails import THUMBNAIL_SIDE, encode_jpeg, fit_within
+
+_HASHING_IMPORTS = {
+    "dedup_gui.core.images.decode": (
+        "REDUCED_MIN_SIDE", "ImageLoadError", "file_access_problem", "open_reduced",
+    ),
+    "dedup_gui.core.images.memory_budget": ("MemoryBudget",),
+    "dedup_gui.core.images.signatures": ("compute_signatures", "compute_signatures_many"),
+    "dedup_gui.core.images.thumbnails": ("THUMBNAIL_SIDE", "encode_jpeg", "fit_within"),
+}
+"""What hashing a file needs (the decoders, numpy, the signatures): imported into this
+module by the first file to hash (_load_hashing), so a rescan the cache answers imports
+none of them. They stay module attributes (scanner.open_reduced), as if imported above."""
+_hashing_loaded = False
+DEFAULT_MEMORY_BUDGET_BYTES = 1 << 30
+"""memory_budget.DEFAULT_MEMORY_BUDGET_BYTES (tests/test_engine_scanner.py checks)."""
+
+
+def _load_hashing() -> None:
+    global _hashing_loaded
+    if _hashing_loaded:
+        return
+    for module_name, names in _HASHING_IMPORTS.items():
+        module = importlib.import_module(module_name)
+        for name in names:
+            globals().setdefault(name, getattr(module, name))  # a test's stand-in stays
+    _hashing_loaded = True
+
+
+def __getattr__(name: str) -> Any:
+    if any(name in names for names in _HASHING_IMPORTS.values()):
+        _load_hashing()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 PROGRESS_INTERVAL_SECONDS = 0.1
 CACHE_FLUSH_INTERVAL_SECONDS = 1.0
@@ -325,6 +353,7 @@ def hash_file(path: str | os.PathLike[str], *, cache: HashCache | None = None) -
     """Hash one file (with its content digest), through the cache when given.
 
     Raises ImageLoadError when the file is not a usable image."""
+    _load_hashing()
     text_path = os.fspath(path)
     try:
         info = Path(text_path).stat()
@@ -392,6 +421,7 @@ def _hash_all(
     copies: DecodedCopies | None,
 ) -> bool:
     """Run `tasks` on a bounded pool; returns True when cancelled."""
+    _load_hashing()
     workers = max(1, options.workers or usable_cores())
     writer = _CacheWriter(cache)
     executor, for_worker, pass_on_cancel = _make_executor(
@@ -481,6 +511,7 @@ def _crashed(path: str, error: Exception) -> _Outcome:
 def _hash_chunk(tasks: list[_Task]) -> list[_Outcome]:
     """Runs in a worker: each file up to its thumbnail (_hash_task), then the signatures
     of all of them in one batch. A lone file is hashed as it always was."""
+    _load_hashing()  # a worker process starts without them
     if len(tasks) == 1:
         return [_guarded(tasks[0])]
     outcomes: list[_Outcome] = []
@@ -536,6 +567,9 @@ def _make_executor(
         budget = MemoryBudget(budget_bytes)
         executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dedup-hash")
         return executor, lambda task: replace(task, budget=budget, cancel=cancel), _nothing
+    import multiprocessing  # with its pool, only for a scan in processes
+    from concurrent.futures import ProcessPoolExecutor
+
     # Never fork: the caller may be a GUI with threads. forkserver starts faster than spawn.
     method = "forkserver" if sys.platform.startswith("linux") else "spawn"
     context = multiprocessing.get_context(method)
@@ -613,6 +647,7 @@ def _collect(
 
 def _hash_task(task: _Task) -> _Outcome:
     """Runs in a worker: read, decode reduced, sign, thumbnail. Never raises."""
+    _load_hashing()
     path = task.stat.path
     if task.budget is None and task.cancel is None and _process_budget is not None:
         task = replace(task, budget=_process_budget, cancel=_process_cancel)
