@@ -9,12 +9,15 @@ embedded thumbnail, AVIF, PNG and WebP, at 12 MP and at 0.3 MP. For each, in one
   DCT-scaled, HEIC its embedded thumbnail where it has one, else the full image), on as
   many threads as the scan;
 - the ratio of each to JPEG at the same size.
-Start-up, whole processes: `dedup-cli --help`, and a cold and a warm `dedup-cli scan` of 100
-distinct photos (1600x1200 crops of the corpus) against `python -c "import numpy, PIL.Image"`.
+Small files: the 0.3 MP JPEGs scanned in threads and in processes, now and at --base.
+Start-up, whole processes with their bytecode cached: `dedup-cli --help`, and a cold and a
+warm `dedup-cli scan` of 100 distinct photos (1600x1200 crops of the corpus, and 12 MP) against
+`python -c "import numpy, PIL.Image"`.
 `--heif-threads` also times 12 MP HEICs at several libheif decode thread counts.
 Exits non-zero only on an error, never on a missed target.
 
     python benchmarks/bench_formats.py [--count 4] [--rounds 2] [--base 213dbdb]
+    python benchmarks/bench_formats.py --small-and-startup --base 6f84658
 """
 
 from __future__ import annotations
@@ -77,9 +80,17 @@ def scan_seconds(folder: Path, workers: int, rounds: int, full_decode: bool = Fa
     return best_of(rounds, lambda: scan([folder], options=options))
 
 
-def base_scan_seconds(base: Path, folder: Path, workers: int, rounds: int) -> float:
+def base_scan_seconds(
+    base: Path, folder: Path, workers: int, rounds: int, processes: bool = False
+) -> float:
+    script = _CHILD_SCAN.replace("workers=workers", f"workers=workers, use_processes={processes}")
+    if processes:  # a worker process imports the main module: guard the scan
+        body = script.split("\n", 3)
+        script = "\n".join(body[:3]) + "\nif __name__ == '__main__':\n" + "\n".join(
+            "    " + line for line in body[3].splitlines()
+        )
     output = subprocess.run(
-        [sys.executable, "-c", _CHILD_SCAN, str(folder), str(workers), str(rounds)],
+        [sys.executable, "-c", script, str(folder), str(workers), str(rounds)],
         env={**os.environ, "PYTHONPATH": str(base)}, capture_output=True, text=True, check=True,
         cwd=base,  # `python -c` puts the working folder ahead of PYTHONPATH
     ).stdout
@@ -138,49 +149,82 @@ def process_seconds(command: list[str], env: dict[str, str], rounds: int) -> flo
     return best_of(rounds, run)
 
 
-def ensure_warm_folder() -> Path:
-    folder = DATA_DIR / f"warm_{WARM_COUNT}_1600x1200"
+WARM_SIZES = ((1600, 1200), (4000, 3000))
+"""The start-up scan's photos: 1600x1200 crops, and 12 MP like the issue's."""
+
+
+def ensure_warm_folder(size: tuple[int, int] = (1600, 1200)) -> Path:
+    """WARM_COUNT distinct photos of `size`: crops of the corpus, each shifted a little."""
+    width, height = size
+    folder = DATA_DIR / f"warm_{WARM_COUNT}_{width}x{height}"
     done = folder / ".complete"
     if done.exists():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     sources = ensure_corpus(12)
     for index in range(WARM_COUNT):
+        path = folder / f"photo_{index:03}.jpg"
+        if path.exists():
+            continue
         with Image.open(sources[index % len(sources)]) as photo:
-            photo.draft("RGB", (2000, 1500))
+            if width < 4000:
+                photo.draft("RGB", (2000, 1500))
             rgb = photo.convert("RGB")
         step = index // len(sources)
         left, top = (step * 37) % 400, (step * 23) % 300
         box = (left, top, left + rgb.width - 400, top + rgb.height - 300)
-        rgb.resize((1600, 1200), Image.Resampling.BILINEAR, box=box).save(
-            folder / f"photo_{index:03}.jpg", "JPEG", quality=90
+        rgb.resize(size, Image.Resampling.BILINEAR, box=box).save(
+            path.with_suffix(".tmp"), "JPEG", quality=90
         )
+        path.with_suffix(".tmp").replace(path)
     done.write_text("complete\n")
     return folder
 
 
+def _bytecode_env(pycache: str) -> dict[str, str]:
+    """The environment with compiled bytecode kept (in `pycache`), as an installed package
+    has it: with PYTHONDONTWRITEBYTECODE every start-up would compile the sources again."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPYCACHEPREFIX": pycache}
+
+
 def startup(base: Path | None, rounds: int) -> None:
-    print("\nStart-up (whole processes, best of", rounds, "runs):")
+    with tempfile.TemporaryDirectory() as pycache:
+        _startup(base, rounds, _bytecode_env(pycache))
+
+
+def _startup(base: Path | None, rounds: int, environ: dict[str, str]) -> None:
+    print("\nStart-up (whole processes, bytecode cached, best of", rounds, "runs):")
     python = sys.executable
-    plain_env = {**os.environ, "PYTHONPATH": str(REPO)}
+    plain_env = {**environ, "PYTHONPATH": str(REPO)}
     imports = process_seconds([python, "-c", "import numpy, PIL.Image"], plain_env, rounds)
     cli = [python, "-m", "dedup_gui.cli"]
     helps = {"now": process_seconds([*cli, "--help"], plain_env, rounds)}
     if base is not None:
-        base_env = {**os.environ, "PYTHONPATH": str(base)}
+        base_env = {**environ, "PYTHONPATH": str(base)}
         helps["base"] = process_seconds([*cli, "--help"], base_env, rounds)
     print(f"  python -c 'import numpy, PIL.Image'  {imports:6.3f} s")
     for name, seconds in helps.items():
         verdict = "ok" if seconds <= TARGET_HELP_VS_IMPORTS * imports else "MISSED"
         print(f"  dedup-cli --help ({name:4})          {seconds:6.3f} s = {seconds / imports:4.2f}x"
               f" the imports (target <= {TARGET_HELP_VS_IMPORTS}x: {verdict})")
-    folder = ensure_warm_folder()
+    for size in WARM_SIZES:
+        _warm_vs_cold(ensure_warm_folder(size), size, base, rounds, environ)
+
+
+def _warm_vs_cold(
+    folder: Path, size: tuple[int, int], base: Path | None, rounds: int,
+    environ: dict[str, str],
+) -> None:
+    cli = [sys.executable, "-m", "dedup_gui.cli"]
+    label = f"{WARM_COUNT} x {size[0]}x{size[1]}"
     for name, path in [("now", REPO), ("base", base)]:
         if path is None:
             continue
         with tempfile.TemporaryDirectory() as home:
-            env = {**os.environ, "PYTHONPATH": str(path), "XDG_CACHE_HOME": home,
+            env = {**environ, "PYTHONPATH": str(path), "XDG_CACHE_HOME": home,
                    "XDG_DATA_HOME": home, "HOME": home}
+            subprocess.run([*cli, "--help"], env=env, capture_output=True, cwd=path)  # compile
             out = str(Path(home) / "out.json")
             command = [*cli, "scan", str(folder), "--output", out]
             start = time.perf_counter()
@@ -191,8 +235,27 @@ def startup(base: Path | None, rounds: int) -> None:
                 ["sh", "-c", f"rm -f {out} && exec \"$@\"", "sh", *command], env, rounds
             )
         verdict = "ok" if warm <= TARGET_WARM_VS_COLD * cold else "MISSED"
-        print(f"  scan of {WARM_COUNT} photos ({name:4}): cold {cold:6.2f} s, warm {warm:5.2f} s"
+        print(f"  scan of {label} ({name:4}): cold {cold:6.2f} s, warm {warm:5.2f} s"
               f" = {warm / cold:5.1%} (target <= {TARGET_WARM_VS_COLD:.0%}: {verdict})")
+
+
+def small_files(base: Path | None, workers: int, rounds: int) -> None:
+    """0.3 MP JPEGs: cold scans in threads and in processes, now and (with --base) before."""
+    folder = folder_for("jpeg", "0.3mp")
+    count = len(list(folder.glob("*.jpg")))
+    if not count:
+        raise SystemExit(f"no photos in {folder}: run benchmarks/format_corpus.py first")
+    print(f"\nSmall files: {count} x 0.3 MP JPEG, {workers} workers, photos/s (best of"
+          f" {rounds}; a process scan includes starting its pool):")
+    for label, processes in (("threads", False), ("processes", True)):
+        options = ScanOptions(workers=workers, use_processes=processes)
+        now = count / best_of(rounds, lambda options=options: scan([folder], options=options))
+        line = f"  {label:10} now {now:7.1f}"
+        if base is not None:
+            before = count / base_scan_seconds(base, folder, workers, rounds, processes)
+            line += f"   base {before:7.1f}   speed-up {now / before:5.2f}x"
+        verdict = "ok" if now >= TARGET_SMALL_PER_SECOND else "MISSED"
+        print(f"{line}   (target >= {TARGET_SMALL_PER_SECOND:.0f}/s: {verdict})")
 
 
 def heif_threads(paths: list[Path], workers: int, rounds: int) -> None:
@@ -223,8 +286,16 @@ def main() -> None:
     parser.add_argument("--base", help="a commit to compare with (e.g. the branch's base)")
     parser.add_argument("--heif-threads", action="store_true")
     parser.add_argument("--skip-startup", action="store_true")
+    parser.add_argument("--small-and-startup", action="store_true",
+                        help="only the 0.3 MP JPEG threads/processes rows and the start-up")
     args = parser.parse_args()
     workers = usable_cores()
+    if args.small_and_startup:
+        with tempfile.TemporaryDirectory() as scratch:
+            base = extract_base(args.base, Path(scratch)) if args.base else None
+            small_files(base, workers, args.rounds)
+            startup(base, args.rounds + 1)
+        return
     files = ensure_formats(args.count)
     with tempfile.TemporaryDirectory() as scratch:
         base = extract_base(args.base, Path(scratch)) if args.base else None

@@ -13,16 +13,18 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dedup_gui.cli_text import UsageError
 from dedup_gui.cli_text import say as _say
 from dedup_gui.cli_text import shown as _shown
 from dedup_gui.core.decisions.ignore_list import IgnoredPair, IgnoreList, NotComparableError
 from dedup_gui.core.decisions.store import DecisionStore, DecisionStoreError
-from dedup_gui.core.decisions.trash_log import RestoreResult, TrashBatch, TrashLog
-from dedup_gui.core.images.decode import ImageLoadError
 from dedup_gui.core.models import CancelToken, ImageRecord
 from dedup_gui.core.scanning import scanner
+
+if TYPE_CHECKING:
+    from dedup_gui.core.decisions.trash_log import TrashBatch
 
 EXIT_OK = 0
 EXIT_NOTHING = 1
@@ -91,6 +93,8 @@ def run_ignore(args: argparse.Namespace, cancel: CancelToken) -> int:
 
 
 def run_restore(args: argparse.Namespace, cancel: CancelToken) -> int:
+    from dedup_gui.core.decisions.trash_log import RestoreResult, TrashLog  # restore only
+
     with _store() as store:
         log = TrashLog(store)
         if args.list:
@@ -113,6 +117,8 @@ def run_restore(args: argparse.Namespace, cancel: CancelToken) -> int:
 
 
 def _hashed(path: str) -> ImageRecord:
+    from dedup_gui.core.images.decode import ImageLoadError  # only commands that hash
+
     if not Path(path).is_file():
         raise _usage(f"{path} is not a file")
     try:

@@ -7,8 +7,6 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from dedup_gui.cli_text import UsageError
-from dedup_gui.core.images.decode import ImageLoadError
-from dedup_gui.core.images.thumbnails import load_thumbnail
 from dedup_gui.core.models import ImageRecord, ScanResult
 from dedup_gui.core.scanning.cache import HashCache
 
@@ -57,6 +55,9 @@ def extractor(args: argparse.Namespace, cache: HashCache | None) -> DescriptorEx
 
 
 def thumbnails(cache: HashCache | None) -> Any:
+    from dedup_gui.core.images.decode import ImageLoadError
+    from dedup_gui.core.images.thumbnails import load_thumbnail
+
     def thumbnail(record: ImageRecord) -> Image.Image | None:
         with contextlib.suppress(ImageLoadError, OSError):
             return load_thumbnail(record.path, cache=cache)

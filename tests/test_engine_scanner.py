@@ -600,3 +600,35 @@ def test_damaged_exif_is_the_files_own_warning_never_output(tmp_path):
         )
     ]
     assert [str(w.message) for w in escaped] == []
+
+
+def test_small_files_hashed_in_chunks_get_the_records_and_thumbnails_of_one_at_a_time(
+    tmp_path, cache, monkeypatch
+):
+    sizes = [(320, 240), (240, 320), (200, 150), (64, 48), (300, 300)]
+    for index in range(20):
+        write_photo(tmp_path / f"p{index:02}.jpg", seed=index, size=sizes[index % len(sizes)])
+    batches = []
+    real_batch = scanner.compute_signatures_many
+
+    def counting(images):
+        batches.append(len(images))
+        return real_batch(images)
+
+    monkeypatch.setattr(scanner, "compute_signatures_many", counting)
+    result = scan([tmp_path], cache=cache, options=TWO_WORKERS)
+    assert max(batches) > 1 and sum(batches) == 20  # the files really went in batches
+    assert len(result.records) == 20 and not result.errors
+    with HashCache(tmp_path.parent / "alone.sqlite3") as alone:
+        for record in result.records:
+            single = hash_file(record.path, cache=alone)
+            assert dataclasses.replace(single, content_digest=None) == record
+            assert alone.thumbnail_jpeg(record.path, record.size, record.mtime_ns) == (
+                cache.thumbnail_jpeg(record.path, record.size, record.mtime_ns)
+            )
+
+
+def test_the_scans_default_memory_budget_is_the_decoders():
+    from dedup_gui.core.images.memory_budget import DEFAULT_MEMORY_BUDGET_BYTES
+
+    assert ScanOptions().memory_budget_bytes == DEFAULT_MEMORY_BUDGET_BYTES

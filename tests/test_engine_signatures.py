@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dedup_gui.core.images.signatures import PHASH_INPUT_SIDE, compute_signatures, hash_to_int
+from dedup_gui.core.images.signatures import (
+    PHASH_INPUT_SIDE,
+    compute_signatures,
+    compute_signatures_many,
+    hash_to_int,
+)
 from dedup_gui.core.models import DIHEDRAL_ORDER, MICRO_SIDE
 from tests.imagegen import make_photo
 
@@ -81,3 +86,11 @@ def test_non_rgb_input_is_hashed_as_its_rgb_conversion():
     assert compute_signatures(photo.convert("RGBA").convert("RGB")) == compute_signatures(photo)
     grey = photo.convert("L")
     assert compute_signatures(grey) == compute_signatures(grey.convert("RGB"))
+
+
+def test_a_batch_has_the_same_signatures_as_each_image_alone():
+    # Several images of one size (the batch's shared arrays) and odd ones (modes, tiny,
+    # flat, portrait) in one call.
+    images = sample_images() + [make_photo(seed, 256, 192).convert("L") for seed in (40, 41)]
+    assert compute_signatures_many(images) == [compute_signatures(image) for image in images]
+    assert compute_signatures_many([]) == []

@@ -22,6 +22,7 @@ synthetic, mirror-symmetric picture can still be decided the other way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,14 +30,12 @@ import numpy as np
 from PIL import Image
 
 from dedup_gui.core.images.provenance import content_traits
+from dedup_gui.core.images.recipe import RECIPE_VERSION as RECIPE_VERSION  # re-exported
 from dedup_gui.core.models import HASH_BITS, MICRO_SIDE
 
 if TYPE_CHECKING:
     import imagehash
 
-RECIPE_VERSION = 2
-"""Bump whenever decoding or any signature changes: cached records of other versions are
-recomputed."""
 
 HASH_SIDE = 8
 PHASH_INPUT_SIDE = 32  # imagehash.phash(hash_size=8, highfreq_factor=4) works on 32x32
@@ -78,6 +77,41 @@ def compute_signatures(image: Image.Image) -> Signatures:
         dhash=dhash, phash=dihedral[0], phash_dihedral=dihedral, micro=micro,
         detail=detail, pixel_digest=pixel_digest,
     )
+
+
+def compute_signatures_many(images: Sequence[Image.Image]) -> list[Signatures]:
+    """compute_signatures of each image, the same values: the resizes stay per image (in
+    Pillow, without the GIL), the hash bits, the DCTs and the content traits of the whole
+    batch go through numpy together, which is most of a small file's Python time."""
+    if not images:
+        return []
+    rgbs = [image if image.mode == "RGB" else image.convert("RGB") for image in images]
+    greys = [rgb.convert("L") for rgb in rgbs]
+    dhash_pixels = np.stack(
+        [np.asarray(grey.resize((HASH_SIDE + 1, HASH_SIDE), _LANCZOS)) for grey in greys]
+    )
+    dhash_bits = np.packbits(
+        (dhash_pixels[:, :, 1:] > dhash_pixels[:, :, :-1]).reshape(len(rgbs), -1), axis=1
+    )
+    phash_pixels = np.stack([
+        np.asarray(grey.resize((PHASH_INPUT_SIDE, PHASH_INPUT_SIDE), _LANCZOS))
+        for grey in greys
+    ])
+    dihedral = dihedral_phashes_many(phash_pixels)
+    traits = [content_traits(rgb, grey) for rgb, grey in zip(rgbs, greys, strict=True)]
+    return [
+        Signatures(
+            dhash=int.from_bytes(bits.tobytes(), "big"),
+            phash=turned[0],
+            phash_dihedral=turned,
+            micro=rgb.resize((MICRO_SIDE, MICRO_SIDE), Image.Resampling.BOX).tobytes(),
+            detail=detail,
+            pixel_digest=pixel_digest,
+        )
+        for rgb, bits, turned, (detail, pixel_digest) in zip(
+            rgbs, dhash_bits, dihedral, traits, strict=True
+        )
+    ]
 
 
 def _dihedral_gather_index(side: int) -> np.ndarray:

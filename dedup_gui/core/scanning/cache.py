@@ -34,7 +34,7 @@ from typing import TypeVar
 import platformdirs
 
 from dedup_gui.core.files.imagetypes import is_raw_format, raw_kind_by_extension
-from dedup_gui.core.images.signatures import RECIPE_VERSION
+from dedup_gui.core.images.recipe import RECIPE_VERSION
 from dedup_gui.core.models import ImageRecord
 from dedup_gui.core.scanning import cache_rows as rows
 from dedup_gui.core.scanning.cache_rows import FileIdentity, StoredRow

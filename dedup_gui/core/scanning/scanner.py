@@ -9,25 +9,16 @@ nearly all of the work, and threads start instantly and share the cache connecti
 
 from __future__ import annotations
 
-import multiprocessing
+import importlib
 import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import (
-    FIRST_COMPLETED,
-    Executor,
-    Future,
-    ProcessPoolExecutor,
-    ThreadPoolExecutor,
-    wait,
-)
+from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
-
-from PIL import Image
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dedup_gui.core.files.bounded_read import FileChangedError, read_all
 from dedup_gui.core.files.digest import bytes_digest, file_digest
@@ -35,16 +26,6 @@ from dedup_gui.core.files.discovery import FileStat, discover
 from dedup_gui.core.files.fileaccess import open_for_reading
 from dedup_gui.core.files.imagetypes import sniff_file
 from dedup_gui.core.files.interrupt import CancelFlag, Cancelled
-from dedup_gui.core.images.decode import (
-    REDUCED_MIN_SIDE,
-    ImageInfo,
-    ImageLoadError,
-    file_access_problem,
-    open_reduced,
-)
-from dedup_gui.core.images.memory_budget import DEFAULT_MEMORY_BUDGET_BYTES, MemoryBudget
-from dedup_gui.core.images.signatures import compute_signatures
-from dedup_gui.core.images.thumbnails import THUMBNAIL_SIDE, encode_jpeg, fit_within
 from dedup_gui.core.models import (
     CancelToken,
     ErrorKind,
@@ -56,6 +37,57 @@ from dedup_gui.core.models import (
 from dedup_gui.core.scanning.cache import FileIdentity, HashCache
 from dedup_gui.core.scanning.copies import Decoded, DecodedCopies
 
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from dedup_gui.core.images.decode import (
+        REDUCED_MIN_SIDE,
+        ImageInfo,
+        ImageLoadError,
+        file_access_problem,
+        open_reduced,
+    )
+    from dedup_gui.core.images.memory_budget import MemoryBudget
+    from dedup_gui.core.images.signatures import (
+        Signatures,
+        compute_signatures,
+        compute_signatures_many,
+    )
+    from dedup_gui.core.images.thumbnails import THUMBNAIL_SIDE, encode_jpeg, fit_within
+
+_HASHING_IMPORTS = {
+    "dedup_gui.core.images.decode": (
+        "REDUCED_MIN_SIDE", "ImageLoadError", "file_access_problem", "open_reduced",
+    ),
+    "dedup_gui.core.images.memory_budget": ("MemoryBudget",),
+    "dedup_gui.core.images.signatures": ("compute_signatures", "compute_signatures_many"),
+    "dedup_gui.core.images.thumbnails": ("THUMBNAIL_SIDE", "encode_jpeg", "fit_within"),
+}
+"""What hashing a file needs (the decoders, numpy, the signatures): imported into this
+module by the first file to hash (_load_hashing), so a rescan the cache answers imports
+none of them. They stay module attributes (scanner.open_reduced), as if imported above."""
+_hashing_loaded = False
+DEFAULT_MEMORY_BUDGET_BYTES = 1 << 30
+"""memory_budget.DEFAULT_MEMORY_BUDGET_BYTES (tests/test_engine_scanner.py checks)."""
+
+
+def _load_hashing() -> None:
+    global _hashing_loaded
+    if _hashing_loaded:
+        return
+    for module_name, names in _HASHING_IMPORTS.items():
+        module = importlib.import_module(module_name)
+        for name in names:
+            globals().setdefault(name, getattr(module, name))  # a test's stand-in stays
+    _hashing_loaded = True
+
+
+def __getattr__(name: str) -> Any:
+    if any(name in names for names in _HASHING_IMPORTS.values()):
+        _load_hashing()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 PROGRESS_INTERVAL_SECONDS = 0.1
 CACHE_FLUSH_INTERVAL_SECONDS = 1.0
 CACHE_FLUSH_RECORDS = 200
@@ -65,6 +97,12 @@ from the same bytes); bigger ones are digested in a second, streamed read."""
 CANCEL_GRACE_SECONDS = 1.0
 """After a cancel, files already being decoded get this long to finish and be kept."""
 CHANGED_MESSAGE = "The file changed during the scan; it was left out."
+SMALL_FILE_BYTES = 1 << 20
+"""Files up to this size (a few hundred kilopixels as JPEG, WebP or HEIC) are hashed
+CHUNK_FILES at a time by one worker: their decode is so cheap that the per-file Python
+work (a future, a wake-up, numpy calls on tiny arrays) is most of their cost, and the
+chunk's signatures are computed as one batch (signatures.compute_signatures_many)."""
+CHUNK_FILES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +168,18 @@ class _Task:
     """ScanOptions.embedded_thumbnails."""
     prepare_descriptor: Callable[[Image.Image], Any] | None = None
     """DescriptorHook.prepare, when the scan computes deep descriptors."""
+    defer_signing: bool = False
+    """Stop after the thumbnail (_Outcome.unsigned): the chunk signs its files together."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Unsigned:
+    """A decoded file whose signatures are still to be computed (in its chunk's batch)."""
+
+    before: os.stat_result
+    thumbnail: Image.Image
+    info: ImageInfo
+    digest: bytes | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +199,8 @@ class _Outcome:
     """The scan was cancelled while this file was read: neither a record nor an error."""
     descriptor_input: Any = None
     """DescriptorHook.prepare of the reduced decode (None: no deep pass, or a copy)."""
+    unsigned: _Unsigned | None = None
+    """With _Task.defer_signing: the decode, to be signed with the rest of its chunk."""
 
 
 def scan(
@@ -301,6 +353,7 @@ def hash_file(path: str | os.PathLike[str], *, cache: HashCache | None = None) -
     """Hash one file (with its content digest), through the cache when given.
 
     Raises ImageLoadError when the file is not a usable image."""
+    _load_hashing()
     text_path = os.fspath(path)
     try:
         info = Path(text_path).stat()
@@ -368,29 +421,32 @@ def _hash_all(
     copies: DecodedCopies | None,
 ) -> bool:
     """Run `tasks` on a bounded pool; returns True when cancelled."""
+    _load_hashing()
     workers = max(1, options.workers or usable_cores())
     writer = _CacheWriter(cache)
     executor, for_worker, pass_on_cancel = _make_executor(
         workers, options.use_processes, options.memory_budget_bytes, cancel
     )
-    pending: dict[Future[_Outcome], str] = {}
-    queue = iter(tasks)
+    pending: dict[Future[list[_Outcome]], list[str]] = {}
+    # At least 4 chunks a worker: the last ones must not leave the other workers idle.
+    queue = iter(_chunks(tasks, min(CHUNK_FILES, len(tasks) // (4 * workers))))
     queued_all = cancelled = False
     try:
         while True:
             while not cancel.cancelled and len(pending) < 2 * workers:
-                task = next(queue, None)
-                if task is None:
+                chunk = next(queue, None)
+                if chunk is None:
                     queued_all = True
                     break
-                pending[executor.submit(_hash_task, for_worker(task))] = task.stat.path
+                future = executor.submit(_hash_chunk, [for_worker(task) for task in chunk])
+                pending[future] = [task.stat.path for task in chunk]
             if not pending:
                 cancelled = not queued_all  # a cancel stopped the queue before the end
                 break
             done, _ = wait(pending, timeout=PROGRESS_INTERVAL_SECONDS, return_when=FIRST_COMPLETED)
             for future in done:
-                outcome = _outcome_of(future, pending.pop(future))
-                _collect(outcome, cached, result, reporter, writer, copies)
+                for outcome in _outcomes_of(future, pending.pop(future)):
+                    _collect(outcome, cached, result, reporter, writer, copies)
             writer.flush_if_due()
             reporter.hashing()
             if cancel.cancelled:
@@ -401,8 +457,8 @@ def _hash_all(
                 finished, _ = wait(pending, timeout=CANCEL_GRACE_SECONDS)
                 for future in finished:
                     if not future.cancelled():
-                        outcome = _outcome_of(future, pending[future])
-                        _collect(outcome, cached, result, reporter, writer, copies)
+                        for outcome in _outcomes_of(future, pending[future]):
+                            _collect(outcome, cached, result, reporter, writer, copies)
                 break
     finally:
         executor.shutdown(wait=not cancelled, cancel_futures=True)
@@ -417,14 +473,90 @@ def usable_cores() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _outcome_of(future: Future[_Outcome], path: str) -> _Outcome:
-    """The worker's outcome; a crashed worker (e.g. a decoder that killed its process)
-    costs that one file, never the scan."""
+def _chunks(tasks: Sequence[_Task], size: int) -> Iterator[list[_Task]]:
+    """The tasks in the order given, runs of small files `size` at a time, every other
+    file alone. A possible byte copy is alone too: it may wait for its twin, which
+    must not be queued behind it in the same chunk."""
+    chunk: list[_Task] = []
+    for task in tasks:
+        alone = task.digest_only or task.copies is not None
+        if size <= 1 or alone or task.stat.size > SMALL_FILE_BYTES:
+            if chunk:
+                yield chunk
+                chunk = []
+            yield [task]
+            continue
+        chunk.append(task)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _outcomes_of(future: Future[list[_Outcome]], paths: list[str]) -> list[_Outcome]:
+    """The worker's outcomes; a crashed worker (e.g. a decoder that killed its process)
+    costs its files, never the scan."""
     try:
         return future.result()
     except Exception as error:
-        message = f"The image could not be processed ({type(error).__name__}: {error})."
-        return _Outcome(path, error=ScanError(path, ErrorKind.OTHER, message))
+        return [_crashed(path, error) for path in paths]
+
+
+def _crashed(path: str, error: Exception) -> _Outcome:
+    message = f"The image could not be processed ({type(error).__name__}: {error})."
+    return _Outcome(path, error=ScanError(path, ErrorKind.OTHER, message))
+
+
+def _hash_chunk(tasks: list[_Task]) -> list[_Outcome]:
+    """Runs in a worker: each file up to its thumbnail (_hash_task), then the signatures
+    of all of them in one batch. A lone file is hashed as it always was."""
+    _load_hashing()  # a worker process starts without them
+    if len(tasks) == 1:
+        return [_guarded(tasks[0])]
+    outcomes: list[_Outcome] = []
+    for task in tasks:
+        if task.cancel is not None and task.cancel.cancelled:
+            outcomes.append(_Outcome(task.stat.path, cancelled=True))
+        else:
+            outcomes.append(_guarded(replace(task, defer_signing=True)))
+    waiting = [index for index, outcome in enumerate(outcomes) if outcome.unsigned is not None]
+    unsigned = [outcomes[index] for index in waiting]
+    for index, signed in zip(waiting, _sign_batch(unsigned), strict=True):
+        outcomes[index] = signed
+    return outcomes
+
+
+def _guarded(task: _Task) -> _Outcome:
+    try:
+        return _hash_task(task)
+    except Exception as error:  # _hash_task never raises; a replacement of it might
+        return _crashed(task.stat.path, error)
+
+
+def _sign_batch(outcomes: list[_Outcome]) -> list[_Outcome]:
+    """The records of decoded files, their signatures computed together; a failure of the
+    batch falls back to each file on its own, so it costs only the file that caused it."""
+    pending = [outcome.unsigned for outcome in outcomes if outcome.unsigned is not None]
+    assert len(pending) == len(outcomes)
+    batch: list[Signatures | None]
+    try:
+        batch = list(compute_signatures_many([item.thumbnail for item in pending]))
+    except Exception:
+        batch = [None] * len(pending)
+    signed = []
+    for outcome, item, signatures in zip(outcomes, pending, batch, strict=True):
+        path = outcome.path
+        try:
+            done = _signed(path, item.before, item.thumbnail, item.info, item.digest, signatures)
+        except ImageLoadError as error:
+            done = _Outcome(path, error=ScanError(path, error.kind, error.message))
+        except OSError as error:
+            done = _Outcome(path, error=ScanError(path, *file_access_problem(error)))
+        except Exception as error:  # a decoder bug must cost one file, never the scan
+            done = _crashed(path, error)
+        signed.append(replace(done, descriptor_input=outcome.descriptor_input))
+    return signed
 
 
 def _make_executor(
@@ -435,6 +567,9 @@ def _make_executor(
         budget = MemoryBudget(budget_bytes)
         executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dedup-hash")
         return executor, lambda task: replace(task, budget=budget, cancel=cancel), _nothing
+    import multiprocessing  # with its pool, only for a scan in processes
+    from concurrent.futures import ProcessPoolExecutor
+
     # Never fork: the caller may be a GUI with threads. forkserver starts faster than spawn.
     method = "forkserver" if sys.platform.startswith("linux") else "spawn"
     context = multiprocessing.get_context(method)
@@ -512,6 +647,7 @@ def _collect(
 
 def _hash_task(task: _Task) -> _Outcome:
     """Runs in a worker: read, decode reduced, sign, thumbnail. Never raises."""
+    _load_hashing()
     path = task.stat.path
     if task.budget is None and task.cancel is None and _process_budget is not None:
         task = replace(task, budget=_process_budget, cancel=_process_cancel)
@@ -567,7 +703,12 @@ def _decode_and_sign(task: _Task) -> _Outcome:
             reduced, info = open_reduced(path, REDUCED_MIN_SIDE, stream=handle, **limits)
     if task.want_digest and digest is None:
         digest = file_digest(path, expected_size=expected_size, cancel=task.cancel)
-    return _with_descriptor_input(_sign(path, before, reduced, info, digest), task, reduced)
+    if task.defer_signing:
+        thumbnail = fit_within(reduced, THUMBNAIL_SIDE)
+        outcome = _Outcome(path, unsigned=_Unsigned(before, thumbnail, info, digest))
+    else:
+        outcome = _sign(path, before, reduced, info, digest)
+    return _with_descriptor_input(outcome, task, reduced)
 
 
 def _with_descriptor_input(outcome: _Outcome, task: _Task, reduced: Image.Image) -> _Outcome:
@@ -580,7 +721,20 @@ def _sign(
     path: str, before: os.stat_result, reduced: Image.Image, info: ImageInfo, digest: bytes | None
 ) -> _Outcome:
     thumbnail = fit_within(reduced, THUMBNAIL_SIDE)
-    signatures = compute_signatures(thumbnail)
+    return _signed(path, before, thumbnail, info, digest, compute_signatures(thumbnail))
+
+
+def _signed(
+    path: str,
+    before: os.stat_result,
+    thumbnail: Image.Image,
+    info: ImageInfo,
+    digest: bytes | None,
+    signatures: Signatures | None,
+) -> _Outcome:
+    """The record of a decoded file (its signatures computed now when not given)."""
+    if signatures is None:
+        signatures = compute_signatures(thumbnail)
     jpeg = encode_jpeg(thumbnail)
     _ensure_unchanged(path, before)
     record = ImageRecord(
