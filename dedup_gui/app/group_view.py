@@ -133,6 +133,9 @@ class GroupDelegate(QStyledItemDelegate):
         super().__init__(view)
         self._view = view
         self._thumbnails = thumbnails
+        self._captions: dict[tuple[object, ...], tuple[object, list[str]]] = {}
+        """Fitted caption lines of the photos painted lately: eliding four lines a photo
+        on every frame of a scroll costs more than drawing them."""
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         # The list stretches rows to its width; asking for one cell never forces a
@@ -149,8 +152,8 @@ class GroupDelegate(QStyledItemDelegate):
         rect = option.rect
         palette = option.palette
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        background = palette.alternateBase() if index.row() % 2 else palette.base()
-        painter.fillRect(rect, background)
+        if index.row() % 2:  # even rows show the view's own background (Base)
+            painter.fillRect(rect, palette.alternateBase())
         if selected:
             tint = QColor(palette.highlight().color())
             tint.setAlpha(45)
@@ -318,7 +321,7 @@ class GroupDelegate(QStyledItemDelegate):
         palette = option.palette
         painter.setFont(option.font)
         width = cell.width() - 4
-        texts = caption_lines(member, member_index, painter.fontMetrics(), width, companion)
+        texts = self._caption(member, member_index, option.font, painter, width, companion)
         colours = (palette.text(), palette.placeholderText(), palette.text(),
                    palette.placeholderText())
         top = thumb_rect(cell).bottom() + 4
@@ -328,6 +331,22 @@ class GroupDelegate(QStyledItemDelegate):
             painter.drawText(
                 box, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, text
             )
+
+    def _caption(
+        self, member: GroupMember, member_index: int, font: QFont, painter: QPainter,
+        width: int, companion: tuple[int, GroupMember] | None,
+    ) -> list[str]:
+        key = (id(member), member_index, width, font.key(),
+               None if companion is None else (companion[0], id(companion[1])))
+        owners = (member, None if companion is None else companion[1])  # ids stay theirs
+        cached = self._captions.get(key)
+        if cached is not None and cached[0] == owners:
+            return cached[1]
+        if len(self._captions) > 4096:
+            self._captions.clear()
+        texts = caption_lines(member, member_index, painter.fontMetrics(), width, companion)
+        self._captions[key] = (owners, texts)
+        return texts
 
     def helpEvent(
         self,
