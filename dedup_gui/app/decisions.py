@@ -200,12 +200,15 @@ class Decisions(QObject):
 
         return self._use(load, SavedDecisions())
 
-    def save_marks(self, changes: Sequence[MarkChange]) -> None:
-        """Queue the changes (keep/trash saved, None forgotten), written in order."""
-        chosen = [(record, keep) for record, keep in changes if keep is not None]
-        forgotten = [record for record, keep in changes if keep is None]
+    def save_marks(self, changes: Iterable[MarkChange]) -> None:
+        """Queue the changes (keep/trash saved, None forgotten; a file's last change wins),
+        written in order in one transaction each. `changes` is read on the decisions
+        thread: it must not change meanwhile."""
 
         def write() -> None:
+            latest = {record.path: (record, keep) for record, keep in changes}
+            chosen = [(record, keep) for record, keep in latest.values() if keep is not None]
+            forgotten = [record for record, keep in latest.values() if keep is None]
             if chosen:
                 self._use(lambda store: SavedMarks(store).save(chosen), None)
             if forgotten:

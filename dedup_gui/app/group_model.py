@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -19,7 +18,8 @@ from dedup_gui.app.formatting import format_bytes, format_count
 from dedup_gui.core.decisions.apply_rules import ChainMarks, ReviewColumns, apply_chain
 from dedup_gui.core.decisions.column_order import ordered_positions
 from dedup_gui.core.decisions.group_order import GroupFilter, GroupSort
-from dedup_gui.core.decisions.marks import MarkChange, ReviewMarks
+from dedup_gui.core.decisions.marks import GroupingMarks, MarkChange, MemberArrays, ReviewMarks
+from dedup_gui.core.decisions.review_data import ReviewData, prepare_review
 from dedup_gui.core.decisions.saved_marks import group_key
 from dedup_gui.core.grouping.keeper import ChainRule
 from dedup_gui.core.models import DuplicateGroup, GroupMember, ImageRecord
@@ -31,6 +31,31 @@ again (None)."""
 GROUP_ROLE = Qt.ItemDataRole.UserRole + 1
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+
+COLUMNS_IN_BACKGROUND = 20_000
+"""Groupings with more members than this get their columns built on a worker right after
+they are shown (when the regroup job did not bring them), not when first needed."""
+
+
+@dataclass(frozen=True, eq=False)
+class MarkEdits:
+    """The marks a change touched, as arrays: iterating yields `MarkEdit`s. Made in no
+    time on the GUI thread; whoever saves them iterates (on the decisions thread)."""
+
+    members: list[GroupMember]
+    flat: np.ndarray
+    keeps: np.ndarray
+    """The new mark of each member in `flat`."""
+    suggested: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.flat)
+
+    def __iter__(self) -> Iterator[MarkEdit]:
+        members = self.members
+        for i, keep, suggested in zip(self.flat.tolist(), self.keeps.tolist(),
+                                      self.suggested.tolist(), strict=True):
+            yield members[i].record, None if keep == suggested else keep
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +85,8 @@ class GroupListModel(QAbstractListModel):
     keep_changed = Signal()
     order_changed = Signal()
     marks_edited = Signal(object)
-    """list[MarkEdit]: the user changed these marks (not emitted for saved marks loaded)."""
+    """An iterable of MarkEdit (a list, or MarkEdits): the user changed these marks (not
+    emitted for saved marks loaded)."""
     reviewed_added = Signal(object)
     """DuplicateGroup the user has now reviewed (looked at for a while, or changed)."""
 
@@ -70,15 +96,16 @@ class GroupListModel(QAbstractListModel):
         self._row_of_path: dict[str, int] | None = None
         """Built on first use after each regroup: 300k paths take longer than the regroup."""
         self.marks = ReviewMarks()
-        self._marked_count = 0
-        self._marked_bytes = 0
+        self._arrays = MemberArrays.of([])
+        self._current = GroupingMarks(self._arrays, self.marks)
+        """The marks of the members of `_groups`, as arrays."""
+        self._columns_task: object | None = None
         self._shown: list[int] = []
         """Position (in `_groups`) of each row."""
         self._row_of_position: np.ndarray = np.zeros(0, np.int64)
         self._sort = GroupSort.SPACE_SAVED
         self._filter = GroupFilter()
         self._columns: ReviewColumns | None = None
-        self._members: list[GroupMember] | None = None
         self._reviewed: set[bytes] = set()
         self._group_keys: dict[int, bytes] = {}
         """Position -> group_key, made when a group is first asked about (painting is lazy)."""
@@ -98,32 +125,45 @@ class GroupListModel(QAbstractListModel):
         return None
 
     # Groups
-    def set_groups(self, groups: list[DuplicateGroup]) -> None:
+    def set_groups(self, groups: list[DuplicateGroup] | ReviewData) -> None:
+        """Show these groups (or a regroup job's ReviewData, whose arrays and columns were
+        made off the GUI thread), the most space freed first."""
+        data = groups if isinstance(groups, ReviewData) else prepare_review(
+            groups, with_columns=False)
         self.beginResetModel()
-        reclaimable = [group.reclaimable_bytes for group in groups]
-        if all(a >= b for a, b in itertools.pairwise(reclaimable)):
-            self._groups = list(groups)  # the core's order already (the usual case)
-        else:
-            order = sorted(range(len(groups)), key=reclaimable.__getitem__, reverse=True)
-            self._groups = [groups[i] for i in order]
+        self._groups = data.groups
+        self._arrays = data.arrays
         self._row_of_path = None
-        self._columns = None
-        self._members = None
+        self._columns = data.columns
         self._group_keys = {}
+        # Overrides of files not shown now are kept, for when a regroup shows them again.
+        self._current = GroupingMarks(data.arrays, self.marks)
         self._shown = self._ordered()
         self._index_rows()
-        # Without overrides the marks are the suggestions: the totals are the reclaimable sums.
-        # Overrides of files not shown now are kept, for when a regroup shows them again.
-        self._marked_bytes = sum(reclaimable)
-        self._marked_count = sum(not m.keep for g in self._groups for m in g.members)
-        for path, keep in self.marks.overrides.items():
-            member = self._member_by_path(path)
-            if member is not None and member.keep != self.is_kept(member):
-                step = -1 if keep else 1
-                self._marked_count += step
-                self._marked_bytes += step * member.record.size
         self.endResetModel()
         self.keep_changed.emit()
+        if self._columns is None and data.arrays.member_count > COLUMNS_IN_BACKGROUND:
+            self._build_columns_in_background()
+
+    def _build_columns_in_background(self) -> None:
+        """One build at a time: one for groups replaced meanwhile is dropped, and the
+        current groups' build starts when it ends."""
+        if self._columns_task is not None:
+            return
+        from dedup_gui.app.workers import ColumnsTask  # workers imports this module's users
+
+        task = ColumnsTask(self._groups)
+        task.signals.built.connect(self._on_columns_built)
+        self._columns_task = task.signals
+        task.start()
+
+    def _on_columns_built(self, columns: ReviewColumns) -> None:
+        self._columns_task = None
+        if columns.groups is self._groups:
+            if self._columns is None:
+                self._columns = columns
+        elif self._columns is None and self._arrays.member_count > COLUMNS_IN_BACKGROUND:
+            self._build_columns_in_background()
 
     def remove_paths(self, paths: set[str]) -> None:
         """Take files that are gone (trashed) out of their groups at once, dropping groups
@@ -203,12 +243,16 @@ class GroupListModel(QAbstractListModel):
         self.endResetModel()
         self.order_changed.emit()
 
+    def order_needs_columns(self) -> bool:
+        """Whether showing the groups in the current order needs `columns()`."""
+        return not (self._sort is GroupSort.SPACE_SAVED and self._filter.is_everything)
+
     def reviewed_positions(self) -> set[int]:
         """Positions (in `groups()`) of the groups the user has reviewed."""
         return self.reviewed_rows()
 
     def _ordered(self) -> list[int]:
-        if self._sort is GroupSort.SPACE_SAVED and self._filter.is_everything:
+        if not self.order_needs_columns():
             return list(range(len(self._groups)))  # set_groups' order: the largest saving first
         columns = self.columns()
         return ordered_positions(
@@ -223,10 +267,14 @@ class GroupListModel(QAbstractListModel):
 
     def member_starts(self) -> np.ndarray:
         """Index of each group's first member in `groups()` order, then the member count."""
-        if self._columns is not None:
-            return self._columns.starts
-        lengths = np.fromiter((len(g.members) for g in self._groups), np.int64, len(self._groups))
-        return np.r_[0, np.cumsum(lengths)].astype(np.int64)
+        return self._arrays.starts
+
+    def shown_positions(self) -> np.ndarray:
+        """The position (in `groups()`) of each row, as an array."""
+        return np.asarray(self._shown, np.int64)
+
+    def member_arrays(self) -> MemberArrays:
+        return self._arrays
 
     # Rule chain
     def columns(self) -> ReviewColumns:
@@ -244,9 +292,7 @@ class GroupListModel(QAbstractListModel):
         if columns.groups is not self._groups:
             return None
         if self._columns is None:
-            self._columns = columns
-        elif self._columns is not columns:
-            return None
+            self._columns = columns  # the same groups: its flat order is the arrays'
         return self._bulk(lambda: self._take(chosen))
 
     def apply_rule_chain(
@@ -258,35 +304,15 @@ class GroupListModel(QAbstractListModel):
         positions = None if rows is None else [self._shown[row] for row in rows]
         return self._bulk(lambda: self._apply(rules, positions))
 
-    def _apply(self, rules: Sequence[ChainRule], positions: list[int] | None) -> MarkChange:
+    def _apply(self, rules: Sequence[ChainRule], positions: list[int] | None) -> np.ndarray:
         return self._take(apply_chain(self.columns(), rules, positions))
 
-    def _take(self, chosen: ChainMarks) -> MarkChange:
-        columns = self.columns()
-        current = self._effective_keeps(columns)[chosen.members]
-        differs = np.flatnonzero(chosen.keep != current)  # only these marks are touched
-        members = self._flat_members()
-        set_mark = self.marks.set
-        changed = 0
-        for flat, keep in zip(chosen.members[differs].tolist(), chosen.keep[differs].tolist(),
-                              strict=True):
-            changed += set_mark(members[flat], keep)
-        return MarkChange(changed)
+    def _take(self, chosen: ChainMarks) -> np.ndarray:
+        return self._current.assign(chosen.members, chosen.keep)
 
-    def _flat_members(self) -> list[GroupMember]:
-        if self._members is None:
-            self._members = [m for g in self._groups for m in g.members]
-        return self._members
-
-    def _effective_keeps(self, columns: ReviewColumns) -> np.ndarray:
-        """Every member's mark as `is_kept` says, as an array."""
-        keeps = columns.suggested.copy()
-        for path, keep in self.marks.overrides.items():
-            flat = columns.flat_index(path)
-            if flat is not None:
-                keeps[flat] = keep
-        keeps[columns.is_reference] = True
-        return keeps
+    def _effective_keeps(self, _columns: ReviewColumns | None = None) -> np.ndarray:
+        """Every member's mark as `is_kept` says, as an array (a copy)."""
+        return self._current.keeps.copy()
 
     def describe(self, row: int) -> str:
         group = self.group(row)
@@ -309,7 +335,8 @@ class GroupListModel(QAbstractListModel):
         member = self._groups[position].members[member_index]
         if member.is_reference and not keep:
             return False
-        if self._set_mark(member, keep):
+        flat = int(self._arrays.starts[position]) + member_index
+        if len(self._current.assign(np.array([flat]), np.array([keep]))):
             # As ReviewMarks keeps it: a mark equal to the suggestion is no override.
             self.marks_edited.emit([(member.record, None if keep == member.keep else keep)])
         self._mark_reviewed_at(position)
@@ -320,14 +347,6 @@ class GroupListModel(QAbstractListModel):
         self.keep_changed.emit()
         return True
 
-    def _set_mark(self, member: GroupMember, keep: bool) -> bool:
-        if not self.marks.set(member, keep):
-            return False
-        step = 1 if not keep else -1
-        self._marked_count += step
-        self._marked_bytes += step * member.record.size
-        return True
-
     def toggle_kept(self, row: int, member_index: int) -> bool:
         member = self.group(row).members[member_index]
         return self.set_kept(row, member_index, not self.is_kept(member))
@@ -336,18 +355,21 @@ class GroupListModel(QAbstractListModel):
         """Keep, or mark for the trash, every copy directly in `folder`, in every group
         (`ReviewMarks.mark_folder`). Returns (copies changed, groups where one was left
         kept)."""
-        change = self._bulk(lambda: self.marks.mark_folder(self._groups, folder, keep=keep))
+        change = self._bulk(lambda: self._through_marks(
+            lambda: self.marks.mark_folder(self._groups, folder, keep=keep)))
         return change.changed, change.spared
 
     def reset_marks(self, rows: list[int] | None = None) -> MarkChange:
         """Back to the suggestions, in these rows or everywhere."""
-        return self._bulk(lambda: self.marks.reset(self._rows(rows)))
+        return self._bulk(lambda: self._current.reset(self._positions(rows)))
 
     def trash_all_but_keepers(self, rows: list[int] | None = None) -> MarkChange:
-        return self._bulk(lambda: self.marks.trash_all_but_keeper(self._rows(rows)))
+        return self._bulk(lambda: self._current.trash_all_but_keeper(self._positions(rows)))
 
     def invert_marks(self, row: int) -> MarkChange:
-        change = self._bulk(lambda: self.marks.invert(self.group(row)))
+        flat = self._arrays.flat_of([self._shown[row]])
+        change = self._bulk(lambda: self._through_marks(
+            lambda: self.marks.invert(self.group(row)), flat))
         self.mark_reviewed(row)
         return change
 
@@ -392,48 +414,47 @@ class GroupListModel(QAbstractListModel):
 
     def next_row_losing_every_copy(self, after: int = -1) -> int | None:
         """The next row shown (after `after`, wrapping around) whose every copy is marked."""
-        return self.marks.next_losing_every_copy([self.group(r) for r in range(len(self._shown))],
-                                                 after)
+        if not self._shown:
+            return None
+        losing_rows = np.flatnonzero(self._current.kept_per_group()[self.shown_positions()] == 0)
+        if not len(losing_rows):
+            return None
+        later = losing_rows[losing_rows > after]
+        return int(later[0] if len(later) else losing_rows[0])
 
-    def _load(self, marks: dict[str, bool]) -> MarkChange:
+    def _load(self, marks: dict[str, bool]) -> tuple[np.ndarray, int]:
         self.marks.load(marks, self._groups)
-        return MarkChange(1)
+        return self._current.resync(), 0
 
-    def _rows(self, rows: list[int] | None) -> list[DuplicateGroup]:
-        """The groups in these rows; None: every group, shown or not."""
-        return list(self._groups) if rows is None else [self.group(row) for row in rows]
-
-    def _bulk(self, change: Callable[[], MarkChange], *, edited: bool = True) -> MarkChange:
-        before = self.marks.overrides
+    def _through_marks(
+        self, change: Callable[[], MarkChange], flat: np.ndarray | None = None
+    ) -> tuple[np.ndarray, int]:
+        """A helper of ReviewMarks (per group, per path), then the arrays read back."""
         done = change()
-        if done.changed and edited:
-            self._emit_edits(before, self.marks.overrides)
-        if done.changed:
-            self._recount()
+        return self._current.resync(flat), done.spared
+
+    def _positions(self, rows: list[int] | None) -> list[int] | None:
+        """The positions of these rows; None: every group, shown or not."""
+        return None if rows is None else [self._shown[row] for row in rows]
+
+    def _bulk(
+        self, change: Callable[[], np.ndarray | tuple[np.ndarray, int]], *, edited: bool = True
+    ) -> MarkChange:
+        """Run a change that returns the flat indices it changed (and groups spared), then
+        tell the views and the saver once."""
+        done = change()
+        changed, spared = done if isinstance(done, tuple) else (done, 0)
+        if len(changed):
+            if edited:
+                arrays = self._arrays
+                self.marks_edited.emit(MarkEdits(
+                    arrays.members, changed, self._current.keeps[changed],
+                    arrays.suggested[changed],
+                ))
             if self._shown:
                 self.dataChanged.emit(self.index(0), self.index(len(self._shown) - 1))
             self.keep_changed.emit()
-        return done
-
-    def _emit_edits(self, before: dict[str, bool], after: dict[str, bool]) -> None:
-        edits: list[MarkEdit] = []
-        for path in before.keys() | after.keys():
-            if before.get(path) != after.get(path):
-                member = self._member_by_path(path)
-                if member is not None:
-                    edits.append((member.record, after.get(path)))
-        if edits:
-            self.marks_edited.emit(edits)
-
-    def _recount(self) -> None:
-        if self._columns is not None:  # built for a rule chain: count with its arrays
-            marked_flags = ~self._effective_keeps(self._columns)
-            self._marked_count = int(marked_flags.sum())
-            self._marked_bytes = int(self._columns.size[marked_flags].sum())
-            return
-        marked = [m for g in self._groups for m in g.members if not self.is_kept(m)]
-        self._marked_count = len(marked)
-        self._marked_bytes = sum(m.record.size for m in marked)
+        return MarkChange(len(changed), spared)
 
     def keep_decisions(self) -> dict[str, bool]:
         """Every member's effective mark, path -> keep."""
@@ -444,8 +465,8 @@ class GroupListModel(QAbstractListModel):
         }
 
     def marked_totals(self) -> tuple[int, int]:
-        """(files, bytes) marked for the trash; kept up to date without a rescan of the groups."""
-        return self._marked_count, self._marked_bytes
+        """(files, bytes) marked for the trash, from the marks' arrays."""
+        return self._current.marked_totals()
 
     def trash_selection(self, rows: list[int] | None = None) -> TrashSelection:
         """What is marked in these rows; None: in every group, shown or not."""

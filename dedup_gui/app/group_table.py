@@ -1,6 +1,8 @@
 """The compact table: one row per file of the groups shown, over the same marks as the
-thumbnail rows. Nothing is built per row: each cell is computed when Qt paints it, and the
-row -> (group, copy) map is two arrays, so 100,000 rows scroll like 100."""
+thumbnail rows. Nothing is built for rows never painted: a row's cells (texts, alignment,
+shading) are made once, the first time it is painted, and served from then on without
+formatting anything; the row -> (group, copy) map is arrays, so 100,000 rows scroll like
+100."""
 
 from __future__ import annotations
 
@@ -42,6 +44,17 @@ _ROLES = frozenset({
     Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.BackgroundRole,
 })
 _CACHED_ROWS = 4000
+# Plain ints: what QModelRoleData.role() returns, and cheaper to look up than the enum.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole.value)
+_SOMETIMES_SET = frozenset({_FOREGROUND, _ALIGNMENT, _BACKGROUND, _DISPLAY})
+"""Roles some cells have and others not: the ones a painted cell must clear when it has
+none (the other roles the delegate asks for are never set)."""
+Cell = dict[int, object]
 
 
 class GroupTableModel(QAbstractTableModel):
@@ -57,9 +70,13 @@ class GroupTableModel(QAbstractTableModel):
         self._band = np.zeros(0, bool)
         """Every other group is shaded, so a group's files read as one block."""
         self._shade = QBrush(QGuiApplication.palette().alternateBase())
+        self._keep_brush = QBrush(KEEP_COLOUR)
+        self._trash_brush = QBrush(TRASH_COLOUR)
+        self._reference_brush = QBrush(REFERENCE_COLOUR)
         self._sorted: tuple[int, Qt.SortOrder] | None = None
-        self._texts: dict[int, tuple[str, ...]] = {}
-        """Row -> its cell texts but the mark: only rows painted are ever computed."""
+        self._cells: dict[int, tuple[Cell, ...]] = {}
+        """Row -> its cells but the mark (role -> value): only rows painted are made."""
+        self._rows = 0
         groups.modelReset.connect(self.rebuild)
         groups.keep_changed.connect(self._on_marks_changed)
         self.rebuild()
@@ -69,11 +86,9 @@ class GroupTableModel(QAbstractTableModel):
         """Take the list model's groups shown again (after a regroup, a sort or a filter)."""
         self.beginResetModel()
         self._sorted = None
-        self._texts.clear()
+        self._cells.clear()
         model = self._groups
-        positions = np.fromiter(
-            (model.position(row) for row in range(model.rowCount())), np.int64, model.rowCount()
-        )
+        positions = model.shown_positions()
         if len(positions):
             starts = model.member_starts()
             lengths = starts[positions + 1] - starts[positions]
@@ -85,6 +100,7 @@ class GroupTableModel(QAbstractTableModel):
         else:
             self._position = self._member = self._flat = np.zeros(0, np.int64)
             self._band = np.zeros(0, bool)
+        self._rows = len(self._position)
         self.endResetModel()
 
     def location(self, row: int) -> tuple[int, int]:
@@ -101,7 +117,8 @@ class GroupTableModel(QAbstractTableModel):
 
     # Qt model interface
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._position)
+        # Qt asks for every cell it paints (QAbstractItemModel.index): no len() here.
+        return 0 if parent.isValid() else self._rows
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(HEADERS)
@@ -117,48 +134,63 @@ class GroupTableModel(QAbstractTableModel):
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if role not in _ROLES or not index.isValid():
             return None
-        return self._value(index.row(), index.column(), role)
+        row, column = index.row(), index.column()
+        if role == _ACCESSIBLE:
+            return ", ".join(self._text(row, c) for c in range(len(HEADERS)))
+        if role == _TOOLTIP:
+            return display_path(self.member(row).record.path) if column in (NAME, FOLDER) \
+                else None
+        return self._cell(row, column).get(int(role))
 
     def multiData(self, index: AnyIndex, roleDataSpan: QModelRoleDataSpan) -> None:
         """Every role a cell is painted with in one call (Qt asks for seven): a call from
-        Qt into Python costs more than computing the cell."""
-        if not index.isValid():
+        Qt into Python costs more than computing the cell, so this does as few calls back
+        into Qt as it can, with the cell made in advance."""
+        row = index.row()
+        if row < 0:
             return
-        row, column = index.row(), index.column()
-        for role_data in roleDataSpan:
+        cell = self._cell(row, index.column())
+        for position in range(roleDataSpan.size()):  # no __iter__: it would end on an error
+            role_data = roleDataSpan[position]
             role = role_data.role()
-            value = self._value(row, column, role) if role in _ROLES else None
-            # The span is reused from cell to cell: a role left unset keeps the last value.
-            if value is None:
-                role_data.clearData()
-            else:
+            value = cell.get(role)
+            if value is not None:
                 role_data.setData(value)
+            elif role in _SOMETIMES_SET:
+                # In case a span is reused from cell to cell: a role left unset would keep
+                # the last cell's value.
+                role_data.clearData()
 
-    def _value(self, row: int, column: int, role: int) -> object:
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == MARK:
-                return self._text(row, column)
-            texts = self._texts.get(row)
-            if texts is None:
-                if len(self._texts) > _CACHED_ROWS:
-                    self._texts.clear()
-                texts = tuple(self._text(row, c) for c in range(MARK))
-                self._texts[row] = texts
-            return texts[column]
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return self._shade if self._band[row] else None
-        if role == Qt.ItemDataRole.ForegroundRole and column == MARK:
+    def _cell(self, row: int, column: int) -> Cell:
+        if column == MARK:
             member = self.member(row)
             if member.is_reference:
-                return QBrush(REFERENCE_COLOUR)
-            return QBrush(KEEP_COLOUR if self._groups.is_kept(member) else TRASH_COLOUR)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (SIZE, SIMILARITY):
-            return int(_RIGHT.value)
-        if role == Qt.ItemDataRole.ToolTipRole and column in (NAME, FOLDER):
-            return display_path(self.member(row).record.path)
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return ", ".join(self._text(row, c) for c in range(len(HEADERS)))
-        return None
+                cell: Cell = {_DISPLAY: "KEEP (protected)", _FOREGROUND: self._reference_brush}
+            elif self._groups.is_kept(member):
+                cell = {_DISPLAY: "KEEP", _FOREGROUND: self._keep_brush}
+            else:
+                cell = {_DISPLAY: "TRASH", _FOREGROUND: self._trash_brush}
+            if self._band[row]:
+                cell[_BACKGROUND] = self._shade
+            return cell
+        cells = self._cells.get(row)
+        if cells is None:
+            if len(self._cells) > _CACHED_ROWS:
+                self._cells.clear()
+            cells = self._cells[row] = self._make_cells(row)
+        return cells[column]
+
+    def _make_cells(self, row: int) -> tuple[Cell, ...]:
+        shade = self._shade if self._band[row] else None
+        cells = []
+        for column in range(MARK):
+            cell: Cell = {_DISPLAY: self._text(row, column)}
+            if column in (SIZE, SIMILARITY):
+                cell[_ALIGNMENT] = int(_RIGHT.value)
+            if shade is not None:
+                cell[_BACKGROUND] = shade
+            cells.append(cell)
+        return tuple(cells)
 
     def _text(self, row: int, column: int) -> str:
         member = self.member(row)
@@ -197,7 +229,7 @@ class GroupTableModel(QAbstractTableModel):
         self._flat = self._flat[permutation]
         self._band = np.zeros(len(permutation), bool)  # files of a group are apart now
         self._sorted = (column, order)
-        self._texts.clear()
+        self._cells.clear()
         self.layoutChanged.emit()
 
     def _order_by(self, column: int) -> np.ndarray:

@@ -157,6 +157,9 @@ class GroupDelegate(QStyledItemDelegate):
         super().__init__(view)
         self._view = view
         self._thumbnails = thumbnails
+        self._captions: dict[tuple[object, ...], tuple[object, Caption]] = {}
+        """Fitted caption lines of the photos painted lately: eliding four lines a photo
+        on every frame of a scroll costs more than drawing them."""
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         # The list stretches rows to its width; asking for one cell never forces a
@@ -173,8 +176,8 @@ class GroupDelegate(QStyledItemDelegate):
         rect = option.rect
         palette = option.palette
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        background = palette.alternateBase() if index.row() % 2 else palette.base()
-        painter.fillRect(rect, background)
+        if index.row() % 2:  # even rows show the view's own background (Base)
+            painter.fillRect(rect, palette.alternateBase())
         if selected:
             tint = QColor(palette.highlight().color())
             tint.setAlpha(45)
@@ -363,7 +366,8 @@ class GroupDelegate(QStyledItemDelegate):
         palette = option.palette
         painter.setFont(option.font)
         width = cell.width() - 4
-        caption = self.caption(member, member_index, painter.fontMetrics(), width, companion)
+        caption = self._cached_caption(member, member_index, option.font, painter, width,
+                                       companion)
         texts = caption.lines
         colours = (palette.text(), palette.placeholderText(), palette.text(),
                    palette.highlight() if caption.highlight_note else palette.placeholderText())
@@ -374,6 +378,24 @@ class GroupDelegate(QStyledItemDelegate):
             painter.drawText(
                 box, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, text
             )
+
+    def _cached_caption(
+        self, member: GroupMember, member_index: int, font: QFont, painter: QPainter,
+        width: int, companion: tuple[int, GroupMember] | None,
+    ) -> Caption:
+        """`caption`, fitted once per photo, width and font (fitting elides text, which
+        costs more than drawing it)."""
+        key = (id(member), member_index, width, font.key(),
+               None if companion is None else (companion[0], id(companion[1])))
+        owners = (member, None if companion is None else companion[1])  # ids stay theirs
+        cached = self._captions.get(key)
+        if cached is not None and cached[0] == owners:
+            return cached[1]
+        if len(self._captions) > 4096:
+            self._captions.clear()
+        caption = self.caption(member, member_index, painter.fontMetrics(), width, companion)
+        self._captions[key] = (owners, caption)
+        return caption
 
     def helpEvent(
         self,

@@ -42,7 +42,7 @@ from dedup_gui.app.empty_state import DROP_TITLE, EmptyState
 from dedup_gui.app.errors_view import ErrorsView
 from dedup_gui.app.folders import ROLE_NAMES, FolderPanel
 from dedup_gui.app.formatting import format_bytes, format_count
-from dedup_gui.app.group_model import GroupListModel
+from dedup_gui.app.group_model import COLUMNS_IN_BACKGROUND, GroupListModel
 from dedup_gui.app.group_view import ROW_HEIGHT, THUMB_SIDE, GroupListView
 from dedup_gui.app.keeper_choice import KeeperChoice
 from dedup_gui.app.library_tools import LibraryTools
@@ -76,6 +76,7 @@ from dedup_gui.app.workers import (
     TrashJob,
     start_in_thread,
 )
+from dedup_gui.core.decisions.review_data import ReviewData
 from dedup_gui.core.files.folder_roles import FolderRole, newly_scanned
 from dedup_gui.core.files.imagetypes import has_image_extension
 from dedup_gui.core.grouping.index import SimilarityIndex
@@ -629,7 +630,10 @@ class MainWindow(QMainWindow):
         references = tuple(self.folder_panel.reference_folders())
         rules = self.keeper_choice.rules()
         pairs = self.raw_pair_choice.policy()
-        if self._index.has_keeper_context(references, rules, pairs):
+        if self._index.has_keeper_context(references, rules, pairs) and not (
+            self.group_model.order_needs_columns()
+            and len(self._index.records) > COLUMNS_IN_BACKGROUND
+        ):  # cut here at once; a sorted view of many files waits for the job's columns
             self._show_groups(
                 self._index.groups(
                     self.similarity(), reference_folders=references, keeper_rules=rules,
@@ -647,7 +651,7 @@ class MainWindow(QMainWindow):
         self._start_thread(job, [job.finished, job.failed])
         self._update_state()
 
-    def _on_regroup_finished(self, request: int, groups: list[DuplicateGroup]) -> None:
+    def _on_regroup_finished(self, request: int, groups: ReviewData) -> None:
         if self._end_regroup(request):
             self._show_groups(groups)
 
@@ -668,7 +672,7 @@ class MainWindow(QMainWindow):
             return False
         return True
 
-    def _show_groups(self, groups: list[DuplicateGroup]) -> None:
+    def _show_groups(self, groups: list[DuplicateGroup] | ReviewData) -> None:
         """Replace the groups, keeping the current group (found by its keeper) selected."""
         current = self.group_view.current_row()
         keeper = self.group_model.group(current).keeper.record.path if current >= 0 else None

@@ -7,11 +7,21 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, SignalInstance, Slot
+from PySide6.QtCore import (
+    QObject,
+    QRunnable,
+    Qt,
+    QThread,
+    QThreadPool,
+    Signal,
+    SignalInstance,
+    Slot,
+)
 
 from dedup_gui.app.decisions import Decisions, apart_rows
 from dedup_gui.core.decisions.apply_rules import ReviewColumns, apply_chain
 from dedup_gui.core.decisions.ignore_list import NotComparableError, saved_entries
+from dedup_gui.core.decisions.review_data import prepare_review
 from dedup_gui.core.decisions.trash_log import trashed_entries
 from dedup_gui.core.grouping.candidates import Cancelled
 from dedup_gui.core.grouping.index import SimilarityIndex
@@ -200,7 +210,8 @@ class RegroupJob(QObject):
     this job reports."""
 
     finished = Signal(int, object)
-    """(request, list[DuplicateGroup])"""
+    """(request, ReviewData: the groups in review order with their mark arrays and the
+    columns for sorting, so the GUI thread only takes them)"""
     failed = Signal(int, str)
     """(request, message)"""
 
@@ -233,10 +244,36 @@ class RegroupJob(QObject):
                 keeper_rules=self._keeper_rules,
                 raw_jpeg_policy=self._raw_jpeg_policy,
             )
+            review = prepare_review(groups, with_columns=True)
         except Exception as error:  # shown to the user; the window stays usable
             self.failed.emit(self.request, f"{type(error).__name__}: {error}")
             return
-        self.finished.emit(self.request, groups)
+        self.finished.emit(self.request, review)
+
+
+class _ColumnsSignals(QObject):
+    built = Signal(object)
+    """ReviewColumns"""
+
+
+class ColumnsTask(QRunnable):
+    """The review columns of groups cut on the GUI thread (a slider move with the keeper
+    ranking at hand), built on a worker so the first sort or rule chain finds them."""
+
+    def __init__(self, groups: Sequence[DuplicateGroup]) -> None:
+        super().__init__()
+        self._groups = groups
+        self.signals = _ColumnsSignals()
+
+    def start(self) -> None:
+        QThreadPool.globalInstance().start(self)
+
+    def run(self) -> None:
+        try:
+            columns = ReviewColumns.of(self._groups)
+            self.signals.built.emit(columns)
+        except RuntimeError:  # the model (and its signals' receiver) is gone
+            pass
 
 
 class TrashJob(QObject):
