@@ -6,8 +6,8 @@ embedded thumbnail, AVIF, PNG and WebP, at 12 MP and at 0.3 MP. For each, in one
 - with `--base REV`: the same scan by the code of commit REV (extracted with git archive
   into a temporary folder, run in a subprocess), so "before" and "after" share the machine;
 - the decode-only floor: the cheapest decode that gives the pixels the hashes need (JPEG
-  DCT-scaled, HEIC its embedded thumbnail where it has one, else the full image), on as
-  many threads as the scan;
+  DCT-scaled, HEIC its embedded thumbnail where it has one, PNG and WebP reduced by
+  libvips when it is installed, else the full image), on as many threads as the scan;
 - the ratio of each to JPEG at the same size.
 Start-up, whole processes: `dedup-cli --help`, and a cold and a warm `dedup-cli scan` of 100
 distinct photos (1600x1200 crops of the corpus) against `python -c "import numpy, PIL.Image"`.
@@ -38,7 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from format_corpus import DATA_DIR, FORMATS, SIZES, ensure_formats, folder_for
 from photo_corpus import ensure_corpus
 
-from dedup_gui.core.images import heif_thumbnails
+from dedup_gui.core.images import heif_thumbnails, vips_decode
+from dedup_gui.core.images.decode import REDUCED_MIN_SIDE
 from dedup_gui.core.images.thumbnails import THUMBNAIL_SIDE
 from dedup_gui.core.scanning.scanner import ScanOptions, scan, usable_cores
 
@@ -95,6 +96,10 @@ def floor_seconds(paths: list[Path], workers: int, rounds: int) -> float:
                 image.draft("RGB", (256, 256))
             elif image.format == "HEIF":
                 heif_thumbnails.use_embedded(image, THUMBNAIL_SIDE)
+            elif image.format in vips_decode.FORMATS and vips_decode.available():
+                factor = max(1, min(image.size) // REDUCED_MIN_SIDE)
+                if vips_decode.reduced(image, data, factor) is not None:
+                    return
             image.load()
 
     with ThreadPoolExecutor(workers) as pool:
@@ -104,7 +109,7 @@ def floor_seconds(paths: list[Path], workers: int, rounds: int) -> float:
 def thumbnail_distances(paths: list[Path]) -> tuple[int, int]:
     """Most dHash and pHash bits between hashes from the embedded thumbnail and from a decode
     of the image (the same measure as bench_hashing.py's reduced-decode check)."""
-    from dedup_gui.core.images.decode import REDUCED_MIN_SIDE, open_reduced
+    from dedup_gui.core.images.decode import open_reduced
     from dedup_gui.core.images.signatures import compute_signatures
     from dedup_gui.core.images.thumbnails import fit_within
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
 from PIL import Image
@@ -51,15 +53,30 @@ def _load_pyvips() -> ModuleType | None:
     return _pyvips
 
 
+_disabled = False
+
+
 def available() -> bool:
-    return _load_pyvips() is not None
+    return not _disabled and _load_pyvips() is not None
+
+
+@contextmanager
+def disabled() -> Iterator[None]:
+    """Pillow decodes every PNG and WebP inside the block, in every thread: the
+    full-decode reference of the benchmarks (not for use while another scan runs)."""
+    global _disabled
+    before, _disabled = _disabled, True
+    try:
+        yield
+    finally:
+        _disabled = before
 
 
 def reduced(image: Image.Image, data: bytes, factor: int) -> Image.Image | None:
     """The pixels of the opened (not loaded) PNG/WebP `image`, whose file is `data`,
     shrunk by `factor` (block averages, as Image.reduce), as an RGB, RGBA or L image; or
     None when Pillow should decode it instead."""
-    pyvips = _load_pyvips()
+    pyvips = None if _disabled else _load_pyvips()
     if pyvips is None or not _plain(image, data):
         return None
     try:
