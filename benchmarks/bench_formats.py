@@ -228,6 +228,8 @@ def main() -> None:
     parser.add_argument("--base", help="a commit to compare with (e.g. the branch's base)")
     parser.add_argument("--heif-threads", action="store_true")
     parser.add_argument("--skip-startup", action="store_true")
+    parser.add_argument("--size", choices=SIZES, action="append",
+                        help="only these sizes (repeatable; default: all)")
     args = parser.parse_args()
     workers = usable_cores()
     files = ensure_formats(args.count)
@@ -235,7 +237,7 @@ def main() -> None:
         base = extract_base(args.base, Path(scratch)) if args.base else None
         if args.heif_threads:
             heif_threads(files[("heic", "12mp")], workers, args.rounds)
-        for size in SIZES:
+        for size in args.size or SIZES:
             print(f"\n{size}, {workers} workers, photos/s (best of {args.rounds}):")
             print(f"  {'format':15} {'scan':>7} {'vs JPEG':>8} {'floor':>7} {'vs JPEG':>8}"
                   + (f" {'base':>7} {'speed-up':>9}" if base else ""))
@@ -243,13 +245,22 @@ def main() -> None:
             for name in FORMATS:
                 paths = files[(name, size)]
                 folder = folder_for(name, size)
-                rate = len(paths) / scan_seconds(folder, workers, args.rounds)
+                # Rounds of this code and of the base alternate, so a change in the machine's
+                # load (shared here) falls on both; the base's child warms up in its round.
+                now_seconds = base_seconds = float("inf")
+                for _ in range(args.rounds):
+                    now_seconds = min(now_seconds, scan_seconds(folder, workers, 1))
+                    if base is not None:
+                        base_seconds = min(
+                            base_seconds, base_scan_seconds(base, folder, workers, 2)
+                        )
+                rate = len(paths) / now_seconds
                 floor = len(paths) / floor_seconds(paths, workers, args.rounds)
                 jpeg = jpeg or (rate, floor)
                 line = (f"  {name:15} {rate:7.1f} {rate / jpeg[0]:8.2f} {floor:7.1f}"
                         f" {floor / jpeg[1]:8.2f}")
                 if base is not None:
-                    before = len(paths) / base_scan_seconds(base, folder, workers, args.rounds)
+                    before = len(paths) / base_seconds
                     line += f" {before:7.1f} {rate / before:8.2f}x"
                 print(line)
             if size == "0.3mp":
