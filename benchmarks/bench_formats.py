@@ -2,7 +2,8 @@
 
 The same photos (format_corpus.py, from photo_corpus.py) as JPEG, HEIC with and without an
 embedded thumbnail, AVIF, PNG and WebP, at 12 MP and at 0.3 MP. For each, in one run:
-- photos/s of a cold `scanner.scan` (no cache, all cores, threads), best of `--rounds`;
+- photos/s of a cold `scanner.scan` (no cache, all cores, threads), best of `--rounds`, in
+  a fresh process;
 - with `--base REV`: the same scan by the code of commit REV (extracted with git archive
   into a temporary folder, run in a subprocess), so "before" and "after" share the machine;
 - the decode-only floor: the cheapest decode that gives the pixels the hashes need (JPEG
@@ -41,7 +42,7 @@ from photo_corpus import ensure_corpus
 from dedup_gui.core.images import heif_thumbnails, vips_decode
 from dedup_gui.core.images.decode import REDUCED_MIN_SIDE
 from dedup_gui.core.images.thumbnails import THUMBNAIL_SIDE
-from dedup_gui.core.scanning.scanner import ScanOptions, scan, usable_cores
+from dedup_gui.core.scanning.scanner import usable_cores
 
 REPO = Path(__file__).resolve().parent.parent
 WARM_COUNT = 100
@@ -73,16 +74,12 @@ def best_of(rounds: int, run: Callable[[], object]) -> float:
     return min(times)
 
 
-def scan_seconds(folder: Path, workers: int, rounds: int, full_decode: bool = False) -> float:
-    options = ScanOptions(workers=workers, embedded_thumbnails=not full_decode)
-    return best_of(rounds, lambda: scan([folder], options=options))
-
-
-def base_scan_seconds(base: Path, folder: Path, workers: int, rounds: int) -> float:
+def child_scan_seconds(tree: Path, folder: Path, workers: int, rounds: int) -> float:
+    """Best of `rounds` cold scans of `folder` by the code in `tree`, in a fresh process."""
     output = subprocess.run(
         [sys.executable, "-c", _CHILD_SCAN, str(folder), str(workers), str(rounds)],
-        env={**os.environ, "PYTHONPATH": str(base)}, capture_output=True, text=True, check=True,
-        cwd=base,  # `python -c` puts the working folder ahead of PYTHONPATH
+        env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True, check=True,
+        cwd=tree,  # `python -c` puts the working folder ahead of PYTHONPATH
     ).stdout
     return float(output.split()[-1])
 
@@ -246,13 +243,14 @@ def main() -> None:
                 paths = files[(name, size)]
                 folder = folder_for(name, size)
                 # Rounds of this code and of the base alternate, so a change in the machine's
-                # load (shared here) falls on both; the base's child warms up in its round.
+                # load (shared here) falls on both; each child warms up in its round.
                 now_seconds = base_seconds = float("inf")
                 for _ in range(args.rounds):
-                    now_seconds = min(now_seconds, scan_seconds(folder, workers, 1))
+                    # In a child too: the same fresh process as the base's, not this one.
+                    now_seconds = min(now_seconds, child_scan_seconds(REPO, folder, workers, 2))
                     if base is not None:
                         base_seconds = min(
-                            base_seconds, base_scan_seconds(base, folder, workers, 2)
+                            base_seconds, child_scan_seconds(base, folder, workers, 2)
                         )
                 rate = len(paths) / now_seconds
                 floor = len(paths) / floor_seconds(paths, workers, args.rounds)
