@@ -2,12 +2,13 @@
 
 The same photos (format_corpus.py, from photo_corpus.py) as JPEG, HEIC with and without an
 embedded thumbnail, AVIF, PNG and WebP, at 12 MP and at 0.3 MP. For each, in one run:
-- photos/s of a cold `scanner.scan` (no cache, all cores, threads), best of `--rounds`;
+- photos/s of a cold `scanner.scan` (no cache, all cores, threads), best of `--rounds`, in
+  a fresh process;
 - with `--base REV`: the same scan by the code of commit REV (extracted with git archive
   into a temporary folder, run in a subprocess), so "before" and "after" share the machine;
 - the decode-only floor: the cheapest decode that gives the pixels the hashes need (JPEG
-  DCT-scaled, HEIC its embedded thumbnail where it has one, else the full image), on as
-  many threads as the scan;
+  DCT-scaled, HEIC its embedded thumbnail where it has one, PNG and WebP reduced by
+  libvips when it is installed, else the full image), on as many threads as the scan;
 - the ratio of each to JPEG at the same size.
 Small files: the 0.3 MP JPEGs scanned in threads and in processes, now and at --base.
 Start-up, whole processes with their bytecode cached: `dedup-cli --help`, and a cold and a
@@ -41,9 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from format_corpus import DATA_DIR, FORMATS, SIZES, ensure_formats, folder_for
 from photo_corpus import ensure_corpus
 
-from dedup_gui.core.images import heif_thumbnails
+from dedup_gui.core.images import heif_thumbnails, vips_decode
+from dedup_gui.core.images.decode import REDUCED_MIN_SIDE
 from dedup_gui.core.images.thumbnails import THUMBNAIL_SIDE
-from dedup_gui.core.scanning.scanner import ScanOptions, scan, usable_cores
+from dedup_gui.core.scanning.scanner import usable_cores
 
 REPO = Path(__file__).resolve().parent.parent
 WARM_COUNT = 100
@@ -75,14 +77,11 @@ def best_of(rounds: int, run: Callable[[], object]) -> float:
     return min(times)
 
 
-def scan_seconds(folder: Path, workers: int, rounds: int, full_decode: bool = False) -> float:
-    options = ScanOptions(workers=workers, embedded_thumbnails=not full_decode)
-    return best_of(rounds, lambda: scan([folder], options=options))
-
-
-def base_scan_seconds(
-    base: Path, folder: Path, workers: int, rounds: int, processes: bool = False
+def child_scan_seconds(
+    tree: Path, folder: Path, workers: int, rounds: int, processes: bool = False
 ) -> float:
+    """Best of `rounds` cold scans of `folder` by the code in `tree`, in a fresh process
+    (this code's too: a scan in this process reads 25-50% slower than in a fresh one)."""
     script = _CHILD_SCAN.replace("workers=workers", f"workers=workers, use_processes={processes}")
     if processes:  # a worker process imports the main module: guard the scan
         body = script.split("\n", 3)
@@ -91,8 +90,8 @@ def base_scan_seconds(
         )
     output = subprocess.run(
         [sys.executable, "-c", script, str(folder), str(workers), str(rounds)],
-        env={**os.environ, "PYTHONPATH": str(base)}, capture_output=True, text=True, check=True,
-        cwd=base,  # `python -c` puts the working folder ahead of PYTHONPATH
+        env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True, check=True,
+        cwd=tree,  # `python -c` puts the working folder ahead of PYTHONPATH
     ).stdout
     return float(output.split()[-1])
 
@@ -106,6 +105,10 @@ def floor_seconds(paths: list[Path], workers: int, rounds: int) -> float:
                 image.draft("RGB", (256, 256))
             elif image.format == "HEIF":
                 heif_thumbnails.use_embedded(image, THUMBNAIL_SIDE)
+            elif image.format in vips_decode.FORMATS and vips_decode.available():
+                factor = max(1, min(image.size) // REDUCED_MIN_SIDE)
+                if vips_decode.reduced(image, data, factor) is not None:
+                    return
             image.load()
 
     with ThreadPoolExecutor(workers) as pool:
@@ -115,7 +118,7 @@ def floor_seconds(paths: list[Path], workers: int, rounds: int) -> float:
 def thumbnail_distances(paths: list[Path]) -> tuple[int, int]:
     """Most dHash and pHash bits between hashes from the embedded thumbnail and from a decode
     of the image (the same measure as bench_hashing.py's reduced-decode check)."""
-    from dedup_gui.core.images.decode import REDUCED_MIN_SIDE, open_reduced
+    from dedup_gui.core.images.decode import open_reduced
     from dedup_gui.core.images.signatures import compute_signatures
     from dedup_gui.core.images.thumbnails import fit_within
 
@@ -248,11 +251,20 @@ def small_files(base: Path | None, workers: int, rounds: int) -> None:
     print(f"\nSmall files: {count} x 0.3 MP JPEG, {workers} workers, photos/s (best of"
           f" {rounds}; a process scan includes starting its pool):")
     for label, processes in (("threads", False), ("processes", True)):
-        options = ScanOptions(workers=workers, use_processes=processes)
-        now = count / best_of(rounds, lambda options=options: scan([folder], options=options))
+        # Rounds of this code and of the base alternate, each in a fresh process.
+        now_seconds = before_seconds = float("inf")
+        for _ in range(rounds):
+            now_seconds = min(
+                now_seconds, child_scan_seconds(REPO, folder, workers, 1, processes)
+            )
+            if base is not None:
+                before_seconds = min(
+                    before_seconds, child_scan_seconds(base, folder, workers, 1, processes)
+                )
+        now = count / now_seconds
         line = f"  {label:10} now {now:7.1f}"
         if base is not None:
-            before = count / base_scan_seconds(base, folder, workers, rounds, processes)
+            before = count / before_seconds
             line += f"   base {before:7.1f}   speed-up {now / before:5.2f}x"
         verdict = "ok" if now >= TARGET_SMALL_PER_SECOND else "MISSED"
         print(f"{line}   (target >= {TARGET_SMALL_PER_SECOND:.0f}/s: {verdict})")
@@ -288,6 +300,8 @@ def main() -> None:
     parser.add_argument("--skip-startup", action="store_true")
     parser.add_argument("--small-and-startup", action="store_true",
                         help="only the 0.3 MP JPEG threads/processes rows and the start-up")
+    parser.add_argument("--size", choices=SIZES, action="append",
+                        help="only these sizes (repeatable; default: all)")
     args = parser.parse_args()
     workers = usable_cores()
     if args.small_and_startup:
@@ -301,7 +315,7 @@ def main() -> None:
         base = extract_base(args.base, Path(scratch)) if args.base else None
         if args.heif_threads:
             heif_threads(files[("heic", "12mp")], workers, args.rounds)
-        for size in SIZES:
+        for size in args.size or SIZES:
             print(f"\n{size}, {workers} workers, photos/s (best of {args.rounds}):")
             print(f"  {'format':15} {'scan':>7} {'vs JPEG':>8} {'floor':>7} {'vs JPEG':>8}"
                   + (f" {'base':>7} {'speed-up':>9}" if base else ""))
@@ -309,13 +323,23 @@ def main() -> None:
             for name in FORMATS:
                 paths = files[(name, size)]
                 folder = folder_for(name, size)
-                rate = len(paths) / scan_seconds(folder, workers, args.rounds)
+                # Rounds of this code and of the base alternate, so a change in the machine's
+                # load (shared here) falls on both; each child warms up in its round.
+                now_seconds = base_seconds = float("inf")
+                for _ in range(args.rounds):
+                    # In a child too: the same fresh process as the base's, not this one.
+                    now_seconds = min(now_seconds, child_scan_seconds(REPO, folder, workers, 2))
+                    if base is not None:
+                        base_seconds = min(
+                            base_seconds, child_scan_seconds(base, folder, workers, 2)
+                        )
+                rate = len(paths) / now_seconds
                 floor = len(paths) / floor_seconds(paths, workers, args.rounds)
                 jpeg = jpeg or (rate, floor)
                 line = (f"  {name:15} {rate:7.1f} {rate / jpeg[0]:8.2f} {floor:7.1f}"
                         f" {floor / jpeg[1]:8.2f}")
                 if base is not None:
-                    before = len(paths) / base_scan_seconds(base, folder, workers, args.rounds)
+                    before = len(paths) / base_seconds
                     line += f" {before:7.1f} {rate / before:8.2f}x"
                 print(line)
             if size == "0.3mp":

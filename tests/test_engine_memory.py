@@ -165,21 +165,24 @@ def concurrent_decodes_in(tmp_path, monkeypatch, budget_bytes: int) -> int:
         Image.new("RGB", (2700, 2700), (index * 40, 90, 90)).save(tmp_path / f"{index}.png")
     active, most = 0, 0
     lock = threading.Lock()
-    real_reduced_8bit = decode._reduced_8bit
 
-    def slow_reduced_8bit(image, min_side):
-        nonlocal active, most
-        with lock:
-            active += 1
-            most = max(most, active)
-        time.sleep(0.2)
-        try:
-            return real_reduced_8bit(image, min_side)
-        finally:
+    def slowed(real):  # the pixels come from Pillow (_reduced_8bit) or libvips, never both
+        def slow(*args):
+            nonlocal active, most
             with lock:
-                active -= 1
+                active += 1
+                most = max(most, active)
+            time.sleep(0.2)
+            try:
+                return real(*args)
+            finally:
+                with lock:
+                    active -= 1
 
-    monkeypatch.setattr(decode, "_reduced_8bit", slow_reduced_8bit)
+        return slow
+
+    monkeypatch.setattr(decode, "_reduced_8bit", slowed(decode._reduced_8bit))
+    monkeypatch.setattr(decode, "_reduced_while_decoding", slowed(decode._reduced_while_decoding))
     result = scan([tmp_path], options=ScanOptions(workers=2, memory_budget_bytes=budget_bytes))
     assert len(result.records) == 4 and not result.errors
     return most

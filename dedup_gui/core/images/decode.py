@@ -2,7 +2,8 @@
 
 Hashing never needs more than a few hundred pixels a side, so JPEGs are decoded with
 Pillow's DCT scaling (`draft`, up to 1/8 of the size at almost no cost) and other
-formats are shrunk with `reduce` right after decoding. The result is always an RGB image
+formats are shrunk with `reduce` right after decoding (PNG and WebP while decoding, through
+libvips when it is installed: vips_decode.py). The result is always an RGB image
 the way a viewer shows it: EXIF orientation applied, transparency flattened onto a fixed
 background, first frame of an animation.
 """
@@ -21,11 +22,11 @@ import numpy as np
 import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
-from dedup_gui.core.files.bounded_read import read_all
+from dedup_gui.core.files.bounded_read import FileChangedError, read_all
 from dedup_gui.core.files.fileaccess import NotARegularFileError, open_for_reading
 from dedup_gui.core.files.imagetypes import SNIFF_BYTES, detect_raw, sniff_file, sniff_image_format
 from dedup_gui.core.files.interrupt import CancelFlag, Cancelled
-from dedup_gui.core.images import decode_warnings, heif_thumbnails, png_text
+from dedup_gui.core.images import decode_warnings, heif_thumbnails, png_text, vips_decode
 from dedup_gui.core.images.decode_cost import DECODE_BYTES_LIMIT, decode_bytes_needed, megabytes
 from dedup_gui.core.images.memory_budget import MemoryBudget
 from dedup_gui.core.images.provenance import Provenance, read_provenance
@@ -194,7 +195,30 @@ def _open_and_reduce(
             source = files.enter_context(open_for_reading(path))
         file_bytes = len(data) if data is not None else _length_of(source)
         with Image.open(source) as opened:
-            return _reduce_and_normalise(opened, min_side, limits, file_bytes)
+            return _reduce_and_normalise(
+                opened, min_side, limits, file_bytes, _FileBytes(data, source, file_bytes)
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class _FileBytes:
+    """The file's bytes, for a decoder that reads them itself: `data`, or read from
+    `source` (all of it, never past `size`) only when asked."""
+
+    data: bytes | None
+    source: BinaryIO
+    size: int
+
+    def read(self, cancel: CancelFlag | None) -> bytes | None:
+        if self.data is not None:
+            return self.data
+        if self.size <= 0:
+            return None
+        try:
+            self.source.seek(0)
+            return read_all(self.source, self.size, cancel)
+        except (OSError, FileChangedError, io.UnsupportedOperation):
+            return None  # Pillow reads it (and says what is wrong)
 
 
 def _open_without_text(
@@ -224,7 +248,11 @@ def _length_of(source: BinaryIO) -> int:
 
 
 def _reduce_and_normalise(
-    image: Image.Image, min_side: int, limits: _Limits, file_bytes: int
+    image: Image.Image,
+    min_side: int,
+    limits: _Limits,
+    file_bytes: int,
+    contents: _FileBytes | None = None,
 ) -> tuple[Image.Image, ImageInfo]:
     full_width, full_height = image.size
     image_format = image.format or "UNKNOWN"
@@ -242,13 +270,20 @@ def _reduce_and_normalise(
             "to decode).",
         )
     with limits.reserve(needed):
-        image.load()
-        exif = image.getexif()
+        reduced = _reduced_while_decoding(image, min_side, contents, limits.cancel)
+        if reduced is None:
+            image.load()
+            exif = image.getexif()
+        else:
+            # PngImageFile.getexif decodes the image to look for an eXIf chunk after the
+            # image data; vips_decode only takes a PNG that has none there.
+            exif = Image.Image.getexif(image)
         # HEIF: libheif already applied the irot/imir boxes and pillow-heif reset this tag.
         orientation = exif.get(_ORIENTATION_TAG, 1)
         capture_time = _capture_time(exif)
         provenance = read_provenance(image, exif, full_width, full_height)
-        reduced = _reduced_8bit(image, min_side)
+        if reduced is None:
+            reduced = _reduced_8bit(image, min_side)
     if reduced.mode == "RGBA":
         rgb = _flatten(reduced)
     elif reduced.mode == "L":
@@ -280,11 +315,29 @@ def _check_pixel_count(width: int, height: int, *, decoded_pixels: int) -> None:
         )
 
 
+def _reduced_while_decoding(
+    image: Image.Image, min_side: int, contents: _FileBytes | None, cancel: CancelFlag | None
+) -> Image.Image | None:
+    """A PNG or WebP decoded and reduced in one go (vips_decode.py), else None."""
+    if contents is None or image.format not in vips_decode.FORMATS:
+        return None
+    if not vips_decode.available():
+        return None
+    data = contents.read(cancel)
+    if data is None:
+        return None
+    return vips_decode.reduced(image, data, _reduce_factor(image.size, min_side))
+
+
+def _reduce_factor(size: tuple[int, int], min_side: int) -> int:
+    return max(1, min(size) // max(min_side, 1))
+
+
 def _reduced_8bit(image: Image.Image, min_side: int) -> Image.Image:
     """RGB, RGBA or L, reduced by a whole factor so its shorter side stays >= min_side.
     Grey stays one byte a pixel until it is small (RGB would be four at full size)."""
     eight_bit = _to_8bit(image)
-    factor = min(eight_bit.size) // max(min_side, 1)
+    factor = _reduce_factor(eight_bit.size, min_side)
     return eight_bit.reduce(factor) if factor >= 2 else eight_bit
 
 

@@ -24,8 +24,9 @@ _CONVERSION_BYTES_PER_PIXEL = {
     "1": 1, "I": 1, "F": 1, "I;16": 1, "I;16L": 1, "I;16B": 1, "I;16N": 1,  # to 8-bit grey
 }  # fmt: skip
 """Full-size copies decode.py makes before reducing; other modes become RGB(A): 4."""
-_WHOLE_FILE_READERS = frozenset({"HEIF", "AVIF", "WEBP", "TIFF"})
-"""Decoders that read the whole file into memory first."""
+_WHOLE_FILE_READERS = frozenset({"HEIF", "AVIF", "WEBP", "TIFF", "PNG"})
+"""Decoders that read the whole file into memory first (a PNG: for libvips, vips_decode.py,
+which then needs far less than the full-size bitmap counted here)."""
 _OWN_BUFFER_DECODERS = frozenset({"HEIF", "AVIF", "WEBP"})
 """Decoders that decode into their own RGB(A) buffer, then copy it into Pillow's image."""
 
