@@ -643,7 +643,8 @@ class MainWindow(QMainWindow):
             return
         self._regroup_requests += 1
         job = RegroupJob(
-            self._regroup_requests, self._index, self.similarity(), references, rules, pairs
+            self._regroup_requests, self._index, self.similarity(), references, rules, pairs,
+            needs_columns=self.group_model.order_needs_columns(),
         )
         job.finished.connect(self._on_regroup_finished)
         job.failed.connect(self._on_regroup_failed)

@@ -19,6 +19,7 @@ from PySide6.QtCore import (
 )
 
 from dedup_gui.app.decisions import Decisions, apart_rows
+from dedup_gui.app.group_model import COLUMNS_IN_BACKGROUND
 from dedup_gui.core.decisions.apply_rules import ReviewColumns, apply_chain
 from dedup_gui.core.decisions.ignore_list import NotComparableError, saved_entries
 from dedup_gui.core.decisions.review_data import prepare_review
@@ -223,9 +224,16 @@ class RegroupJob(QObject):
         reference_folders: Sequence[str],
         keeper_rules: Sequence[KeeperRule] = DEFAULT_KEEPER_RULES,
         raw_jpeg_policy: RawJpegPolicy = RawJpegPolicy.KEEP_BOTH,
+        *,
+        needs_columns: bool = True,
     ) -> None:
+        """`needs_columns`: the list's order needs the review columns to show the first
+        rows. Without that, a grouping of more than COLUMNS_IN_BACKGROUND members comes
+        without them (the model builds them on a worker once the rows show: half a
+        second at 100k images that the first rows need not wait for)."""
         super().__init__()
         self.request = request
+        self._needs_columns = needs_columns
         self._index = index
         self._similarity = similarity
         self._reference_folders = tuple(reference_folders)
@@ -244,7 +252,9 @@ class RegroupJob(QObject):
                 keeper_rules=self._keeper_rules,
                 raw_jpeg_policy=self._raw_jpeg_policy,
             )
-            review = prepare_review(groups, with_columns=True)
+            review = prepare_review(groups, with_columns=False)
+            if self._needs_columns or review.arrays.member_count <= COLUMNS_IN_BACKGROUND:
+                review = replace(review, columns=ReviewColumns.of(review.groups))
         except Exception as error:  # shown to the user; the window stays usable
             self.failed.emit(self.request, f"{type(error).__name__}: {error}")
             return

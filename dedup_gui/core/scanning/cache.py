@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -200,7 +201,21 @@ class HashCache:
 
     def lookup_many(self, stats: Iterable[tuple[str, int, int]]) -> dict[str, ImageRecord]:
         """Fresh cached records for (path, size, mtime_ns) keys, by path. Misses are absent."""
-        wanted = {os.fsencode(path): (path, size, mtime_ns) for path, size, mtime_ns in stats}
+        found: dict[str, ImageRecord] = {}
+        for path, row in self.fresh_rows(stats).items():
+            record = rows.decoded_record(row)  # verified as it was read
+            if record is not None:
+                found[path] = record
+        return found
+
+    def fresh_rows(self, stats: Iterable[tuple[str, int, int]]) -> dict[str, StoredRow]:
+        """The intact record rows (cache_rows.RECORD_COLUMNS, then the checksum) of the
+        (path, size, mtime_ns) keys whose entry is for this very version of the file and
+        is read as it is read now, by path: what `lookup_many` decodes. The scan builds
+        its records from them (cache_rows.seen_record)."""
+        encoding, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
+        wanted = {path.encode(encoding, errors): (path, size, mtime_ns)
+                  for path, size, mtime_ns in stats}
         keys = list(wanted)
 
         def query(connection: sqlite3.Connection) -> dict[bytes, StoredRow]:
@@ -213,14 +228,16 @@ class HashCache:
         with self._lock:
             stored = self._run(query, {})
             stored.update((key, row) for key, row in self._pending.records.items() if key in wanted)
-        found: dict[str, ImageRecord] = {}
+        found: dict[str, StoredRow] = {}
+        size_at, mtime_at, recipe_at, format_at = rows.SIZE, rows.MTIME, rows.RECIPE, rows.FORMAT
         for key, row in stored.items():
             path, size, mtime_ns = wanted[key]
-            version = (row[rows.SIZE], row[rows.MTIME], row[rows.RECIPE])
-            if version == (size, mtime_ns, RECIPE_VERSION):
-                record = rows.decoded_record(row)  # verified as it was read
-                if record is not None and _read_as_it_is_read_now(record):
-                    found[path] = record
+            if (
+                row[size_at] == size and row[mtime_at] == mtime_ns
+                and row[recipe_at] == RECIPE_VERSION
+                and _read_as_it_is_read_now(path, row[format_at])
+            ):
+                found[path] = row
         return found
 
     def lookup(self, path: str, size: int, mtime_ns: int) -> ImageRecord | None:
@@ -251,7 +268,7 @@ class HashCache:
                     if row[rows.RECIPE] != RECIPE_VERSION:
                         continue
                     record = rows.decoded_record(row)
-                    if record is None or not _read_as_it_is_read_now(record):
+                    if record is None or not _read_as_it_is_read_now(record.path, record.format):
                         continue
                     for path, size, mtime_ns, dev in wanted.get(row[rows.INO], ()):
                         new = os.fsencode(path)
@@ -420,9 +437,10 @@ class HashCache:
         """`found`: stored rows with their rowid after the checksum."""
         intact: dict[bytes, StoredRow] = {}
         damaged: list[object] = []
+        is_intact = rows.is_intact
         for found_row in found:
             row = found_row[:-1]
-            if not rows.is_intact(row):
+            if not is_intact(row):
                 damaged.append(found_row[-1])
             elif wanted is not None and row[0] not in wanted:
                 raise _IndexDamage(f"the {table} index is damaged")
@@ -712,7 +730,9 @@ def _subtree_range(root: str) -> tuple[bytes, bytes]:
     return prefix, prefix[:-1] + bytes([prefix[-1] + 1])
 
 
-def _read_as_it_is_read_now(record: ImageRecord) -> bool:
+def _read_as_it_is_read_now(path: str, image_format: object) -> bool:
     """A camera RAW cached as its small TIFF preview (before RAW files were read through
     LibRaw) is read again."""
-    return raw_kind_by_extension(record.path) is None or is_raw_format(record.format)
+    if type(image_format) is str and is_raw_format(image_format):
+        return True
+    return raw_kind_by_extension(path) is None

@@ -104,9 +104,9 @@ THUMBNAIL_COLUMNS: tuple[Column, ...] = (
 CHECKSUM_COLUMN = Column("checksum", "BLOB NOT NULL")
 
 _RECORD_INDEX = {column.name: index for index, column in enumerate(RECORD_COLUMNS)}
-PATH, SIZE, MTIME, RECIPE, DIGEST, DEV, INO = (
+PATH, SIZE, MTIME, RECIPE, FORMAT, DIGEST, DEV, INO = (
     _RECORD_INDEX[name]
-    for name in ("path", "size", "mtime_ns", "recipe", "content_digest", "dev", "ino")
+    for name in ("path", "size", "mtime_ns", "recipe", "format", "content_digest", "dev", "ino")
 )
 JPEG = 4
 _RECORD_FIELDS = [
@@ -165,6 +165,44 @@ def decoded_record(row: Sequence[Any]) -> ImageRecord | None:
     """The record of a row whose checksum was verified; None if it cannot be decoded."""
     try:
         return ImageRecord(**{field: load(row[index]) for index, field, load in _RECORD_FIELDS})
+    except Exception:  # a checksum collision or a bug: never worth a crash
+        return None
+
+
+(_WIDTH, _HEIGHT, _CAPTURE, _DHASH, _PHASH, _DIHEDRAL, _MICRO, _QUALITY, _CAMERA,
+ _SOFTWARE, _EDITED, _PIXEL, _DETAIL, _FROM_THUMBNAIL) = (
+    _RECORD_INDEX[name]
+    for name in ("width", "height", "capture_time", "dhash", "phash",
+                 "phash_dihedral", "micro", "jpeg_quality", "camera", "software",
+                 "edited_after_capture", "pixel_digest", "detail", "from_thumbnail")
+)
+
+
+_SEEN_FIELDS = (
+    "path", "size", "mtime_ns", "width", "height", "format", "capture_time", "dhash", "phash",
+    "phash_dihedral", "micro", "content_digest", "dev", "ino", "ctime_ns", "jpeg_quality",
+    "camera", "software", "edited_after_capture", "pixel_digest", "detail", "from_thumbnail",
+)
+"""ImageRecord's fields in the order `seen_record` passes them (checked on import)."""
+if tuple(ImageRecord.__dataclass_fields__) != _SEEN_FIELDS:
+    raise ImportError("ImageRecord's fields changed: update cache_rows.seen_record")
+
+
+def seen_record(
+    row: Sequence[Any], path: str, dev: int, ino: int, ctime_ns: int
+) -> ImageRecord | None:
+    """`decoded_record` of a verified row as the scan sees the file: its path (the row's
+    key, decoded) and its identity and ctime now. One constructor call: a verified row
+    holds the types `record_row` stored, so only the loaders that change a value run.
+    None if it cannot be decoded."""
+    try:
+        return ImageRecord(
+            path, row[SIZE], row[MTIME], row[_WIDTH], row[_HEIGHT], row[FORMAT],
+            row[_CAPTURE], to_unsigned(row[_DHASH]), to_unsigned(row[_PHASH]),
+            _unpack_hashes(row[_DIHEDRAL]), row[_MICRO], row[DIGEST], dev, ino, ctime_ns,
+            row[_QUALITY], row[_CAMERA], row[_SOFTWARE], bool(row[_EDITED]), row[_PIXEL],
+            row[_DETAIL], bool(row[_FROM_THUMBNAIL]),
+        )
     except Exception:  # a checksum collision or a bug: never worth a crash
         return None
 

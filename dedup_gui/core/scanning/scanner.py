@@ -34,6 +34,7 @@ from dedup_gui.core.models import (
     ScanProgress,
     ScanResult,
 )
+from dedup_gui.core.scanning import cache_rows
 from dedup_gui.core.scanning.cache import FileIdentity, HashCache
 from dedup_gui.core.scanning.copies import Decoded, DecodedCopies
 
@@ -259,8 +260,9 @@ def scan(
         elif want_digest and record.content_digest is None:
             tasks.append(_Task(file, want_digest, digest_only=True))
         else:
-            digest = record.content_digest if want_digest else None
-            result.records.append(_as_seen(record, file, digest))
+            if not want_digest and record.content_digest is not None:
+                record = replace(record, content_digest=None)  # as a scan that needs none
+            result.records.append(record)
             if want_digest and copies is not None:
                 copies.add_cached(record)
     result.from_cache = len(candidates) - len(tasks)
@@ -392,13 +394,25 @@ def _as_seen(record: ImageRecord, file: FileStat, digest: bytes | None) -> Image
 
 
 def _cached_records(cache: HashCache, files: Sequence[FileStat]) -> dict[str, ImageRecord]:
-    """Fresh cached records by path; files missed by path are looked for by identity, so a
-    file moved or renamed since the last scan is not decoded again."""
-    cached = cache.lookup_many((f.path, f.size, f.mtime_ns) for f in files)
+    """Fresh cached records by path, as this scan sees the files (`_as_seen`, with the
+    cached digest): built straight from the cache's rows, one constructor call each.
+    Files missed by path are looked for by identity, so a file moved or renamed since the
+    last scan is not decoded again."""
+    stored = cache.fresh_rows([(f.path, f.size, f.mtime_ns) for f in files])
+    cached: dict[str, ImageRecord] = {}
+    seen_record = cache_rows.seen_record
+    for file in files:
+        row = stored.get(file.path)
+        if row is not None:
+            record = seen_record(row, file.path, file.dev, file.ino, file.ctime_ns)
+            if record is not None:
+                cached[file.path] = record
     if len(cached) < len(files):
         missed = [f for f in files if f.path not in cached]
         moved = cache.adopt_moved((f.path, f.size, f.mtime_ns, (f.dev, f.ino)) for f in missed)
-        cached.update(moved)
+        by_path = {f.path: f for f in missed}
+        for path, record in moved.items():
+            cached[path] = _as_seen(record, by_path[path], record.content_digest)
     return cached
 
 
