@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from dedup_gui.core.files.imagetypes import is_raw_format
+from dedup_gui.core.grouping import framing
 from dedup_gui.core.grouping import originals as og
 from dedup_gui.core.grouping.copy_names import lineage
 from dedup_gui.core.grouping.keeper import (
@@ -387,6 +388,10 @@ class _Stack:
         score += aligned & (brighter > og._TONE_MARGIN) & (copy_high > other_high + og._CLIP_MARGIN)
         score += aligned & (-brighter > og._TONE_MARGIN) & (copy_low > other_low + og._CLIP_MARGIN)
         unsure |= aligned & (_near(brighter, og._TONE_MARGIN) | _near(-brighter, og._TONE_MARGIN))
+        # Pairs that do not line up: framing.py, pair by pair (the same float64 code).
+        for g, a, b in zip(*np.nonzero(pair & (correlation < og._ALIGNED)), strict=True):
+            copy, other = self.flat[g * size + a], self.flat[g * size + b]
+            score[g, a, b] += framing.edited_by_framing(copy, other)
         evidence = np.where(pair, score, 0.0).sum(axis=2)
         self.unsure |= active & (pair & unsure).any(axis=(1, 2))
         least = np.where(remaining, evidence, np.inf).min(axis=1)

@@ -12,7 +12,9 @@ Evidence, strongest first (each step only narrows the candidates, never empties 
    much less than a fresh encode's would, measured by `_REENCODE_EXPONENT`).
 4. Content, pairwise on the micro thumbnail and the regional detail: grey beside colour,
    an overlay (a difference concentrated in one region where the copy has more edges),
-   clipped highlights or shadows from a tone change.
+   clipped highlights or shadows from a tone change; for copies whose framing differs
+   (framing.py), a crop of the other's field of view or a large painted overlay (a
+   caption bar).
 5. File names (copy_names.py): a copy whose name is another's with a copy marker added
    ("IMG_1234 (1)", "IMG_1234 copy", "Copy of IMG_1234", "IMG_1234-edited", "IMG_E1234"...).
 6. In groups of three or more, the medoid (every derivative is one edit away from the
@@ -46,6 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dedup_gui.core.grouping import framing
 from dedup_gui.core.grouping.copy_names import lineage
 from dedup_gui.core.images.provenance import DETAIL_CELLS, GRID, is_editor, quantiser_step
 from dedup_gui.core.models import MICRO_SIDE, ImageRecord
@@ -57,9 +60,10 @@ _SAME_PICTURE_RMS = 1.5
 _REENCODE_EXPONENT = 0.42
 """A fresh JPEG encode grows as (step ratio)^0.5..0.6 (benchmarks/eval_keeper.py); a
 re-encode of an already compressed file at a finer step grows as ^0.3..0.4."""
-_ALIGNED = 0.97
+_ALIGNED = framing.ALIGNED
 """Tone and overlay evidence needs the same framing: micro lumas correlated this well (a
-crop or a shift moves every edge; a brightness, gamma or caption edit does not)."""
+crop or a shift moves every edge; a brightness, gamma or caption edit does not). Pairs
+that do not line up are left to framing.py (a crop, a large overlay)."""
 _GREY_SHARE = 0.3
 _MIN_COLOUR = 6.0
 _OVERLAY_CONCENTRATION = 3.0
@@ -276,6 +280,8 @@ def _looks_edited_from(
         score += 1
     copy, other = records[a], records[b]
     aligned = thumbnails.correlation[a, b] >= _ALIGNED
+    if not aligned and framing.edited_by_framing(copy, other):
+        score += 1
     if aligned and len(copy.detail) == len(other.detail) == DETAIL_CELLS + 2:
         cell = thumbnails.overlay_cell(a, b)
         if cell is not None and copy.detail[cell] > _MORE_EDGES * other.detail[cell] + 1:

@@ -1,0 +1,137 @@
+"""Edits that change a picture's framing, told from the micro thumbnails of two copies whose
+layouts do not line up (originals._ALIGNED): a crop, or an overlay big enough to move the
+correlation of the whole picture (a caption bar across the bottom).
+
+Both are losses the other copy does not share, so they say which way the edit went:
+- an overlay covers one region and leaves the rest as it was: the two thumbnails line up
+  outside that region, and the copy has more pixels painted clipped white or black (a
+  bar, a box) than the other (its edges say nothing here: a bar removes the picture's,
+  its text adds some);
+- a crop keeps part of the other's field of view: the other, cut to some box and scaled,
+  matches the copy much better than the two do as they are, and no box of the copy
+  scaled up matches the other (the other has picture the copy lacks).
+
+Each pair is decided by `edited_by_framing` alone, in float64 on the records' own bytes,
+so the per-group (originals.py) and the stacked (keeper_batch.py) keepers call it alike.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from dedup_gui.core.images.provenance import DETAIL_CELLS, GRID
+from dedup_gui.core.models import MICRO_SIDE, ImageRecord
+
+ALIGNED = 0.97
+"""The same as originals._ALIGNED: lumas correlated this well line up."""
+_REGION_FACTOR = 3.0
+"""A cell differs locally when its mean difference is this many times the median cell's."""
+_REGION_MIN_DIFF = 4.0
+_CLIP_MARGIN = 2
+_CROP_FIT = 0.8
+"""A crop: the other's best box fits the copy this much better than the copies as they
+are, and than any box of the copy fits the other."""
+_CROP_MIN_RMS = 3.0
+"""Below this the copies are alike as they are: no crop to find."""
+_CROP_SCALES = np.linspace(0.55, 0.96, 14)
+"""Shares of the other's width a crop may keep (a 2% crop is not told from a re-save)."""
+_CROP_POSITIONS = 5
+_SIDE = MICRO_SIDE
+_DETAIL_LENGTH = DETAIL_CELLS + 2
+
+
+def edited_by_framing(copy: ImageRecord, other: ImageRecord) -> bool:
+    """`copy` looks made from `other` by an overlay or a crop. For pairs that do not line
+    up as they are; False when either thumbnail is missing."""
+    expected = _SIDE * _SIDE * 3
+    if len(copy.micro) != expected or len(other.micro) != expected:
+        return False
+    return _edited(copy.micro, other.micro, copy.detail, other.detail,
+                   (copy.width, copy.height), (other.width, other.height))
+
+
+@lru_cache(maxsize=4096)
+def _edited(
+    copy_micro: bytes, other_micro: bytes, copy_detail: bytes, other_detail: bytes,
+    copy_size: tuple[int, int], other_size: tuple[int, int],
+) -> bool:  # fmt: skip
+    a = np.frombuffer(copy_micro, np.uint8).reshape(_SIDE, _SIDE, 3).astype(np.float64)
+    b = np.frombuffer(other_micro, np.uint8).reshape(_SIDE, _SIDE, 3).astype(np.float64)
+    if _differs_locally(a, b):
+        return _overlaid(copy_detail, other_detail)
+    return _is_crop(a.mean(axis=2), b.mean(axis=2), copy_size, other_size)
+
+
+def _differs_locally(a: np.ndarray, b: np.ndarray) -> bool:
+    """`a` and `b` differ in a few GRID cells and line up everywhere else."""
+    side = _SIDE // GRID
+    cells = np.abs(a - b).mean(axis=2).reshape(GRID, side, GRID, side).mean(axis=(1, 3))
+    region = (cells > _REGION_MIN_DIFF) & (cells > _REGION_FACTOR * max(np.median(cells), 0.5))
+    if not 1 <= region.sum() <= GRID:  # an overlay covers at most a quarter of the picture
+        return False
+    outside = ~np.kron(region, np.ones((side, side), dtype=bool))
+    return _correlation(a.mean(axis=2)[outside], b.mean(axis=2)[outside]) >= ALIGNED
+
+
+def _overlaid(copy_detail: bytes, other_detail: bytes) -> bool:
+    if len(copy_detail) != _DETAIL_LENGTH or len(other_detail) != _DETAIL_LENGTH:
+        return False
+    copy, other = np.frombuffer(copy_detail, np.uint8), np.frombuffer(other_detail, np.uint8)
+    high, low = DETAIL_CELLS, DETAIL_CELLS + 1
+    return (int(copy[high]) > int(other[high]) + _CLIP_MARGIN) or (
+        int(copy[low]) > int(other[low]) + _CLIP_MARGIN
+    )
+
+
+def _correlation(x: np.ndarray, y: np.ndarray) -> float:
+    x, y = x - x.mean(), y - y.mean()
+    norm = float(np.sqrt((x * x).sum() * (y * y).sum()))
+    return float((x * y).sum()) / norm if norm > 0 else 1.0
+
+
+def _is_crop(
+    copy: np.ndarray, other: np.ndarray, copy_size: tuple[int, int], other_size: tuple[int, int]
+) -> bool:
+    centred_copy, centred_other = copy - copy.mean(), other - other.mean()
+    as_they_are = float(np.sqrt(((centred_copy - centred_other) ** 2).mean()))
+    if as_they_are < _CROP_MIN_RMS:
+        return False
+    forward = _best_box(centred_copy, other, copy_size, other_size)
+    if forward >= _CROP_FIT * as_they_are:
+        return False
+    return forward < _CROP_FIT * _best_box(centred_other, copy, other_size, copy_size)
+
+
+def _best_box(
+    target: np.ndarray, source: np.ndarray, target_size: tuple[int, int],
+    source_size: tuple[int, int],
+) -> float:  # fmt: skip
+    """The least RMS between `target` (centred) and a box of `source` scaled to it, the
+    box's shape that of `target` in `source`'s pixels."""
+    (tw, th), (sw, sh) = target_size, source_size
+    if min(tw, th, sw, sh) <= 0:
+        return float("inf")
+    x_scales = _CROP_SCALES
+    y_scales = x_scales * (sw * th) / (sh * tw)
+    keep = y_scales <= 0.96
+    if not keep.any():
+        return float("inf")
+    rows = _sampling(y_scales[keep])  # (scales, positions, side, side)
+    cols = _sampling(x_scales[keep])
+    half = np.einsum("kpil,lm->kpim", rows, source)
+    boxes = np.einsum("kpim,kqjm->kpqij", half, cols)
+    boxes -= boxes.mean(axis=(3, 4), keepdims=True)
+    return float(np.sqrt(((boxes - target) ** 2).mean(axis=(3, 4))).min())
+
+
+def _sampling(scales: np.ndarray) -> np.ndarray:
+    """Bilinear sampling matrices: [k, p] maps a source row to the SIDE samples of a box
+    keeping share scales[k] of it, at the p-th of _CROP_POSITIONS positions."""
+    u = (np.arange(_SIDE) + 0.5) / _SIDE - 0.5
+    steps = np.linspace(-0.5, 0.5, _CROP_POSITIONS)
+    centres = steps[None, :] * (1 - scales[:, None])  # (k, p)
+    coords = (0.5 + centres[:, :, None] + u[None, None, :] * scales[:, None, None]) * _SIDE - 0.5
+    coords = np.clip(coords, 0, _SIDE - 1)
+    return np.maximum(0.0, 1 - np.abs(coords[..., None] - np.arange(_SIDE)))
