@@ -1,7 +1,7 @@
 """How often the suggested keeper is the unedited original, through the real pipeline
 (scanner.scan -> SimilarityIndex -> groups at the default slider, default keeper rules).
 
-    python benchmarks/eval_keeper.py [--workdir DIR] [--stress]
+    python benchmarks/eval_keeper.py [--workdir DIR] [--stress | --names]
 
 Each original is a camera-like JPEG in library/ (quality 86-93, EXIF Make, Model,
 DateTimeOriginal, DateTime, PixelX/YDimension, firmware Software) made from a
@@ -17,6 +17,9 @@ and writes its name and a modify date; a web tool that strips it; a converter th
 copies the EXIF verbatim. Edited files are saved after the original (later mtime).
 `--stress` removes the easy evidence: every edit keeps the original's EXIF verbatim and
 its mtime, so only the pixels, the compression and the sizes are left.
+`--names` is `--stress` with camera-style names ("IMG_1000.jpg") and each edit saved
+under its original's name with a copy marker an OS or app adds (MARKERS: "IMG_1000 (1)",
+"IMG_1000 copy", "Copy of IMG_1000", "IMG_E1000", ...), in another folder.
 
 Reported: the share of groups whose keeper is the original, for pairs (original + one
 edit, by kind) and for whole groups (original + all its edits), on the design half "a"
@@ -55,6 +58,11 @@ EDITS = (
     "reencode-lower", "reencode-higher", "resize-down", "resize-up", "stripped",
 )  # fmt: skip
 _FOLDERS = ("downloads", "old-disk", "phone-export")
+MARKERS = (
+    "{} (1)", "{} copy", "{} copy 2", "{} - Copy", "{} - Copy (2)", "Copy of {}", "{}-edited",
+    "{}_edit", "{}-edit", "IMG_E{number}", "{}~2", "{}-1", "{}(2)",
+)  # fmt: skip
+"""--names: how an edit's file is named from its original's stem "IMG_<number>"."""
 _EDITORS = ("Adobe Photoshop 24.1 (Windows)", "GIMP 2.10.34", "Snapseed 2.0", "Photos 8.0")
 _BASE_TIME = 1_600_000_000
 
@@ -164,8 +172,11 @@ def save_as(image: Image.Image, quality: int, exif: Image.Exif | None) -> bytes:
     return buffer.getvalue()
 
 
-def build(folder: Path, *, stress: bool) -> dict[str, tuple[str, str, str]]:
+def build(
+    folder: Path, *, stress: bool, names: bool = False
+) -> dict[str, tuple[str, str, str]]:
     """Write the set; returns path -> (half, source, kind) ("original" for originals)."""
+    stress = stress or names
     truth: dict[str, tuple[str, str, str]] = {}
     for index, (half, name, pixels) in enumerate(sources()):
         rng = np.random.default_rng(index)
@@ -173,7 +184,9 @@ def build(folder: Path, *, stress: bool) -> dict[str, tuple[str, str, str]]:
         width, height = image.size
         exif = camera_exif(index, width, height)
         original = save_as(image, int(rng.integers(86, 94)), exif)
-        path = folder / "library" / f"{name}.jpg"
+        number = 1000 + index
+        stem = f"IMG_{number}" if names else name
+        path = folder / "library" / f"{stem}.jpg"
         _write(path, original, _BASE_TIME + index)
         truth[str(path)] = (half, name, "original")
         decoded = Image.open(io.BytesIO(original)).convert("RGB")
@@ -187,7 +200,11 @@ def build(folder: Path, *, stress: bool) -> dict[str, tuple[str, str, str]]:
             if kind != "resize-down" and len(data) <= len(original):
                 data = with_comment(data, len(original) - len(data) + 2000 + 97 * k)
             mtime = _BASE_TIME + index if stress else _BASE_TIME + 86_400 * (k + 1) + index
-            target = folder / _FOLDERS[k % 3] / f"{name}-{kind}.jpg"
+            if names:
+                marked = MARKERS[(index + k) % len(MARKERS)].format(stem, number=number)
+                target = folder / _FOLDERS[k % 3] / f"{marked}.jpg"
+            else:
+                target = folder / _FOLDERS[k % 3] / f"{name}-{kind}.jpg"
             _write(target, data, mtime)
             truth[str(target)] = (half, name, kind)
     return truth
@@ -268,10 +285,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--stress", action="store_true")
+    parser.add_argument("--names", action="store_true", help="--stress, edits named as copies")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
         folder = args.workdir or Path(temporary)
-        truth = build(folder, stress=args.stress)
+        truth = build(folder, stress=args.stress, names=args.names)
         evaluate(folder, truth)
 
 

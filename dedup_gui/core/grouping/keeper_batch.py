@@ -16,7 +16,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from dedup_gui.core.files.imagetypes import is_raw_format
+from dedup_gui.core.grouping import framing
 from dedup_gui.core.grouping import originals as og
+from dedup_gui.core.grouping.copy_names import lineage
 from dedup_gui.core.grouping.keeper import (
     _RULE_REASONS,
     UNDECIDED_REASON,
@@ -44,6 +46,7 @@ _ORIGINAL_REASONS = (
     "kept: the others are JPEG re-encodes of it",
     "kept: the others look edited from it",
     "kept: saved before the others",
+    og.NAMES_REASON,
 )
 _EXPECTED_MICRO = MICRO_SIDE * MICRO_SIDE * 3
 _DETAIL_LENGTH = DETAIL_CELLS + 2
@@ -209,7 +212,7 @@ class _Stack:
         remaining = candidates.copy()
         reason = np.zeros(self.count, np.int64)
         for step in (self._by_pixels, self._by_metadata, self._by_compression,
-                     self._by_content, self._by_mtime):
+                     self._by_content, self._by_names, self._by_medoid, self._by_mtime):
             active = remaining.sum(axis=1) >= 2
             if not active.any():
                 break
@@ -385,31 +388,69 @@ class _Stack:
         score += aligned & (brighter > og._TONE_MARGIN) & (copy_high > other_high + og._CLIP_MARGIN)
         score += aligned & (-brighter > og._TONE_MARGIN) & (copy_low > other_low + og._CLIP_MARGIN)
         unsure |= aligned & (_near(brighter, og._TONE_MARGIN) | _near(-brighter, og._TONE_MARGIN))
+        # Pairs that do not line up: framing.py, pair by pair (the same float64 code).
+        for g, a, b in zip(*np.nonzero(pair & (correlation < og._ALIGNED)), strict=True):
+            copy, other = self.flat[g * size + a], self.flat[g * size + b]
+            score[g, a, b] += framing.edited_by_framing(copy, other)
         evidence = np.where(pair, score, 0.0).sum(axis=2)
         self.unsure |= active & (pair & unsure).any(axis=(1, 2))
-        if size >= 3:
-            rms = thumbs["rms"].copy()
-            rms[:, np.arange(size), np.arange(size)] = 0.0
-            # The medoid over every member (a removed candidate is still evidence).
-            spread = rms.sum(axis=2).astype(np.float64)
-            masked = np.where(remaining, spread, np.inf)
-            centre = np.argmin(masked, axis=1)
-            rows = np.arange(self.count)
-            centre_spread = masked[rows, centre]
-            others = masked.copy()
-            others[rows, centre] = np.inf
-            closest_other = others.min(axis=1)
-            has_others = remaining.sum(axis=1) >= 2
-            finite = np.isfinite(centre_spread) & np.isfinite(closest_other)
-            wins = has_others & (centre_spread < og._MEDOID_MARGIN * closest_other)
-            # (Near-equal spreads need no care: then the margin is not met either way.)
-            medoid_unsure = (
-                has_others & finite & _near(centre_spread, og._MEDOID_MARGIN * closest_other)
-            )
-            self.unsure |= active & medoid_unsure
-            evidence[rows[wins], centre[wins]] -= 0.5
         least = np.where(remaining, evidence, np.inf).min(axis=1)
         return remaining & (evidence == least[:, None]), np.full(self.count, 6)
+
+    def _by_names(self, remaining: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        stem, lineage = self._names(active)
+        # marked[g, a, b]: a's name is b's with copy markers added (ids are never -1).
+        marked = (lineage[:, :, None, :] == stem[:, None, :, None]).any(axis=3)
+        marked &= remaining[:, None, :] & ~np.eye(self.size, dtype=bool)
+        return remaining & ~marked.any(axis=2), np.full(self.count, 8)
+
+    def _names(self, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(stem id, lineage ids padded with -1) per member (copy_names.lineage), as
+        (groups, size) and (groups, size, depth) arrays; ids are equal for equal names."""
+        ids: dict[str, int] = {}
+        stems = np.full((self.count, self.size), -2, np.int64)
+        lineages: list[tuple[int, int, list[int]]] = []
+        depth = 1
+        for row in np.flatnonzero(active).tolist():
+            for k in range(self.size):
+                stem, bases = lineage(self.flat[row * self.size + k].path)
+                stems[row, k] = ids.setdefault(stem, len(ids))
+                codes = [ids.setdefault(base, len(ids)) for base in bases]
+                lineages.append((row, k, codes))
+                depth = max(depth, len(codes))
+        out = np.full((self.count, self.size, depth), -1, np.int64)
+        for row, k, codes in lineages:
+            out[row, k, : len(codes)] = codes
+        return stems, out
+
+    def _by_medoid(
+        self, remaining: np.ndarray, active: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        size = self.size
+        if size < 3:
+            return remaining, np.full(self.count, 6)
+        thumbs = self._thumbnails(active)
+        rms = thumbs["rms"].copy()
+        rms[:, np.arange(size), np.arange(size)] = 0.0
+        # The medoid over every member (a removed candidate is still evidence).
+        spread = rms.sum(axis=2).astype(np.float64)
+        masked = np.where(remaining, spread, np.inf)
+        centre = np.argmin(masked, axis=1)
+        rows = np.arange(self.count)
+        centre_spread = masked[rows, centre]
+        others = masked.copy()
+        others[rows, centre] = np.inf
+        closest_other = others.min(axis=1)
+        has_others = remaining.sum(axis=1) >= 2
+        finite = np.isfinite(centre_spread) & np.isfinite(closest_other)
+        wins = active & has_others & (centre_spread < og._MEDOID_MARGIN * closest_other)
+        # (Near-equal spreads need no care: then the margin is not met either way.)
+        bar = og._MEDOID_MARGIN * closest_other
+        self.unsure |= active & has_others & finite & _near(centre_spread, bar)
+        kept = remaining.copy()
+        kept[wins] = False
+        kept[rows[wins], centre[wins]] = True
+        return kept, np.full(self.count, 6)
 
     def _by_mtime(self, remaining: np.ndarray, _: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         earliest = np.where(remaining, self.mtime, np.iinfo(np.int64).max).min(axis=1)

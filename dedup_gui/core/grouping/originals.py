@@ -12,10 +12,30 @@ Evidence, strongest first (each step only narrows the candidates, never empties 
    much less than a fresh encode's would, measured by `_REENCODE_EXPONENT`).
 4. Content, pairwise on the micro thumbnail and the regional detail: grey beside colour,
    an overlay (a difference concentrated in one region where the copy has more edges),
-   clipped highlights or shadows from a tone change; in groups of three or more, the
-   medoid (every derivative is one edit away from the original, so two derivatives are
-   farther apart than either is from it).
-5. The earlier modification time, when the files' times are minutes apart.
+   clipped highlights or shadows from a tone change; for copies whose framing differs
+   (framing.py), a crop of the other's field of view or a large painted overlay (a
+   caption bar).
+5. File names (copy_names.py): a copy whose name is another's with a copy marker added
+   ("IMG_1234 (1)", "IMG_1234 copy", "Copy of IMG_1234", "IMG_1234-edited", "IMG_E1234"...).
+6. In groups of three or more, the medoid (every derivative is one edit away from the
+   original, so two derivatives are farther apart than either is from it).
+7. The earlier modification time, when the files' times are minutes apart.
+
+Why names sit there. A marker records only that a file of the plain name already existed
+where the copy was saved (a second download, a duplicate in the Finder, an app's edit next
+to its source); it says nothing about how the pixels were made, and a rename or a "save
+as" over the plain name undoes it. Steps 1-4 read what the pixels and the file themselves
+went through, and each is a loss a copy cannot undo: a resized-down copy with the plain
+name is still the copy (a share-sized export named IMG_1234, the full-size download
+IMG_1234 (1)); a stripped EXIF cannot be written back by a download; a lower JPEG quality
+is a re-encode; a greyed, captioned or clipped copy cannot give back the colour, the
+covered region or the clipped tones. So names only decide between copies those steps
+find alike. They come before the medoid, which assumes every copy was made from the
+original directly (a chain original -> edit -> edit of the edit makes the middle one the
+medoid, while the names still say which came first), and before the modification time,
+which a plain copy or a download resets and a marker survives. Only pairs count: one name
+alone ("holiday-edit.jpg") is never evidence, and "IMG_1234-1" marks a copy only beside
+an "IMG_1234" of the same group.
 
 Only what the records carry is used: nothing is read from disk here.
 """
@@ -28,6 +48,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dedup_gui.core.grouping import framing
+from dedup_gui.core.grouping.copy_names import lineage
 from dedup_gui.core.images.provenance import DETAIL_CELLS, GRID, is_editor, quantiser_step
 from dedup_gui.core.models import MICRO_SIDE, ImageRecord
 
@@ -38,9 +60,10 @@ _SAME_PICTURE_RMS = 1.5
 _REENCODE_EXPONENT = 0.42
 """A fresh JPEG encode grows as (step ratio)^0.5..0.6 (benchmarks/eval_keeper.py); a
 re-encode of an already compressed file at a finer step grows as ^0.3..0.4."""
-_ALIGNED = 0.97
+_ALIGNED = framing.ALIGNED
 """Tone and overlay evidence needs the same framing: micro lumas correlated this well (a
-crop or a shift moves every edge; a brightness, gamma or caption edit does not)."""
+crop or a shift moves every edge; a brightness, gamma or caption edit does not). Pairs
+that do not line up are left to framing.py (a crop, a large overlay)."""
 _GREY_SHARE = 0.3
 _MIN_COLOUR = 6.0
 _OVERLAY_CONCENTRATION = 3.0
@@ -50,6 +73,8 @@ _CLIP_MARGIN = 2
 _TONE_MARGIN = 2.0
 _MEDOID_MARGIN = 0.9
 _MTIME_GAP_NS = 60 * 1_000_000_000
+EDITED_REASON = "kept: the others look edited from it"
+NAMES_REASON = "kept: the others' names mark them as copies"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +130,10 @@ def most_original(records: Sequence[ImageRecord], candidates: Sequence[int]) -> 
     remaining = list(candidates)
     reason = ""
     thumbnails: _Thumbnails | None = None
-    for step in (_by_pixels, _by_metadata, _by_compression, _by_content, _by_mtime):
+    for step in STEPS:
         if len(remaining) < 2:
             break
-        if step in (_by_compression, _by_content) and thumbnails is None:
+        if step in _NEEDS_THUMBNAILS and thumbnails is None:
             thumbnails = _Thumbnails(records)
         narrowed, why = step(records, remaining, thumbnails)
         if narrowed and len(narrowed) < len(remaining):
@@ -212,15 +237,35 @@ def _by_content(
         for b in remaining:
             if a != b:
                 evidence[a] += _looks_edited_from(records, thumbnails, a, b)
-    if len(records) >= 3:
-        spread = {i: float(np.delete(thumbnails.rms[i], i).sum()) for i in remaining}
-        centre = min(spread, key=spread.__getitem__)
-        others = [spread[i] for i in remaining if i != centre]
-        if others and spread[centre] < _MEDOID_MARGIN * min(others):
-            evidence[centre] -= 0.5
     least = min(evidence.values())
     kept = [i for i in remaining if evidence[i] == least]
-    return kept, "kept: the others look edited from it"
+    return kept, EDITED_REASON
+
+
+def _by_names(
+    records: Sequence[ImageRecord], remaining: list[int], _: _Thumbnails | None
+) -> tuple[list[int], str]:
+    names = {i: lineage(records[i].path) for i in remaining}
+    marked = {
+        a for a in remaining for b in remaining if a != b and names[b][0] in names[a][1]
+    }
+    return [i for i in remaining if i not in marked], NAMES_REASON
+
+
+def _by_medoid(
+    records: Sequence[ImageRecord], remaining: list[int], thumbnails: _Thumbnails | None
+) -> tuple[list[int], str]:
+    """In groups of three or more, the copy nearest to all the others (every member is
+    evidence, also those no longer candidates)."""
+    assert thumbnails is not None
+    if len(records) < 3:
+        return remaining, ""
+    spread = {i: float(np.delete(thumbnails.rms[i], i).sum()) for i in remaining}
+    centre = min(spread, key=spread.__getitem__)
+    others = [spread[i] for i in remaining if i != centre]
+    if others and spread[centre] < _MEDOID_MARGIN * min(others):
+        return [centre], EDITED_REASON
+    return remaining, ""
 
 
 def _looks_edited_from(
@@ -235,6 +280,8 @@ def _looks_edited_from(
         score += 1
     copy, other = records[a], records[b]
     aligned = thumbnails.correlation[a, b] >= _ALIGNED
+    if not aligned and framing.edited_by_framing(copy, other):
+        score += 1
     if aligned and len(copy.detail) == len(other.detail) == DETAIL_CELLS + 2:
         cell = thumbnails.overlay_cell(a, b)
         if cell is not None and copy.detail[cell] > _MORE_EDGES * other.detail[cell] + 1:
@@ -254,3 +301,8 @@ def _by_mtime(
     earliest = min(records[i].mtime_ns for i in remaining)
     kept = [i for i in remaining if records[i].mtime_ns - earliest < _MTIME_GAP_NS]
     return kept, "kept: saved before the others"
+
+
+STEPS = (_by_pixels, _by_metadata, _by_compression, _by_content, _by_names, _by_medoid, _by_mtime)
+"""The evidence in the order it is weighed (the module docstring says why)."""
+_NEEDS_THUMBNAILS = (_by_compression, _by_content, _by_medoid)
