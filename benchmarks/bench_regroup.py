@@ -75,18 +75,22 @@ def main() -> None:
 
     timings = []
     sizes = []
-    # A move to a height no earlier move reached cuts the dendrogram anew; one to a height
-    # seen before may be answered from what that cut left (the slider has 9 heights).
-    new_heights: list[float] = []
-    seen = {similarity_to_distance(MIN_SIMILARITY)}
+    # A move that takes in merges no earlier move took cuts the dendrogram anew (new
+    # groups to build); one back to a cut seen before may be answered from what that cut
+    # left. (The merge heights are the index's own, read here only to tell the two apart.)
+    new_cuts: list[float] = []
+    seen = {len(index._merge_height)}
     for similarity in SLIDER_MOVES:
         started = time.perf_counter()
         groups = index.groups(similarity)
         timings.append((time.perf_counter() - started) * 1000)
         sizes.append(len(groups))
-        if similarity_to_distance(similarity) not in seen:
-            seen.add(similarity_to_distance(similarity))
-            new_heights.append(timings[-1])
+        cut = int(np.searchsorted(
+            index._merge_height, similarity_to_distance(similarity), side="right"
+        ))
+        if cut not in seen:
+            seen.add(cut)
+            new_cuts.append(timings[-1])
 
     started = time.perf_counter()
     index.groups(90, reference_folders=["/library/007"])
@@ -115,9 +119,9 @@ def main() -> None:
     speedup = build_seconds * 1000 / median
     print(f"slider move, median of {len(timings):2d}       {median:9.1f} ms "
           f"(max {max(timings):.1f} ms; {speedup:.0f}x faster than a rebuild)")
-    new_median = statistics.median(new_heights)
-    print(f"moves to a new height ({len(new_heights)})     {new_median:9.1f} ms "
-          f"median (max {max(new_heights):.1f} ms)")
+    if new_cuts:
+        print(f"moves to a new cut ({len(new_cuts)})        {statistics.median(new_cuts):9.1f} ms "
+              f"median (max {max(new_cuts):.1f} ms)")
     print(f"new reference folder (re-rank)   {new_reference_ms:9.1f} ms")
     print(f"drop 1% of the images (a trash)  {without_seconds * 1000:9.0f} ms "
           f"({build_seconds / without_seconds:.0f}x faster than a rebuild)")

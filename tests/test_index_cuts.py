@@ -234,3 +234,15 @@ def test_a_repeated_position_returns_a_list_the_caller_may_change(similarity):
     shown.clear()
     expected = reference_groups(index, similarity, (), RawJpegPolicy.KEEP_BOTH)
     assert index.groups(similarity) == expected
+
+
+def test_the_slider_is_told_fast_only_once_every_cut_is_built():
+    index = SimilarityIndex.build(library(7, families=40))
+    assert not index.has_keeper_context(())
+    index.groups(90)  # a command's one call builds its own cut only
+    assert not index.has_keeper_context(())
+    index.groups(96)  # a second cut: every reachable one is built now
+    assert index.has_keeper_context(())
+    for similarity in POSITIONS:
+        expected = reference_groups(index, similarity, (), RawJpegPolicy.KEEP_BOTH)
+        assert index.groups(similarity) == expected

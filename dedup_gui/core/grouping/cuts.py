@@ -34,6 +34,17 @@ class Cut:
     keys: np.ndarray
     """Per group: smallest member * (records + 1) + size, the same at every cut."""
 
+    @staticmethod
+    def union(cuts: list[Cut]) -> Cut:
+        """The groups of several cuts, each once (by key)."""
+        if not cuts:
+            return Cut(*(np.zeros(0, np.int64) for _ in range(4)))
+        sizes = np.concatenate([cut.sizes for cut in cuts])
+        keys = np.concatenate([cut.keys for cut in cuts])
+        members = np.concatenate([cut.members for cut in cuts])
+        whole = Cut(members, np.cumsum(sizes) - sizes, sizes, keys)
+        return whole.subset(np.unique(keys, return_index=True)[1])
+
     def subset(self, chosen: np.ndarray) -> Cut:
         """The groups at positions `chosen` (in that order), packed."""
         sizes = self.sizes[chosen]

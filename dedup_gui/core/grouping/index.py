@@ -6,12 +6,15 @@ dendrogram over the verified pairs (linkage.py). Every group cut from it has a p
 that is a verified match, within the cut's distance, of *every* member: a star, so A~B~C
 never links A to C by way of B; and since a looser cut only merges groups, moving the
 slider never splits one. `groups(similarity)` is therefore just a cut: a prefix of the
-merge list, a vectorised connected-components pass, and the keeper ranking.
+merge list, a vectorised connected-components pass, and the keeper ranking; a group is
+built once per keeper ranking and reused at every slider position that shows it (cuts.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+import gc
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -288,21 +291,41 @@ class SimilarityIndex:
         built = self._built[id(context)]
         shown = built.by_cut.get(merges)
         if shown is None:
-            if self._cuts is None:
-                self._cuts = Cuts(len(self.records), self._merge_first, self._merge_second)
-            cut = self._cuts.at(merges)
-            new = built.missing(cut.keys)
-            if len(new):
-                self._build_groups(cut.subset(new), context, built)
-            shown = built.by_cut[merges] = built.ordered(cut.keys)
+            # The first cut alone (a command's one call); at a second, every cut the slider
+            # can reach, in one batch, so that later moves only look their lists up.
+            self._show_cuts([merges] if not built.by_cut else self._reachable_cuts(), context)
+            shown = built.by_cut[merges]
         return list(shown)
+
+    def _reachable_cuts(self) -> list[int]:
+        """The distinct merge counts of the slider's settings (a handful of heights)."""
+        heights = np.arange(similarity_to_distance(MIN_SIMILARITY) + 1)
+        counts = np.searchsorted(self._merge_height, heights, side="right")
+        return sorted({count for count in counts.tolist() if count > 0})
+
+    def _show_cuts(self, cuts: list[int], context: _KeeperContext) -> None:
+        """Build the groups of these cuts (merge counts) that are not built yet, all in one
+        batch, and list each cut's groups in their shown order."""
+        built = self._built[id(context)]
+        cuts = [merges for merges in cuts if merges not in built.by_cut]
+        if self._cuts is None:
+            self._cuts = Cuts(len(self.records), self._merge_first, self._merge_second)
+        labelled = [self._cuts.at(merges) for merges in cuts]
+        new = Cut.union([cut.subset(built.missing(cut.keys)) for cut in labelled])
+        # Tens of thousands of small acyclic objects: a cyclic collection in between would
+        # walk the whole library's records each time, for nothing to collect.
+        with _collector_paused():
+            if len(new.keys):
+                self._build_groups(new, context, built)
+            for merges, cut in zip(cuts, labelled, strict=True):
+                built.by_cut[merges] = built.ordered(cut.keys)
 
     def _build_groups(self, cut: Cut, context: _KeeperContext, built: BuiltGroups) -> None:
         """Make the DuplicateGroups of `cut` (groups not built yet) and add them to
         `built`. Each group depends on its members alone, so it is made once per context."""
         grouped, starts, sizes = cut.members, cut.starts, cut.sizes
         group_of = np.repeat(np.arange(len(starts)), sizes)
-        is_keeper, reasons = self._choose_keepers(grouped, starts, cut.keys, context)
+        is_keeper, group_reasons = self._choose_keepers(grouped, starts, cut.keys, context)
         # Members of each group together, keeper first.
         grouped = grouped[np.lexsort((context.rank[grouped], ~is_keeper, group_of))]
         keepers = np.repeat(grouped[starts], sizes)
@@ -323,7 +346,6 @@ class SimilarityIndex:
         grouped, effective, phash, exact = (
             grouped[order], effective[order], phash[order], exact[order]
         )
-        group_reasons = [reasons[int(k)] for k in grouped[starts].tolist()]
         bounds = np.r_[starts, len(grouped)].tolist()
         # Largest saving first: every member but the keeper and reference copies is freed.
         freed_member = others & ~context.is_reference[grouped]
@@ -364,11 +386,16 @@ class SimilarityIndex:
         keeper_rules: Sequence[KeeperRule] = DEFAULT_KEEPER_RULES,
         raw_jpeg_policy: RawJpegPolicy = RawJpegPolicy.KEEP_BOTH,
     ) -> bool:
-        """Whether `groups` with these reference folders, rules and policy is a cached
-        ranking (fast) rather than a new one (ranks every record and checks the folders on
-        disk, or chooses every group's keeper again)."""
+        """Whether `groups` with these reference folders, rules and policy is fast at any
+        similarity (the keeper ranking and every cut's groups are cached) rather than a
+        new ranking (ranks every record and checks the folders on disk) or new groups to
+        build (seconds at a million photos)."""
         key = ((tuple(reference_folders), tuple(keeper_rules)), raw_jpeg_policy)
-        return key in self._policy_contexts
+        context = self._policy_contexts.get(key)
+        if context is None:
+            return False
+        built = self._built[id(context)].by_cut
+        return all(merges in built for merges in self._reachable_cuts())
 
     def matches(
         self, record: ImageRecord, similarity: float
@@ -551,10 +578,10 @@ class SimilarityIndex:
     def _choose_keepers(
         self, grouped: np.ndarray, starts: np.ndarray, keys: np.ndarray,
         context: _KeeperContext,
-    ) -> tuple[np.ndarray, dict[int, str]]:
+    ) -> tuple[np.ndarray, list[str]]:
         """Per member of `grouped` (members of a group together, in index order; `keys`
-        the groups' Cut keys), whether it is its group's keeper, and the keeper's reason,
-        by record index."""
+        the groups' Cut keys), whether it is its group's keeper; and per group, the
+        keeper's reason (one photo may keep groups of several cuts, for other reasons)."""
         assert context.keepers is not None
         member_list = grouped.tolist()
         bounds = np.r_[starts, len(grouped)].tolist()
@@ -572,8 +599,7 @@ class SimilarityIndex:
         choices = [context.keepers[key] for key in key_list]
         keeper_rows = np.array([keeper for keeper, _ in choices], np.int64)
         is_keeper = grouped == np.repeat(keeper_rows, np.diff(bounds))
-        reasons = {keeper: reason for keeper, reason in choices}
-        return is_keeper, reasons
+        return is_keeper, [reason for _, reason in choices]
 
 
 def _with_deep_links(
@@ -638,6 +664,18 @@ def _uncropped_keeper(
         ):
             return other_position, "kept: the uncropped copy"
     return position, reason
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block (as it was after)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _same_pixels(a: ImageRecord, b: ImageRecord) -> bool:
