@@ -6,12 +6,15 @@ dendrogram over the verified pairs (linkage.py). Every group cut from it has a p
 that is a verified match, within the cut's distance, of *every* member: a star, so A~B~C
 never links A to C by way of B; and since a looser cut only merges groups, moving the
 slider never splits one. `groups(similarity)` is therefore just a cut: a prefix of the
-merge list, a vectorised connected-components pass, and the keeper ranking.
+merge list, a vectorised connected-components pass, and the keeper ranking; a group is
+built once per keeper ranking and reused at every slider position that shows it (cuts.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+import gc
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -20,6 +23,7 @@ import numpy as np
 
 from dedup_gui.core.grouping import candidates
 from dedup_gui.core.grouping.components import component_labels
+from dedup_gui.core.grouping.cuts import BuiltGroups, Cut, Cuts
 from dedup_gui.core.grouping.keeper import (
     DEFAULT_KEEPER_RULES,
     KeeperRule,
@@ -64,8 +68,8 @@ class _KeeperContext:
     """Position of each record in keeper order (0 = best keeper)."""
     is_reference: np.ndarray
     rules: tuple[KeeperRule, ...] = DEFAULT_KEEPER_RULES
-    keepers: dict[tuple[int, ...], tuple[int, str]] | None = None
-    """(keeper, reason) per group, by its members in index order: the chain's group rules
+    keepers: dict[int, tuple[int, str]] | None = None
+    """(keeper, reason) per group, by its Cut key (cuts.py): the chain's group rules
     (originals.py) look at all members, and a group's members decide it alone."""
     pairs: PairPolicy | None = None
     """RAW+JPEG pairs and what to do with them (raw_pairs.py)."""
@@ -109,7 +113,9 @@ class SimilarityIndex:
         self._sizes = np.array([r.size for r in self.records], dtype=np.int64)
         self._path_rank = path_ranks(self.records)
         self._keeper_contexts: dict[_ContextKey, _KeeperContext] = {}
-        self._group_cache: dict[tuple[int, tuple[int, ...]], DuplicateGroup] = {}
+        self._cuts: Cuts | None = None
+        self._built: dict[int, BuiltGroups] = {}
+        """Groups built so far, by id() of their (cached, so living) policy context."""
         self._policy_contexts: dict[tuple[_ContextKey, RawJpegPolicy], _KeeperContext] = {}
         self._companions: np.ndarray | None = None
 
@@ -278,23 +284,51 @@ class SimilarityIndex:
         """Groups at `similarity` percent: keeper first, sorted by reclaimable bytes.
         `raw_jpeg_policy`: what a RAW+JPEG pair in a group keeps (raw_pairs.py)."""
         threshold = similarity_to_distance(max(similarity, MIN_SIMILARITY))
-        count = len(self.records)
         merges = int(np.searchsorted(self._merge_height, threshold, side="right"))
         if merges == 0:
             return []
-        labels = component_labels(
-            count, self._merge_first[:merges], self._merge_second[:merges]
-        )
-        sizes = np.bincount(labels)
-        grouped = np.flatnonzero(sizes[labels] > 1)
         context = self._policy_context(reference_folders, keeper_rules, raw_jpeg_policy)
+        built = self._built[id(context)]
+        shown = built.by_cut.get(merges)
+        if shown is None:
+            # The first cut alone (a command's one call); at a second, every cut the slider
+            # can reach, in one batch, so that later moves only look their lists up.
+            self._show_cuts([merges] if not built.by_cut else self._reachable_cuts(), context)
+            shown = built.by_cut[merges]
+        return list(shown)
+
+    def _reachable_cuts(self) -> list[int]:
+        """The distinct merge counts of the slider's settings (a handful of heights)."""
+        heights = np.arange(similarity_to_distance(MIN_SIMILARITY) + 1)
+        counts = np.searchsorted(self._merge_height, heights, side="right")
+        return sorted({count for count in counts.tolist() if count > 0})
+
+    def _show_cuts(self, cuts: list[int], context: _KeeperContext) -> None:
+        """Build the groups of these cuts (merge counts) that are not built yet, all in one
+        batch, and list each cut's groups in their shown order."""
+        built = self._built[id(context)]
+        cuts = [merges for merges in cuts if merges not in built.by_cut]
+        if self._cuts is None:
+            self._cuts = Cuts(len(self.records), self._merge_first, self._merge_second)
+        labelled = [self._cuts.at(merges) for merges in cuts]
+        new = Cut.union([cut.subset(built.missing(cut.keys)) for cut in labelled])
+        # Tens of thousands of small acyclic objects: a cyclic collection in between would
+        # walk the whole library's records each time, for nothing to collect.
+        with _collector_paused():
+            if len(new.keys):
+                self._build_groups(new, context, built)
+            for merges, cut in zip(cuts, labelled, strict=True):
+                built.by_cut[merges] = built.ordered(cut.keys)
+
+    def _build_groups(self, cut: Cut, context: _KeeperContext, built: BuiltGroups) -> None:
+        """Make the DuplicateGroups of `cut` (groups not built yet) and add them to
+        `built`. Each group depends on its members alone, so it is made once per context."""
+        grouped, starts, sizes = cut.members, cut.starts, cut.sizes
+        group_of = np.repeat(np.arange(len(starts)), sizes)
+        is_keeper, group_reasons = self._choose_keepers(grouped, starts, cut.keys, context)
         # Members of each group together, keeper first.
-        grouped = grouped[np.lexsort((grouped, labels[grouped]))]
-        group_labels = labels[grouped]
-        starts = np.flatnonzero(np.r_[True, group_labels[1:] != group_labels[:-1]])
-        is_keeper, reasons, member_sets = self._choose_keepers(grouped, starts, context)
-        grouped = grouped[np.lexsort((context.rank[grouped], ~is_keeper, group_labels))]
-        keepers = np.repeat(grouped[starts], np.diff(np.r_[starts, len(grouped)]))
+        grouped = grouped[np.lexsort((context.rank[grouped], ~is_keeper, group_of))]
+        keepers = np.repeat(grouped[starts], sizes)
         others = grouped != keepers
         effective = np.zeros(len(grouped), np.uint8)
         phash = np.zeros(len(grouped), np.uint8)
@@ -308,11 +342,10 @@ class SimilarityIndex:
         has_copy = np.add.reduceat((exact & others).astype(np.int64), starts) > 0
         exact[starts] = has_copy
         # Within a group: keeper, then by effective distance, then keeper order.
-        order = np.lexsort((context.rank[grouped], effective, others, group_labels))
+        order = np.lexsort((context.rank[grouped], effective, others, group_of))
         grouped, effective, phash, exact = (
             grouped[order], effective[order], phash[order], exact[order]
         )
-        group_reasons = [reasons[int(k)] for k in grouped[starts].tolist()]
         bounds = np.r_[starts, len(grouped)].tolist()
         # Largest saving first: every member but the keeper and reference copies is freed.
         freed_member = others & ~context.is_reference[grouped]
@@ -320,22 +353,18 @@ class SimilarityIndex:
             freed_member &= ~context.pairs.held(grouped, keepers)  # kept with the keeper
         freed = np.where(freed_member, self._sizes[grouped], 0)
         reclaimable = np.add.reduceat(freed, starts)
-        group_order = np.lexsort((self._path_rank[grouped[starts]], -reclaimable))
-        context_key = id(context)
-        # Pair distances never change, so the same members make the same group: keyed by
-        # its members in index order (row g here is group g of `member_sets`).
-        keys = [(context_key, members) for members in member_sets]
-        cache = self._group_cache
-        new = [g for g, key in enumerate(keys) if key not in cache]
-        ordered = [tuple(grouped[bounds[g] : bounds[g + 1]].tolist()) for g in new]
+        member_list = grouped.tolist()
+        ordered = [tuple(member_list[a:b]) for a, b in pairwise(bounds)]
         finer = self._finer_similarities(ordered)
-        for g, members, shown in zip(new, ordered, finer, strict=True):
-            start, end = bounds[g], bounds[g + 1]
-            cache[keys[g]] = self._make_group(
-                members, effective[start:end], phash[start:end], exact[start:end], context,
-                group_reasons[g], shown,
+        groups = [
+            self._make_group(
+                members, effective[a:b], phash[a:b], exact[a:b], context, reason, shown
             )
-        return [cache[keys[g]] for g in group_order.tolist()]
+            for members, a, b, reason, shown in zip(
+                ordered, bounds[:-1], bounds[1:], group_reasons, finer, strict=True
+            )
+        ]
+        built.add(cut.keys, groups, reclaimable, self._path_rank[grouped[starts]])
 
     def _finer_similarities(self, groups: list[tuple[int, ...]]) -> list[list[float]]:
         """Per group (keeper first), each member's thumbnail similarity to the keeper."""
@@ -357,11 +386,16 @@ class SimilarityIndex:
         keeper_rules: Sequence[KeeperRule] = DEFAULT_KEEPER_RULES,
         raw_jpeg_policy: RawJpegPolicy = RawJpegPolicy.KEEP_BOTH,
     ) -> bool:
-        """Whether `groups` with these reference folders, rules and policy is a cached
-        ranking (fast) rather than a new one (ranks every record and checks the folders on
-        disk, or chooses every group's keeper again)."""
+        """Whether `groups` with these reference folders, rules and policy is fast at any
+        similarity (the keeper ranking and every cut's groups are cached) rather than a
+        new ranking (ranks every record and checks the folders on disk) or new groups to
+        build (seconds at a million photos)."""
         key = ((tuple(reference_folders), tuple(keeper_rules)), raw_jpeg_policy)
-        return key in self._policy_contexts
+        context = self._policy_contexts.get(key)
+        if context is None:
+            return False
+        built = self._built[id(context)].by_cut
+        return all(merges in built for merges in self._reachable_cuts())
 
     def matches(
         self, record: ImageRecord, similarity: float
@@ -489,6 +523,7 @@ class SimilarityIndex:
                 pairs=PairPolicy.of(self.records, self._companions, policy),
             )
             self._policy_contexts[key] = context
+            self._built[id(context)] = BuiltGroups()
         return context
 
     def _make_group(
@@ -541,31 +576,30 @@ class SimilarityIndex:
         return DuplicateGroup(members=(built[0], *others))
 
     def _choose_keepers(
-        self, grouped: np.ndarray, starts: np.ndarray, context: _KeeperContext
-    ) -> tuple[np.ndarray, dict[int, str], list[tuple[int, ...]]]:
-        """Per member of `grouped` (members of a group together, in index order), whether
-        it is its group's keeper; the keeper's reason, by record index; and each group's
-        members (in index order)."""
+        self, grouped: np.ndarray, starts: np.ndarray, keys: np.ndarray,
+        context: _KeeperContext,
+    ) -> tuple[np.ndarray, list[str]]:
+        """Per member of `grouped` (members of a group together, in index order; `keys`
+        the groups' Cut keys), whether it is its group's keeper; and per group, the
+        keeper's reason (one photo may keep groups of several cuts, for other reasons)."""
         assert context.keepers is not None
-        is_keeper = np.zeros(len(grouped), dtype=bool)
-        reasons: dict[int, str] = {}
         member_list = grouped.tolist()
         bounds = np.r_[starts, len(grouped)].tolist()
-        groups = [tuple(member_list[start:end]) for start, end in pairwise(bounds)]
-        # Member sets not seen in this context yet, decided together (keeper_batch.py).
-        new = [members for members in dict.fromkeys(groups) if members not in context.keepers]
+        key_list = keys.tolist()
+        # Groups not seen in this context yet, decided together (keeper_batch.py).
+        new = [g for g, key in enumerate(key_list) if key not in context.keepers]
         if new:
-            chosen = choose_keepers(self.records, new, context.is_reference, context.rules)
+            groups = [tuple(member_list[bounds[g] : bounds[g + 1]]) for g in new]
+            chosen = choose_keepers(self.records, groups, context.is_reference, context.rules)
             chosen = [
                 _keeper_after_crops_and_pairs(self, members, keeper, reason, context)
-                for members, (keeper, reason) in zip(new, chosen, strict=True)
+                for members, (keeper, reason) in zip(groups, chosen, strict=True)
             ]
-            context.keepers.update(zip(new, chosen, strict=True))
-        for start, members in zip(bounds, groups, strict=False):
-            keeper, reason = context.keepers[members]
-            is_keeper[start + members.index(keeper)] = True
-            reasons[keeper] = reason
-        return is_keeper, reasons, groups
+            context.keepers.update(zip([key_list[g] for g in new], chosen, strict=True))
+        choices = [context.keepers[key] for key in key_list]
+        keeper_rows = np.array([keeper for keeper, _ in choices], np.int64)
+        is_keeper = grouped == np.repeat(keeper_rows, np.diff(bounds))
+        return is_keeper, [reason for _, reason in choices]
 
 
 def _with_deep_links(
@@ -630,6 +664,18 @@ def _uncropped_keeper(
         ):
             return other_position, "kept: the uncropped copy"
     return position, reason
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block (as it was after)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _same_pixels(a: ImageRecord, b: ImageRecord) -> bool:

@@ -70,6 +70,11 @@ def complete_linkage(
 DENSE_COMPONENT_LIMIT = 1500
 """Components larger than this (crowds of near-identical images) use complete linkage,
 which needs no dense distance matrix."""
+STACKED_COMPONENT_LIMIT = 12
+"""Components of 3 to this many photos (nearly all of them: families of copies) are linked
+together, one numpy pass per merge step for every component of the same size."""
+_STACKED_VALUES = 1 << 22
+"""Components x size^3 per stacked pass (bounds its temporaries to ~100 MB)."""
 _UNLINKED = 1 << 14
 
 
@@ -110,6 +115,13 @@ def minimax_linkage(
 
     larger = np.flatnonzero(~pairs)
     larger = larger[np.argsort(edge_label[larger], kind="stable")]
+    larger_size = edge_size[larger]
+    stacked = larger_size <= STACKED_COMPONENT_LIMIT
+    merged.extend(_stacked_components(
+        labels, sizes, first[larger[stacked]], second[larger[stacked]],
+        distance[larger[stacked]], apart_first, apart_second,
+    ))
+    larger = larger[~stacked]
     bounds = np.flatnonzero(np.diff(edge_label[larger])) + 1
     for edges in np.split(larger, bounds) if len(larger) else []:
         nodes = np.unique(np.concatenate([first[edges], second[edges]]))
@@ -229,3 +241,133 @@ def _minimax_component(
         np.asarray(out_second, np.int64),
         np.asarray(heights, np.int64),
     )
+
+
+def _stacked_components(
+    labels: np.ndarray,
+    sizes: np.ndarray,
+    first: np.ndarray,
+    second: np.ndarray,
+    distance: np.ndarray,
+    apart_first: np.ndarray,
+    apart_second: np.ndarray,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """`_minimax_component` of every component the edges belong to, as stacked arrays: the
+    same merges. `_minimax_component` pops its heap in (height, smaller of the two groups'
+    smallest members, larger one) order, skipping pairs it never pushed (no prototype
+    within reach, or a cannot-link pair across them); a group's key never changes while
+    it lives, so that is the same as merging, at each step, the live pair with the
+    smallest such key. A merge names the newer group first (its heap entry was pushed
+    when it was made); two single photos in the edge's order."""
+    out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    if len(first) == 0:
+        return out
+    edge_label = labels[first]
+    component_size = sizes[edge_label]
+    for size in np.unique(component_size).tolist():
+        of_size = component_size == size
+        components = np.unique(edge_label[of_size])
+        step = max(1, _STACKED_VALUES // size**3)
+        for at in range(0, len(components), step):
+            part = components[at : at + step]
+            chosen = of_size & np.isin(edge_label, part)
+            out.extend(_stack_of_size(
+                labels, part, size, first[chosen], second[chosen], distance[chosen],
+                apart_first, apart_second,
+            ))
+    return out
+
+
+def _stack_of_size(
+    labels: np.ndarray,
+    components: np.ndarray,
+    size: int,
+    first: np.ndarray,
+    second: np.ndarray,
+    distance: np.ndarray,
+    apart_first: np.ndarray,
+    apart_second: np.ndarray,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The stacked linkage of `components` (label values sorted), each of `size` photos."""
+    count = len(components)
+    nodes = np.flatnonzero(np.isin(labels, components))  # sorted: each component in order
+    nodes = nodes[np.argsort(labels[nodes], kind="stable")].reshape(count, size)
+    row = np.searchsorted(components, labels[first])
+    span = len(labels) + 1
+    flat_keys = (np.arange(count)[:, None] * span + nodes).reshape(-1)
+
+    def local(global_nodes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Each node's position among its component's sorted nodes."""
+        return np.searchsorted(flat_keys, rows * span + global_nodes) - rows * size
+
+    at_first, at_second = local(first, row), local(second, row)
+    dist = np.full((count, size, size), _UNLINKED, np.int64)
+    dist[row, at_first, at_second] = distance
+    dist[row, at_second, at_first] = distance
+    dist[:, np.arange(size), np.arange(size)] = 0
+    # Which end of the edge between two single photos comes first (the edge's order).
+    low_first = np.zeros((count, size, size), dtype=bool)
+    low_first[row, np.minimum(at_first, at_second), np.maximum(at_first, at_second)] = (
+        at_first < at_second
+    )
+    conflicts = None
+    if len(apart_first):
+        inside = np.isin(labels[apart_first], components) & (
+            labels[apart_first] == labels[apart_second]
+        )
+        if inside.any():
+            apart_row = np.searchsorted(components, labels[apart_first[inside]])
+            a = local(apart_first[inside], apart_row)
+            b = local(apart_second[inside], apart_row)
+            conflicts = np.zeros((count, size, size), np.float32)
+            conflicts[apart_row, a, b] = 1.0
+            conflicts[apart_row, b, a] = 1.0
+
+    positions = np.arange(size)
+    root_of = np.broadcast_to(positions, (count, size)).copy()  # smallest member of its group
+    reach = dist.copy()  # reach[c, g, x]: farthest member of group g (by its root) from x
+    representative = root_of.copy()  # members[0] of each group (by its root)
+    made = np.zeros((count, size), np.int64)  # the step a group was made at (0: a photo)
+    upper = positions[:, None] < positions[None, :]
+    no_key = np.iinfo(np.int64).max
+    rows = np.arange(count)
+    out_first, out_second, out_height = [], [], []
+    for step in range(1, size):
+        member = root_of[:, None, :] == positions[None, :, None]  # (c, group, node)
+        union = member[:, :, None, :] | member[:, None, :, :]
+        farthest = np.maximum(reach[:, :, None, :], reach[:, None, :, :])
+        height = np.where(union, farthest, _UNLINKED).min(axis=3)
+        is_root = root_of == positions
+        valid = is_root[:, :, None] & is_root[:, None, :] & upper & (height < _UNLINKED)
+        if conflicts is not None:
+            weights = member.astype(np.float32)
+            across = np.matmul(np.matmul(weights, conflicts), weights.transpose(0, 2, 1))
+            valid &= across == 0
+        key = np.where(valid, height * size * size + positions[:, None] * size + positions, no_key)
+        best = key.reshape(count, -1).argmin(axis=1)
+        live = key.reshape(count, -1)[rows, best] != no_key
+        if not live.any():
+            break
+        c = rows[live]
+        low, high = best[live] // size, best[live] % size
+        made_low, made_high = made[c, low], made[c, high]
+        low_is_a = np.where(
+            (made_low == 0) & (made_high == 0), low_first[c, low, high], made_low > made_high
+        )
+        a = np.where(low_is_a, low, high)
+        b = np.where(low_is_a, high, low)
+        out_first.append(nodes[c, representative[c, a]])
+        out_second.append(nodes[c, representative[c, b]])
+        out_height.append(height[c, low, high])
+        joined = root_of[c] == high[:, None]
+        root_of[c] = np.where(joined, low[:, None], root_of[c])
+        reach[c, low] = np.maximum(reach[c, low], reach[c, high])
+        representative[c, low] = representative[c, a]
+        made[c, low] = step
+    if not out_first:
+        return []
+    return [(
+        np.concatenate(out_first).astype(np.int64),
+        np.concatenate(out_second).astype(np.int64),
+        np.concatenate(out_height).astype(np.int64),
+    )]
