@@ -10,9 +10,13 @@ write it (libheif scales it nearest-neighbour), PNG (grey and alpha kept) and We
    its thumbnail; a PNG or WebP reduced by libvips) and those of a full decode (Pillow at
    full size, then the scan's own reduce, thumbnail and signatures): the distribution and
    the worst. For the HEIC thumbnail, also other ways from it to the hashed image.
-2. the groups at the default similarity of the HEIC set scanned thumbnail-first and with
-   every image decoded in full (ScanOptions.embedded_thumbnails=False), and of the PNG +
-   WebP set with libvips and with Pillow alone: they must be the same.
+2. what the thumbnail does to the candidate pairs a full decode finds (pHash + dHash within
+   the loosest setting): the most a pair's distance grows with one or both sides from
+   thumbnails, which scanning/confirm_thumbnails.THUMBNAIL_MARGIN_BITS must cover.
+3. the groups at the default similarity of the HEIC set scanned thumbnail-first (its
+   confirmation pass decoding in full every photo with a candidate partner; the share it
+   decoded) and with every image decoded in full (ScanOptions.embedded_thumbnails=False),
+   and of the PNG + WebP set with libvips and with Pillow alone: they must be the same.
 Exits non-zero only on an error, never on a difference (which it prints).
 """
 
@@ -26,19 +30,21 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pillow_heif
 from PIL import Image, ImageOps
 
 sys.path.insert(0, str(Path(__file__).parent))
 from eval_variants import build, parse_name
 
+from dedup_gui.core.grouping import candidates
 from dedup_gui.core.grouping.index import SimilarityIndex
 from dedup_gui.core.grouping.similarity import DEFAULT_SIMILARITY
 from dedup_gui.core.images import vips_decode
 from dedup_gui.core.images.decode import REDUCED_MIN_SIDE, open_reduced
 from dedup_gui.core.images.signatures import Signatures, compute_signatures
 from dedup_gui.core.images.thumbnails import THUMBNAIL_SIDE, fit_within
-from dedup_gui.core.scanning import scanner
+from dedup_gui.core.scanning import confirm_thumbnails, scanner
 
 HEIC_THUMBNAIL = 320
 THUMBNAIL_ROUTES: dict[str, Callable[[Image.Image], Image.Image]] = {
@@ -102,15 +108,17 @@ def report(name: str, distances: list[tuple[int, int]]) -> None:
               f" {within:6.1%}  [bits: files] {histogram}")
 
 
-def distances(folders: dict[str, Path]) -> None:
+def distances(folders: dict[str, Path]) -> list[tuple[Signatures, Signatures]]:
     print("Hamming distance to a full decode (files per number of bits):")
     heics = sorted(folders["heic"].glob("*.heic"))
     by_route: dict[str, list[tuple[int, int]]] = {route: [] for route in THUMBNAIL_ROUTES}
+    scanned: list[tuple[Signatures, Signatures]] = []
     for path in heics:
         thumbnail, info = open_reduced(path, REDUCED_MIN_SIDE, embedded_long_side=THUMBNAIL_SIDE)
         if not info.from_thumbnail:
             continue
         full = _full(path)
+        scanned.append((_signatures(thumbnail), full))
         for route, make in THUMBNAIL_ROUTES.items():
             by_route[route].append(_bits(compute_signatures(make(thumbnail)), full))
     print(f" HEIC from its {HEIC_THUMBNAIL} px thumbnail ({len(by_route['as embedded'])} files):")
@@ -125,10 +133,45 @@ def distances(folders: dict[str, Path]) -> None:
         print(f" {suffix.upper()} through libvips ({len(paths)} files,"
               f" libvips {'present' if vips_decode.available() else 'ABSENT'}):")
         report("reduced by libvips", values)
+    return scanned
+
+
+def pair_margin(scanned: list[tuple[Signatures, Signatures]]) -> None:
+    """How much further apart the thumbnails put the pairs a full decode makes candidates."""
+    def words(side: int) -> np.ndarray:
+        return np.array([[pair[side].phash, pair[side].dhash] for pair in scanned],
+                        dtype=np.uint64).reshape(-1, 2)
+
+    thumb, full = words(0), words(1)
+    radius = confirm_thumbnails.LOOSEST_PAIR_BITS
+    blocks = list(candidates.self_join(full, radius))
+    if not blocks:
+        print("\nNo candidate pairs among the HEICs.")
+        return
+    first = np.concatenate([b[0] for b in blocks])
+    second = np.concatenate([b[1] for b in blocks])
+
+    def apart(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.bitwise_count(a[first] ^ b[second]).sum(axis=1).astype(int)
+
+    base = apart(full, full)
+    both = apart(thumb, thumb) - base
+    one = np.maximum(apart(thumb, full), apart(full, thumb)) - base
+    own = [_bits(t, f) for t, f in scanned]
+    print(f"\nCandidate pairs of a full decode (pHash + dHash <= {radius}): {len(base)};"
+          f" growth of their distance from thumbnails: both sides worst {both.max()},"
+          f" one side worst {one.max()} (margin used:"
+          f" {confirm_thumbnails.THUMBNAIL_MARGIN_BITS}); a photo's own pHash + dHash"
+          f" error worst {max(d + p for d, p in own)}")
 
 
 def groups_of(folder: Path, options: scanner.ScanOptions) -> set[frozenset[str]]:
     records = scanner.scan([str(folder)], options=options).records
+    if options.embedded_thumbnails and folder.name == "heic":
+        kept = sum(record.from_thumbnail for record in records)
+        print(f" HEIC thumbnail-first: {len(records) - kept} of {len(records)} decoded in full"
+              f" by the confirmation pass ({(len(records) - kept) / max(len(records), 1):.0%}),"
+              f" {kept} kept their thumbnail hashes")
     found = SimilarityIndex.build(records).groups(DEFAULT_SIMILARITY)
     return {frozenset(Path(m.record.path).name for m in group.members) for group in found}
 
@@ -164,7 +207,7 @@ def main() -> None:
     build(args.workdir / "images")
     with tempfile.TemporaryDirectory() as scratch:
         folders = write_sets(args.workdir / "images", Path(scratch), args.limit)
-        distances(folders)
+        pair_margin(distances(folders))
         groups(folders)
 
 

@@ -577,6 +577,9 @@ class _ProgressLine:
         prefix = f"[{label}] " if label else ""
         if update.phase == "discovering":
             text = f"{prefix}Looking for images: {update.done} found"
+        elif update.phase == "confirming":
+            text = (f"{prefix}Checking {update.total} photos read from their thumbnails:"
+                    f" {update.done} done")
         else:
             left = _time_left(update)
             text = (

@@ -122,7 +122,18 @@ def test_a_stale_thumbnail_is_caught_by_the_confirmation(tmp_path):
     assert confirm_thumbnail_hashes(fresh, records["fresh.heic"].phash)
 
 
-def test_two_pictures_with_the_same_stale_thumbnail_are_never_the_same_pixels(tmp_path):
+@pytest.fixture
+def unconfirmed(monkeypatch):
+    """Scans leave every thumbnail record as it is, as a cancelled confirmation pass (or a
+    turned match, which the pass does not look for) does: what still guards them."""
+    from dedup_gui.core.scanning import confirm_thumbnails
+
+    monkeypatch.setattr(confirm_thumbnails, "needing_confirmation", lambda *_args: [])
+
+
+def test_two_pictures_with_the_same_stale_thumbnail_are_never_the_same_pixels(
+    tmp_path, unconfirmed
+):
     old_picture = make_photo(9, *PHOTO_SIZE)
     write_heic(tmp_path / "a.heic", make_photo(10, *PHOTO_SIZE), thumbnail_of=old_picture)
     write_heic(tmp_path / "b.heic", make_photo(11, *PHOTO_SIZE), thumbnail_of=old_picture)
@@ -137,7 +148,7 @@ def test_two_pictures_with_the_same_stale_thumbnail_are_never_the_same_pixels(tm
             assert not confirm_thumbnail_hashes(member.record.path, member.record.phash)
 
 
-def test_a_group_made_by_a_stale_thumbnail_costs_no_photo_when_trashed(tmp_path):
+def test_a_group_made_by_a_stale_thumbnail_costs_no_photo_when_trashed(tmp_path, unconfirmed):
     from dedup_gui.core.trash.actions import Outcome, execute_removal, plan_removal
 
     old_picture = make_photo(9, *PHOTO_SIZE)

@@ -19,6 +19,9 @@ from dedup_gui.core.models import ScanProgress
 def describe_progress(progress: ScanProgress) -> str:
     if progress.phase == "discovering":
         return f"Looking for images… {progress.done:,} found"
+    if progress.phase == "confirming":
+        return (f"Checking {progress.total:,} photos read from their thumbnails…"
+                f" {progress.done:,} done")
     parts = [f"{progress.done:,} / {progress.total:,} files"]
     if progress.files_per_second > 0:
         speed = format_bytes(progress.bytes_per_second)
@@ -60,7 +63,7 @@ class ProgressPanel(QWidget):
         self.show()
 
     def show_scan_progress(self, progress: ScanProgress) -> None:
-        if progress.phase == "hashing" and progress.total > 0:
+        if progress.phase in ("hashing", "confirming") and progress.total > 0:
             self.bar.setRange(0, progress.total)
             self.bar.setValue(progress.done)
             self.bar.setFormat("%p%")

@@ -30,6 +30,7 @@ def run_self_check() -> int:
             ("sample images", lambda: _write_samples(work / "photos")),
             ("hash each file", lambda: _hash_each(work / "photos")),
             ("scan and group", lambda: _scan_and_group(work)),
+            ("libvips", _load_libvips),
             ("trash backend", _load_trash_backend),
         ]
         for name, step in steps:
@@ -142,6 +143,19 @@ def _scan_and_group(work: Path) -> str:
         f"{len(result.records)} images scanned in {result.elapsed_seconds:.2f} s; "
         f"sample-copy.jpg grouped with sample.jpg"
     )
+
+
+def _load_libvips() -> str:
+    from dedup_gui.core.images import vips_decode
+
+    # Without it PNG and WebP still decode (Pillow), only slower: a bundle missing its
+    # libvips would never say so otherwise.
+    if not vips_decode.available():
+        raise RuntimeError("pyvips or its libvips could not be loaded (PNG/WebP: Pillow)")
+    import pyvips
+
+    version = ".".join(str(pyvips.version(part)) for part in range(3))
+    return f"libvips {version} ({'API' if pyvips.API_mode else 'ABI'} mode)"
 
 
 def _load_trash_backend() -> str:

@@ -115,7 +115,9 @@ class ScanError:
 @dataclass(frozen=True, slots=True)
 class ScanProgress:
     phase: str
-    """"discovering", "hashing", "describing" (the deep pass's last batches) or "done"."""
+    """"discovering", "hashing", "confirming" (photos hashed from their embedded thumbnail
+    decoded in full: done / total count them), "describing" (the deep pass's last batches)
+    or "done"."""
     done: int
     total: int
     """Files found so far while discovering; the final count while hashing."""
