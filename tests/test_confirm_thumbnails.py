@@ -116,3 +116,35 @@ def test_cancel_during_the_pass_stops_it_and_leaves_the_rest_from_thumbnails(
     assert len(records) == 6  # nothing lost: an unchecked photo keeps its thumbnail record
     still = [name for name, record in records.items() if record.from_thumbnail]
     assert len(still) > 1  # more than "alone.heic": the pass did not run to its end
+
+
+def test_a_warm_rescan_searches_nothing_and_a_new_copy_confirms_an_old_thumbnail(
+    tmp_path, monkeypatch
+):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    picture = make_photo(31, *SIZE)
+    write_heic(folder / "kept.heic", picture)
+    write_heic(folder / "other.heic", make_photo(32, *SIZE))
+    with HashCache(tmp_path / "cache.sqlite3") as cache:
+        first = _by_name(scan([folder], cache=cache).records)
+    assert first["kept.heic"].from_thumbnail  # no partner yet
+
+    searched: list[int] = []
+    real_join = confirm_thumbnails.candidates.join
+
+    def counting_join(queries, index, *args, **kwargs):
+        searched.append(len(queries))
+        return real_join(queries, index, *args, **kwargs)
+
+    monkeypatch.setattr(confirm_thumbnails.candidates, "join", counting_join)
+    with HashCache(tmp_path / "cache.sqlite3") as cache:
+        scan([folder], cache=cache)
+    assert searched == []  # nothing new: the wide search is not run again
+
+    picture.save(folder / "kept copy.jpg", quality=85)  # a new photo, fully decoded
+    with HashCache(tmp_path / "cache.sqlite3") as cache:
+        third = _by_name(scan([folder], cache=cache).records)
+    assert searched == [1]  # only the new photo is searched for
+    assert not third["kept.heic"].from_thumbnail  # its old partner is decoded in full
+    assert third["other.heic"].from_thumbnail

@@ -128,7 +128,7 @@ def unconfirmed(monkeypatch):
     turned match, which the pass does not look for) does: what still guards them."""
     from dedup_gui.core.scanning import confirm_thumbnails
 
-    monkeypatch.setattr(confirm_thumbnails, "needing_confirmation", lambda *_args: [])
+    monkeypatch.setattr(confirm_thumbnails, "needing_confirmation", lambda *_args, **_kwargs: [])
 
 
 def test_two_pictures_with_the_same_stale_thumbnail_are_never_the_same_pixels(

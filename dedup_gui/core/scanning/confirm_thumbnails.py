@@ -12,6 +12,11 @@ and 13 with one. THUMBNAIL_MARGIN_BITS covers that worst case. A photo with no c
 keeps its thumbnail hashes: most photos in a library have no duplicate, and that is where
 the thumbnail's speed comes from.
 
+Only pairs with an end decoded by this scan are looked for (the wide radius is costly:
+about 90 s for 100,000 thumbnail records on 2 cores), so a warm rescan searches nothing.
+A scan cancelled before this pass leaves its new thumbnail records unchecked in the cache;
+they stay from_thumbnail, and the check right before trashing (below) still holds for them.
+
 Turned copies (`match_transforms`) are not looked for here: a scan does not know whether
 its grouping will match turns. A turned match made from a thumbnail is still confirmed
 right before anything is done with the file (trash.recheck, heif_thumbnails).
@@ -19,7 +24,7 @@ right before anything is done with the file (trash.recheck, heif_thumbnails).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
@@ -40,20 +45,41 @@ LOOSEST_PAIR_BITS = 2 * similarity_to_distance(MIN_SIMILARITY)
 
 
 def needing_confirmation(
-    records: Sequence[ImageRecord], elsewhere: Sequence[ImageRecord] = ()
+    records: Sequence[ImageRecord],
+    elsewhere: Sequence[ImageRecord] = (),
+    new: Collection[str] | None = None,
 ) -> list[int]:
     """Positions in `records` of those from a thumbnail with a candidate partner among
-    `records` and `elsewhere` (another set they are compared with), ascending."""
-    queries = np.flatnonzero([record.from_thumbnail for record in records])
+    `records` and `elsewhere` (another set they are compared with), ascending.
+
+    With `new` (the paths decoded by this scan), only pairs with a new end are looked for:
+    two records from the cache were compared when the later of them was new, so a warm
+    rescan that decoded nothing searches nothing (the wide radius costs about a minute at
+    100,000 records; benchmarks/bench_formats.py)."""
+    thumbnail = np.fromiter((r.from_thumbnail for r in records), bool, len(records))
+    if not thumbnail.any():
+        return []
+    if new is None:
+        queries = np.flatnonzero(thumbnail)
+        thumbnail_only = True
+    else:
+        queries = np.flatnonzero([record.path in new for record in records])
+        thumbnail_only = False
     if len(queries) == 0:
         return []
     everyone = [*records, *elsewhere]
     hashes = np.array([[r.phash, r.dhash] for r in everyone], dtype=np.uint64).reshape(-1, 2)
+    partner_is_ours = np.zeros(len(everyone), bool)
+    partner_is_ours[: len(records)] = thumbnail
     radius = LOOSEST_PAIR_BITS + THUMBNAIL_MARGIN_BITS
     found: set[int] = set()
     for first, second, _ in candidates.join(hashes[queries], hashes, radius):
         first = queries[first]
-        found.update(first[first != second].tolist())
+        real = first != second
+        first, second = first[real], second[real]
+        found.update(first[thumbnail[first]].tolist())
+        if not thumbnail_only:  # an old thumbnail record paired with a new photo
+            found.update(second[partner_is_ours[second]].tolist())
     return sorted(found)
 
 
@@ -64,15 +90,17 @@ def confirm(
     cache: HashCache | None,
     cancel: CancelToken,
     elsewhere: Sequence[ImageRecord] = (),
+    new: Collection[str] | None = None,
 ) -> bool:
     """Decode in full, in the scan's worker pool and memory budget, every record of
     `result` that `needing_confirmation` names, and put the new records (hashes,
     signatures, thumbnails; from_thumbnail False) in place, in `cache` too. A file that can
     no longer be read leaves the records for `result.errors`, as a full-decode scan would.
-    Returns True when cancelled (the records not yet decoded stay as they were)."""
+    Returns True when cancelled (the records not yet decoded stay as they were). `new`:
+    as for `needing_confirmation`."""
     if not options.embedded_thumbnails or cancel.cancelled:
         return cancel.cancelled
-    positions = needing_confirmation(result.records, elsewhere)
+    positions = needing_confirmation(result.records, elsewhere, new)
     if not positions:
         return False
     tasks = [_full_decode_task(result.records[k]) for k in positions]

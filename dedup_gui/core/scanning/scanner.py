@@ -283,7 +283,10 @@ def scan(
     if not cancelled and any(record.from_thumbnail for record in result.records):
         from dedup_gui.core.scanning.confirm_thumbnails import confirm  # numpy: only then
 
-        cancelled = confirm(result, reporter, options, cache, cancel, records_elsewhere)
+        decoded_now = {task.stat.path for task in decodes}
+        cancelled = confirm(
+            result, reporter, options, cache, cancel, records_elsewhere, decoded_now
+        )
     if cache is not None and not cancelled:
         # Entries under folders that could not be read this time are kept for next time.
         unreadable = [e.path for e in discovery.errors if e.kind is ErrorKind.UNREADABLE_FOLDER]
