@@ -162,6 +162,67 @@ class SimilarityIndex:
             deep_links=deep_links,
         )
 
+    def state(self) -> dict[str, np.ndarray]:
+        """What `build` computed, as plain arrays (no objects): the verified pairs with
+        their distances, the merges, the cannot-link pairs and the verification signals.
+        `restore` with the same records makes this index again without the pair search.
+        An index with deep links has state the arrays do not hold: ValueError."""
+        if self.deep_links is not None:
+            raise ValueError("an index with deep links cannot be saved")
+        count = max(len(self.records), 1)
+        first, second = np.divmod(self._pair_keys, count)
+        signals = self._signals
+        state = {
+            "count": np.array([len(self.records)], np.int64),
+            "match_transforms": np.array([self.match_transforms], np.bool_),
+            "pair_first": first.astype(np.int64),
+            "pair_second": second.astype(np.int64),
+            "pair_phash": self._pair_phash.astype(np.uint8),
+            "pair_effective": self._pair_effective.astype(np.uint8),
+            "merge_first": self._merge_first.astype(np.int64),
+            "merge_second": self._merge_second.astype(np.int64),
+            "merge_height": self._merge_height.astype(np.int64),
+            "apart_first": self._apart[0].astype(np.int64),
+            "apart_second": self._apart[1].astype(np.int64),
+        }
+        for name in _SIGNAL_FIELDS:
+            value = getattr(signals, name)
+            if value is not None:
+                state[f"signals_{name}"] = value
+        return state
+
+    @classmethod
+    def restore(
+        cls, records: Sequence[ImageRecord], state: dict[str, np.ndarray]
+    ) -> SimilarityIndex:
+        """The index `state()` was taken of, for the same records in the same order.
+        Raises ValueError when the arrays do not fit the records (a state of other
+        records, or a damaged one): never an index that points past its records."""
+        records = list(records)
+        count = len(records)
+        try:
+            if int(state["count"][0]) != count:
+                raise ValueError("the state is of another number of records")
+            match_transforms = bool(state["match_transforms"][0])
+            pairs = [np.asarray(state[name]) for name in _PAIR_FIELDS]
+            merges = tuple(np.asarray(state[name], np.int64) for name in _MERGE_FIELDS)
+            apart = (
+                np.asarray(state["apart_first"], np.int64),
+                np.asarray(state["apart_second"], np.int64),
+            )
+            signals = Signals(**{
+                name: state.get(f"signals_{name}") for name in _SIGNAL_FIELDS
+            })
+        except (KeyError, IndexError, TypeError) as error:
+            raise ValueError(f"the state is incomplete: {error}") from error
+        _check_state(count, match_transforms, pairs, merges, apart, signals)
+        first, second, phash, effective = pairs
+        return cls(
+            records, signals, first.astype(np.int64), second.astype(np.int64),
+            phash.astype(np.uint8), effective.astype(np.uint8), match_transforms,
+            merges=merges, apart=apart,
+        )
+
     @property
     def apart(self) -> tuple[np.ndarray, np.ndarray]:
         """The cannot-link pairs (rows into `records`, first < second)."""
@@ -600,6 +661,51 @@ class SimilarityIndex:
         keeper_rows = np.array([keeper for keeper, _ in choices], np.int64)
         is_keeper = grouped == np.repeat(keeper_rows, np.diff(bounds))
         return is_keeper, [reason for _, reason in choices]
+
+
+_PAIR_FIELDS = ("pair_first", "pair_second", "pair_phash", "pair_effective")
+_MERGE_FIELDS = ("merge_first", "merge_second", "merge_height")
+_SIGNAL_FIELDS = (
+    "phash", "dhash", "dihedral", "luma", "chroma", "detail", "colourfulness", "texture",
+    "dimensions",
+)
+_SIGNAL_SHAPES = {
+    "phash": ((), np.uint64), "dhash": ((), np.uint64), "dihedral": ((8,), np.uint64),
+    "luma": ((8, 8), np.float32), "chroma": ((2, 4, 4), np.float32),
+    "detail": ((), np.float32), "colourfulness": ((), np.float32),
+    "texture": ((), np.float32), "dimensions": ((2,), np.int64),
+}
+
+
+def _check_state(
+    count: int,
+    match_transforms: bool,
+    pairs: list[np.ndarray],
+    merges: tuple[np.ndarray, ...],
+    apart: tuple[np.ndarray, np.ndarray],
+    signals: Signals,
+) -> None:
+    """Raise ValueError unless the arrays are shaped for `count` records: every row index
+    in range, pairs and merges of one length each, merges in height order."""
+    def rows_in_range(values: np.ndarray) -> bool:
+        if values.ndim != 1:
+            return False
+        return not len(values) or bool(values.min() >= 0 and values.max() < count)
+
+    if len({len(p) for p in pairs}) > 1 or len({len(m) for m in merges}) > 1:
+        raise ValueError("the state's arrays disagree in length")
+    if len(apart[0]) != len(apart[1]):
+        raise ValueError("the state's apart pairs disagree in length")
+    if not all(rows_in_range(a) for a in (*pairs[:2], *merges[:2], *apart)):
+        raise ValueError("the state names records it does not have")
+    if len(merges[2]) and np.any(np.diff(merges[2]) < 0):
+        raise ValueError("the state's merges are out of order")
+    for name, (shape, dtype) in _SIGNAL_SHAPES.items():
+        value = getattr(signals, name)
+        if name == "dihedral" and value is None and not match_transforms:
+            continue
+        if value is None or value.dtype != dtype or value.shape != (count, *shape):
+            raise ValueError(f"the state's {name} signals do not fit the records")
 
 
 def _with_deep_links(
