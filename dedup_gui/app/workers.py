@@ -3,6 +3,7 @@ back by signals (queued to the GUI thread). They only call the core."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -39,11 +40,16 @@ from dedup_gui.core.models import (
 )
 from dedup_gui.core.output.export import write_export
 from dedup_gui.core.output.output_file import OutputGuard, open_output
+from dedup_gui.core.scanning import snapshot
 from dedup_gui.core.scanning.cache import HashCache
 from dedup_gui.core.scanning.scanner import ScanOptions, scan
 from dedup_gui.core.trash.actions import RemovalPlan, TrashFunction, TrashProgress, execute_removal
 from dedup_gui.core.trash.move_to_folder import move_marked
 
+CHECK_CANCELLED = (
+    "Checking for changes was cancelled: showing the groups of the last scan. Scan again to"
+    " check."
+)
 PROGRESS_INTERVAL_SECONDS = 0.05
 """At most ~20 progress updates a second reach the GUI, however fast files are hashed."""
 
@@ -82,6 +88,13 @@ class ScanJob(QObject):
     finished = Signal(object, object)
     """(ScanResult, SimilarityIndex or None when grouping was cancelled)"""
     failed = Signal(str)
+    snapshot_loaded = Signal(object, object)
+    """(ScanResult, SimilarityIndex) of the last grouping of these folders (`use_snapshot`),
+    to show while the scan checks for changes; `saved_loaded` of its files comes first."""
+    checked_unchanged = Signal(object)
+    """The scan found the snapshot's files as they were: this ScanResult (the snapshot's
+    records, this scan's skipped files) stands with the index shown. Ends the job instead
+    of `finished`."""
 
     def __init__(
         self,
@@ -95,10 +108,14 @@ class ScanJob(QObject):
         deep: bool = False,
         descriptors: object = None,
         deep_model: str | None = None,
+        use_snapshot: bool = False,
     ) -> None:
         """`decisions`: the files in the "not duplicates" list get digests and are kept
-        apart, and the saved marks of a scan of folders are read back."""
+        apart, and the saved marks of a scan of folders are read back. `use_snapshot`:
+        show the last grouping of these folders first (`snapshot_loaded`), then scan.
+        A scan of folders that groups every file saves its grouping for next time."""
         super().__init__()
+        self._use_snapshot = use_snapshot
         self._decisions = decisions
         self._deep = deep
         """Also deep matches (core/deep): descriptors in the scan, deep links in the index."""
@@ -129,7 +146,19 @@ class ScanJob(QObject):
     @Slot()
     def run(self) -> None:
         try:
+            shown = self._shown_snapshot()
             result = self._scan()
+            if shown is not None and result.cancelled:
+                self.checked_unchanged.emit(replace(shown.result, warnings=[CHECK_CANCELLED]))
+                return
+            if shown is not None and snapshot.same_records(shown.result.records, result.records):
+                self.checked_unchanged.emit(
+                    replace(result, records=shown.result.records, from_cache=len(result.records))
+                )
+                return
+            if shown is not None:  # files removed only: the snapshot's index without them
+                result = _with_records_kept(result, shown.result.records)
+                self._shrink_from = shown.index
             if self._decisions is not None and self._records is None:
                 self.saved_loaded.emit(self._decisions.load_saved(result.records))
             self._grouping = True
@@ -152,8 +181,46 @@ class ScanJob(QObject):
                 except Cancelled:
                     index = None
             self.finished.emit(result, index)
+            if index is not None:
+                self._save_snapshot(result, index)
         except Exception as error:  # shown to the user; the window stays usable
             self.failed.emit(f"{type(error).__name__}: {error}")
+
+    def _snapshot_key(self) -> snapshot.SnapshotKey | None:
+        """The key of this scan's grouping, or None when it is not one a snapshot keeps
+        (records handed in, a deep pass)."""
+        if self._records is not None or self._deep:
+            return None
+        options = self._options or ScanOptions()
+        entries = self._decisions.entries() if self._decisions is not None else []
+        return snapshot.SnapshotKey(
+            roots=tuple(_absolute(root) for root in self._roots),
+            excluded_folders=tuple(_absolute(f) for f in options.excluded_folders),
+            follow_links=options.follow_links,
+            match_transforms=self._match_transforms,
+            ignore_list=snapshot.ignore_list_version(entries),
+        )
+
+    def _shown_snapshot(self) -> snapshot.Snapshot | None:
+        """The last grouping of these folders, emitted to be shown, or None."""
+        key = self._snapshot_key() if self._use_snapshot else None
+        if key is None:
+            return None
+        with HashCache.open_default() as cache:
+            shown = snapshot.load(cache, snapshot.snapshot_folder(cache), key)
+        if shown is None or self._scan_cancel.cancelled:
+            return None
+        if self._decisions is not None:
+            self.saved_loaded.emit(self._decisions.load_saved(shown.result.records))
+        self.snapshot_loaded.emit(shown.result, shown.index)
+        return shown
+
+    def _save_snapshot(self, result: ScanResult, index: SimilarityIndex) -> None:
+        key = self._snapshot_key()
+        if key is None or result.cancelled or self._group_cancel.cancelled:
+            return
+        with HashCache.open_default() as cache:
+            snapshot.save(snapshot.snapshot_folder(cache), key, result, index)
 
     def _shrunk_index(self, records: Sequence[ImageRecord]) -> SimilarityIndex | None:
         """`shrink_from` without the records not in `records`, or None when it cannot
@@ -188,6 +255,22 @@ class ScanJob(QObject):
                 cancel=self._scan_cancel,
                 sizes_elsewhere=sizes,
             )
+
+
+def _with_records_kept(result: ScanResult, earlier: Sequence[ImageRecord]) -> ScanResult:
+    """`result` with each record seen exactly as in `earlier` replaced by that one (so an
+    index of `earlier` can stand for the records it shares)."""
+    by_path = {record.path: record for record in earlier}
+    records = []
+    for record in result.records:
+        old = by_path.get(record.path)
+        same = old is not None and snapshot.same_records([old], [record])
+        records.append(old if same else record)
+    return replace(result, records=records)
+
+
+def _absolute(path: str) -> str:
+    return os.path.abspath(path)  # noqa: PTH100  (as the scanner names its roots)
 
 
 def _with_deep_hook(
