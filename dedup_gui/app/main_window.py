@@ -444,6 +444,9 @@ class MainWindow(QMainWindow):
         job.failed.connect(self._on_job_failed)
         job.snapshot_loaded.connect(self._on_snapshot_loaded)
         job.checked_unchanged.connect(self._on_checked_unchanged)
+        job.changed_since_snapshot.connect(
+            lambda paths: self.group_model.marks.put_many((), paths)  # back to suggestions
+        )
         self.progress_panel.start("Looking for images…")
         self._start_job(job, [job.finished, job.failed, job.checked_unchanged])
 

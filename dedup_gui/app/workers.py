@@ -91,6 +91,9 @@ class ScanJob(QObject):
     snapshot_loaded = Signal(object, object)
     """(ScanResult, SimilarityIndex) of the last grouping of these folders (`use_snapshot`),
     to show while the scan checks for changes; `saved_loaded` of its files comes first."""
+    changed_since_snapshot = Signal(object)
+    """Paths of the snapshot's files changed or gone (the scan found them otherwise), after
+    `saved_loaded`, before `finished`: marks made on the snapshot's version no longer apply."""
     checked_unchanged = Signal(object)
     """The scan found the snapshot's files as they were: this ScanResult (the snapshot's
     records, this scan's skipped files) stands with the index shown. Ends the job instead
@@ -161,6 +164,11 @@ class ScanJob(QObject):
                 self._shrink_from = shown.index
             if self._decisions is not None and self._records is None:
                 self.saved_loaded.emit(self._decisions.load_saved(result.records))
+            if shown is not None:  # after saved_loaded: no stale saved mark comes back
+                kept = {id(record) for record in result.records}
+                self.changed_since_snapshot.emit(
+                    [r.path for r in shown.result.records if id(r) not in kept]
+                )
             self._grouping = True
             self.grouping_started.emit(len(result.records))
             index = self._shrunk_index(result.records)
