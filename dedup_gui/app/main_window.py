@@ -544,10 +544,10 @@ class MainWindow(QMainWindow):
         self.progress_panel.start("Checking for changes…")
         self.group_view.setFocus()
 
-    def _on_checked_unchanged(self, result: ScanResult) -> None:
+    def _on_checked_unchanged(self, result: ScanResult, index: SimilarityIndex) -> None:
         """Nothing changed since the grouping shown: it stands (with this scan's notes)."""
         self._end_job()
-        self._result = result
+        self._result, self._index = result, index
         self.errors_view.show_scan(result)
         self.tabs.setTabText(1, self.errors_view.tab_title())
         if result.warnings:
@@ -717,6 +717,9 @@ class MainWindow(QMainWindow):
         if self.group_model.rowCount() and self.group_view.current_row() < 0:
             self.group_view.set_current(0)
         self._update_state()
+        if self._checking_snapshot and self._job is not None:  # once painted, check them
+            job = self._job  # called here: the job's own thread is busy waiting for this
+            QTimer.singleShot(100, lambda: job.resume_check())  # type: ignore[attr-defined]
 
     # Review
     def toggle_keep(self, row: int, member_index: int) -> None:

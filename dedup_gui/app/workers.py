@@ -4,6 +4,7 @@ back by signals (queued to the GUI thread). They only call the core."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -50,6 +51,8 @@ CHECK_CANCELLED = (
     "Checking for changes was cancelled: showing the groups of the last scan. Scan again to"
     " check."
 )
+CHECK_WAIT_SECONDS = 30.0
+"""Longest the check of a snapshot waits for its groups to be shown before it starts."""
 PROGRESS_INTERVAL_SECONDS = 0.05
 """At most ~20 progress updates a second reach the GUI, however fast files are hashed."""
 
@@ -94,10 +97,12 @@ class ScanJob(QObject):
     changed_since_snapshot = Signal(object)
     """Paths of the snapshot's files changed or gone (the scan found them otherwise), after
     `saved_loaded`, before `finished`: marks made on the snapshot's version no longer apply."""
-    checked_unchanged = Signal(object)
-    """The scan found the snapshot's files as they were: this ScanResult (the snapshot's
-    records, this scan's skipped files) stands with the index shown. Ends the job instead
-    of `finished`."""
+    checked_unchanged = Signal(object, object)
+    """(ScanResult, SimilarityIndex): the scan found the snapshot's files as they were, so
+    the groups shown stand; this scan's result and the snapshot's whole index (the one
+    shown holds only the grouped records) take the place of the snapshot's. Also when the
+    check is cancelled (the snapshot's, with a warning). Ends the job instead of
+    `finished`."""
 
     def __init__(
         self,
@@ -119,6 +124,7 @@ class ScanJob(QObject):
         A scan of folders that groups every file saves its grouping for next time."""
         super().__init__()
         self._use_snapshot = use_snapshot
+        self._check_may_start = threading.Event()
         self._decisions = decisions
         self._deep = deep
         """Also deep matches (core/deep): descriptors in the scan, deep links in the index."""
@@ -135,14 +141,20 @@ class ScanJob(QObject):
         self._group_cancel = CancelToken()
         self._grouping = False
 
+    def resume_check(self) -> None:
+        """Thread-safe: the snapshot's groups are shown; the scan that checks them starts."""
+        self._check_may_start.set()
+
     def cancel(self) -> None:
         """Thread-safe; stops whichever phase is running."""
+        self._check_may_start.set()
         self._scan_cancel.cancel()
         if self._grouping:
             self._group_cancel.cancel()
 
     def stop(self) -> None:
         """Thread-safe; stops the scan and skips the grouping too (the window is closing)."""
+        self._check_may_start.set()
         self._scan_cancel.cancel()
         self._group_cancel.cancel()
 
@@ -150,25 +162,21 @@ class ScanJob(QObject):
     def run(self) -> None:
         try:
             shown = self._shown_snapshot()
+            if shown is not None:  # the scan would slow the groups' first paint down
+                self._check_may_start.wait(CHECK_WAIT_SECONDS)
             result = self._scan()
             if shown is not None and result.cancelled:
-                self.checked_unchanged.emit(replace(shown.result, warnings=[CHECK_CANCELLED]))
-                return
-            if shown is not None and snapshot.same_records(shown.result.records, result.records):
                 self.checked_unchanged.emit(
-                    replace(result, records=shown.result.records, from_cache=len(result.records))
+                    replace(shown.result, warnings=[CHECK_CANCELLED]), shown.index
                 )
                 return
-            if shown is not None:  # files removed only: the snapshot's index without them
-                result = _with_records_kept(result, shown.result.records)
-                self._shrink_from = shown.index
+            if shown is not None and shown.stands_for(result.records):
+                self.checked_unchanged.emit(result, shown.full_index(result.records))
+                return
             if self._decisions is not None and self._records is None:
                 self.saved_loaded.emit(self._decisions.load_saved(result.records))
             if shown is not None:  # after saved_loaded: no stale saved mark comes back
-                kept = {id(record) for record in result.records}
-                self.changed_since_snapshot.emit(
-                    [r.path for r in shown.result.records if id(r) not in kept]
-                )
+                self.changed_since_snapshot.emit(shown.changed_paths(result.records))
             self._grouping = True
             self.grouping_started.emit(len(result.records))
             index = self._shrunk_index(result.records)
@@ -263,18 +271,6 @@ class ScanJob(QObject):
                 cancel=self._scan_cancel,
                 sizes_elsewhere=sizes,
             )
-
-
-def _with_records_kept(result: ScanResult, earlier: Sequence[ImageRecord]) -> ScanResult:
-    """`result` with each record seen exactly as in `earlier` replaced by that one (so an
-    index of `earlier` can stand for the records it shares)."""
-    by_path = {record.path: record for record in earlier}
-    records = []
-    for record in result.records:
-        old = by_path.get(record.path)
-        same = old is not None and snapshot.same_records([old], [record])
-        records.append(old if same else record)
-    return replace(result, records=records)
 
 
 def _absolute(path: str) -> str:

@@ -33,7 +33,12 @@ from dedup_gui.core.grouping.keeper import (
 )
 from dedup_gui.core.grouping.keeper_batch import choose_keepers
 from dedup_gui.core.grouping.linkage import minimax_linkage
-from dedup_gui.core.grouping.raw_pairs import PairPolicy, RawJpegPolicy, find_companions
+from dedup_gui.core.grouping.raw_pairs import (
+    NO_COMPANION,
+    PairPolicy,
+    RawJpegPolicy,
+    find_companions,
+)
 from dedup_gui.core.grouping.similarity import (
     MIN_SIMILARITY,
     distance_to_similarity,
@@ -189,7 +194,42 @@ class SimilarityIndex:
             value = getattr(signals, name)
             if value is not None:
                 state[f"signals_{name}"] = value
+        # The records any group can hold: a pair's, or a RAW+JPEG companion's (a pair by
+        # file name need not be a verified pair). The others never show in `groups`.
+        companions = find_companions(self.records, first, second, self._pair_phash)
+        state["grouped_rows"] = np.unique(np.concatenate([
+            first, second, np.flatnonzero(companions != NO_COMPANION),
+        ])).astype(np.int64)
         return state
+
+    @staticmethod
+    def grouped_rows(state: dict[str, np.ndarray]) -> np.ndarray:
+        """Rows (sorted) of the records a state's groups can hold (see `restore`)."""
+        return np.asarray(state["grouped_rows"], np.int64)
+
+    @staticmethod
+    def grouped_state(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """`state` of the index over its `grouped_rows` records alone: the same groups at
+        every similarity (as `without` the others), for a fraction of the records."""
+        rows = SimilarityIndex.grouped_rows(state)
+        count = int(state["count"][0])
+        if len(rows) and (rows.min() < 0 or rows.max() >= count):
+            raise ValueError("the state names records it does not have")
+        new_row = np.full(count, -1, np.int64)
+        new_row[rows] = np.arange(len(rows))
+        kept = new_row[state["apart_first"]] >= 0
+        kept &= new_row[state["apart_second"]] >= 0
+        subset = dict(state)
+        subset["count"] = np.array([len(rows)], np.int64)
+        for name in ("pair_first", "pair_second", "merge_first", "merge_second"):
+            subset[name] = new_row[state[name]]
+        subset["apart_first"] = new_row[state["apart_first"][kept]]
+        subset["apart_second"] = new_row[state["apart_second"][kept]]
+        for name in _SIGNAL_FIELDS:
+            if f"signals_{name}" in state:
+                subset[f"signals_{name}"] = state[f"signals_{name}"][rows]
+        subset["grouped_rows"] = np.arange(len(rows), dtype=np.int64)
+        return subset
 
     @classmethod
     def restore(

@@ -92,11 +92,54 @@ def snapshot_folder(cache: HashCache) -> Path:
 
 
 @dataclass(frozen=True, slots=True)
+class SeenFile:
+    """A file as the scan saw it: what a snapshot keeps of each record."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    dev: int
+    ino: int
+    ctime_ns: int
+    has_digest: bool
+
+    @staticmethod
+    def of(record: ImageRecord) -> SeenFile:
+        return SeenFile(record.path, record.size, record.mtime_ns, record.dev, record.ino,
+                        record.ctime_ns, record.content_digest is not None)
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
+    """The last grouping of a set of folders. Only the records a group can hold are read
+    from the cache (`result`, `index`): the others never show in a group, and come with
+    the scan that checks the snapshot (`stands_for`, then `full_index`)."""
+
     result: ScanResult
-    """The records (from the cache) and skipped files of the scan the snapshot was saved
-    after."""
+    """The grouped records (from the cache) and the skipped files of the scan the
+    snapshot was saved after."""
     index: SimilarityIndex
+    """Over `result.records`: the same groups as the saved index at every similarity."""
+    files: tuple[SeenFile, ...]
+    """Every file of the saved scan, in its order."""
+    state: dict[str, np.ndarray]
+    """The saved index's state (over `files`)."""
+
+    def stands_for(self, records: Sequence[ImageRecord]) -> bool:
+        """A scan found `records`, all as the snapshot's files were (none added, gone or
+        changed): the snapshot's grouping is theirs."""
+        return len(records) == len(self.files) and all(
+            SeenFile.of(record) == seen for record, seen in zip(records, self.files, strict=True)
+        )
+
+    def full_index(self, records: Sequence[ImageRecord]) -> SimilarityIndex:
+        """The saved index itself, over `records` (for which `stands_for`)."""
+        return SimilarityIndex.restore(records, self.state)
+
+    def changed_paths(self, records: Sequence[ImageRecord]) -> list[str]:
+        """The snapshot's files that `records` do not have as they were."""
+        now = {SeenFile.of(record) for record in records}
+        return [seen.path for seen in self.files if seen not in now]
 
 
 def save(folder: Path, key: SnapshotKey, result: ScanResult, index: SimilarityIndex) -> bool:
@@ -133,12 +176,16 @@ def load(cache: HashCache, folder: Path, key: SnapshotKey) -> Snapshot | None:
         meta = json.loads(bytes(arrays.pop("meta")).decode("utf-8"))
         if meta.get("key") != key.as_json():
             return None
-        records = _records_from_cache(cache, arrays)
-        if records is None:
-            return None
+        files = _seen_files(arrays)
         state = {name[len("index_"):]: value for name, value in arrays.items()
                  if name.startswith("index_")}
-        index = SimilarityIndex.restore(records, state)
+        if int(state["count"][0]) != len(files):
+            return None
+        grouped = SimilarityIndex.grouped_rows(state).tolist()
+        records = _records_from_cache(cache, [files[row] for row in grouped])
+        if records is None:
+            return None
+        index = SimilarityIndex.restore(records, SimilarityIndex.grouped_state(state))
         result = ScanResult(
             records=records,
             errors=_errors(meta["errors"]),
@@ -146,18 +193,10 @@ def load(cache: HashCache, folder: Path, key: SnapshotKey) -> Snapshot | None:
             from_cache=len(records),
             roots=tuple(meta["roots"]),
         )
+        snapshot = Snapshot(result, index, tuple(files), state)
     except (ValueError, KeyError, TypeError, IndexError, UnicodeError):
         return None
-    return Snapshot(result, index)
-
-
-def same_records(a: Sequence[ImageRecord], b: Sequence[ImageRecord]) -> bool:
-    """The same files as the same versions, seen the same way (identity, ctime, digest
-    kept or not): a grouping of `a` stands for one of `b`."""
-    return len(a) == len(b) and all(
-        x == y and (x.dev, x.ino, x.ctime_ns) == (y.dev, y.ino, y.ctime_ns)
-        for x, y in zip(a, b, strict=True)
-    )
+    return snapshot
 
 
 def _payload(key: SnapshotKey, result: ScanResult, index: SimilarityIndex) -> bytes:
@@ -196,32 +235,32 @@ def _verified_arrays(data: bytes) -> dict[str, np.ndarray] | None:
         return {name: loaded[name] for name in loaded.files}
 
 
-def _records_from_cache(
-    cache: HashCache, arrays: dict[str, np.ndarray]
-) -> list[ImageRecord] | None:
-    """The records the snapshot names, rebuilt from their cache rows as the scan saw
-    them; None if any row is gone or is of another version of its file."""
+def _seen_files(arrays: dict[str, np.ndarray]) -> list[SeenFile]:
     blob = arrays["paths"].tobytes()
     ends = arrays["path_ends"].tolist()
     columns = [arrays[name].tolist() for name in _RECORD_ARRAYS]
     has_digest = arrays["has_digest"].tolist()
-    count = len(ends)
-    if any(len(column) != count for column in (*columns, has_digest)):
-        return None
+    if any(len(column) != len(ends) for column in (*columns, has_digest)):
+        raise ValueError("the snapshot's record arrays disagree in length")
     encoding, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
     starts = [0, *ends[:-1]]
     paths = [blob[a:b].decode(encoding, errors) for a, b in zip(starts, ends, strict=True)]
-    sizes, mtimes, devs, inos, ctimes = columns
-    rows = cache.fresh_rows(zip(paths, sizes, mtimes, strict=True))
-    if len(rows) != count:
+    return [SeenFile(*values) for values in zip(paths, *columns, has_digest, strict=True)]
+
+
+def _records_from_cache(cache: HashCache, files: list[SeenFile]) -> list[ImageRecord] | None:
+    """The records of `files` rebuilt from their cache rows (verified) as the scan saw
+    them; None if any row is gone or is of another version of its file."""
+    rows = cache.fresh_rows((seen.path, seen.size, seen.mtime_ns) for seen in files)
+    if len(rows) != len(files):
         return None
     records: list[ImageRecord] = []
     seen_record = cache_rows.seen_record
-    for path, dev, ino, ctime, digest in zip(paths, devs, inos, ctimes, has_digest, strict=True):
-        record = seen_record(rows[path], path, dev, ino, ctime)
-        if record is None or (digest and record.content_digest is None):
+    for seen in files:
+        record = seen_record(rows[seen.path], seen.path, seen.dev, seen.ino, seen.ctime_ns)
+        if record is None or (seen.has_digest and record.content_digest is None):
             return None
-        if not digest and record.content_digest is not None:
+        if not seen.has_digest and record.content_digest is not None:
             record = replace(record, content_digest=None)  # as the scan had it
         records.append(record)
     return records
