@@ -120,16 +120,20 @@ class Snapshot:
     snapshot was saved after."""
     index: SimilarityIndex
     """Over `result.records`: the same groups as the saved index at every similarity."""
-    files: tuple[SeenFile, ...]
-    """Every file of the saved scan, in its order."""
+    arrays: dict[str, np.ndarray]
+    """Every file of the saved scan, in its order (`files`): read once the scan asks."""
     state: dict[str, np.ndarray]
     """The saved index's state (over `files`)."""
+
+    def files(self) -> list[SeenFile]:
+        return _seen_files(self.arrays)
 
     def stands_for(self, records: Sequence[ImageRecord]) -> bool:
         """A scan found `records`, all as the snapshot's files were (none added, gone or
         changed): the snapshot's grouping is theirs."""
-        return len(records) == len(self.files) and all(
-            SeenFile.of(record) == seen for record, seen in zip(records, self.files, strict=True)
+        files = self.files()
+        return len(records) == len(files) and all(
+            SeenFile.of(record) == seen for record, seen in zip(records, files, strict=True)
         )
 
     def full_index(self, records: Sequence[ImageRecord]) -> SimilarityIndex:
@@ -139,7 +143,7 @@ class Snapshot:
     def changed_paths(self, records: Sequence[ImageRecord]) -> list[str]:
         """The snapshot's files that `records` do not have as they were."""
         now = {SeenFile.of(record) for record in records}
-        return [seen.path for seen in self.files if seen not in now]
+        return [seen.path for seen in self.files() if seen not in now]
 
 
 def save(folder: Path, key: SnapshotKey, result: ScanResult, index: SimilarityIndex) -> bool:
@@ -176,13 +180,12 @@ def load(cache: HashCache, folder: Path, key: SnapshotKey) -> Snapshot | None:
         meta = json.loads(bytes(arrays.pop("meta")).decode("utf-8"))
         if meta.get("key") != key.as_json():
             return None
-        files = _seen_files(arrays)
         state = {name[len("index_"):]: value for name, value in arrays.items()
                  if name.startswith("index_")}
-        if int(state["count"][0]) != len(files):
+        if int(state["count"][0]) != len(arrays["path_ends"]):
             return None
-        grouped = SimilarityIndex.grouped_rows(state).tolist()
-        records = _records_from_cache(cache, [files[row] for row in grouped])
+        grouped = SimilarityIndex.grouped_rows(state)
+        records = _records_from_cache(cache, _seen_files(arrays, grouped))
         if records is None:
             return None
         index = SimilarityIndex.restore(records, SimilarityIndex.grouped_state(state))
@@ -193,7 +196,7 @@ def load(cache: HashCache, folder: Path, key: SnapshotKey) -> Snapshot | None:
             from_cache=len(records),
             roots=tuple(meta["roots"]),
         )
-        snapshot = Snapshot(result, index, tuple(files), state)
+        snapshot = Snapshot(result, index, arrays, state)
     except (ValueError, KeyError, TypeError, IndexError, UnicodeError):
         return None
     return snapshot
@@ -235,16 +238,23 @@ def _verified_arrays(data: bytes) -> dict[str, np.ndarray] | None:
         return {name: loaded[name] for name in loaded.files}
 
 
-def _seen_files(arrays: dict[str, np.ndarray]) -> list[SeenFile]:
-    blob = arrays["paths"].tobytes()
-    ends = arrays["path_ends"].tolist()
-    columns = [arrays[name].tolist() for name in _RECORD_ARRAYS]
-    has_digest = arrays["has_digest"].tolist()
-    if any(len(column) != len(ends) for column in (*columns, has_digest)):
+def _seen_files(arrays: dict[str, np.ndarray], rows: np.ndarray | None = None) -> list[SeenFile]:
+    """The saved files (those at `rows` only, if given)."""
+    all_ends = arrays["path_ends"]
+    count = len(all_ends)
+    if any(len(arrays[name]) != count for name in (*_RECORD_ARRAYS, "has_digest")):
         raise ValueError("the snapshot's record arrays disagree in length")
+    if len(all_ends) and (np.any(np.diff(all_ends) < 0) or all_ends[-1] != len(arrays["paths"])):
+        raise ValueError("the snapshot's paths do not fit")
+    rows = np.arange(count) if rows is None else rows
+    ends = all_ends[rows]
+    starts = np.where(rows > 0, all_ends[np.maximum(rows - 1, 0)], 0)
+    columns = [arrays[name][rows].tolist() for name in _RECORD_ARRAYS]
+    blob = arrays["paths"].tobytes()
     encoding, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
-    starts = [0, *ends[:-1]]
-    paths = [blob[a:b].decode(encoding, errors) for a, b in zip(starts, ends, strict=True)]
+    paths = [blob[a:b].decode(encoding, errors)
+             for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    has_digest = arrays["has_digest"][rows].tolist()
     return [SeenFile(*values) for values in zip(paths, *columns, has_digest, strict=True)]
 
 
