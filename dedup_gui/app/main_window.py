@@ -116,6 +116,8 @@ class MainWindow(QMainWindow):
         self._result: ScanResult | None = None
         self._index: SimilarityIndex | None = None
         self._job: QObject | None = None
+        self._checking_snapshot = False
+        """The groups shown are a snapshot's and the running scan checks them."""
         self._thread: QThread | None = None
         self._running_jobs: dict[QThread, QObject] = {}
         # At most one regroup job: it alone uses the index (whose caches are not
@@ -432,6 +434,7 @@ class MainWindow(QMainWindow):
             decisions=self.decisions_ui.decisions,
             deep=self.deep_option.enabled(),
             deep_model=self.deep_option.model_file(),
+            use_snapshot=self._result is None,  # opening: the last grouping shows first
         )
         job.saved_loaded.connect(self.decisions_ui.on_saved_loaded)
         job.scan_progress.connect(self._on_scan_progress)
@@ -439,8 +442,13 @@ class MainWindow(QMainWindow):
         job.grouping_progress.connect(self._on_grouping_progress)
         job.finished.connect(self._on_scan_finished)
         job.failed.connect(self._on_job_failed)
+        job.snapshot_loaded.connect(self._on_snapshot_loaded)
+        job.checked_unchanged.connect(self._on_checked_unchanged)
+        job.changed_since_snapshot.connect(
+            lambda paths: self.group_model.marks.put_many((), paths)  # back to suggestions
+        )
         self.progress_panel.start("Looking for images…")
-        self._start_job(job, [job.finished, job.failed])
+        self._start_job(job, [job.finished, job.failed, job.checked_unchanged])
 
     def cancel_job(self) -> None:
         if self._job is not None:
@@ -492,12 +500,17 @@ class MainWindow(QMainWindow):
 
     def _end_job(self) -> None:
         self._job = None
+        self._checking_snapshot = False
         self._thread = None
         self.progress_panel.hide()
         self._update_state()
 
     def _on_scan_progress(self, progress: ScanProgress) -> None:
         self.progress_panel.show_scan_progress(progress)
+        if self._checking_snapshot:
+            self.progress_panel.label.setText(
+                f"Checking for changes…  {self.progress_panel.label.text()}"
+            )
         if self._result is None:
             self.empty_state.show_hint("Scanning…", f"{progress.done:,} images so far")
 
@@ -520,6 +533,25 @@ class MainWindow(QMainWindow):
             self._regroup_records_in_background(within, shrink_from=index)
             return
         self._show_scan_result(result, index)
+
+    def _on_snapshot_loaded(self, result: ScanResult, index: SimilarityIndex) -> None:
+        """The last grouping of these folders, shown while the scan checks for changes."""
+        self._result, self._index = result, index
+        self._checking_snapshot = True
+        self.errors_view.show_scan(result)
+        self.tabs.setTabText(1, self.errors_view.tab_title())
+        self.regroup()
+        self.progress_panel.start("Checking for changes…")
+        self.group_view.setFocus()
+
+    def _on_checked_unchanged(self, result: ScanResult, index: SimilarityIndex) -> None:
+        """Nothing changed since the grouping shown: it stands (with this scan's notes)."""
+        self._end_job()
+        self._result, self._index = result, index
+        self.errors_view.show_scan(result)
+        self.tabs.setTabText(1, self.errors_view.tab_title())
+        if result.warnings:
+            self.statusBar().showMessage("  ".join(result.warnings), 15000)
 
     def _show_scan_result(self, result: ScanResult, index: SimilarityIndex | None) -> None:
         self._end_job()
@@ -685,6 +717,9 @@ class MainWindow(QMainWindow):
         if self.group_model.rowCount() and self.group_view.current_row() < 0:
             self.group_view.set_current(0)
         self._update_state()
+        if self._checking_snapshot and self._job is not None:  # once painted, check them
+            job = self._job  # called here: the job's own thread is busy waiting for this
+            QTimer.singleShot(100, lambda: job.resume_check())  # type: ignore[attr-defined]
 
     # Review
     def toggle_keep(self, row: int, member_index: int) -> None:

@@ -3,6 +3,8 @@ back by signals (queued to the GUI thread). They only call the core."""
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -39,11 +41,18 @@ from dedup_gui.core.models import (
 )
 from dedup_gui.core.output.export import write_export
 from dedup_gui.core.output.output_file import OutputGuard, open_output
+from dedup_gui.core.scanning import snapshot
 from dedup_gui.core.scanning.cache import HashCache
 from dedup_gui.core.scanning.scanner import ScanOptions, scan
 from dedup_gui.core.trash.actions import RemovalPlan, TrashFunction, TrashProgress, execute_removal
 from dedup_gui.core.trash.move_to_folder import move_marked
 
+CHECK_CANCELLED = (
+    "Checking for changes was cancelled: showing the groups of the last scan. Scan again to"
+    " check."
+)
+CHECK_WAIT_SECONDS = 30.0
+"""Longest the check of a snapshot waits for its groups to be shown before it starts."""
 PROGRESS_INTERVAL_SECONDS = 0.05
 """At most ~20 progress updates a second reach the GUI, however fast files are hashed."""
 
@@ -82,6 +91,18 @@ class ScanJob(QObject):
     finished = Signal(object, object)
     """(ScanResult, SimilarityIndex or None when grouping was cancelled)"""
     failed = Signal(str)
+    snapshot_loaded = Signal(object, object)
+    """(ScanResult, SimilarityIndex) of the last grouping of these folders (`use_snapshot`),
+    to show while the scan checks for changes; `saved_loaded` of its files comes first."""
+    changed_since_snapshot = Signal(object)
+    """Paths of the snapshot's files changed or gone (the scan found them otherwise), after
+    `saved_loaded`, before `finished`: marks made on the snapshot's version no longer apply."""
+    checked_unchanged = Signal(object, object)
+    """(ScanResult, SimilarityIndex): the scan found the snapshot's files as they were, so
+    the groups shown stand; this scan's result and the snapshot's whole index (the one
+    shown holds only the grouped records) take the place of the snapshot's. Also when the
+    check is cancelled (the snapshot's, with a warning). Ends the job instead of
+    `finished`."""
 
     def __init__(
         self,
@@ -95,10 +116,15 @@ class ScanJob(QObject):
         deep: bool = False,
         descriptors: object = None,
         deep_model: str | None = None,
+        use_snapshot: bool = False,
     ) -> None:
         """`decisions`: the files in the "not duplicates" list get digests and are kept
-        apart, and the saved marks of a scan of folders are read back."""
+        apart, and the saved marks of a scan of folders are read back. `use_snapshot`:
+        show the last grouping of these folders first (`snapshot_loaded`), then scan.
+        A scan of folders that groups every file saves its grouping for next time."""
         super().__init__()
+        self._use_snapshot = use_snapshot
+        self._check_may_start = threading.Event()
         self._decisions = decisions
         self._deep = deep
         """Also deep matches (core/deep): descriptors in the scan, deep links in the index."""
@@ -115,23 +141,42 @@ class ScanJob(QObject):
         self._group_cancel = CancelToken()
         self._grouping = False
 
+    def resume_check(self) -> None:
+        """Thread-safe: the snapshot's groups are shown; the scan that checks them starts."""
+        self._check_may_start.set()
+
     def cancel(self) -> None:
         """Thread-safe; stops whichever phase is running."""
+        self._check_may_start.set()
         self._scan_cancel.cancel()
         if self._grouping:
             self._group_cancel.cancel()
 
     def stop(self) -> None:
         """Thread-safe; stops the scan and skips the grouping too (the window is closing)."""
+        self._check_may_start.set()
         self._scan_cancel.cancel()
         self._group_cancel.cancel()
 
     @Slot()
     def run(self) -> None:
         try:
+            shown = self._shown_snapshot()
+            if shown is not None:  # the scan would slow the groups' first paint down
+                self._check_may_start.wait(CHECK_WAIT_SECONDS)
             result = self._scan()
+            if shown is not None and result.cancelled:
+                self.checked_unchanged.emit(
+                    replace(shown.result, warnings=[CHECK_CANCELLED]), shown.index
+                )
+                return
+            if shown is not None and shown.stands_for(result.records):
+                self.checked_unchanged.emit(result, shown.full_index(result.records))
+                return
             if self._decisions is not None and self._records is None:
                 self.saved_loaded.emit(self._decisions.load_saved(result.records))
+            if shown is not None:  # after saved_loaded: no stale saved mark comes back
+                self.changed_since_snapshot.emit(shown.changed_paths(result.records))
             self._grouping = True
             self.grouping_started.emit(len(result.records))
             index = self._shrunk_index(result.records)
@@ -152,8 +197,46 @@ class ScanJob(QObject):
                 except Cancelled:
                     index = None
             self.finished.emit(result, index)
+            if index is not None:
+                self._save_snapshot(result, index)
         except Exception as error:  # shown to the user; the window stays usable
             self.failed.emit(f"{type(error).__name__}: {error}")
+
+    def _snapshot_key(self) -> snapshot.SnapshotKey | None:
+        """The key of this scan's grouping, or None when it is not one a snapshot keeps
+        (records handed in, a deep pass)."""
+        if self._records is not None or self._deep:
+            return None
+        options = self._options or ScanOptions()
+        entries = self._decisions.entries() if self._decisions is not None else []
+        return snapshot.SnapshotKey(
+            roots=tuple(_absolute(root) for root in self._roots),
+            excluded_folders=tuple(_absolute(f) for f in options.excluded_folders),
+            follow_links=options.follow_links,
+            match_transforms=self._match_transforms,
+            ignore_list=snapshot.ignore_list_version(entries),
+        )
+
+    def _shown_snapshot(self) -> snapshot.Snapshot | None:
+        """The last grouping of these folders, emitted to be shown, or None."""
+        key = self._snapshot_key() if self._use_snapshot else None
+        if key is None:
+            return None
+        with HashCache.open_default() as cache:
+            shown = snapshot.load(cache, snapshot.snapshot_folder(cache), key)
+        if shown is None or self._scan_cancel.cancelled:
+            return None
+        if self._decisions is not None:
+            self.saved_loaded.emit(self._decisions.load_saved(shown.result.records))
+        self.snapshot_loaded.emit(shown.result, shown.index)
+        return shown
+
+    def _save_snapshot(self, result: ScanResult, index: SimilarityIndex) -> None:
+        key = self._snapshot_key()
+        if key is None or result.cancelled or self._group_cancel.cancelled:
+            return
+        with HashCache.open_default() as cache:
+            snapshot.save(snapshot.snapshot_folder(cache), key, result, index)
 
     def _shrunk_index(self, records: Sequence[ImageRecord]) -> SimilarityIndex | None:
         """`shrink_from` without the records not in `records`, or None when it cannot
@@ -188,6 +271,10 @@ class ScanJob(QObject):
                 cancel=self._scan_cancel,
                 sizes_elsewhere=sizes,
             )
+
+
+def _absolute(path: str) -> str:
+    return os.path.abspath(path)  # noqa: PTH100  (as the scanner names its roots)
 
 
 def _with_deep_hook(

@@ -33,7 +33,12 @@ from dedup_gui.core.grouping.keeper import (
 )
 from dedup_gui.core.grouping.keeper_batch import choose_keepers
 from dedup_gui.core.grouping.linkage import minimax_linkage
-from dedup_gui.core.grouping.raw_pairs import PairPolicy, RawJpegPolicy, find_companions
+from dedup_gui.core.grouping.raw_pairs import (
+    NO_COMPANION,
+    PairPolicy,
+    RawJpegPolicy,
+    find_companions,
+)
 from dedup_gui.core.grouping.similarity import (
     MIN_SIMILARITY,
     distance_to_similarity,
@@ -160,6 +165,102 @@ class SimilarityIndex:
         return cls(
             records, signals, first, second, phash, effective, match_transforms, apart=apart,
             deep_links=deep_links,
+        )
+
+    def state(self) -> dict[str, np.ndarray]:
+        """What `build` computed, as plain arrays (no objects): the verified pairs with
+        their distances, the merges, the cannot-link pairs and the verification signals.
+        `restore` with the same records makes this index again without the pair search.
+        An index with deep links has state the arrays do not hold: ValueError."""
+        if self.deep_links is not None:
+            raise ValueError("an index with deep links cannot be saved")
+        count = max(len(self.records), 1)
+        first, second = np.divmod(self._pair_keys, count)
+        signals = self._signals
+        state = {
+            "count": np.array([len(self.records)], np.int64),
+            "match_transforms": np.array([self.match_transforms], np.bool_),
+            "pair_first": first.astype(np.int64),
+            "pair_second": second.astype(np.int64),
+            "pair_phash": self._pair_phash.astype(np.uint8),
+            "pair_effective": self._pair_effective.astype(np.uint8),
+            "merge_first": self._merge_first.astype(np.int64),
+            "merge_second": self._merge_second.astype(np.int64),
+            "merge_height": self._merge_height.astype(np.int64),
+            "apart_first": self._apart[0].astype(np.int64),
+            "apart_second": self._apart[1].astype(np.int64),
+        }
+        for name in _SIGNAL_FIELDS:
+            value = getattr(signals, name)
+            if value is not None:
+                state[f"signals_{name}"] = value
+        # The records any group can hold: a pair's, or a RAW+JPEG companion's (a pair by
+        # file name need not be a verified pair). The others never show in `groups`.
+        companions = find_companions(self.records, first, second, self._pair_phash)
+        state["grouped_rows"] = np.unique(np.concatenate([
+            first, second, np.flatnonzero(companions != NO_COMPANION),
+        ])).astype(np.int64)
+        return state
+
+    @staticmethod
+    def grouped_rows(state: dict[str, np.ndarray]) -> np.ndarray:
+        """Rows (sorted) of the records a state's groups can hold (see `restore`)."""
+        return np.asarray(state["grouped_rows"], np.int64)
+
+    @staticmethod
+    def grouped_state(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """`state` of the index over its `grouped_rows` records alone: the same groups at
+        every similarity (as `without` the others), for a fraction of the records."""
+        rows = SimilarityIndex.grouped_rows(state)
+        count = int(state["count"][0])
+        if len(rows) and (rows.min() < 0 or rows.max() >= count):
+            raise ValueError("the state names records it does not have")
+        new_row = np.full(count, -1, np.int64)
+        new_row[rows] = np.arange(len(rows))
+        kept = new_row[state["apart_first"]] >= 0
+        kept &= new_row[state["apart_second"]] >= 0
+        subset = dict(state)
+        subset["count"] = np.array([len(rows)], np.int64)
+        for name in ("pair_first", "pair_second", "merge_first", "merge_second"):
+            subset[name] = new_row[state[name]]
+        subset["apart_first"] = new_row[state["apart_first"][kept]]
+        subset["apart_second"] = new_row[state["apart_second"][kept]]
+        for name in _SIGNAL_FIELDS:
+            if f"signals_{name}" in state:
+                subset[f"signals_{name}"] = state[f"signals_{name}"][rows]
+        subset["grouped_rows"] = np.arange(len(rows), dtype=np.int64)
+        return subset
+
+    @classmethod
+    def restore(
+        cls, records: Sequence[ImageRecord], state: dict[str, np.ndarray]
+    ) -> SimilarityIndex:
+        """The index `state()` was taken of, for the same records in the same order.
+        Raises ValueError when the arrays do not fit the records (a state of other
+        records, or a damaged one): never an index that points past its records."""
+        records = list(records)
+        count = len(records)
+        try:
+            if int(state["count"][0]) != count:
+                raise ValueError("the state is of another number of records")
+            match_transforms = bool(state["match_transforms"][0])
+            pairs = [np.asarray(state[name]) for name in _PAIR_FIELDS]
+            merges = tuple(np.asarray(state[name], np.int64) for name in _MERGE_FIELDS)
+            apart = (
+                np.asarray(state["apart_first"], np.int64),
+                np.asarray(state["apart_second"], np.int64),
+            )
+            signals = Signals(**{
+                name: state.get(f"signals_{name}") for name in _SIGNAL_FIELDS
+            })
+        except (KeyError, IndexError, TypeError) as error:
+            raise ValueError(f"the state is incomplete: {error}") from error
+        _check_state(count, match_transforms, pairs, merges, apart, signals)
+        first, second, phash, effective = pairs
+        return cls(
+            records, signals, first.astype(np.int64), second.astype(np.int64),
+            phash.astype(np.uint8), effective.astype(np.uint8), match_transforms,
+            merges=merges, apart=apart,
         )
 
     @property
@@ -600,6 +701,51 @@ class SimilarityIndex:
         keeper_rows = np.array([keeper for keeper, _ in choices], np.int64)
         is_keeper = grouped == np.repeat(keeper_rows, np.diff(bounds))
         return is_keeper, [reason for _, reason in choices]
+
+
+_PAIR_FIELDS = ("pair_first", "pair_second", "pair_phash", "pair_effective")
+_MERGE_FIELDS = ("merge_first", "merge_second", "merge_height")
+_SIGNAL_FIELDS = (
+    "phash", "dhash", "dihedral", "luma", "chroma", "detail", "colourfulness", "texture",
+    "dimensions",
+)
+_SIGNAL_SHAPES = {
+    "phash": ((), np.uint64), "dhash": ((), np.uint64), "dihedral": ((8,), np.uint64),
+    "luma": ((8, 8), np.float32), "chroma": ((2, 4, 4), np.float32),
+    "detail": ((), np.float32), "colourfulness": ((), np.float32),
+    "texture": ((), np.float32), "dimensions": ((2,), np.int64),
+}
+
+
+def _check_state(
+    count: int,
+    match_transforms: bool,
+    pairs: list[np.ndarray],
+    merges: tuple[np.ndarray, ...],
+    apart: tuple[np.ndarray, np.ndarray],
+    signals: Signals,
+) -> None:
+    """Raise ValueError unless the arrays are shaped for `count` records: every row index
+    in range, pairs and merges of one length each, merges in height order."""
+    def rows_in_range(values: np.ndarray) -> bool:
+        if values.ndim != 1:
+            return False
+        return not len(values) or bool(values.min() >= 0 and values.max() < count)
+
+    if len({len(p) for p in pairs}) > 1 or len({len(m) for m in merges}) > 1:
+        raise ValueError("the state's arrays disagree in length")
+    if len(apart[0]) != len(apart[1]):
+        raise ValueError("the state's apart pairs disagree in length")
+    if not all(rows_in_range(a) for a in (*pairs[:2], *merges[:2], *apart)):
+        raise ValueError("the state names records it does not have")
+    if len(merges[2]) and np.any(np.diff(merges[2]) < 0):
+        raise ValueError("the state's merges are out of order")
+    for name, (shape, dtype) in _SIGNAL_SHAPES.items():
+        value = getattr(signals, name)
+        if name == "dihedral" and value is None and not match_transforms:
+            continue
+        if value is None or value.dtype != dtype or value.shape != (count, *shape):
+            raise ValueError(f"the state's {name} signals do not fit the records")
 
 
 def _with_deep_links(

@@ -1,0 +1,153 @@
+"""Opening folders again shows the last grouping at once, then checks it for changes."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import QSettings
+
+from dedup_gui.app import dialogs, workers
+from dedup_gui.app.main_window import MainWindow
+from dedup_gui.app.settings import AppSettings
+from tests.imagegen import make_photo
+
+TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(autouse=True)
+def answered(monkeypatch):
+    monkeypatch.setattr(dialogs, "confirm", lambda *_args, **_kwargs: True)
+    for kind in ("inform", "warn", "report"):
+        monkeypatch.setattr(dialogs, kind, lambda *_args, **_kwargs: False)
+
+
+@pytest.fixture
+def open_window(qtbot, tmp_path):
+    """A window on one settings file; a second call is the app started again."""
+    settings_file = str(tmp_path / "settings.ini")
+    opened: list[MainWindow] = []
+
+    def open_() -> MainWindow:
+        window = MainWindow(AppSettings(QSettings(settings_file, QSettings.Format.IniFormat)))
+        qtbot.addWidget(window)
+        window.show()
+        opened.append(window)
+        return window
+
+    yield open_
+    for window in opened:
+        window.cancel_job()
+        qtbot.waitUntil(lambda w=window: not w.is_busy(), timeout=TIMEOUT_MS)
+
+
+@pytest.fixture
+def held_scan(monkeypatch):
+    """The scanner waits until the test lets it go: the snapshot's groups can be looked
+    at before the check for changes ends."""
+    release = threading.Event()
+    real_scan = workers.scan
+
+    def scan(*args, **kwargs):
+        release.wait(TIMEOUT_MS / 1000)
+        return real_scan(*args, **kwargs)
+
+    monkeypatch.setattr(workers, "scan", scan)
+    return release
+
+
+def make_pairs(root: Path, seeds=(1, 2)) -> dict[int, tuple[Path, Path]]:
+    root.mkdir(parents=True, exist_ok=True)
+    pairs = {}
+    for seed in seeds:
+        photo = make_photo(seed, 320, 240)
+        original, small = root / f"photo{seed}.png", root / f"photo{seed}_small.jpg"
+        photo.save(original)
+        photo.resize((160, 120), Image.Resampling.LANCZOS).save(small, quality=85)
+        pairs[seed] = (original, small)
+    return pairs
+
+
+def wait_idle(qtbot, window: MainWindow) -> None:
+    qtbot.wait(50)
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=TIMEOUT_MS)
+
+
+def grouped(window: MainWindow) -> list[list[str]]:
+    return [[m.record.path for m in g.members] for g in window.group_model.groups()]
+
+
+def first_open(qtbot, open_window, folder: Path) -> list[list[str]]:
+    window = open_window()
+    window.folder_panel.add_folder(str(folder))
+    window.start_scan()
+    wait_idle(qtbot, window)
+    # The grouping's snapshot is written after the groups are sent, on the job's thread.
+    qtbot.waitUntil(lambda: not window._running_jobs, timeout=TIMEOUT_MS)
+    groups = grouped(window)
+    window.close()
+    return groups
+
+
+def test_opening_again_shows_the_last_groups_before_the_check_ends(
+    qtbot, open_window, tmp_path, held_scan
+):
+    folder = tmp_path / "photos"
+    make_pairs(folder)
+    held_scan.set()
+    before = first_open(qtbot, open_window, folder)
+    assert len(before) == 2
+    held_scan.clear()
+
+    again = open_window()
+    again.start_scan()  # the folders come back from the settings
+    qtbot.waitUntil(lambda: again.group_model.rowCount() == 2, timeout=TIMEOUT_MS)
+    assert grouped(again) == before
+    assert again.is_busy()  # the scan is still held: these are the snapshot's groups
+    assert again.progress_panel.label.text().startswith("Checking for changes")
+    shown_groups = again.group_model.groups()
+    held_scan.set()
+    wait_idle(qtbot, again)
+    # Nothing changed: the groups shown stand (not even made again), and the window now
+    # has every scanned file, grouped or not.
+    assert all(a is b for a, b in zip(again.group_model.groups(), shown_groups, strict=True))
+    assert len(again.scan_result.records) == 4
+    assert len(again.similarity_index.records) == 4
+
+
+def test_the_check_regroups_after_a_change_and_keeps_the_marks_made_meanwhile(
+    qtbot, open_window, tmp_path, held_scan
+):
+    folder = tmp_path / "photos"
+    pairs = make_pairs(folder)
+    held_scan.set()
+    before = first_open(qtbot, open_window, folder)
+    held_scan.clear()
+    copy = folder / "photo1_copy.png"
+    shutil.copyfile(pairs[1][0], copy)  # added since the snapshot
+    pairs[2][1].unlink()  # and one removed: photo2 no longer has a copy
+
+    again = open_window()
+    again.start_scan()
+    qtbot.waitUntil(lambda: again.group_model.rowCount() == 2, timeout=TIMEOUT_MS)
+    assert grouped(again) == before  # the snapshot, until the check says otherwise
+    model = again.group_model
+    row = model.row_of_path(str(pairs[1][1]))
+    small = next(i for i, m in enumerate(model.group(row).members)
+                 if m.record.path == str(pairs[1][1]))
+    assert not model.group(row).members[small].keep  # suggested for the trash
+    again.toggle_keep(row, small)  # the user keeps the small copy while the check runs
+    assert model.is_kept(model.group(row).members[small])
+    held_scan.set()
+    wait_idle(qtbot, again)
+
+    assert [sorted(group) for group in grouped(again)] == [
+        sorted([str(pairs[1][0]), str(pairs[1][1]), str(copy)])
+    ]
+    by_path = {m.record.path: m for g in model.groups() for m in g.members}
+    small_now = by_path[str(pairs[1][1])]
+    assert not small_now.keep and model.is_kept(small_now)  # the mark made meanwhile stands
+    assert len(again.scan_result.records) == 4
