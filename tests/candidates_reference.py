@@ -1,4 +1,7 @@
-"""All pairs of bit strings (one or more 64-bit words per item) within a Hamming radius,
+"""The candidate search as it was before the generalized-pigeonhole rewrite, frozen as the
+reference that tests/test_grouping_candidates_reference.py compares the current one with.
+
+All pairs of bit strings (one or more 64-bit words per item) within a Hamming radius,
 without a Python loop over pairs.
 
 Multi-index hashing (Norouzi et al.): split the bits into chunks of about 21 bits. If two
