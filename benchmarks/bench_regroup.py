@@ -2,7 +2,11 @@
 similarity setting changes, and how long dropping trashed images from the index takes,
 each against a full rebuild measured in the same run.
 
-    python benchmarks/bench_regroup.py [--count 100000] [--no-transforms]
+    python benchmarks/bench_regroup.py [--count 100000] [--no-transforms] [--split]
+
+With --split, the build is also split into its stages (signals, candidate search,
+verification, linkage), each as wall and CPU seconds (CPU of all threads), by wrapping
+the functions the build calls; the process's peak RSS above the records comes last.
 
 Records are synthetic: random hashes and 16x16 thumbnails, with 30% of them in families
 of 2-6 near copies (a few hash bits flipped, thumbnail noise), so every slider position
@@ -12,14 +16,18 @@ has tens of thousands of groups to cut, rank and build.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from dedup_gui.core.grouping import index as index_module
 from dedup_gui.core.grouping.index import SimilarityIndex
 from dedup_gui.core.grouping.similarity import MIN_SIMILARITY, similarity_to_distance
 from dedup_gui.core.models import ImageRecord
@@ -57,17 +65,76 @@ def synthetic_records(count: int, seed: int = 1) -> list[ImageRecord]:
     return records
 
 
+class StageClock:
+    """Wall and CPU seconds spent inside the build's stage functions (module attributes
+    of index.py, wrapped in place; a generator is timed only while it computes)."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = defaultdict(float)
+        self.cpu: dict[str, float] = defaultdict(float)
+
+    def _add(self, stage: str, wall: float, cpu: float) -> None:
+        self.wall[stage] += time.perf_counter() - wall
+        self.cpu[stage] += time.process_time() - cpu
+
+    def wrap(self, stage: str, function: Callable) -> Callable:
+        def timed(*args, **kwargs):
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self._add(stage, wall, cpu)
+
+        return timed
+
+    def wrap_generator(self, stage: str, function: Callable) -> Callable:
+        def timed(*args, **kwargs) -> Iterator:
+            blocks = function(*args, **kwargs)
+            while True:
+                wall, cpu = time.perf_counter(), time.process_time()
+                try:
+                    block = next(blocks)
+                except StopIteration:
+                    return
+                finally:
+                    self._add(stage, wall, cpu)
+                yield block
+
+        return timed
+
+    def install(self) -> None:
+        signals = index_module.Signals
+        from_records = signals.from_records.__func__
+        signals.from_records = classmethod(self.wrap("signals", from_records))
+        candidates = index_module.candidates
+        candidates.self_join = self.wrap_generator("candidates", candidates.self_join)
+        index_module.evaluate_pairs = self.wrap("verification", index_module.evaluate_pairs)
+        index_module.minimax_linkage = self.wrap("linkage", index_module.minimax_linkage)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--no-transforms", action="store_true",
                         help="skip the match_transforms build (minutes at a million)")
+    parser.add_argument("--split", action="store_true",
+                        help="time the build's stages (wall and CPU) and the peak RSS")
     args = parser.parse_args()
     records = synthetic_records(args.count)
+    records_rss_mb = peak_rss_mb()
+    clock = StageClock()
+    if args.split:
+        clock.install()
 
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     index = SimilarityIndex.build(records)
     build_seconds = time.perf_counter() - started
+    build_cpu = time.process_time() - started_cpu
+    build_rss_mb = peak_rss_mb()
 
     started = time.perf_counter()
     groups = index.groups(MIN_SIMILARITY)
@@ -111,7 +178,15 @@ def main() -> None:
     median = statistics.median(timings)
     print(f"{args.count} images, {index.pair_count} verified pairs, "
           f"{min(sizes)}-{max(sizes)} groups across the slider")
-    print(f"full build (baseline)            {build_seconds * 1000:9.0f} ms")
+    print(f"full build (baseline)            {build_seconds * 1000:9.0f} ms "
+          f"(CPU {build_cpu:.1f} s)")
+    if args.split:
+        for stage in ("signals", "candidates", "verification", "linkage"):
+            print(f"  {stage:<12} {clock.wall[stage]:7.2f} s wall {clock.cpu[stage]:7.2f} s CPU")
+        rest = build_seconds - sum(clock.wall.values())
+        print(f"  {'rest':<12} {rest:7.2f} s wall")
+        print(f"  peak RSS after the build {build_rss_mb:.0f} MB, "
+              f"{build_rss_mb - records_rss_mb:.0f} MB above the records")
     if transforms_seconds is not None:
         print(f"full build with match_transforms {transforms_seconds * 1000:9.0f} ms "
               f"({transforms_seconds / build_seconds:.1f}x)")

@@ -1,16 +1,20 @@
 """All pairs of bit strings (one or more 64-bit words per item) within a Hamming radius,
 without a Python loop over pairs.
 
-Multi-index hashing (Norouzi et al.): split the bits into chunks of about 21 bits. If two
-items differ in at most r bits, at least one of the c chunks differs in at most
-floor(r / c) bits (pigeonhole). Each chunk value indexes a direct-address table; for every
-query and every probe mask of at most floor(r / c) bits we read one bucket, then verify
-the full distance with a vectorised XOR + popcount. A pair is reported only by the first
-chunk that finds it, so no pair comes out twice and nothing needs de-duplicating.
+Multi-index hashing (Norouzi et al.): split the bits into chunks of about 22 bits. By the
+pigeonhole principle, if two items differ in at most r bits and chunk i is probed at
+radius r_i, where the (r_i + 1) sum to more than r, then at least one chunk i differs in
+at most r_i bits. Each chunk value indexes a direct-address table; for every query and
+every probe mask of at most r_i bits we read one bucket, then verify the full distance
+with a vectorised XOR + popcount. A pair is reported only by the first chunk that finds
+it, so no pair comes out twice and nothing needs de-duplicating.
 
 Grouping joins pHash and dHash together (128 bits, radius 16 = 8 bits of each on
-average, in 6 chunks that each take a slice of both hashes: 232 probes per chunk);
-timings in benchmarks/bench_candidates.py.
+average): five 22-bit chunks at radius 2 (254 probes each) and one 18-bit chunk at
+radius 1 (19 probes), each chunk an equal slice of both hashes; timings in
+benchmarks/bench_candidates.py. In a self-join a pair of buckets k, k ^ mask is read from
+one side only: for a mask whose highest bit is b, from the items whose bit b is clear,
+so each probe reads half the items.
 Identical items are collapsed first, so a crowd of equal hashes (flat images) costs one
 table entry, not a quadratic bucket. Everything is processed in blocks of at most
 `block_pairs` pairs, so memory stays flat.
@@ -19,7 +23,7 @@ table entry, not a quadratic bucket. Everything is processed in blocks of at mos
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -28,10 +32,18 @@ import numpy as np
 from dedup_gui.core.models import HASH_BITS, CancelToken
 
 CHUNK_BITS = 21
+"""Target chunk width before the radii are planned (see _plan)."""
+MAX_CHUNK_BITS = 24
+"""Widest direct-address table (16M entries)."""
 JOIN_THREADS = 2
 BRUTE_FORCE_PAIRS = 1 << 22
 """Below this many query x index pairs, comparing all of them is faster than the tables."""
 DEFAULT_BLOCK_PAIRS = 1 << 21
+SUBSET_MIN_MASKS = 3
+"""In a self-join, masks sharing a highest bit read only the items with that bit clear
+once there are this many of them (selecting the half costs about one probe)."""
+CANDIDATE_COST = 8.0
+"""Cost of verifying one bucket-mate, in probes of one item (measured at 300k-1M)."""
 
 PairBlock = tuple[np.ndarray, np.ndarray, np.ndarray]
 """(first indices, second indices, Hamming distances as uint8), all the same length."""
@@ -50,7 +62,6 @@ def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.bitwise_count(np.bitwise_xor(a, b)).astype(np.uint8)
 
 
-
 def _words(hashes: np.ndarray) -> np.ndarray:
     words = np.ascontiguousarray(hashes, dtype=np.uint64)
     return words[:, None] if words.ndim == 1 else words
@@ -60,17 +71,56 @@ Chunk = tuple[tuple[int, int, int], ...]
 """Parts (word, shift, width) whose bits, concatenated, make one chunk value."""
 
 
-def _chunk_layout(words: int) -> list[Chunk]:
-    """About CHUNK_BITS-bit chunks; with several words each chunk takes an equal slice of
-    every word. Any partition of the bits keeps the pigeonhole bound, and mixing words
-    keeps a crowded word (dHash of skies and walls is mostly all-zero or all-one) from
-    piling thousands of items into one bucket."""
-    count = max(1, round(words * HASH_BITS / CHUNK_BITS))
-    widths = [HASH_BITS // count + (1 if i < HASH_BITS % count else 0) for i in range(count)]
+def _probe_count(width: int, radius: int) -> int:
+    return sum(len(list(combinations(range(width), k))) for k in range(radius + 1))
+
+
+def _plan(words: int, max_distance: int, items: int) -> tuple[list[int], list[int]]:
+    """(chunk widths, probe radii). About CHUNK_BITS-bit chunks at radius
+    max_distance // count; when the (radius + 1) sum exceeds max_distance + 1, the spare
+    chunks drop to one bit less of radius and the widths are re-balanced by a cost model
+    (probes per item, plus bucket-mates to verify). Any such plan finds every pair."""
+    total = words * HASH_BITS
+    count = max(1, round(total / CHUNK_BITS))
+    radius = max_distance // count
+    spare = count * (radius + 1) - (max_distance + 1)
+    even = [total // count + (1 if c < total % count else 0) for c in range(count)]
+    if radius == 0 or spare == 0:
+        return even, [radius] * count
+    full = count - spare
+    best: tuple[float, list[int]] | None = None
+    for reduced in range(1, MAX_CHUNK_BITS + 1):
+        rest = total - spare * reduced
+        if rest < full or rest > full * MAX_CHUNK_BITS:
+            continue
+        widths = [rest // full + (1 if c < rest % full else 0) for c in range(full)]
+        widths += [reduced] * spare
+        radii = [radius] * full + [radius - 1] * spare
+        cost = sum(
+            _probe_count(w, r) * (1 + CANDIDATE_COST * items / 2**w)
+            for w, r in zip(widths, radii, strict=True)
+        )
+        if best is None or cost < best[0]:
+            best = (cost, widths)
+    assert best is not None
+    return best[1], [radius] * full + [radius - 1] * spare
+
+
+def _chunk_layout(words: int, widths: list[int]) -> list[Chunk]:
+    """Each chunk takes an equal slice of every word (any partition of the bits keeps the
+    pigeonhole bound, and mixing words keeps a crowded word (dHash of skies and walls is
+    mostly all-zero or all-one) from piling thousands of items into one bucket)."""
+    left = [HASH_BITS] * words
     layout = []
-    for c in range(count):
-        shift = HASH_BITS - sum(widths[: c + 1])
-        layout.append(tuple((word, shift, widths[c]) for word in range(words)))
+    for c, width in enumerate(widths):
+        parts = []
+        for k in range(words):
+            word = (c + k) % words
+            share = width // words + (1 if k < width % words else 0)
+            left[word] -= share
+            parts.append((word, left[word], share))
+        layout.append(tuple(sorted(parts)))
+    assert all(bits == 0 for bits in left)
     return layout
 
 
@@ -78,12 +128,12 @@ def _chunk_width(chunk: Chunk) -> int:
     return sum(width for _, _, width in chunk)
 
 
-def _probe_masks(width: int, radius: int) -> np.ndarray:
+def _probe_masks(width: int, radius: int) -> list[int]:
     masks = [0]
     for flips in range(1, radius + 1):
         for positions in combinations(range(width), flips):
             masks.append(sum(1 << p for p in positions))
-    return np.asarray(masks, dtype=np.uint32)
+    return masks
 
 
 def _chunk_values(words: np.ndarray, chunk: Chunk) -> np.ndarray:
@@ -91,7 +141,7 @@ def _chunk_values(words: np.ndarray, chunk: Chunk) -> np.ndarray:
     for word, shift, width in chunk:
         part = (words[:, word] >> np.uint64(shift)) & np.uint64((1 << width) - 1)
         value = (value << np.uint64(width)) | part
-    return value.astype(np.uint32)
+    return value.astype(np.intp)
 
 
 def _brute_force(
@@ -156,38 +206,56 @@ def join(
         if progress is not None:
             progress(1, 1)
         return
-    layout = _chunk_layout(queries.shape[1])
-    probe_radius = max_distance // len(layout)
+    widths, radii = _plan(queries.shape[1], max_distance, len(index))
+    layout = _chunk_layout(queries.shape[1], widths)
     query_chunks = [_chunk_values(queries, chunk) for chunk in layout]
-    index_chunks = [_chunk_values(index, chunk) for chunk in layout]
-    search = _ChunkSearch(
-        queries,
-        index,
-        query_chunks,
-        index_chunks,
-        max_distance,
-        probe_radius,
-        same_set,
-        block_pairs,
-        cancel,
+    index_chunks = query_chunks if same_set else [_chunk_values(index, c) for c in layout]
+    search = _Search(
+        queries, index, query_chunks, index_chunks, radii, max_distance, same_set,
+        block_pairs, cancel,
     )
-    # Chunks are independent and numpy releases the GIL in the heavy loops: two threads
-    # use both cores. Progress is reported from the calling thread only.
+    # Each chunk is split into tasks (groups of probe masks) that two threads share:
+    # numpy releases the GIL in the heavy loops. The next chunk's tables are built while
+    # the current one is probed; blocks and progress come out on the calling thread.
     with ThreadPoolExecutor(max_workers=JOIN_THREADS) as pool:
-        pending = [
-            pool.submit(search.run, c, _chunk_width(chunk)) for c, chunk in enumerate(layout)
-        ]
         try:
-            for done, future in enumerate(pending, start=1):
-                yield from future.result()
+            tables: Future[_Tables] = pool.submit(search.tables, 0, widths[0])
+            for c in range(len(layout)):
+                table = tables.result()
+                pending = [pool.submit(search.probe, table, masks) for masks in table.tasks]
+                if c + 1 < len(layout):
+                    tables = pool.submit(search.tables, c + 1, widths[c + 1])
+                for future in pending:
+                    yield from future.result()
+                del table, pending
                 if progress is not None:
-                    progress(done, len(pending))
+                    progress(c + 1, len(layout))
         finally:
             search.stop = True
 
 
-class _ChunkSearch:
-    """One join's shared arrays; `run(c)` finds the pairs first seen in chunk c."""
+@dataclass(slots=True)
+class _Tables:
+    """One chunk's bucket tables, with both sides' words in chunk order: bucket reads
+    and verification then walk memory nearly sequentially."""
+
+    chunk: int
+    width: int
+    sorted_chunk: np.ndarray
+    """The queries' chunk values, ascending (intp)."""
+    query_order: np.ndarray
+    index_order: np.ndarray
+    query_words: list[np.ndarray]
+    index_words: list[np.ndarray]
+    bucket_starts: np.ndarray
+    occupied: np.ndarray
+    tasks: list[list[int]]
+    """Probe masks, in groups of similar cost (one group per thread task)."""
+
+
+class _Search:
+    """One join's shared arrays; `tables(c)` then `probe(tables, masks)` finds the pairs
+    first seen in chunk c."""
 
     def __init__(
         self,
@@ -195,125 +263,203 @@ class _ChunkSearch:
         index: np.ndarray,
         query_chunks: list[np.ndarray],
         index_chunks: list[np.ndarray],
+        radii: list[int],
         max_distance: int,
-        probe_radius: int,
         same_set: bool,
         block_pairs: int,
         cancel: CancelToken | None,
     ) -> None:
-        self.query_words = [np.ascontiguousarray(queries[:, w]) for w in range(queries.shape[1])]
-        self.index_words = [np.ascontiguousarray(index[:, w]) for w in range(index.shape[1])]
+        self.queries, self.index = queries, index
         self.query_chunks, self.index_chunks = query_chunks, index_chunks
-        self.max_distance, self.probe_radius = max_distance, probe_radius
+        self.radii, self.max_distance = radii, max_distance
         self.same_set, self.block_pairs, self.cancel = same_set, block_pairs, cancel
         self.stop = False
 
-    def run(self, c: int, width: int) -> list[PairBlock]:
+    def _check(self) -> None:
+        if self.stop or (self.cancel is not None and self.cancel.cancelled):
+            raise Cancelled
+
+    def tables(self, c: int, width: int) -> _Tables:
+        self._check()
         index_chunk = self.index_chunks[c]
-        order = np.argsort(index_chunk, kind="stable").astype(np.int32)
+        order = np.argsort(index_chunk, kind="stable")
+        counts = np.bincount(index_chunk, minlength=1 << width)
         bucket_starts = np.zeros((1 << width) + 1, dtype=np.int32)
-        np.cumsum(np.bincount(index_chunk, minlength=1 << width), out=bucket_starts[1:])
-        occupied = np.zeros(1 << width, dtype=bool)
-        occupied[index_chunk] = True
-        # Queries in chunk order: a probe (value ^ small mask) then reads the occupancy
-        # table almost sequentially, which is what keeps a pass cheap at a million items.
-        if self.same_set:
-            query_order = order
-        else:
-            query_order = np.argsort(self.query_chunks[c], kind="stable").astype(np.int32)
-        sorted_chunk = self.query_chunks[c][query_order]
-        # Both sides' words in chunk order too: bucket reads and verification then walk
-        # memory nearly sequentially instead of jumping across the whole array.
-        sorted_words = _SortedWords(
-            query_order,
-            order,
-            [word[query_order] for word in self.query_words],
-            [word[order] for word in self.index_words],
+        np.cumsum(counts, out=bucket_starts[1:])
+        occupied = counts > 0
+        del counts
+        query_order = (
+            order if self.same_set else np.argsort(self.query_chunks[c], kind="stable")
         )
+        index_words = [self.index[:, w][order] for w in range(self.index.shape[1])]
+        query_words = (
+            index_words
+            if self.same_set
+            else [self.queries[:, w][query_order] for w in range(self.queries.shape[1])]
+        )
+        return _Tables(
+            chunk=c,
+            width=width,
+            sorted_chunk=self.query_chunks[c][query_order],
+            query_order=query_order,
+            index_order=order,
+            query_words=query_words,
+            index_words=index_words,
+            bucket_starts=bucket_starts,
+            occupied=occupied,
+            tasks=self._tasks(width, self.radii[c]),
+        )
+
+    def _tasks(self, width: int, radius: int) -> list[list[int]]:
+        masks = _probe_masks(width, radius)
+        if not self.same_set:
+            groups = max(1, min(len(masks), 4 * JOIN_THREADS))
+            return [masks[k::groups] for k in range(groups)]
+        # Grouped by highest bit (see _probe_subset), the big groups first.
+        by_top: dict[int, list[int]] = {}
+        for mask in masks:
+            by_top.setdefault(mask.bit_length(), []).append(mask)
+        return sorted(by_top.values(), key=len, reverse=True)
+
+    def probe(self, t: _Tables, masks: list[int]) -> list[PairBlock]:
         found: list[PairBlock] = []
-        for mask in _probe_masks(width, self.probe_radius):
-            if self.stop or (self.cancel is not None and self.cancel.cancelled):
-                raise Cancelled
-            found.extend(
-                self._probe(c, mask, sorted_chunk, sorted_words, bucket_starts, occupied)
-            )
+        if self.same_set and masks[0] == 0:
+            found.extend(self._within_buckets(t))
+            return found
+        positions: np.ndarray | None = None
+        values = t.sorted_chunk
+        if self.same_set and len(masks) >= SUBSET_MIN_MASKS:
+            # Buckets k and k ^ mask hold the same pairs seen from either side: read them
+            # from the side whose highest mask bit is clear.
+            top = np.intp(1 << (masks[0].bit_length() - 1))
+            positions = np.flatnonzero((values & top) == 0)
+            values = values[positions]
+        probed = np.empty(len(values), dtype=np.intp)
+        hit = np.empty(len(values), dtype=bool)
+        for mask in masks:
+            self._check()
+            np.bitwise_xor(values, np.intp(mask), out=probed)
+            np.take(t.occupied, probed, out=hit, mode="clip")
+            at = np.flatnonzero(hit)
+            if len(at) == 0:
+                continue
+            targets = np.take(probed, at)
+            query_at = at if positions is None else np.take(positions, at)
+            if self.same_set and positions is None:
+                upward = np.flatnonzero(targets > np.take(t.sorted_chunk, query_at))
+                query_at, targets = np.take(query_at, upward), np.take(targets, upward)
+            found.extend(self._read_buckets(t, query_at, targets))
         return found
 
-    def _probe(
-        self,
-        c: int,
-        mask: np.uint32,
-        sorted_chunk: np.ndarray,
-        words: _SortedWords,
-        bucket_starts: np.ndarray,
-        occupied: np.ndarray,
+    def _read_buckets(
+        self, t: _Tables, query_at: np.ndarray, targets: np.ndarray
     ) -> Iterator[PairBlock]:
-        """Pairs found in chunk `c` by flipping the bits of `mask` in each query's chunk.
-        Positions here are in chunk order (see run)."""
-        probed = sorted_chunk ^ mask
-        hits = np.flatnonzero(occupied[probed])
-        if self.same_set and mask != 0:
-            # Buckets k and k^mask hold the same pairs seen from either side: read one.
-            hits = hits[probed[hits] > sorted_chunk[hits]]
-        if len(hits) == 0:
-            return
-        lo = bucket_starts[probed[hits]]
-        counts = bucket_starts[probed[hits] + 1] - lo
-        if self.same_set and mask == 0:
-            # Within one bucket (queries sorted like the index): partners after the query.
-            counts = counts - (hits - lo) - 1
-            lo = (hits + 1).astype(np.int32)
-            nonzero = counts > 0
-            hits, lo, counts = hits[nonzero], lo[nonzero], counts[nonzero]
+        """Pairs of each query with every item of its target bucket."""
+        lo = np.take(t.bucket_starts, targets)
+        counts = np.take(t.bucket_starts[1:], targets) - lo
         # Most buckets hold one item: pair those directly, expand only the rest.
         single = counts == 1
-        if single.any():
-            yield from self._verify(c, words, hits[single], lo[single])
-        crowded = np.flatnonzero(~single)
-        if len(crowded) == 0:
+        if single.all():
+            yield from self._verify(t, query_at, lo)
             return
-        hits, lo, counts = hits[crowded], lo[crowded], counts[crowded]
+        yield from self._verify(t, query_at[single], lo[single])
+        crowded = np.flatnonzero(~single)
+        yield from self._expanded(t, query_at[crowded], lo[crowded], counts[crowded])
+
+    def _expanded(
+        self, t: _Tables, query_at: np.ndarray, lo: np.ndarray, counts: np.ndarray
+    ) -> Iterator[PairBlock]:
         for start, end in _block_bounds(counts, self.block_pairs):
             rows, positions = _expand(lo[start:end], counts[start:end])
-            yield from self._verify(c, words, hits[start:end][rows], positions)
+            yield from self._verify(t, query_at[start:end][rows], positions)
+
+    def _within_buckets(self, t: _Tables) -> Iterator[PairBlock]:
+        """Mask 0 of a self-join: each item with the items after it in its bucket."""
+        starts = t.bucket_starts
+        lo = starts[t.sorted_chunk]
+        counts = (starts[t.sorted_chunk + 1] - lo) - (np.arange(len(lo)) - lo) - 1
+        crowded = np.flatnonzero(counts > 0)
+        yield from self._expanded(t, crowded, (crowded + 1).astype(np.intp), counts[crowded])
 
     def _verify(
-        self, c: int, words: _SortedWords, query_at: np.ndarray, index_at: np.ndarray
+        self, t: _Tables, query_at: np.ndarray, index_at: np.ndarray
     ) -> Iterator[PairBlock]:
+        if len(query_at) == 0:
+            return
         # Word by word, dropping pairs as soon as they are too far: most candidates are
         # chance bucket-mates and fail on the first word.
-        distance = np.zeros(len(query_at), dtype=np.uint8)
-        for query_word, index_word in zip(words.query_words, words.index_words, strict=True):
-            distance += np.bitwise_count(query_word[query_at] ^ index_word[index_at]).astype(
-                np.uint8
+        distance: np.ndarray | None = None
+        for query_word, index_word in zip(t.query_words, t.index_words, strict=True):
+            bits = np.bitwise_count(
+                np.bitwise_xor(np.take(query_word, query_at), np.take(index_word, index_at))
             )
+            distance = bits if distance is None else distance + bits
             keep = np.flatnonzero(distance <= self.max_distance)
             if len(keep) == 0:
                 return
             if len(keep) < len(query_at):
-                query_at, index_at, distance = query_at[keep], index_at[keep], distance[keep]
-        first = words.query_order[query_at].astype(np.int64)
-        second = words.index_order[index_at].astype(np.int64)
-        # Report each pair from the first chunk within the probe radius only.
+                query_at, index_at = np.take(query_at, keep), np.take(index_at, keep)
+                distance = np.take(distance, keep)
+        assert distance is not None
+        first = np.take(t.query_order, query_at).astype(np.int64, copy=False)
+        second = np.take(t.index_order, index_at).astype(np.int64, copy=False)
+        # Report each pair from the first chunk within its probe radius only.
         keep = np.ones(len(first), dtype=bool)
-        for earlier in range(c):
+        for earlier in range(t.chunk):
             chunk_distance = np.bitwise_count(
                 self.query_chunks[earlier][first] ^ self.index_chunks[earlier][second]
             )
-            keep &= chunk_distance > self.probe_radius
+            keep &= chunk_distance > self.radii[earlier]
         if keep.any():
             first, second = first[keep], second[keep]
             if self.same_set:
                 first, second = np.minimum(first, second), np.maximum(first, second)
-            yield first, second, distance[keep]
+            yield first, second, distance[keep].astype(np.uint8)
 
 
-@dataclass(frozen=True, slots=True)
-class _SortedWords:
-    query_order: np.ndarray
-    index_order: np.ndarray
-    query_words: list[np.ndarray]
-    index_words: list[np.ndarray]
+def _equal_runs(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(record ids ordered so equal rows are adjacent, ascending within a run; start of
+    each run; its length). Sorted by the first word, then runs that share it by the
+    rest: np.unique(axis=0) compares whole rows and takes seconds at a million."""
+    order = np.argsort(hashes[:, 0], kind="stable")
+    ordered = hashes[order]
+    tied = np.flatnonzero(ordered[1:, 0] == ordered[:-1, 0])
+    if len(tied) and hashes.shape[1] > 1:
+        run = np.cumsum(np.r_[True, ordered[1:, 0] != ordered[:-1, 0]])
+        involved = np.unique(np.concatenate([tied, tied + 1]))
+        keys = [ordered[involved, w] for w in range(hashes.shape[1] - 1, 0, -1)]
+        within = np.lexsort((*keys, run[involved]))
+        order[involved] = order[involved][within]
+        ordered = hashes[order]
+    differs = np.any(ordered[1:] != ordered[:-1], axis=1)
+    starts = np.flatnonzero(np.r_[True, differs])
+    lengths = np.diff(np.r_[starts, len(hashes)])
+    return order, starts, lengths
+
+
+def _shared_pairs(
+    members: np.ndarray, starts: np.ndarray, lengths: np.ndarray, block_pairs: int
+) -> Iterator[PairBlock]:
+    """Pairs of records that share one hash value exactly, at distance 0: runs of one
+    length together (one upper triangle for all), a run too big for a block in rows."""
+    shared = np.flatnonzero(lengths > 1)
+    for length in np.unique(lengths[shared]).tolist():
+        runs = shared[lengths[shared] == length]
+        first, second = np.triu_indices(length, k=1)
+        if len(first) > block_pairs:
+            for run in runs.tolist():
+                ids = members[starts[run] : starts[run] + length]
+                rows = np.arange(length - 1)
+                for start, end in _block_bounds(length - 1 - rows, block_pairs):
+                    at, partner = _expand(rows[start:end] + 1, length - 1 - rows[start:end])
+                    a, b = ids[rows[start:end][at]], ids[partner]
+                    yield np.minimum(a, b), np.maximum(a, b), np.zeros(len(a), np.uint8)
+            continue
+        step = max(1, block_pairs // len(first))
+        for start in range(0, len(runs), step):
+            ids = members[starts[runs[start : start + step]][:, None] + np.arange(length)]
+            a, b = ids[:, first].reshape(-1), ids[:, second].reshape(-1)
+            yield np.minimum(a, b), np.maximum(a, b), np.zeros(len(a), np.uint8)
 
 
 def self_join(
@@ -329,22 +475,9 @@ def self_join(
     hashes = _words(hashes)
     if len(hashes) < 2:
         return
-    distinct, inverse = np.unique(hashes, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    members = np.argsort(inverse, kind="stable")
-    multiplicity = np.bincount(inverse, minlength=len(distinct))
-    member_starts = np.cumsum(multiplicity) - multiplicity
-
-    # Pairs of records that share one hash value exactly.
-    shared = np.flatnonzero(multiplicity > 1)
-    if len(shared):
-        pair_counts = multiplicity[shared] * (multiplicity[shared] - 1) // 2
-        for start, end in _block_bounds(pair_counts, block_pairs):
-            for value in shared[start:end]:
-                ids = members[member_starts[value] : member_starts[value] + multiplicity[value]]
-                first, second = np.triu_indices(len(ids), k=1)
-                a, b = ids[first], ids[second]
-                yield np.minimum(a, b), np.maximum(a, b), np.zeros(len(a), np.uint8)
+    members, member_starts, multiplicity = _equal_runs(hashes)
+    distinct = hashes[members[member_starts]]
+    yield from _shared_pairs(members, member_starts, multiplicity, block_pairs)
 
     # Pairs of distinct values, expanded to every record holding each value.
     for value_a, value_b, distance in join(
