@@ -6,7 +6,7 @@ without the deep pass.
     python benchmarks/bench_deep.py --scan 0 --sizes 200000 --alternatives
 
 --alternatives measures other faiss indexes beside the chosen one (search.ann_factory) in
-the same run, in turn, on the same descriptors: the float32 graph the search used before,
+the same run, in turn, on the same descriptors: the graph over float32 codes (as before),
 the graph with 16 links, and inverted files (time, recall of the planted copies).
 
 Synthetic descriptors have an anisotropic spectrum (variance falling as 1 / (1 + i / 32)
@@ -103,7 +103,7 @@ def bench_search(count: int, alternatives: bool = False) -> None:
 
 ALTERNATIVES = (
     # (label, faiss factory, HNSW efSearch or IVF probes)
-    ("HNSW32 float32 (before)", "PCA64,L2norm,HNSW32,Refine(SQfp16)", 64),
+    ("HNSW32 float32 codes", "PCA64,L2norm,HNSW32,Refine(SQfp16)", 64),
     ("HNSW16 8-bit", "PCA64,L2norm,HNSW16_SQ8,Refine(SQfp16)", 64),
     ("IVF1024 8-bit, 16 probes", "PCA64,L2norm,IVF1024,SQ8,Refine(SQfp16)", 16),
     ("IVF2048 8-bit, 32 probes", "PCA64,L2norm,IVF2048,SQ8,Refine(SQfp16)", 32),
