@@ -3,11 +3,18 @@ memory, recall against the exact search) and a cold scan of 12 MP photos with an
 without the deep pass.
 
     python benchmarks/bench_deep.py [--sizes 40000,100000,1000000] [--scan 48]
+    python benchmarks/bench_deep.py --scan 0 --sizes 200000 --alternatives
+
+--alternatives measures other faiss indexes beside the chosen one (search.ann_factory) in
+the same run, in turn, on the same descriptors: the graph over float32 codes (as before),
+the graph with 16 links, and inverted files (time, recall of the planted copies).
 
 Synthetic descriptors have an anisotropic spectrum (variance falling as 1 / (1 + i / 32)
 over the 512 dimensions: random pairs stay below cosine 0.4, as unrelated photos do) and 1%
 planted near-copies at cosine 0.75; recall is measured two ways: of the planted copies,
-and of every pair the exact search finds for 1,000 sampled images.
+and of every pair the exact search finds for 2,000 sampled images. On a shared machine
+the CPU seconds (all threads) are the steadier figure: wall time on 2 free cores is about
+half of them.
 """
 
 from __future__ import annotations
@@ -58,26 +65,84 @@ def exact_for_rows(
     return found
 
 
+SAMPLED = 2000
+"""Images whose every pair at the loosest cosine the exact search finds, for the recall."""
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_search(count: int) -> None:
+def bench_search(count: int, alternatives: bool = False) -> None:
     vectors, truth = planted(count)
+    if alternatives:
+        for label, factory, effort in ALTERNATIVES:
+            bench_alternative(vectors, truth, label, factory, effort)
     before = peak_rss_mb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     first, second, _ = search.candidate_pairs(vectors, LOOSEST_COSINE)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    peak = peak_rss_mb()
     method = "exact" if count <= search.EXACT_LIMIT or not search.faiss_available() else "ANN"
     found = set(zip(first.tolist(), second.tolist(), strict=True))
-    rows = np.random.default_rng(1).choice(count, 1000, replace=False)
+    rows = np.random.default_rng(1).choice(count, SAMPLED, replace=False)
     expected = exact_for_rows(vectors, rows, LOOSEST_COSINE)
-    sampled = {p for p in found if p[0] in set(rows.tolist()) or p[1] in set(rows.tolist())}
-    print(f"{count:>9,} descriptors, {method:5}: {seconds:7.1f} s, "
-          f"peak memory +{peak_rss_mb() - before:6.0f} MB (descriptors {vectors.nbytes / 1e6:.0f}"
-          f" MB), {len(found):,} pairs; recall of planted copies "
-          f"{len(truth & found) / len(truth):.3f}, of exact pairs of 1,000 sampled images "
-          f"{len(expected & sampled) / max(len(expected), 1):.3f} ({len(expected)})")
+    sampled_rows = set(rows.tolist())
+    sampled = {p for p in found if p[0] in sampled_rows or p[1] in sampled_rows}
+    print(f"{count:>9,} descriptors, {method:5}: {seconds:7.1f} s (CPU {cpu:.0f} s), "
+          f"peak memory +{peak - before:6.0f} MB (descriptors {vectors.nbytes / 1e6:.0f} MB, "
+          f"peak RSS {peak:.0f} MB), {len(found):,} pairs; recall of planted copies "
+          f"{len(truth & found) / len(truth):.3f}, of exact pairs of {SAMPLED:,} sampled images "
+          f"{len(expected & sampled) / max(len(expected), 1):.3f} ({len(expected)})", flush=True)
+
+
+ALTERNATIVES = (
+    # (label, faiss factory, HNSW efSearch or IVF probes)
+    ("HNSW32 float32 codes", "PCA64,L2norm,HNSW32,Refine(SQfp16)", 64),
+    ("HNSW16 8-bit", "PCA64,L2norm,HNSW16_SQ8,Refine(SQfp16)", 64),
+    ("IVF1024 8-bit, 16 probes", "PCA64,L2norm,IVF1024,SQ8,Refine(SQfp16)", 16),
+    ("IVF2048 8-bit, 32 probes", "PCA64,L2norm,IVF2048,SQ8,Refine(SQfp16)", 32),
+)
+
+
+def bench_alternative(vectors: np.ndarray, truth: set[tuple[int, int]], label: str,
+                      factory: str, effort: int) -> None:
+    import faiss
+
+    count = len(vectors)
+    started, cpu = time.perf_counter(), cpu_seconds()
+    index = faiss.index_factory(vectors.shape[1], factory, faiss.METRIC_INNER_PRODUCT)
+    refine = faiss.downcast_index(index)
+    inner = faiss.downcast_index(faiss.downcast_index(refine.base_index).index)
+    if isinstance(inner, faiss.IndexHNSW):
+        inner.hnsw.efConstruction = search.ANN_BUILD_EFFORT
+    sample = np.sort(np.random.default_rng(0).choice(count, min(count, 60_000), replace=False))
+    index.train(np.asarray(vectors[sample], np.float32))
+    for start in range(0, count, search.ANN_BLOCK):
+        index.add(np.asarray(vectors[start : start + search.ANN_BLOCK], np.float32))
+    if isinstance(inner, faiss.IndexHNSW):
+        inner.hnsw.efSearch = effort
+    else:
+        faiss.extract_index_ivf(inner).nprobe = effort
+    wanted = search.ANN_NEIGHBOURS + 1
+    refine.k_factor = search.ANN_RERANKED / wanted
+    found: set[tuple[int, int]] = set()
+    for start in range(0, count, search.ANN_BLOCK):
+        stop = min(start + search.ANN_BLOCK, count)
+        cosine, rows = index.search(np.asarray(vectors[start:stop], np.float32), wanted)
+        query = np.repeat(np.arange(start, stop), wanted)
+        keep = (rows.ravel() >= 0) & (rows.ravel() != query) & (cosine.ravel() >= LOOSEST_COSINE)
+        a, b = query[keep], rows.ravel()[keep]
+        found.update(zip(np.minimum(a, b).tolist(), np.maximum(a, b).tolist(), strict=True))
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    print(f"{count:>9,} descriptors, {label:25}: {seconds:7.1f} s (CPU {cpu:.0f} s); recall of "
+          f"planted copies "
+          f"{len(truth & found) / len(truth):.3f}", flush=True)
 
 
 def bench_scan(count: int) -> None:
@@ -95,19 +160,21 @@ def bench_scan(count: int) -> None:
         result = scanner.scan([folder], options=scanner.ScanOptions(descriptors=hook))
         seconds = time.perf_counter() - started
         print(f"cold scan, {label:14}: {len(result.records)} photos of 12 MP in {seconds:5.1f} s "
-              f"= {len(result.records) / seconds:5.1f} photos/s")
+              f"= {len(result.records) / seconds:5.1f} photos/s", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="40000,100000,1000000")
     parser.add_argument("--scan", type=int, default=48, help="photos for the scan (0: none)")
+    parser.add_argument("--alternatives", action="store_true",
+                        help="also time other faiss indexes on the same descriptors")
     args = parser.parse_args()
     tempfile.gettempdir()
     if args.scan:
         bench_scan(args.scan)
     for size in (int(s) for s in args.sizes.split(",") if s):
-        bench_search(size)
+        bench_search(size, args.alternatives)
 
 
 if __name__ == "__main__":

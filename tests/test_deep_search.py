@@ -8,7 +8,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from dedup_gui.core.deep.search import candidate_pairs, exact_pairs
+from dedup_gui.core.deep.search import candidate_pairs, cosines, exact_pairs
 
 
 def _planted(count: int, pairs: int, cosine: float, seed: int = 0):
@@ -73,6 +73,20 @@ def test_the_ann_search_finds_the_planted_copies():
     recall = len(truth & found) / len(truth)
     assert recall >= 0.9
     assert (cosine >= 0.6).all()
+    # the similarity shown for a pair is its full descriptors' cosine, not the projection's
+    assert np.abs(cosine - cosines(vectors, first, second)).max() < 1e-3
+
+
+@pytest.mark.skipif(importlib.util.find_spec("faiss") is None, reason="faiss-cpu not installed")
+def test_a_cancelled_ann_search_stops():
+    from dedup_gui.core.grouping.candidates import Cancelled
+    from dedup_gui.core.models import CancelToken
+
+    vectors, _ = _planted(5000, 10, 0.9)
+    cancel = CancelToken()
+    cancel.cancel()
+    with pytest.raises(Cancelled):
+        candidate_pairs(vectors, 0.6, exact_limit=1000, cancel=cancel)
 
 
 def test_a_cancelled_search_stops_with_the_index_builds_cancel():

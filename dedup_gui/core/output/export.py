@@ -7,8 +7,13 @@ FILE: {"path" (absolute), "keep", "reference", "similarity", "distance", "match"
        "height", "size", "format", "mtime" (ISO 8601, local time with offset), "capture_time",
        "reason" (why the suggested keeper was chosen, or a file kept with its RAW+JPEG
        companion; "" for the other files), "pair" (the path of its RAW+JPEG companion in
-       the group, or "")}
-CSV: one row per file, a "group" column (the group's id) followed by the FILE fields.
+       the group, or ""), and for a deep match ("match": "deep") "deep_kind" ("crop",
+       "turned" or "edited"), "region" (the 4 corners of the smaller picture inside the
+       larger, x0, y0, ... x3, y3 clockwise from top-left, as fractions of the larger
+       image's width and height) and "region_in" (the path of that larger image: the
+       keeper or this file); "", null and "" for every other file}
+CSV: one row per file, a "group" column (the group's id) followed by the FILE fields
+(the region as 8 numbers separated by spaces, or empty).
 
 File names that are not valid UTF-8 reach us as surrogate escapes (os.fsdecode). JSON
 writes them as \\udcXX escapes (pure ASCII output, read back to the same str by
@@ -41,6 +46,7 @@ GENERATOR = f"dedup_gui {__version__}"
 FILE_FIELDS = (
     "path", "keep", "reference", "similarity", "distance", "match",
     "width", "height", "size", "format", "mtime", "capture_time", "reason", "pair",
+    "deep_kind", "region", "region_in",
 )
 CSV_COLUMNS = ("group", *FILE_FIELDS)
 FORMATS = ("json", "csv")
@@ -50,6 +56,8 @@ _CSV_HEADERS = (
     ",".join(CSV_COLUMNS).encode() + b"\n",
     # Exports made before a column was added are ours too.
     b"group,path,keep,reference,similarity,distance,match,width,height,size,format,mtime,"
+    b"capture_time,reason,pair\n",
+    b"group,path,keep,reference,similarity,distance,match,width,height,size,format,mtime,"
     b"capture_time,reason\n",
     b"group,path,keep,reference,similarity,distance,match,width,height,size,format,mtime,"
     b"capture_time\n",
@@ -58,7 +66,8 @@ _CSV_HEADERS = (
 _BOOL_FIELDS = frozenset({"keep", "reference"})
 _INT_FIELDS = frozenset({"group", "distance", "width", "height", "size"})
 _FLOAT_FIELDS = frozenset({"similarity"})
-_OPTIONAL_FIELDS = frozenset({"capture_time"})
+_OPTIONAL_FIELDS = frozenset({"capture_time", "region"})
+_REGION_DIGITS = 4
 
 
 def iso_mtime(mtime_ns: int) -> str:
@@ -66,8 +75,11 @@ def iso_mtime(mtime_ns: int) -> str:
     return datetime.fromtimestamp(mtime_ns / 1e9).astimezone().isoformat(timespec="seconds")
 
 
-def member_row(member: GroupMember) -> dict[str, Any]:
+def member_row(member: GroupMember, keeper_path: str = "") -> dict[str, Any]:
+    """A FILE entry; `keeper_path` (the group's keeper) is where a deep match's region lies
+    when it is drawn on the keeper."""
     record = member.record
+    deep = member.deep
     return {
         "path": record.path,
         "keep": member.keep,
@@ -83,6 +95,11 @@ def member_row(member: GroupMember) -> dict[str, Any]:
         "capture_time": record.capture_time,
         "reason": member.keep_reason,
         "pair": member.pair_of or "",
+        "deep_kind": deep.kind if deep is not None else "",
+        "region": [round(v, _REGION_DIGITS) for v in deep.region] if deep is not None else None,
+        "region_in": (
+            (keeper_path if deep.region_in_keeper else record.path) if deep is not None else ""
+        ),
     }
 
 
@@ -91,7 +108,7 @@ def group_entry(group_id: int, group: DuplicateGroup) -> dict[str, Any]:
         "id": group_id,
         "kind": group.kind.value,
         "reclaimable_bytes": group.reclaimable_bytes,
-        "files": [member_row(member) for member in group.members],
+        "files": [member_row(member, group.keeper.record.path) for member in group.members],
     }
 
 
@@ -184,7 +201,7 @@ def write_csv(groups: Sequence[DuplicateGroup], stream: IO[str]) -> None:
     writer.writeheader()
     for group_id, group in enumerate(groups, start=1):
         for member in group.members:
-            row = member_row(member)
+            row = member_row(member, group.keeper.record.path)
             writer.writerow({
                 "group": group_id,
                 **{key: _csv_text(value) for key, value in row.items()},
@@ -239,6 +256,8 @@ def _csv_text(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
     return str(value)
 
 
@@ -251,4 +270,6 @@ def _typed(key: str, text: str) -> Any:
         return float(text)
     if key in _OPTIONAL_FIELDS and text == "":
         return None
+    if key == "region":
+        return [float(v) for v in text.split()]
     return text
