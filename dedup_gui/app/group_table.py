@@ -80,6 +80,9 @@ class GroupTableModel(QAbstractTableModel):
         self._cells: dict[int, tuple[Cell, ...]] = {}
         """Row -> its cells but the mark (role -> value): only rows painted are made."""
         self._rows = 0
+        self._span_layout: tuple[int, int, tuple[tuple[int, int], ...]] | None = None
+        """(size, first role, (role, position) of each role a cell may set) of the first
+        span painted: the delegate's."""
         groups.modelReset.connect(self.rebuild)
         groups.keep_changed.connect(self._on_marks_changed)
         self.rebuild()
@@ -152,21 +155,43 @@ class GroupTableModel(QAbstractTableModel):
     def multiData(self, index: AnyIndex, roleDataSpan: QModelRoleDataSpan) -> None:
         """Every role a cell is painted with in one call (Qt asks for seven): a call from
         Qt into Python costs more than computing the cell, so this does as few calls back
-        into Qt as it can, with the cell made in advance."""
+        into Qt as it can, with the cell made in advance.
+
+        The delegate asks for the same roles in the same order on every call, in the same
+        span: once learned, only the roles a cell may set are written (the others stay
+        empty: nothing else fills this view's delegate's span). Any other span gets each of
+        its roles looked at."""
         row = index.row()
         if row < 0:
             return
         cell = self._cell(row, index.column())
-        for position in range(roleDataSpan.size()):  # no __iter__: it would end on an error
+        size = roleDataSpan.size()
+        layout = self._span_layout
+        if layout is not None and layout[0] == size and size \
+                and roleDataSpan[0].role() == layout[1]:
+            for role, position in layout[2]:
+                value = cell.get(role)
+                if value is None:
+                    roleDataSpan[position].clearData()
+                else:
+                    roleDataSpan[position].setData(value)
+            return
+        roles = []
+        for position in range(size):  # no __iter__: it would end on an error
             role_data = roleDataSpan[position]
             role = role_data.role()
+            roles.append(role)
             value = cell.get(role)
             if value is not None:
                 role_data.setData(value)
             elif role in _SOMETIMES_SET:
-                # In case a span is reused from cell to cell: a role left unset would keep
-                # the last cell's value.
+                # A span is reused from cell to cell: a role left unset would keep the
+                # last cell's value.
                 role_data.clearData()
+        if layout is None and roles:
+            self._span_layout = (size, roles[0], tuple(
+                (role, position) for position, role in enumerate(roles)
+                if role in _SOMETIMES_SET))
 
     def _cell(self, row: int, column: int) -> Cell:
         if column == MARK:
