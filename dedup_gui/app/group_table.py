@@ -2,7 +2,8 @@
 thumbnail rows. Nothing is built for rows never painted: a row's cells (texts, alignment,
 shading) are made once, the first time it is painted, and served from then on without
 formatting anything; the row -> (group, copy) map is arrays, so 100,000 rows scroll like
-100."""
+100. Every other group is shaded by the view under the cells, a band per run of rows: as a
+cell's background role, Qt would fill each cell on its own (a third of a frame's time)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QGuiApplication, QKeyEvent
+from PySide6.QtGui import QBrush, QGuiApplication, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from dedup_gui.app.formatting import (
@@ -41,17 +42,16 @@ _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _ROLES = frozenset({
     Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole,
     Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ToolTipRole,
-    Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.BackgroundRole,
+    Qt.ItemDataRole.AccessibleTextRole,
 })
 _CACHED_ROWS = 4000
 # Plain ints: what QModelRoleData.role() returns, and cheaper to look up than the enum.
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
 _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole.value)
-_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
 _ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole.value)
-_SOMETIMES_SET = frozenset({_FOREGROUND, _ALIGNMENT, _BACKGROUND, _DISPLAY})
+_SOMETIMES_SET = frozenset({_FOREGROUND, _ALIGNMENT, _DISPLAY})
 """Roles some cells have and others not: the ones a painted cell must clear when it has
 none (the other roles the delegate asks for are never set)."""
 Cell = dict[int, object]
@@ -69,14 +69,20 @@ class GroupTableModel(QAbstractTableModel):
         self._flat = np.zeros(0, np.int64)
         self._band = np.zeros(0, bool)
         """Every other group is shaded, so a group's files read as one block."""
-        self._shade = QBrush(QGuiApplication.palette().alternateBase())
-        self._keep_brush = QBrush(KEEP_COLOUR)
-        self._trash_brush = QBrush(TRASH_COLOUR)
-        self._reference_brush = QBrush(REFERENCE_COLOUR)
+        self.shade = QBrush(QGuiApplication.palette().alternateBase())
+        self._mark_cells: dict[str, Cell] = {
+            "reference": {_DISPLAY: "KEEP (protected)", _FOREGROUND: QBrush(REFERENCE_COLOUR)},
+            "keep": {_DISPLAY: "KEEP", _FOREGROUND: QBrush(KEEP_COLOUR)},
+            "trash": {_DISPLAY: "TRASH", _FOREGROUND: QBrush(TRASH_COLOUR)},
+        }
+        """The mark column's three cells, made once (a mark changes without a new cell)."""
         self._sorted: tuple[int, Qt.SortOrder] | None = None
         self._cells: dict[int, tuple[Cell, ...]] = {}
         """Row -> its cells but the mark (role -> value): only rows painted are made."""
         self._rows = 0
+        self._span_layout: tuple[int, int, tuple[tuple[int, int], ...]] | None = None
+        """(size, first role, (role, position) of each role a cell may set) of the first
+        span painted: the delegate's."""
         groups.modelReset.connect(self.rebuild)
         groups.keep_changed.connect(self._on_marks_changed)
         self.rebuild()
@@ -110,6 +116,10 @@ class GroupTableModel(QAbstractTableModel):
     def row_of(self, position: int, member_index: int) -> int | None:
         hits = np.flatnonzero((self._position == position) & (self._member == member_index))
         return int(hits[0]) if len(hits) else None
+
+    def shaded(self, first: int, last: int) -> np.ndarray:
+        """Whether each row from `first` to `last` (included) is in a shaded group."""
+        return self._band[first : last + 1]
 
     def member(self, row: int) -> GroupMember:
         position, member_index = self.location(row)
@@ -145,34 +155,50 @@ class GroupTableModel(QAbstractTableModel):
     def multiData(self, index: AnyIndex, roleDataSpan: QModelRoleDataSpan) -> None:
         """Every role a cell is painted with in one call (Qt asks for seven): a call from
         Qt into Python costs more than computing the cell, so this does as few calls back
-        into Qt as it can, with the cell made in advance."""
+        into Qt as it can, with the cell made in advance.
+
+        The delegate asks for the same roles in the same order on every call, in the same
+        span: once learned, only the roles a cell may set are written (the others stay
+        empty: nothing else fills this view's delegate's span). Any other span gets each of
+        its roles looked at."""
         row = index.row()
         if row < 0:
             return
         cell = self._cell(row, index.column())
-        for position in range(roleDataSpan.size()):  # no __iter__: it would end on an error
+        size = roleDataSpan.size()
+        layout = self._span_layout
+        if layout is not None and layout[0] == size and size \
+                and roleDataSpan[0].role() == layout[1]:
+            for role, position in layout[2]:
+                value = cell.get(role)
+                if value is None:
+                    roleDataSpan[position].clearData()
+                else:
+                    roleDataSpan[position].setData(value)
+            return
+        roles = []
+        for position in range(size):  # no __iter__: it would end on an error
             role_data = roleDataSpan[position]
             role = role_data.role()
+            roles.append(role)
             value = cell.get(role)
             if value is not None:
                 role_data.setData(value)
             elif role in _SOMETIMES_SET:
-                # In case a span is reused from cell to cell: a role left unset would keep
-                # the last cell's value.
+                # A span is reused from cell to cell: a role left unset would keep the
+                # last cell's value.
                 role_data.clearData()
+        if layout is None and roles:
+            self._span_layout = (size, roles[0], tuple(
+                (role, position) for position, role in enumerate(roles)
+                if role in _SOMETIMES_SET))
 
     def _cell(self, row: int, column: int) -> Cell:
         if column == MARK:
             member = self.member(row)
             if member.is_reference:
-                cell: Cell = {_DISPLAY: "KEEP (protected)", _FOREGROUND: self._reference_brush}
-            elif self._groups.is_kept(member):
-                cell = {_DISPLAY: "KEEP", _FOREGROUND: self._keep_brush}
-            else:
-                cell = {_DISPLAY: "TRASH", _FOREGROUND: self._trash_brush}
-            if self._band[row]:
-                cell[_BACKGROUND] = self._shade
-            return cell
+                return self._mark_cells["reference"]
+            return self._mark_cells["keep" if self._groups.is_kept(member) else "trash"]
         cells = self._cells.get(row)
         if cells is None:
             if len(self._cells) > _CACHED_ROWS:
@@ -181,14 +207,11 @@ class GroupTableModel(QAbstractTableModel):
         return cells[column]
 
     def _make_cells(self, row: int) -> tuple[Cell, ...]:
-        shade = self._shade if self._band[row] else None
         cells = []
         for column in range(MARK):
             cell: Cell = {_DISPLAY: self._text(row, column)}
             if column in (SIZE, SIMILARITY):
                 cell[_ALIGNMENT] = int(_RIGHT.value)
-            if shade is not None:
-                cell[_BACKGROUND] = shade
             cells.append(cell)
         return tuple(cells)
 
@@ -218,6 +241,10 @@ class GroupTableModel(QAbstractTableModel):
         return "KEEP" if self._groups.is_kept(member) else "TRASH"
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if column < 0:  # Qt's "no sort column": the list's order again
+            if self._sorted is not None:
+                self.rebuild()
+            return
         if not len(self._position):
             return
         self.layoutAboutToBeChanged.emit()
@@ -276,8 +303,11 @@ class GroupTableView(QTableView):
         self.setObjectName("groupTable")
         self.setAccessibleName("Duplicate files")
         self.setModel(model)
+        # The list's order until a header is clicked: with the indicator on a column,
+        # enabling sorting would sort by it at once (by name, the groups' files apart).
+        self.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.setSortingEnabled(True)
-        self.horizontalHeader().setSortIndicatorShown(False)  # the list's order until clicked
+        self.horizontalHeader().setSortIndicatorShown(False)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setWordWrap(False)
@@ -313,6 +343,27 @@ class GroupTableView(QTableView):
         if row is not None and row != self.currentIndex().row():
             self.setCurrentIndex(self.model().index(row, NAME))
             self.scrollTo(self.model().index(row, NAME))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """The shaded groups' bands first, one rectangle per run of shaded rows, then the
+        cells over them (rows are all ROW_HEIGHT: the vertical header is fixed)."""
+        model = self.table_model()
+        viewport = self.viewport()
+        first = self.rowAt(0)
+        if first >= 0:
+            last = self.rowAt(viewport.height() - 1)
+            last = model.rowCount() - 1 if last < 0 else last
+            shaded = model.shaded(first, last).astype(np.int8)
+            edges = np.flatnonzero(np.diff(np.r_[0, shaded, 0]))
+            if len(edges):
+                top = self.rowViewportPosition(first)
+                width = viewport.width()
+                painter = QPainter(viewport)
+                for start, end in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+                    painter.fillRect(0, top + start * ROW_HEIGHT, width,
+                                     (end - start) * ROW_HEIGHT, model.shade)
+                painter.end()
+        super().paintEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         index = self.currentIndex()
