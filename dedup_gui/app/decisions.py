@@ -9,15 +9,19 @@ order they were made.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sqlite3
+import sys
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 
 from dedup_gui.core.decisions.ignore_list import (
     ContentId,
@@ -53,6 +57,13 @@ class SavedDecisions:
     reviewed: frozenset[bytes] = frozenset()
 
 
+def _print_failure(future: Future[object]) -> None:
+    """A task that raised says so on stderr, as a QRunnable's exception did."""
+    error = future.exception()
+    if error is not None:
+        traceback.print_exception(error, file=sys.stderr)
+
+
 class _Answer(QObject):
     """Carries a result from the decisions thread back to the thread that asked."""
 
@@ -76,8 +87,13 @@ class Decisions(QObject):
         self._reported: set[str] = set()
         self._digests: dict[str, tuple[int, int, bytes]] = {}
         """path -> (size, mtime_ns, digest) read this session for "not duplicates"."""
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)  # writes land in the order they were made
+        # One Python thread: writes land in the order they were made. Not a QThreadPool
+        # running QRunnable.create(callable): Qt deletes such a runnable (and the Python
+        # callable it holds) on its pool thread, which crashed now and then as a window
+        # closed and the next one opened.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="decisions")
+        self._pending: list[Future[object]] = []
+        self._pending_lock = threading.Lock()
         self._answers: set[_Answer] = set()
         """Kept referenced until they have answered."""
 
@@ -118,7 +134,12 @@ class Decisions(QObject):
 
     def submit(self, task: Callable[[], object]) -> None:
         """Run `task` on the decisions thread, after every task submitted before it."""
-        self._pool.start(QRunnable.create(task))
+        with self._pending_lock:
+            self._pending = [future for future in self._pending if not future.done()]
+            with contextlib.suppress(RuntimeError):  # closed: the window is going away
+                future = self._pool.submit(task)
+                future.add_done_callback(_print_failure)
+                self._pending.append(future)
 
     def ask(self, task: Callable[[], object], then: Callable[[object], None]) -> None:
         """Run `task` on the decisions thread (after the writes before it) and hand its
@@ -130,11 +151,16 @@ class Decisions(QObject):
         self.submit(lambda: answer.done.emit(task()))
 
     def wait(self, msecs: int = 5000) -> bool:
-        return self._pool.waitForDone(msecs)
+        """Whether every task submitted so far finished within `msecs`."""
+        with self._pending_lock:
+            pending = list(self._pending)
+        _done, not_done = wait(pending, timeout=msecs / 1000)
+        return not not_done
 
     def close(self, msecs: int = 5000) -> None:
         """Finish the queued writes, then close the store."""
-        self._pool.waitForDone(msecs)
+        self.wait(msecs)
+        self._pool.shutdown(wait=False, cancel_futures=False)
         with self._lock:
             if self._store is not None:
                 self._store.close()
