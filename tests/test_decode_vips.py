@@ -113,3 +113,19 @@ def test_without_libvips_png_and_webp_decode_through_pillow(tmp_path: Path) -> N
             reduced, info = open_reduced(path)
         assert reduced.mode == "RGB" and (info.width, info.height) == (1024, 768)
         assert min(reduced.size) >= 256
+
+
+def test_a_picture_too_small_to_reduce_is_decoded_by_pillow(tmp_path: Path, monkeypatch) -> None:
+    """At a reduce factor of 1 libvips saves nothing and its set-up per file costs more than
+    Pillow's whole decode of a small WebP."""
+    calls: list[int] = []
+    monkeypatch.setattr(vips_decode, "reduced", lambda *args: calls.append(args[2]))
+    for extension in ("png", "webp"):
+        path = tmp_path / f"small.{extension}"
+        make_photo(11, 640, 480).save(path)
+        reduced, info = open_reduced(path)
+        assert (info.width, info.height) == (640, 480) and reduced.mode == "RGB"
+    assert calls == []
+    make_photo(12, 1600, 1200).save(tmp_path / "big.webp")
+    open_reduced(tmp_path / "big.webp")
+    assert calls == [4]
