@@ -431,3 +431,16 @@ class CaseResult:
             self.note(prefix + problem)
             return False
         return True
+
+
+def wait_for_output(child: Child, marker: bytes, timeout: float) -> bool:
+    """Whether `child` printed `marker` within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    stream = child._out
+    while time.monotonic() < deadline:
+        if stream is not None:
+            stream.seek(0)
+            if marker in stream.read():
+                return True
+        time.sleep(0.001)
+    return False

@@ -47,6 +47,7 @@ from fault_harness import (
     copy_tree,
     driver,
     run_cli,
+    wait_for_output,
 )
 from fault_moves import MoveFaults
 
@@ -600,18 +601,6 @@ def describe_difference(found: hostile.GroupSet, expected: hostile.GroupSet) -> 
 def at_place(path: str, before: dict[str, str]) -> bool:
     here = Path(path)
     return here.is_file() and hostile.sha256(here) == before.get(path)
-
-
-def wait_for_output(child: Child, marker: bytes, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    stream = child._out
-    while time.monotonic() < deadline:
-        if stream is not None:
-            stream.seek(0)
-            if marker in stream.read():
-                return True
-        time.sleep(0.001)
-    return False
 
 
 def read_chars(pid: int) -> int:

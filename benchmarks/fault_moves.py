@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import hostile_files as hostile
-from fault_harness import CaseResult, Child, Env, copy_tree, driver
+from fault_harness import CaseResult, Child, Env, copy_tree, driver, wait_for_output
 
 if TYPE_CHECKING:
     from fault_injection import Harness
@@ -81,7 +81,7 @@ class MoveFaults:
                 if attempt % 2 == 0:
                     time.sleep(self.h.rng.uniform(0.0, reference.seconds * 1.1))
                 else:  # aim at the moving itself
-                    wait_for(child, b"EXECUTING", 60)
+                    wait_for_output(child, b"EXECUTING", 60)
                     time.sleep(self.h.rng.uniform(0.0, exec_seconds * 1.2))
                 child.kill()
                 killed = child.finish(30)
@@ -313,18 +313,6 @@ def can_mount_tmpfs() -> bool:
         capture_output=True, timeout=10, check=False,
     )
     return probe.returncode == 0
-
-
-def wait_for(child: Child, marker: bytes, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    stream = child._out
-    while time.monotonic() < deadline:
-        if stream is not None:
-            stream.seek(0)
-            if marker in stream.read():
-                return True
-        time.sleep(0.001)
-    return False
 
 
 def short(path: str) -> str:

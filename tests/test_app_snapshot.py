@@ -7,13 +7,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from PySide6.QtCore import QSettings
 
 from dedup_gui.app import dialogs, workers
 from dedup_gui.app.main_window import MainWindow
 from dedup_gui.app.settings import AppSettings
-from tests.imagegen import make_photo
+from tests.test_app_decisions import make_pairs
 
 TIMEOUT_MS = 60_000
 
@@ -57,18 +56,6 @@ def held_scan(monkeypatch):
 
     monkeypatch.setattr(workers, "scan", scan)
     return release
-
-
-def make_pairs(root: Path, seeds=(1, 2)) -> dict[int, tuple[Path, Path]]:
-    root.mkdir(parents=True, exist_ok=True)
-    pairs = {}
-    for seed in seeds:
-        photo = make_photo(seed, 320, 240)
-        original, small = root / f"photo{seed}.png", root / f"photo{seed}_small.jpg"
-        photo.save(original)
-        photo.resize((160, 120), Image.Resampling.LANCZOS).save(small, quality=85)
-        pairs[seed] = (original, small)
-    return pairs
 
 
 def wait_idle(qtbot, window: MainWindow) -> None:
