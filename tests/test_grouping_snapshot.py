@@ -4,6 +4,7 @@ saved after, and is never used when it cannot be trusted."""
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -63,22 +64,25 @@ def shown(groups: list) -> list[tuple]:
 
 
 def saved_and_loaded(
-    root: Path, *, match_transforms: bool = False
+    root: Path, *, match_transforms: bool = False, with_checksums: bool = True
 ) -> tuple[SimilarityIndex, snapshot.Snapshot | None, ScanResult]:
     with HashCache.open_default() as cache:
         result = scanned(root, cache)
         index = SimilarityIndex.build(result.records, match_transforms=match_transforms)
         folder = snapshot.snapshot_folder(cache)
         key = key_for(root, match_transforms=match_transforms)
-        assert snapshot.save(folder, key, result, index)
+        assert snapshot.save(folder, key, result, index, cache if with_checksums else None)
         return index, snapshot.load(cache, folder, key), result
 
 
-@pytest.mark.parametrize("match_transforms", [False, True])
+@pytest.mark.parametrize(("match_transforms", "with_checksums"),
+                         [(False, True), (True, True), (False, False)])
 def test_restored_index_shows_the_same_groups_at_every_slider_position(
-    library: Path, match_transforms: bool
+    library: Path, match_transforms: bool, with_checksums: bool
 ) -> None:
-    built, loaded, result = saved_and_loaded(library, match_transforms=match_transforms)
+    built, loaded, result = saved_and_loaded(
+        library, match_transforms=match_transforms, with_checksums=with_checksums
+    )
     assert loaded is not None
     assert loaded.stands_for(result.records)
     assert loaded.result.roots == result.roots
@@ -176,3 +180,55 @@ def test_file_changed_after_the_snapshot_is_not_trashed_from_its_groups(
     assert trashed == []
     assert [o.outcome for o in report.outcomes] == [Outcome.SKIPPED_CHANGED]
     assert Path(victim.path).exists()
+
+
+def damage_row(name: str, change: str) -> None:
+    """What a flipped bit does to a cache row, SQLite none the wiser."""
+    with HashCache.open_default() as cache:
+        path = cache.path
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            f"UPDATE records SET {change} WHERE CAST(path AS TEXT) LIKE ?", (f"%/{name}",)
+        )
+    connection.close()
+
+
+def test_a_row_damaged_since_the_snapshot_shows_but_the_check_finds_it(library: Path) -> None:
+    """A row that still ends with the checksum the snapshot saved is shown as it is read
+    (a display only); the scan that checks the snapshot verifies every row, and the
+    record it finds otherwise is a change: the snapshot does not stand."""
+    saved_and_loaded(library)
+    damage_row("trip0/IMG_0.jpg", "width = width + 1")
+    with HashCache.open_default() as cache:
+        loaded = snapshot.load(cache, snapshot.snapshot_folder(cache), key_for(library))
+        assert loaded is not None
+        rescanned = scanned(library, cache)  # the check: the damaged row is read again
+    damaged = str(library / "trip0" / "IMG_0.jpg")
+    shown_width = {r.path: r.width for r in loaded.result.records}[damaged]
+    assert shown_width == 321
+    assert {r.path: r.width for r in rescanned.records}[damaged] == 320
+    assert not loaded.stands_for(rescanned.records)
+    assert loaded.changed_paths(rescanned.records) == [damaged]
+
+
+def test_a_row_rewritten_since_the_snapshot_is_verified(library: Path) -> None:
+    """A row whose checksum is not the snapshot's is verified as a scan reads it: a
+    damaged one is never shown (no snapshot, a normal open)."""
+    saved_and_loaded(library)
+    damage_row("trip0/IMG_0.jpg", "width = width + 1, checksum = x'0000000000000000'")
+    with HashCache.open_default() as cache:
+        assert snapshot.load(cache, snapshot.snapshot_folder(cache), key_for(library)) is None
+
+
+def test_snapshot_with_damaged_row_checksums_is_ignored(library: Path) -> None:
+    """The saved checksums are covered by the snapshot's digest: a snapshot whose bytes
+    were changed is not used, whichever part."""
+    saved_and_loaded(library)
+    with HashCache.open_default() as cache:
+        folder = snapshot.snapshot_folder(cache)
+        target = folder / key_for(library).file_name()
+        good = target.read_bytes()
+        at = good.find(b"row_checksums")
+        assert at > 0
+        target.write_bytes(good[:at + 200] + bytes([good[at + 200] ^ 1]) + good[at + 201 :])
+        assert snapshot.load(cache, folder, key_for(library)) is None

@@ -236,7 +236,7 @@ class ScanJob(QObject):
         if key is None or result.cancelled or self._group_cancel.cancelled:
             return
         with HashCache.open_default() as cache:
-            snapshot.save(snapshot.snapshot_folder(cache), key, result, index)
+            snapshot.save(snapshot.snapshot_folder(cache), key, result, index, cache)
 
     def _shrunk_index(self, records: Sequence[ImageRecord]) -> SimilarityIndex | None:
         """`shrink_from` without the records not in `records`, or None when it cannot

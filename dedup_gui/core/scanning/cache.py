@@ -208,21 +208,36 @@ class HashCache:
                 found[path] = record
         return found
 
-    def fresh_rows(self, stats: Iterable[tuple[str, int, int]]) -> dict[str, StoredRow]:
+    def fresh_rows(
+        self,
+        stats: Iterable[tuple[str, int, int]],
+        sealed_as: Sequence[bytes | None] | None = None,
+    ) -> dict[str, StoredRow]:
         """The intact record rows (cache_rows.RECORD_COLUMNS, then the checksum) of the
         (path, size, mtime_ns) keys whose entry is for this very version of the file and
         is read as it is read now, by path: what `lookup_many` decodes. The scan builds
-        its records from them (cache_rows.seen_record)."""
+        its records from them (cache_rows.seen_record).
+
+        `sealed_as`: per key, the checksum its row had when the caller saw it (a
+        snapshot's, covered by the snapshot's own digest). A row that still ends with it
+        is taken without computing its checksum again (a display only: the scan that
+        checks a snapshot verifies every row); another is verified as usual."""
         encoding, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
+        stats = list(stats)
         wanted = {path.encode(encoding, errors): (path, size, mtime_ns)
                   for path, size, mtime_ns in stats}
         keys = list(wanted)
+        known = None if sealed_as is None else {
+            path.encode(encoding, errors): checksum
+            for (path, _, _), checksum in zip(stats, sealed_as, strict=True)
+            if checksum is not None
+        }
 
         def query(connection: sqlite3.Connection) -> dict[bytes, StoredRow]:
             stored: dict[bytes, StoredRow] = {}
             for start in range(0, len(keys), _QUERY_CHUNK):
                 chunk = keys[start : start + _QUERY_CHUNK]
-                stored.update(self._select_records(connection, "path", chunk, wanted))
+                stored.update(self._select_records(connection, "path", chunk, wanted, known))
             return stored
 
         with self._lock:
@@ -239,6 +254,32 @@ class HashCache:
             ):
                 found[path] = row
         return found
+
+    def row_checksums(self, paths: Sequence[str]) -> dict[str, bytes]:
+        """The checksums the record rows of `paths` end with now, by path (not verified:
+        for `fresh_rows(sealed_as=...)` later, which only takes a row that still ends with
+        one as it is; a damaged row's shows the damage to no one but a display)."""
+        encoding, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
+        keys = {path.encode(encoding, errors): path for path in paths}
+        chunks = list(keys)
+
+        def query(connection: sqlite3.Connection) -> dict[bytes, bytes]:
+            stored: dict[bytes, bytes] = {}
+            for start in range(0, len(chunks), _QUERY_CHUNK):
+                chunk = chunks[start : start + _QUERY_CHUNK]
+                stored.update(connection.execute(
+                    f"SELECT path, checksum FROM records WHERE path IN"
+                    f" ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall())
+            return stored
+
+        with self._lock:
+            stored = self._run(query, {})
+            stored.update((key, row[-1]) for key, row in self._pending.records.items()
+                          if key in keys)
+        return {keys[key]: bytes(value) for key, value in stored.items()
+                if key in keys and type(value) is bytes}
 
     def lookup(self, path: str, size: int, mtime_ns: int) -> ImageRecord | None:
         return self.lookup_many([(path, size, mtime_ns)]).get(path)
@@ -403,15 +444,17 @@ class HashCache:
         column: str,
         values: Sequence[object],
         wanted: Iterable[bytes] | None = None,
+        known: dict[bytes, bytes] | None = None,
     ) -> dict[bytes, StoredRow]:
         """Intact record rows whose `column` is one of `values`, by path. Damaged ones are
-        dropped; a path that was not asked for (`wanted`) means a damaged index."""
+        dropped; a path that was not asked for (`wanted`) means a damaged index. `known`:
+        checksums by path of rows taken as intact when they still end with them."""
         found = connection.execute(
             f"SELECT {_RECORD_LIST}, rowid FROM records WHERE {column} IN"
             f" ({','.join('?' * len(values))})",
             values,
         ).fetchall()
-        return self._intact(connection, "records", found, wanted)
+        return self._intact(connection, "records", found, wanted, known)
 
     def _select_thumbnails(
         self, connection: sqlite3.Connection, paths: Sequence[bytes]
@@ -433,14 +476,16 @@ class HashCache:
         table: str,
         found: list[tuple[object, ...]],
         wanted: Iterable[bytes] | None,
+        known: dict[bytes, bytes] | None = None,
     ) -> dict[bytes, StoredRow]:
         """`found`: stored rows with their rowid after the checksum."""
         intact: dict[bytes, StoredRow] = {}
         damaged: list[object] = []
         is_intact = rows.is_intact
+        known = known or {}
         for found_row in found:
             row = found_row[:-1]
-            if not is_intact(row):
+            if not (row[-1] == known.get(row[0]) or is_intact(row)):
                 damaged.append(found_row[-1])
             elif wanted is not None and row[0] not in wanted:
                 raise _IndexDamage(f"the {table} index is damaged")

@@ -4,8 +4,11 @@ at once (the warm scan then checks for changes in the background).
 A snapshot is one file per set of folders and settings (`SnapshotKey`) in a `snapshots`
 folder beside the hash cache. It holds the records' keys, not the records: path, size,
 mtime, the identity (dev, inode, ctime) the scan saw and whether the scan kept a digest;
-the records themselves come back from the cache rows of those keys (verified by their
-checksums, as a scan reads them). With them, the similarity index's computed state
+the records themselves come back from the cache rows of those keys. A row that still ends
+with the checksum it had when the snapshot was saved (kept in the snapshot, under its own
+digest) is taken as it is, any other is verified as a scan reads it: the groups shown are
+a display until the scan that checks them has read and verified every row and found each
+shown record equal to its own (`stands_for`). With them, the similarity index's computed state
 (`SimilarityIndex.state`: verified pairs and distances, merges, cannot-link pairs,
 verification signals) and the scan's skipped files.
 
@@ -132,9 +135,18 @@ class Snapshot:
         """A scan found `records`, all as the snapshot's files were (none added, gone or
         changed): the snapshot's grouping is theirs."""
         files = self.files()
-        return len(records) == len(files) and all(
-            SeenFile.of(record) == seen for record, seen in zip(records, files, strict=True)
+        return (
+            len(records) == len(files)
+            and all(SeenFile.of(r) == seen for r, seen in zip(records, files, strict=True))
+            and not self._shown_otherwise(records)
         )
+
+    def _shown_otherwise(self, records: Sequence[ImageRecord]) -> list[str]:
+        """Paths of the records shown that differ from the scan's (`records`, all as the
+        snapshot's files): a cache row taken unverified that was not what it was."""
+        rows = SimilarityIndex.grouped_rows(self.state).tolist()
+        return [shown.path for row, shown in zip(rows, self.result.records, strict=True)
+                if row >= len(records) or records[row] != shown]
 
     def full_index(self, records: Sequence[ImageRecord]) -> SimilarityIndex:
         """The saved index itself, over `records` (for which `stands_for`)."""
@@ -143,20 +155,32 @@ class Snapshot:
     def changed_paths(self, records: Sequence[ImageRecord]) -> list[str]:
         """The snapshot's files that `records` do not have as they were."""
         now = {SeenFile.of(record) for record in records}
-        return [seen.path for seen in self.files() if seen not in now]
+        gone = [seen.path for seen in self.files() if seen not in now]
+        by_path = {record.path: record for record in records}
+        gone_too = set(gone)
+        return gone + [shown.path for shown in self.result.records
+                       if shown.path not in gone_too and by_path.get(shown.path) != shown]
 
 
-def save(folder: Path, key: SnapshotKey, result: ScanResult, index: SimilarityIndex) -> bool:
-    """Save the grouping of `result` (`index` built from its records, in order). False
-    (and nothing written) for what a snapshot cannot stand for: a cancelled scan, deep
-    links, an index of other records; or when the file cannot be written."""
+def save(
+    folder: Path,
+    key: SnapshotKey,
+    result: ScanResult,
+    index: SimilarityIndex,
+    cache: HashCache | None = None,
+) -> bool:
+    """Save the grouping of `result` (`index` built from its records, in order), with the
+    checksums of the grouped records' rows in `cache` (without: every row is verified
+    when the snapshot is shown). False (and nothing written) for what a snapshot cannot
+    stand for: a cancelled scan, deep links, an index of other records; or when the file
+    cannot be written."""
     built_from_result = len(index.records) == len(result.records) and all(
         a is b for a, b in zip(index.records, result.records, strict=True)
     )
     if result.cancelled or index.deep_links is not None or not built_from_result:
         return False
     try:
-        payload = _payload(key, result, index)
+        payload = _payload(key, result, index, cache)
         folder.mkdir(parents=True, exist_ok=True)
         _write_replacing(folder / key.file_name(), payload)
         _prune(folder, keep=folder / key.file_name())
@@ -185,7 +209,9 @@ def load(cache: HashCache, folder: Path, key: SnapshotKey) -> Snapshot | None:
         if int(state["count"][0]) != len(arrays["path_ends"]):
             return None
         grouped = SimilarityIndex.grouped_rows(state)
-        records = _records_from_cache(cache, _seen_files(arrays, grouped))
+        records = _records_from_cache(
+            cache, _seen_files(arrays, grouped), _row_checksums(arrays, len(grouped))
+        )
         if records is None:
             return None
         index = SimilarityIndex.restore(records, SimilarityIndex.grouped_state(state))
@@ -202,7 +228,9 @@ def load(cache: HashCache, folder: Path, key: SnapshotKey) -> Snapshot | None:
     return snapshot
 
 
-def _payload(key: SnapshotKey, result: ScanResult, index: SimilarityIndex) -> bytes:
+def _payload(
+    key: SnapshotKey, result: ScanResult, index: SimilarityIndex, cache: HashCache | None
+) -> bytes:
     records = result.records
     paths = [os.fsencode(record.path) for record in records]
     arrays: dict[str, np.ndarray] = {
@@ -212,8 +240,19 @@ def _payload(key: SnapshotKey, result: ScanResult, index: SimilarityIndex) -> by
     }
     for name in _RECORD_ARRAYS:
         arrays[name] = np.array([getattr(r, name) for r in records], np.int64)
-    for name, value in index.state().items():
+    state = index.state()
+    for name, value in state.items():
         arrays[f"index_{name}"] = value
+    grouped = [records[row].path for row in SimilarityIndex.grouped_rows(state).tolist()]
+    known = {} if cache is None else cache.row_checksums(grouped)
+    checksums = np.zeros((len(grouped), cache_rows.CHECKSUM_BYTES), np.uint8)
+    for row, path in enumerate(grouped):
+        if len(value := known.get(path, b"")) == cache_rows.CHECKSUM_BYTES:
+            checksums[row] = np.frombuffer(value, np.uint8)
+    arrays["row_checksums"] = checksums
+    arrays["row_checksum_known"] = np.array(
+        [len(known.get(path, b"")) == cache_rows.CHECKSUM_BYTES for path in grouped], np.bool_
+    )
     meta = {
         "key": key.as_json(),
         "roots": list(result.roots),
@@ -258,10 +297,28 @@ def _seen_files(arrays: dict[str, np.ndarray], rows: np.ndarray | None = None) -
     return [SeenFile(*values) for values in zip(paths, *columns, has_digest, strict=True)]
 
 
-def _records_from_cache(cache: HashCache, files: list[SeenFile]) -> list[ImageRecord] | None:
-    """The records of `files` rebuilt from their cache rows (verified) as the scan saw
-    them; None if any row is gone or is of another version of its file."""
-    rows = cache.fresh_rows((seen.path, seen.size, seen.mtime_ns) for seen in files)
+def _row_checksums(arrays: dict[str, np.ndarray], count: int) -> list[bytes | None] | None:
+    """The saved checksum of each grouped record's row (None where none was saved)."""
+    if "row_checksums" not in arrays:
+        return None
+    checksums, known = arrays["row_checksums"], arrays["row_checksum_known"]
+    if checksums.shape != (count, cache_rows.CHECKSUM_BYTES) or known.shape != (count,):
+        raise ValueError("the snapshot's row checksums do not fit")
+    values = checksums.astype(np.uint8).tobytes()
+    step = cache_rows.CHECKSUM_BYTES
+    return [values[row * step : (row + 1) * step] if known_row else None
+            for row, known_row in enumerate(known.tolist())]
+
+
+def _records_from_cache(
+    cache: HashCache, files: list[SeenFile], checksums: list[bytes | None] | None = None
+) -> list[ImageRecord] | None:
+    """The records of `files` rebuilt from their cache rows as the scan saw them (a row
+    ending with its saved checksum in `checksums` as it is, any other verified); None if
+    any row is gone or is of another version of its file."""
+    rows = cache.fresh_rows(
+        ((seen.path, seen.size, seen.mtime_ns) for seen in files), sealed_as=checksums
+    )
     if len(rows) != len(files):
         return None
     records: list[ImageRecord] = []
