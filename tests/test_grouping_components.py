@@ -50,6 +50,29 @@ def test_a_long_chain_and_a_large_graph_agree_with_scipy():
     )
 
 
+def test_a_large_merge_list_agrees_with_scipy():
+    """A dendrogram's merges (each joins two components), as the cuts label them."""
+    big = 60_000
+    rng = np.random.default_rng(4)
+    parent = np.arange(big)
+    first, second = [], []
+    for a, b in rng.integers(0, big, (30_000, 2)).tolist():
+        root_a, root_b = a, b
+        while parent[root_a] != root_a:
+            root_a = parent[root_a]
+        while parent[root_b] != root_b:
+            root_b = parent[root_b]
+        if root_a != root_b:
+            parent[max(root_a, root_b)] = min(root_a, root_b)
+            first.append(a)
+            second.append(b)
+    a, b = np.array(first), np.array(second)
+    matrix = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(big, big))
+    np.testing.assert_array_equal(
+        component_labels(big, a, b, forest=True), connected_components(matrix, directed=False)[1]
+    )
+
+
 def test_scanning_and_grouping_a_small_folder_loads_no_scipy(tmp_path):
     from tests.imagegen import make_photo
 

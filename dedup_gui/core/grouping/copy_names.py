@@ -29,6 +29,12 @@ _MARKERS = (
     re.compile(r"^(?P<base>.+?)-[1-9]\d?$"),  # IMG_1234-1 (only against IMG_1234 itself)
 )
 _IPHONE_EDITED = re.compile(r"^(?P<prefix>img_)e(?P<number>\d{4,})$")  # IMG_E1234
+_ANY_MARKER = re.compile("|".join(
+    f"(?:{re.sub(r'[(][?]P<[a-z]+>', '(?:', pattern.pattern)})"
+    for pattern in (*_MARKERS, _IPHONE_EDITED)
+))
+"""Matches where one of the patterns does: most names carry no marker, and one match
+attempt tells so instead of nine."""
 _MAX_MARKERS = 3
 """Markers stripped at most ("IMG_1234 copy (1)" is two); deeper names say nothing more."""
 
@@ -41,12 +47,17 @@ def stem_key(filename: str) -> str:
     return unicodedata.normalize("NFC", stem).strip().casefold()
 
 
-@lru_cache(maxsize=65_536)
 def lineage(filename: str) -> tuple[str, tuple[str, ...]]:
     """(this name's stem key, the stem keys it could have been made from by adding copy
     markers, nearest first). A file is a marked copy of another when the other's stem key
     is in its lineage."""
-    stem = stem_key(filename)
+    return _name_lineage(filename.replace("\\", "/").rsplit("/", 1)[-1])
+
+
+@lru_cache(maxsize=65_536)
+def _name_lineage(name: str) -> tuple[str, tuple[str, ...]]:
+    """`lineage` of a file name without its folder (names recur across folders)."""
+    stem = stem_key(name)
     found: list[str] = []
     frontier = [stem]
     for _ in range(_MAX_MARKERS):
@@ -59,6 +70,8 @@ def lineage(filename: str) -> tuple[str, tuple[str, ...]]:
 
 def _unmarked(stem: str) -> list[str]:
     """The names `stem` is with one marker removed (none when it carries no marker)."""
+    if not _ANY_MARKER.match(stem):
+        return []
     out = []
     for marker in _MARKERS:
         match = marker.match(stem)

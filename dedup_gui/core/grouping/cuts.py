@@ -72,7 +72,9 @@ class Cuts:
         return cut
 
     def _label(self, merges: int) -> Cut:
-        labels = component_labels(len(self._nodes), self._first[:merges], self._second[:merges])
+        labels = component_labels(
+            len(self._nodes), self._first[:merges], self._second[:merges], forest=True
+        )
         grouped = np.flatnonzero(np.bincount(labels)[labels] > 1)
         # Labels number components by their smallest node, as the rows are sorted: a stable
         # sort by label keeps each group's members in index order.
