@@ -137,7 +137,7 @@ def _best_box(
     # Box (k, p, q) is rows[k, p] @ source @ cols[k, q].T (SIDE x SIDE). Its error is
     # sum((box - mean(box) - target)^2), the target centred: sum(box^2) - n mean^2
     # - 2 sum(box * target) + sum(target^2). Each sum is a product of per-row-position
-    # and per-column-position factors, so no box is ever made (15x faster than making the
+    # and per-column-position factors, so no box is ever made (~10x faster than making the
     # 14 x 25 boxes; equal to 1e-13).
     rows, turned_rows, row_sums, col_sums, col_cross, col_squares = boxes
     count, positions, side = len(rows), _CROP_POSITIONS, _SIDE
