@@ -29,6 +29,7 @@ from itertools import combinations
 
 import numpy as np
 
+from dedup_gui.core.grouping.arrays import distinct
 from dedup_gui.core.models import HASH_BITS, CancelToken
 
 CHUNK_BITS = 21
@@ -426,7 +427,7 @@ def _equal_runs(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     tied = np.flatnonzero(ordered[1:, 0] == ordered[:-1, 0])
     if len(tied) and hashes.shape[1] > 1:
         run = np.cumsum(np.r_[True, ordered[1:, 0] != ordered[:-1, 0]])
-        involved = np.unique(np.concatenate([tied, tied + 1]))
+        involved = distinct(np.concatenate([tied, tied + 1]))
         keys = [ordered[involved, w] for w in range(hashes.shape[1] - 1, 0, -1)]
         within = np.lexsort((*keys, run[involved]))
         order[involved] = order[involved][within]
@@ -443,7 +444,7 @@ def _shared_pairs(
     """Pairs of records that share one hash value exactly, at distance 0: runs of one
     length together (one upper triangle for all), a run too big for a block in rows."""
     shared = np.flatnonzero(lengths > 1)
-    for length in np.unique(lengths[shared]).tolist():
+    for length in distinct(lengths[shared]).tolist():
         runs = shared[lengths[shared] == length]
         first, second = np.triu_indices(length, k=1)
         if len(first) > block_pairs:

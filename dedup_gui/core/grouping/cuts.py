@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dedup_gui.core.grouping.arrays import distinct
 from dedup_gui.core.grouping.components import component_labels
 from dedup_gui.core.models import DuplicateGroup
 
@@ -59,7 +60,7 @@ class Cuts:
 
     def __init__(self, count: int, merge_first: np.ndarray, merge_second: np.ndarray) -> None:
         self._count = count
-        self._nodes = np.unique(np.concatenate([merge_first, merge_second]))
+        self._nodes = distinct(np.concatenate([merge_first, merge_second]))
         self._first = np.searchsorted(self._nodes, merge_first).astype(np.int32)
         self._second = np.searchsorted(self._nodes, merge_second).astype(np.int32)
         self._cuts: dict[int, Cut] = {}

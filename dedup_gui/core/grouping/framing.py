@@ -21,6 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from dedup_gui.core.grouping.arrays import median_of_sorted
 from dedup_gui.core.images.provenance import DETAIL_CELLS, GRID
 from dedup_gui.core.models import MICRO_SIDE, ImageRecord
 
@@ -74,7 +75,8 @@ def _local_region(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     (None: they differ all over, or in more than an overlay covers)."""
     side = _SIDE // GRID
     cells = np.abs(a - b).mean(axis=2).reshape(GRID, side, GRID, side).mean(axis=(1, 3))
-    region = (cells > _REGION_MIN_DIFF) & (cells > _REGION_FACTOR * max(np.median(cells), 0.5))
+    typical = max(median_of_sorted(np.sort(cells, axis=None)), 0.5)
+    region = (cells > _REGION_MIN_DIFF) & (cells > _REGION_FACTOR * typical)
     if not 1 <= region.sum() <= GRID:  # an overlay covers at most a quarter of the picture
         return None
     outside = ~np.kron(region, np.ones((side, side), dtype=bool))
@@ -129,37 +131,50 @@ def _best_box(
     if min(tw, th, sw, sh) <= 0:
         return float("inf")
     y_share = (sw * th) / (sh * tw)
-    rows, cols = _boxes(round(y_share, 6))
-    if rows is None or cols is None:
+    boxes = _boxes(round(y_share, 6))
+    if boxes is None:
         return float("inf")
-    # Per scale, every (row position, column position) box at once: (p*side, p*side).
-    boxes = (rows @ source) @ cols.transpose(0, 2, 1)
-    count, side, positions = len(rows), _SIDE, _CROP_POSITIONS
-    pixels = side * side
-
-    def per_box(values: np.ndarray) -> np.ndarray:
-        return values.reshape(count, positions, side, positions, side).sum(axis=(2, 4))
-
+    # Box (k, p, q) is rows[k, p] @ source @ cols[k, q].T (SIDE x SIDE). Its error is
     # sum((box - mean(box) - target)^2), the target centred: sum(box^2) - n mean^2
-    # - 2 sum(box * target) + sum(target^2).
-    tiled = np.tile(target, (positions, positions))
-    total = per_box(boxes)
-    squares = per_box(boxes * boxes) - total * total / pixels
-    errors = squares - 2 * per_box(boxes * tiled) + float((target * target).sum())
+    # - 2 sum(box * target) + sum(target^2). Each sum is a product of per-row-position
+    # and per-column-position factors, so no box is ever made (~10x faster than making the
+    # 14 x 25 boxes; equal to 1e-13).
+    rows, turned_rows, row_sums, col_sums, col_cross, col_squares = boxes
+    count, positions, side = len(rows), _CROP_POSITIONS, _SIDE
+    pixels = side * side
+    sampled = rows @ source  # (k, p, sample row, source column)
+    across = source.T @ turned_rows  # its transpose, made contiguous by the product
+    total = (row_sums @ source) @ col_sums
+    cross = (across @ target).reshape(count, positions, pixels) @ col_cross
+    squares = (across @ sampled).reshape(count, positions, pixels) @ col_squares
+    errors = squares - total * total / pixels - 2 * cross + float((target * target).sum())
     return float(np.sqrt(max(float(errors.min()), 0.0) / pixels))
 
 
+_Boxes = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
 @lru_cache(maxsize=256)
-def _boxes(y_share: float) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Sampling matrices for boxes whose height share is `y_share` times their width share
-    (the copy's shape in the source's pixels), for every scale that fits."""
+def _boxes(y_share: float) -> _Boxes | None:
+    """For boxes whose height share is `y_share` times their width share (the copy's
+    shape in the source's pixels), at every scale that fits: the row sampling matrices
+    (k, p, SIDE, SIDE), their transposes and their sums over the samples; and from the
+    column ones, indexed [k, ..., q]: their sums over the samples, their transposes
+    flattened, and their Gram matrices flattened."""
     y_scales = _CROP_SCALES * y_share
     keep = y_scales <= _CROP_SCALES[-1]
     if not keep.any():
-        return None, None
-    side = _SIDE
+        return None
     rows, cols = _sampling(y_scales[keep]), _sampling(_CROP_SCALES[keep])
-    return rows.reshape(len(rows), -1, side), cols.reshape(len(cols), -1, side)
+    count, positions = len(cols), _CROP_POSITIONS
+    turned = cols.transpose(0, 1, 3, 2)
+
+    def by_position(values: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(values.reshape(count, positions, -1).transpose(0, 2, 1))
+
+    turned_rows = np.ascontiguousarray(rows.transpose(0, 1, 3, 2))
+    return (rows, turned_rows, rows.sum(axis=2), by_position(cols.sum(axis=2)),
+            by_position(turned), by_position(turned @ cols))
 
 
 def _sampling(scales: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dedup_gui.core.grouping import candidates
+from dedup_gui.core.grouping.arrays import distinct
 from dedup_gui.core.grouping.components import component_labels
 from dedup_gui.core.grouping.cuts import BuiltGroups, Cut, Cuts
 from dedup_gui.core.grouping.keeper import (
@@ -197,7 +198,7 @@ class SimilarityIndex:
         # The records any group can hold: a pair's, or a RAW+JPEG companion's (a pair by
         # file name need not be a verified pair). The others never show in `groups`.
         companions = find_companions(self.records, first, second, self._pair_phash)
-        state["grouped_rows"] = np.unique(np.concatenate([
+        state["grouped_rows"] = distinct(np.concatenate([
             first, second, np.flatnonzero(companions != NO_COMPANION),
         ])).astype(np.int64)
         return state

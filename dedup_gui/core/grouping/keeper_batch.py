@@ -18,6 +18,7 @@ import numpy as np
 from dedup_gui.core.files.imagetypes import is_raw_format
 from dedup_gui.core.grouping import framing
 from dedup_gui.core.grouping import originals as og
+from dedup_gui.core.grouping.arrays import median_of_sorted
 from dedup_gui.core.grouping.copy_names import lineage
 from dedup_gui.core.grouping.keeper import (
     _RULE_REASONS,
@@ -310,7 +311,7 @@ class _Stack:
         ordered = np.sort(cells, axis=1)
         top_value, second = ordered[:, -1], ordered[:, -2]
         top = np.argmax(cells, axis=1)
-        rest = np.median(ordered[:, :-1], axis=1)
+        rest = median_of_sorted(ordered[:, :-1])
         bar = og._OVERLAY_CONCENTRATION * np.maximum(rest, 0.5)
         overlay = (top_value > og._OVERLAY_MIN_DIFF) & (top_value > bar)
         cell[g, a, b] = np.where(overlay, top, -1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dedup_gui.core.grouping.arrays import distinct
 from dedup_gui.core.grouping.components import component_labels
 
 
@@ -124,7 +125,7 @@ def minimax_linkage(
     larger = larger[~stacked]
     bounds = np.flatnonzero(np.diff(edge_label[larger])) + 1
     for edges in np.split(larger, bounds) if len(larger) else []:
-        nodes = np.unique(np.concatenate([first[edges], second[edges]]))
+        nodes = distinct(np.concatenate([first[edges], second[edges]]))
         if len(nodes) > DENSE_COMPONENT_LIMIT:
             # Complete linkage needs every pair across two clusters as an edge: a removed
             # cannot-link edge already keeps its ends apart.
@@ -264,9 +265,9 @@ def _stacked_components(
         return out
     edge_label = labels[first]
     component_size = sizes[edge_label]
-    for size in np.unique(component_size).tolist():
+    for size in distinct(component_size).tolist():
         of_size = component_size == size
-        components = np.unique(edge_label[of_size])
+        components = distinct(edge_label[of_size])
         step = max(1, _STACKED_VALUES // size**3)
         for at in range(0, len(components), step):
             part = components[at : at + step]

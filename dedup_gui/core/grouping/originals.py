@@ -49,6 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dedup_gui.core.grouping import framing
+from dedup_gui.core.grouping.arrays import median_of_sorted
 from dedup_gui.core.grouping.copy_names import lineage
 from dedup_gui.core.images.provenance import DETAIL_CELLS, GRID, is_editor, quantiser_step
 from dedup_gui.core.models import MICRO_SIDE, ImageRecord
@@ -118,7 +119,7 @@ class _Thumbnails:
         diff = np.abs(self._rgb[a] - self._rgb[b]).mean(axis=1).reshape(GRID, side, GRID, side)
         cells = diff.mean(axis=(1, 3)).reshape(-1)
         top = int(np.argmax(cells))
-        rest = float(np.median(np.delete(cells, top)))
+        rest = float(median_of_sorted(np.sort(np.delete(cells, top))))
         if cells[top] > _OVERLAY_MIN_DIFF and cells[top] > _OVERLAY_CONCENTRATION * max(rest, 0.5):
             return top
         return None

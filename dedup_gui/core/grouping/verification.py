@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dedup_gui.core.grouping.arrays import distinct
 from dedup_gui.core.grouping.candidates import hamming, hash_array
 from dedup_gui.core.models import MICRO_SIDE, ImageRecord
 
@@ -197,7 +198,7 @@ def _turn(planes: np.ndarray, transforms: np.ndarray) -> np.ndarray:
     """Apply DIHEDRAL_ORDER transform `transforms[k]` to square plane(s) `planes[k]`
     (last two axes), the same way signatures.py turns the image before hashing."""
     out = planes.copy()
-    for transform in np.unique(transforms):
+    for transform in distinct(transforms):
         if transform == 0:
             continue
         rows = transforms == transform

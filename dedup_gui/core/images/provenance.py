@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image
+
+if TYPE_CHECKING:  # only annotations: grouping reads GRID and is_editor without Pillow
+    from PIL import Image
 
 GRID = 4
 """The thumbnail's edge energy is summed over a GRID x GRID grid of regions."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import secrets
 import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -205,7 +204,8 @@ def _create_temp(target: Path) -> tuple[int, str]:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     flags |= getattr(os, "O_BINARY", 0)
     while True:
-        temp = str(target.parent / f".{target.name[:100]}.{secrets.token_hex(4)}.tmp")
+        # os.urandom(4).hex() is secrets.token_hex(4), without importing base64 and hmac
+        temp = str(target.parent / f".{target.name[:100]}.{os.urandom(4).hex()}.tmp")
         try:
             return os.open(temp, flags, 0o666), temp
         except FileExistsError:
