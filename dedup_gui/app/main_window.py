@@ -40,10 +40,12 @@ from dedup_gui.app.decisions_ui import DecisionsUi
 from dedup_gui.app.deep_option import DeepOption
 from dedup_gui.app.empty_state import DROP_TITLE, EmptyState
 from dedup_gui.app.errors_view import ErrorsView
+from dedup_gui.app.file_jobs import ExportJob, MoveJob, TrashJob
 from dedup_gui.app.folders import ROLE_NAMES, FolderPanel
 from dedup_gui.app.formatting import format_bytes, format_count
 from dedup_gui.app.group_model import COLUMNS_IN_BACKGROUND, GroupListModel
 from dedup_gui.app.group_view import ROW_HEIGHT, THUMB_SIDE, GroupListView
+from dedup_gui.app.job_threads import start_in_thread
 from dedup_gui.app.keeper_choice import KeeperChoice
 from dedup_gui.app.library_tools import LibraryTools
 from dedup_gui.app.menus import install_menus
@@ -57,24 +59,16 @@ from dedup_gui.app.move_flow import (
 from dedup_gui.app.paths import display_path, local_path
 from dedup_gui.app.progress_panel import ProgressPanel
 from dedup_gui.app.raw_pair_choice import RawPairChoice
+from dedup_gui.app.review_jobs import ApartJob, ApplyRulesJob
 from dedup_gui.app.review_pane import ReviewPane
 from dedup_gui.app.rule_chain_dialog import RuleChainDialog
+from dedup_gui.app.scan_jobs import RegroupJob, ScanJob
 from dedup_gui.app.selection_menu import SelectionActions
 from dedup_gui.app.settings import AppSettings
 from dedup_gui.app.thumbnails import ThumbnailProvider
 from dedup_gui.app.trash_flow import (
     confirmed_removal_plan,
     show_trash_report,
-)
-from dedup_gui.app.workers import (
-    ApartJob,
-    ApplyRulesJob,
-    ExportJob,
-    MoveJob,
-    RegroupJob,
-    ScanJob,
-    TrashJob,
-    start_in_thread,
 )
 from dedup_gui.core.decisions.review_data import ReviewData
 from dedup_gui.core.files.folder_roles import FolderRole, newly_scanned
