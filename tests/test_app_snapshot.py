@@ -73,7 +73,7 @@ def first_open(qtbot, open_window, folder: Path) -> list[list[str]]:
     window.start_scan()
     wait_idle(qtbot, window)
     # The grouping's snapshot is written after the groups are sent, on the job's thread.
-    qtbot.waitUntil(lambda: not window._running_jobs, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.jobs.running_jobs, timeout=TIMEOUT_MS)
     groups = grouped(window)
     window.close()
     return groups
