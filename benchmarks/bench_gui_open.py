@@ -161,7 +161,7 @@ def open_window(
     opened, opened_cpu = time.perf_counter(), time.process_time()
     window = open_main_window([str(root)], AppSettings())
     window.resize(1400, 900)
-    job = window._job
+    job = window.jobs.job
 
     def phase(name: str) -> None:
         phases.setdefault(name, time.perf_counter() - opened)
@@ -214,7 +214,7 @@ def main() -> None:
     if args.open_only:
         # Wait for the grouping's snapshot to be written (after `finished`, on the job's
         # thread), then open the same folders again in a new window: the snapshot shows.
-        wait_until(app, lambda: not window.is_busy() and not window._running_jobs, timeout=300)
+        wait_until(app, lambda: not window.is_busy() and not window.jobs.running_jobs, timeout=300)
         window.close()
         app.processEvents()
         again, again_s, again_cpu = open_window(app, root, files, "from the snapshot")
@@ -284,11 +284,12 @@ def bench_marks(app: object, window: object) -> None:
         return ((time.perf_counter() - start) * 1000, (time.thread_time() - start_cpu) * 1000)
 
     results: dict[str, list[tuple[float, float]]] = {"rules": [], "keepers": []}
+    rules = window.rule_chain
     for _ in range(3):
         chosen = apply_chain(columns, chain)  # on the job's thread in the app
-        window._apply_suggestion = (chain, False)  # as the dialog leaves it: no regroup
-        window._apply_where = "every group"
-        results["rules"].append(act(lambda c=chosen: window._on_rules_applied(c, columns)))
+        rules._apply_suggestion = (chain, False)  # as the dialog leaves it: no regroup
+        rules._apply_where = "every group"
+        results["rules"].append(act(lambda c=chosen: rules._on_rules_applied(c, columns)))
         changed_rules = len(model.marks.overrides)
         results["keepers"].append(act(window.selection_actions.trash_all_but_keepers.trigger))
     window.decisions_ui.flush_marks()  # type: ignore[attr-defined]

@@ -13,8 +13,8 @@ from test_keeper_chain import generated_groups
 from dedup_gui.app.group_model import GroupListModel
 from dedup_gui.app.group_table import MARK
 from dedup_gui.app.main_window import MainWindow
+from dedup_gui.app.scan_jobs import RegroupJob
 from dedup_gui.app.settings import AppSettings
-from dedup_gui.app.workers import RegroupJob
 from dedup_gui.core.decisions.apply_rules import apply_chain
 from dedup_gui.core.decisions.group_order import GroupFilter, GroupSort, ordered_rows
 from dedup_gui.core.decisions.review_data import ReviewData

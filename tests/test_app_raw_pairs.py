@@ -12,7 +12,7 @@ from PySide6.QtGui import QFontMetrics, QHelpEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 from test_app_views import record
 
-from dedup_gui.app import dialogs, workers
+from dedup_gui.app import dialogs, scan_jobs
 from dedup_gui.app.group_model import GroupListModel
 from dedup_gui.app.group_view import (
     CELL_WIDTH,
@@ -197,7 +197,7 @@ def test_the_setting_regroups_without_a_rescan_and_only_keep_jpeg_trashes_the_ra
     def no_rescan(*args, **kwargs):
         raise AssertionError("changing the pair setting must not rescan")
 
-    monkeypatch.setattr(workers, "scan", no_rescan)
+    monkeypatch.setattr(scan_jobs, "scan", no_rescan)
     pick(window, RawJpegPolicy.KEEP_RAW)
     qtbot.waitUntil(lambda: marks(window) == {raw: True, jpg: False}, timeout=5000)
     assert asked == []

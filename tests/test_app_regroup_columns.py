@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from test_app_bulk_marks import near_copy_records
 
-from dedup_gui.app import workers
+from dedup_gui.app import scan_jobs
 from dedup_gui.app.group_model import GroupListModel
-from dedup_gui.app.workers import RegroupJob
+from dedup_gui.app.scan_jobs import RegroupJob
 from dedup_gui.core.decisions.apply_rules import ReviewColumns
 from dedup_gui.core.decisions.group_order import GroupFilter, GroupSort, ordered_rows
 from dedup_gui.core.grouping.index import SimilarityIndex
@@ -26,7 +26,7 @@ def run_job(index: SimilarityIndex, *, needs_columns: bool):
 def test_a_large_grouping_shows_first_and_gets_its_columns_after(qtbot, monkeypatch):
     index = SimilarityIndex.build(near_copy_records(400))
     # 400 images stand for 100,000: "large" is beyond this many members.
-    monkeypatch.setattr(workers, "COLUMNS_IN_BACKGROUND", 10)
+    monkeypatch.setattr(scan_jobs, "COLUMNS_IN_BACKGROUND", 10)
     monkeypatch.setattr("dedup_gui.app.group_model.COLUMNS_IN_BACKGROUND", 10)
     review = run_job(index, needs_columns=False)
     assert review.columns is None and review.arrays.member_count > 10

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from dedup_gui.app import dialogs, workers
+from dedup_gui.app import dialogs, scan_jobs
 from dedup_gui.app.main_window import MainWindow
 from dedup_gui.app.settings import AppSettings
 from tests.test_app_decisions import make_pairs
@@ -48,13 +48,13 @@ def held_scan(monkeypatch):
     """The scanner waits until the test lets it go: the snapshot's groups can be looked
     at before the check for changes ends."""
     release = threading.Event()
-    real_scan = workers.scan
+    real_scan = scan_jobs.scan
 
     def scan(*args, **kwargs):
         release.wait(TIMEOUT_MS / 1000)
         return real_scan(*args, **kwargs)
 
-    monkeypatch.setattr(workers, "scan", scan)
+    monkeypatch.setattr(scan_jobs, "scan", scan)
     return release
 
 
@@ -73,7 +73,7 @@ def first_open(qtbot, open_window, folder: Path) -> list[list[str]]:
     window.start_scan()
     wait_idle(qtbot, window)
     # The grouping's snapshot is written after the groups are sent, on the job's thread.
-    qtbot.waitUntil(lambda: not window._running_jobs, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.jobs.running_jobs, timeout=TIMEOUT_MS)
     groups = grouped(window)
     window.close()
     return groups

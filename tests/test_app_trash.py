@@ -10,7 +10,7 @@ from PIL import Image
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QTreeWidget
 
-from dedup_gui.app import dialogs, workers
+from dedup_gui.app import dialogs, scan_jobs
 from dedup_gui.app.main_window import MainWindow
 from dedup_gui.app.settings import AppSettings
 from dedup_gui.core.trash.actions import KEPT_COPY_GONE
@@ -156,13 +156,13 @@ def test_after_a_trash_the_groups_update_without_comparing_the_library_again(
     (tmp_path / "photos" / "photo1_copy.png").write_bytes(copies[1][0].read_bytes())
     scan(qtbot, window, tmp_path / "photos")
     builds: list[int] = []
-    real_build = workers.SimilarityIndex.build
+    real_build = scan_jobs.SimilarityIndex.build
 
     def counting_build(records, **kwargs):
         builds.append(len(records))
         return real_build(records, **kwargs)
 
-    monkeypatch.setattr(workers.SimilarityIndex, "build", counting_build)
+    monkeypatch.setattr(scan_jobs.SimilarityIndex, "build", counting_build)
     trash_and_wait(qtbot, window)
 
     assert builds == []

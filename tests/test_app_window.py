@@ -15,7 +15,7 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from dedup_gui.app import dialogs, main_window, workers
+from dedup_gui.app import dialogs, scan_jobs, window_jobs
 from dedup_gui.app.main_window import MainWindow
 from dedup_gui.app.settings import AppSettings, FolderEntry
 from dedup_gui.core.grouping.index import SimilarityIndex
@@ -46,13 +46,13 @@ def messages(monkeypatch):
 def started_jobs(monkeypatch) -> list[str]:
     """The kind of every job the window starts on a thread, in order."""
     started: list[str] = []
-    real_start_in_thread = main_window.start_in_thread
+    real_start_in_thread = window_jobs.start_in_thread
 
     def record_start(job, parent, done_signals):
         started.append(type(job).__name__)
         return real_start_in_thread(job, parent, done_signals)
 
-    monkeypatch.setattr(main_window, "start_in_thread", record_start)
+    monkeypatch.setattr(window_jobs, "start_in_thread", record_start)
     return started
 
 
@@ -214,7 +214,7 @@ def test_similarity_slider_regroups_without_rescanning(qtbot, window, tmp_path, 
     def no_rescan(*args, **kwargs):
         raise AssertionError("moving the slider must not rescan")
 
-    monkeypatch.setattr(workers, "scan", no_rescan)
+    monkeypatch.setattr(scan_jobs, "scan", no_rescan)
     window.similarity_slider.setValue(100)
     qtbot.waitUntil(lambda: grouped_paths(window) != loose, timeout=5000)
     strict = set().union(*grouped_paths(window)) if window.group_model.rowCount() else set()
@@ -360,7 +360,7 @@ def test_rotated_copies_group_only_when_asked_without_rescanning(qtbot, window, 
     scan_and_wait(qtbot, window)
     assert grouped_paths(window) == []
 
-    monkeypatch.setattr(workers, "scan", lambda *args, **kwargs: pytest.fail("rescanned"))
+    monkeypatch.setattr(scan_jobs, "scan", lambda *args, **kwargs: pytest.fail("rescanned"))
     window.transforms_box.setChecked(True)
     qtbot.waitUntil(lambda: not window.is_busy(), timeout=SCAN_TIMEOUT_MS)
     assert grouped_paths(window) == [{str(tmp_path / "upright.jpg"), str(tmp_path / "turned.jpg")}]
@@ -382,14 +382,14 @@ def test_closing_the_window_mid_scan_stops_the_worker_at_once(qtbot, window, tmp
 
     def build(records, *, cancel, **kwargs):
         grouping_cancelled.append(cancel.cancelled)
-        raise workers.Cancelled
+        raise scan_jobs.Cancelled
 
-    monkeypatch.setattr(workers.SimilarityIndex, "build", build)
+    monkeypatch.setattr(scan_jobs.SimilarityIndex, "build", build)
     window.folder_panel.add_folder(str(library))
     window.start_scan()
     bar = window.progress_panel.bar
     qtbot.waitUntil(lambda: bar.maximum() == 30 and bar.value() >= 2, timeout=SCAN_TIMEOUT_MS)
-    threads = list(window._running_jobs)
+    threads = list(window.jobs.running_jobs)
     closed_at = time.monotonic()
     window.close()
     assert time.monotonic() - closed_at < 2.0
@@ -403,7 +403,7 @@ def test_a_scan_that_reports_after_the_window_closed_starts_no_more_work(qtbot, 
     save_copies(tmp_path / "library", 1)
     window.folder_panel.add_folder(str(tmp_path / "library"))
     window.start_scan()
-    threads = list(window._running_jobs)
+    threads = list(window.jobs.running_jobs)
     # Without processing events, so the scan's result stays queued behind the close.
     deadline = time.monotonic() + SCAN_TIMEOUT_MS / 1000
     while not all(thread.isFinished() for thread in threads):
@@ -447,9 +447,9 @@ def test_after_cancelling_the_scan_the_comparing_can_be_cancelled_too(qtbot, win
         deadline = time.monotonic() + 10
         while not cancel.cancelled and time.monotonic() < deadline:
             time.sleep(0.01)
-        raise workers.Cancelled
+        raise scan_jobs.Cancelled
 
-    monkeypatch.setattr(workers.SimilarityIndex, "build", slow_build)
+    monkeypatch.setattr(scan_jobs.SimilarityIndex, "build", slow_build)
     window.folder_panel.add_folder(str(library))
     window.start_scan()
     panel = window.progress_panel
@@ -557,7 +557,7 @@ def test_closing_the_window_mid_regroup_waits_for_the_job_and_drops_its_result(
 
     window.folder_panel.set_reference(str(copy.parent), True)
     qtbot.waitUntil(lambda: window.status_label.text() == "Regrouping…", timeout=5000)
-    threads = list(window._running_jobs)
+    threads = list(window.jobs.running_jobs)
     window.close()
     assert threads and all(thread.isFinished() for thread in threads)
     qtbot.wait(50)

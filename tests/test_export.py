@@ -163,7 +163,7 @@ def test_our_json_and_csv_exports_are_recognised_by_their_first_bytes(groups):
 
 
 def test_the_gui_export_never_replaces_a_photo(qtbot, groups, tmp_path):
-    from dedup_gui.app.workers import ExportJob
+    from dedup_gui.app.file_jobs import ExportJob
     from tests.imagegen import make_photo
 
     photo = tmp_path / "IMG_0001.jpg"

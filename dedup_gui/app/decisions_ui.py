@@ -18,10 +18,11 @@ from PySide6.QtWidgets import QMenu
 
 from dedup_gui.app import dialogs
 from dedup_gui.app.decisions import Decisions, SavedDecisions
+from dedup_gui.app.file_jobs import RestoreJob
 from dedup_gui.app.group_model import MarkEdit
 from dedup_gui.app.ignore_dialog import NotDuplicatesDialog
+from dedup_gui.app.review_jobs import ApartJob
 from dedup_gui.app.trash_history import RecentlyTrashedDialog, open_system_trash, restore_report
-from dedup_gui.app.workers import ApartJob, RestoreJob
 from dedup_gui.core.decisions.trash_log import RestoreOutcome, RestoreResult, TrashBatch
 from dedup_gui.core.models import ImageRecord
 

@@ -2,7 +2,7 @@
 default, greyed out with a one-line install hint when the `deep` extra is missing; and its
 model: the built-in SSCD (distilled), or an SSCD-compatible ONNX file the user chooses,
 checked off the GUI thread by loading it (model_check.py) before it is taken. Both choices
-are remembered; the engine work runs in the scan job (workers.ScanJob)."""
+are remembered; the engine work runs in the scan job (scan_jobs.ScanJob)."""
 
 from __future__ import annotations
 

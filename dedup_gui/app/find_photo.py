@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from dedup_gui.app import desktop, dialogs
 from dedup_gui.app.compare import CompareView
+from dedup_gui.app.file_jobs import TrashJob
 from dedup_gui.app.formatting import format_count, format_percent
 from dedup_gui.app.group_model import GroupListModel
 from dedup_gui.app.group_view import (
@@ -35,12 +36,13 @@ from dedup_gui.app.group_view import (
     RowHeader,
     caption_lines,
 )
+from dedup_gui.app.job_threads import JobOwner
+from dedup_gui.app.library_jobs import FindPhotosJob
 from dedup_gui.app.library_scope import LibraryScope
 from dedup_gui.app.paths import display_path, local_path
 from dedup_gui.app.progress_panel import ProgressPanel, describe_progress
 from dedup_gui.app.thumbnails import ThumbnailProvider
 from dedup_gui.app.trash_flow import confirmed_removal_plan, report_details, report_summary
-from dedup_gui.app.workers import FindPhotosJob, JobOwner, TrashJob
 from dedup_gui.core.files.folder_roles import FolderRoles
 from dedup_gui.core.files.imagetypes import IMAGE_EXTENSIONS, has_image_extension
 from dedup_gui.core.library import QueryResult

@@ -150,7 +150,7 @@ class GroupListModel(QAbstractListModel):
         current groups' build starts when it ends."""
         if self._columns_task is not None:
             return
-        from dedup_gui.app.workers import ColumnsTask  # workers imports this module's users
+        from dedup_gui.app.scan_jobs import ColumnsTask  # scan_jobs imports this module
 
         task = ColumnsTask(self._groups)
         task.signals.built.connect(self._on_columns_built)

@@ -30,11 +30,12 @@ from PySide6.QtWidgets import (
 
 from dedup_gui.app import desktop, dialogs
 from dedup_gui.app.formatting import format_count
+from dedup_gui.app.job_threads import JobOwner
+from dedup_gui.app.library_jobs import LibraryCheckJob
 from dedup_gui.app.library_scope import LibraryScope
 from dedup_gui.app.paths import display_path, local_path
 from dedup_gui.app.progress_panel import ProgressPanel, describe_progress
 from dedup_gui.app.thumbnails import ThumbnailProvider
-from dedup_gui.app.workers import JobOwner, LibraryCheckJob
 from dedup_gui.core.library import FolderReport, NewVsLibraryResult
 from dedup_gui.core.models import ImageRecord, ScanProgress
 
