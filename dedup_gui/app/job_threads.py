@@ -29,16 +29,23 @@ class Throttle:
 
 
 def start_in_thread(
-    job: QObject, parent: QObject, done_signals: Sequence[SignalInstance]
+    job: QObject,
+    parent: QObject,
+    done_signals: Sequence[SignalInstance],
+    on_finished: Callable[[], None] | None = None,
 ) -> QThread:
     """Move `job` to a new QThread, start `job.run` there, and quit the thread when any of
-    `done_signals` fires. The caller keeps the returned thread (and job) alive until then."""
+    `done_signals` fires. The caller keeps the returned thread (and job) alive until
+    `on_finished` (a slot of a QObject on the GUI thread) hears that the thread stopped."""
     thread = QThread(parent)
     job.moveToThread(thread)
     thread.started.connect(job.run)  # type: ignore[attr-defined]
     for signal in done_signals:
         # Direct: the thread must quit even while the GUI thread is blocked waiting for it.
         signal.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+    if on_finished is not None:
+        # Before start: a quick job's thread can stop before the next line of the caller.
+        thread.finished.connect(on_finished)
     thread.start()
     return thread
 
@@ -54,9 +61,8 @@ class JobOwner(QObject):
 
     def start(self, job: QObject, done_signals: Sequence[SignalInstance]) -> None:
         self.job = job
-        thread = start_in_thread(job, self, done_signals)
+        thread = start_in_thread(job, self, done_signals, self._on_thread_finished)
         self._running[thread] = job
-        thread.finished.connect(self._on_thread_finished)
 
     def busy(self) -> bool:
         return self.job is not None

@@ -44,12 +44,12 @@ class WindowJobs(QObject):
         self._window.status.update_state()
 
     def start_thread(self, job: QObject, done_signals: list) -> QThread:
-        thread = start_in_thread(job, self._window, done_signals)
+        thread = start_in_thread(job, self._window, done_signals, self._on_thread_finished)
         # The job's Python reference lives until its thread has stopped: dropping it when
         # the job reports (while run() may still be returning) would delete a QObject that
-        # another thread is using.
+        # another thread is using. (The finished report is queued to this thread, so it
+        # comes after this line.)
         self.running_jobs[thread] = job
-        thread.finished.connect(self._on_thread_finished)
         return thread
 
     def _on_thread_finished(self) -> None:
