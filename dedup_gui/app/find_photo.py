@@ -281,7 +281,7 @@ class FindPhotosWindow(QDialog):
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setStyleSheet("font-size: 14px; padding: 6px;")
 
-        self.model = GroupListModel(self)
+        self.model = GroupListModel(self, freezes_heap=False)
         self.group_view = GroupListView(thumbnails, self)
         self.group_view.setItemDelegate(QueryDelegate(self.group_view, thumbnails))
         self.group_view.setModel(self.model)

@@ -14,6 +14,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from dedup_gui.app import long_lived
 from dedup_gui.app.formatting import format_bytes, format_count
 from dedup_gui.core.decisions.apply_rules import ChainMarks, ReviewColumns, apply_chain
 from dedup_gui.core.decisions.column_order import ordered_positions
@@ -90,8 +91,11 @@ class GroupListModel(QAbstractListModel):
     reviewed_added = Signal(object)
     """DuplicateGroup the user has now reviewed (looked at for a while, or changed)."""
 
-    def __init__(self, parent: object | None = None) -> None:
+    def __init__(self, parent: object | None = None, *, freezes_heap: bool = True) -> None:
+        """`freezes_heap`: this model shows the review's groupings, whose heap is frozen for
+        the collector while it is shown (`long_lived`); not for a side panel's few groups."""
         super().__init__(parent)
+        self._freezes_heap = freezes_heap
         self._groups: list[DuplicateGroup] = []
         self._row_of_path: dict[str, int] | None = None
         """Built on first use after each regroup: 300k paths take longer than the regroup."""
@@ -142,6 +146,8 @@ class GroupListModel(QAbstractListModel):
         self._index_rows()
         self.endResetModel()
         self.keep_changed.emit()
+        if self._freezes_heap:  # the views have let the old grouping go by now
+            long_lived.settle(data.arrays.member_count)
         if self._columns is None and data.arrays.member_count > COLUMNS_IN_BACKGROUND:
             self._build_columns_in_background()
 
