@@ -72,7 +72,7 @@ LAYOUT_BITS_PER_CORRELATION = 40.0
 """Correlation shortfall from 1.0 mapped onto pHash bits (0.9 -> 4 bits)."""
 
 
-SIGNAL_CHUNK = 8192
+SIGNAL_CHUNK = 512
 """Records turned into signals at a time (bounds the temporaries of from_records)."""
 
 
@@ -105,14 +105,16 @@ class Signals:
         cls, records: Sequence[ImageRecord], *, with_dihedral: bool = False
     ) -> Signals:
         count = len(records)
-        # The float temporaries cost ~11 KB a record; in chunks they stay ~100 MB at any size.
-        parts = [
-            _thumbnail_signals(records[start : start + SIGNAL_CHUNK])
-            for start in range(0, count, SIGNAL_CHUNK)
-        ] or [_thumbnail_signals([])]
-        luma, chroma, detail, colourfulness, texture = (
-            np.concatenate([part[k] for part in parts]) for k in range(5)
-        )
+        luma = np.empty((count, 8, 8), np.float32)
+        chroma = np.empty((count, 2, 4, 4), np.float32)
+        detail, colourfulness, texture = (np.empty(count, np.float32) for _ in range(3))
+        # The float temporaries cost ~7 KB a record; in chunks they stay in the CPU's cache.
+        for start in range(0, count, SIGNAL_CHUNK):
+            end = min(start + SIGNAL_CHUNK, count)
+            parts = _thumbnail_signals(records[start:end])
+            for whole, part in zip((luma, chroma, detail, colourfulness, texture), parts,
+                                   strict=True):
+                whole[start:end] = part
         dihedral = None
         if with_dihedral:
             dihedral = np.array([r.phash_dihedral for r in records], dtype=np.uint64)
@@ -153,31 +155,52 @@ def _thumbnail_signals(records: Sequence[ImageRecord]) -> tuple[np.ndarray, ...]
     """(luma 8x8, chroma 2x4x4, detail, colourfulness, texture) from the micro thumbnails."""
     count = len(records)
     micro = np.frombuffer(b"".join(r.micro for r in records), dtype=np.uint8)
-    rgb = micro.reshape(count, MICRO_SIDE, MICRO_SIDE, 3)
-    rgb = rgb.astype(np.float32)
-    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    luma16 = 0.299 * red + 0.587 * green + 0.114 * blue
-    cb = -0.168736 * red - 0.331264 * green + 0.5 * blue
-    cr = 0.5 * red - 0.418688 * green - 0.081312 * blue
-    chroma = np.stack([_pool(cb, 4), _pool(cr, 4)], axis=1)
+    # Planar float copies: every pass below then reads contiguous planes.
+    rgb = micro.reshape(count, MICRO_SIDE * MICRO_SIDE, 3).transpose(0, 2, 1)
+    rgb = rgb.astype(np.float32, order="C").reshape(count, 3, MICRO_SIDE, MICRO_SIDE)
+    scratch = np.empty((count, MICRO_SIDE, MICRO_SIDE), np.float32)
+
+    def mix(weights: tuple[float, float, float]) -> np.ndarray:
+        """weights[0] * red + weights[1] * green + weights[2] * blue in float32, added
+        left to right (a - b * x is a + (-b) * x exactly)."""
+        out = np.multiply(rgb[:, 0], np.float32(weights[0]))
+        for channel in (1, 2):
+            np.multiply(rgb[:, channel], np.float32(weights[channel]), out=scratch)
+            out += scratch
+        return out
+
+    luma16 = mix(_LUMA_WEIGHTS)
+    chroma = np.stack([_pool(mix(_CB_WEIGHTS), 4), _pool(mix(_CR_WEIGHTS), 4)], axis=1)
     return (
         _pool(luma16, 2),
         chroma,
         luma16.std(axis=(1, 2)),
         np.abs(chroma).mean(axis=(1, 2, 3)),
-        _texture(luma16),
+        _texture(luma16, scratch),
     )
 
 
-def _texture(luma: np.ndarray) -> np.ndarray:
-    padded = np.pad(luma, ((0, 0), (1, 1), (1, 1)), mode="edge")
+_LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+_CB_WEIGHTS = (-0.168736, -0.331264, 0.5)
+_CR_WEIGHTS = (0.5, -0.418688, -0.081312)
+
+
+def _texture(luma: np.ndarray, scratch: np.ndarray) -> np.ndarray:
     side = luma.shape[1]
+    padded = np.empty((len(luma), side + 2, side + 2), np.float32)  # edge mode
+    padded[:, 1:-1, 1:-1] = luma
+    padded[:, 0, 1:-1] = luma[:, 0]
+    padded[:, -1, 1:-1] = luma[:, -1]
+    padded[:, :, 0] = padded[:, :, 1]
+    padded[:, :, -1] = padded[:, :, -2]
     # Summed in place in the order sum() would: the same float32 values, fewer temporaries.
-    blurred = padded[:, 0:side, 0:side].copy()
+    blurred = scratch
+    blurred[...] = padded[:, 0:side, 0:side]
     for dy, dx in [(dy, dx) for dy in range(3) for dx in range(3)][1:]:
         blurred += padded[:, dy : dy + side, dx : dx + side]
-    blurred /= 9.0
-    return (luma - blurred).std(axis=(1, 2)).astype(np.float32)
+    blurred /= np.float32(9.0)
+    np.subtract(luma, blurred, out=blurred)
+    return blurred.std(axis=(1, 2)).astype(np.float32)
 
 
 def _pool(planes: np.ndarray, factor: int) -> np.ndarray:
