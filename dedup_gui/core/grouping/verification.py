@@ -219,6 +219,8 @@ def _pool(planes: np.ndarray, factor: int) -> np.ndarray:
 def _turn(planes: np.ndarray, transforms: np.ndarray) -> np.ndarray:
     """Apply DIHEDRAL_ORDER transform `transforms[k]` to square plane(s) `planes[k]`
     (last two axes), the same way signatures.py turns the image before hashing."""
+    if not transforms.any():
+        return planes
     out = planes.copy()
     for transform in np.unique(transforms):
         if transform == 0:
@@ -235,7 +237,29 @@ def _turn(planes: np.ndarray, transforms: np.ndarray) -> np.ndarray:
 def _standardise(planes: np.ndarray) -> np.ndarray:
     flat = planes.reshape(len(planes), planes[0].size if len(planes) else 1)
     centred = flat - flat.mean(axis=1, keepdims=True)
-    return centred / np.maximum(centred.std(axis=1, keepdims=True), 1e-6)
+    # centred.std(axis=1) as numpy computes it (the mean of the squares, then the root),
+    # without centring a second time.
+    spread = np.square(centred).sum(axis=1, keepdims=True)
+    spread /= flat.shape[1]
+    np.sqrt(spread, out=spread)
+    centred /= np.maximum(spread, 1e-6)
+    return centred
+
+
+def _stable_row_order(values: np.ndarray) -> np.ndarray:
+    """np.argsort(values, axis=1, kind="stable"): the SIMD sort (not stable) gives the same
+    order in every row without ties, and only the rows with ties are sorted stably."""
+    order = np.argsort(values, axis=1)
+    ordered = _take_rows(values, order)
+    tied = np.flatnonzero((ordered[:, 1:] == ordered[:, :-1]).any(axis=1))
+    if len(tied):
+        order[tied] = np.argsort(values[tied], axis=1, kind="stable")
+    return order
+
+
+def _take_rows(values: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """np.take_along_axis(values, columns, axis=1) through one flat index."""
+    return np.take(values, columns + (np.arange(len(columns)) * values.shape[1])[:, None])
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -246,11 +270,11 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if za.shape[1] <= OUTLIER_CELLS:
         return (za * zb).mean(axis=1)
     disagreement = np.abs(za - zb)
-    kept = np.argsort(disagreement, axis=1, kind="stable")[:, : za.shape[1] - OUTLIER_CELLS]
-    za = np.take_along_axis(za, kept, axis=1)
-    zb = np.take_along_axis(zb, kept, axis=1)
-    za = za - za.mean(axis=1, keepdims=True)
-    zb = zb - zb.mean(axis=1, keepdims=True)
+    kept = _stable_row_order(disagreement)[:, : za.shape[1] - OUTLIER_CELLS]
+    kept += (np.arange(len(kept)) * za.shape[1])[:, None]
+    za, zb = np.take(za, kept), np.take(zb, kept)
+    za -= za.mean(axis=1, keepdims=True)
+    zb -= zb.mean(axis=1, keepdims=True)
     norms = np.sqrt((za * za).sum(axis=1) * (zb * zb).sum(axis=1))
     return (za * zb).sum(axis=1) / np.maximum(norms, 1e-6)
 
