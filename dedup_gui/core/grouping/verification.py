@@ -128,9 +128,10 @@ class Signals:
             detail=detail,
             colourfulness=colourfulness,
             texture=texture,
-            dimensions=np.array([(r.width, r.height) for r in records], np.int64).reshape(
-                count, 2
-            ),
+            dimensions=np.stack([
+                np.fromiter((r.width for r in records), np.int64, count),
+                np.fromiter((r.height for r in records), np.int64, count),
+            ], axis=1),
         )
 
     def __len__(self) -> int:
@@ -155,17 +156,19 @@ def _thumbnail_signals(records: Sequence[ImageRecord]) -> tuple[np.ndarray, ...]
     """(luma 8x8, chroma 2x4x4, detail, colourfulness, texture) from the micro thumbnails."""
     count = len(records)
     micro = np.frombuffer(b"".join(r.micro for r in records), dtype=np.uint8)
-    # Planar float copies: every pass below then reads contiguous planes.
+    # Planar copies: every pass below then reads contiguous planes, of bytes (each
+    # product casts them to float32 as it goes).
     rgb = micro.reshape(count, MICRO_SIDE * MICRO_SIDE, 3).transpose(0, 2, 1)
-    rgb = rgb.astype(np.float32, order="C").reshape(count, 3, MICRO_SIDE, MICRO_SIDE)
+    rgb = np.ascontiguousarray(rgb).reshape(count, 3, MICRO_SIDE, MICRO_SIDE)
     scratch = np.empty((count, MICRO_SIDE, MICRO_SIDE), np.float32)
 
     def mix(weights: tuple[float, float, float]) -> np.ndarray:
         """weights[0] * red + weights[1] * green + weights[2] * blue in float32, added
         left to right (a - b * x is a + (-b) * x exactly)."""
-        out = np.multiply(rgb[:, 0], np.float32(weights[0]))
+        out = np.multiply(rgb[:, 0], np.float32(weights[0]), dtype=np.float32)
         for channel in (1, 2):
-            np.multiply(rgb[:, channel], np.float32(weights[channel]), out=scratch)
+            np.multiply(rgb[:, channel], np.float32(weights[channel]), out=scratch,
+                        dtype=np.float32)
             out += scratch
         return out
 
