@@ -179,11 +179,13 @@ def _brute_force(
 def _expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For rows with `counts[k]` partners starting at `starts[k]`: (row of each pair,
     position of each partner)."""
-    total = int(counts.sum())
-    rows = np.repeat(np.arange(len(counts)), counts)
     run_starts = np.cumsum(counts) - counts
-    offsets = np.arange(total) - np.repeat(run_starts, counts)
-    return rows, np.repeat(starts, counts) + offsets
+    total = int(run_starts[-1] + counts[-1]) if len(counts) else 0
+    rows = np.repeat(np.arange(len(counts)), counts)
+    # Partner p of row k sits at starts[k] + p - run_starts[k].
+    positions = np.arange(total, dtype=np.intp)
+    positions += np.take(starts - run_starts, rows)
+    return rows, positions
 
 
 def _block_bounds(counts: np.ndarray, block_pairs: int) -> Iterator[tuple[int, int]]:
