@@ -64,7 +64,10 @@ Progress = Callable[[int, int], None]
 PairRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 """(first, second, pHash distance, effective distance) of verified pairs."""
 VERIFY_BATCH = 1 << 18
-"""Candidate pairs verified per evaluate_pairs call (~100 MB of temporaries)."""
+"""Candidate pairs gathered from the join before they are verified."""
+VERIFY_SLICE = 4096
+"""Candidate pairs per evaluate_pairs call: its (pairs, 64) temporaries (~1 MB each) stay
+in the CPU's cache, and ~60 numpy calls a slice cost nothing beside them."""
 _ContextKey = tuple[tuple[str, ...], tuple[KeeperRule, ...]]
 
 
@@ -884,6 +887,10 @@ def _verified_pairs(
     out: list[PairRows] = []
 
     def verify(first: np.ndarray, second: np.ndarray) -> None:
+        for start in range(0, len(first), VERIFY_SLICE):
+            verify_slice(first[start : start + VERIFY_SLICE], second[start : start + VERIFY_SLICE])
+
+    def verify_slice(first: np.ndarray, second: np.ndarray) -> None:
         evidence = evaluate_pairs(signals, first, signals, second)
         effective = evidence.effective_distance
         same_bytes = (exact_class[first] >= 0) & (exact_class[first] == exact_class[second])

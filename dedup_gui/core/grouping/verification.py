@@ -73,7 +73,7 @@ LAYOUT_BITS_PER_CORRELATION = 40.0
 """Correlation shortfall from 1.0 mapped onto pHash bits (0.9 -> 4 bits)."""
 
 
-SIGNAL_CHUNK = 8192
+SIGNAL_CHUNK = 512
 """Records turned into signals at a time (bounds the temporaries of from_records)."""
 
 
@@ -106,14 +106,16 @@ class Signals:
         cls, records: Sequence[ImageRecord], *, with_dihedral: bool = False
     ) -> Signals:
         count = len(records)
-        # The float temporaries cost ~11 KB a record; in chunks they stay ~100 MB at any size.
-        parts = [
-            _thumbnail_signals(records[start : start + SIGNAL_CHUNK])
-            for start in range(0, count, SIGNAL_CHUNK)
-        ] or [_thumbnail_signals([])]
-        luma, chroma, detail, colourfulness, texture = (
-            np.concatenate([part[k] for part in parts]) for k in range(5)
-        )
+        luma = np.empty((count, 8, 8), np.float32)
+        chroma = np.empty((count, 2, 4, 4), np.float32)
+        detail, colourfulness, texture = (np.empty(count, np.float32) for _ in range(3))
+        # The float temporaries cost ~7 KB a record; in chunks they stay in the CPU's cache.
+        for start in range(0, count, SIGNAL_CHUNK):
+            end = min(start + SIGNAL_CHUNK, count)
+            parts = _thumbnail_signals(records[start:end])
+            for whole, part in zip((luma, chroma, detail, colourfulness, texture), parts,
+                                   strict=True):
+                whole[start:end] = part
         dihedral = None
         if with_dihedral:
             dihedral = np.array([r.phash_dihedral for r in records], dtype=np.uint64)
@@ -127,9 +129,10 @@ class Signals:
             detail=detail,
             colourfulness=colourfulness,
             texture=texture,
-            dimensions=np.array([(r.width, r.height) for r in records], np.int64).reshape(
-                count, 2
-            ),
+            dimensions=np.stack([
+                np.fromiter((r.width for r in records), np.int64, count),
+                np.fromiter((r.height for r in records), np.int64, count),
+            ], axis=1),
         )
 
     def __len__(self) -> int:
@@ -154,31 +157,54 @@ def _thumbnail_signals(records: Sequence[ImageRecord]) -> tuple[np.ndarray, ...]
     """(luma 8x8, chroma 2x4x4, detail, colourfulness, texture) from the micro thumbnails."""
     count = len(records)
     micro = np.frombuffer(b"".join(r.micro for r in records), dtype=np.uint8)
-    rgb = micro.reshape(count, MICRO_SIDE, MICRO_SIDE, 3)
-    rgb = rgb.astype(np.float32)
-    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    luma16 = 0.299 * red + 0.587 * green + 0.114 * blue
-    cb = -0.168736 * red - 0.331264 * green + 0.5 * blue
-    cr = 0.5 * red - 0.418688 * green - 0.081312 * blue
-    chroma = np.stack([_pool(cb, 4), _pool(cr, 4)], axis=1)
+    # Planar copies: every pass below then reads contiguous planes, of bytes (each
+    # product casts them to float32 as it goes).
+    rgb = micro.reshape(count, MICRO_SIDE * MICRO_SIDE, 3).transpose(0, 2, 1)
+    rgb = np.ascontiguousarray(rgb).reshape(count, 3, MICRO_SIDE, MICRO_SIDE)
+    scratch = np.empty((count, MICRO_SIDE, MICRO_SIDE), np.float32)
+
+    def mix(weights: tuple[float, float, float]) -> np.ndarray:
+        """weights[0] * red + weights[1] * green + weights[2] * blue in float32, added
+        left to right (a - b * x is a + (-b) * x exactly)."""
+        out = np.multiply(rgb[:, 0], np.float32(weights[0]), dtype=np.float32)
+        for channel in (1, 2):
+            np.multiply(rgb[:, channel], np.float32(weights[channel]), out=scratch,
+                        dtype=np.float32)
+            out += scratch
+        return out
+
+    luma16 = mix(_LUMA_WEIGHTS)
+    chroma = np.stack([_pool(mix(_CB_WEIGHTS), 4), _pool(mix(_CR_WEIGHTS), 4)], axis=1)
     return (
         _pool(luma16, 2),
         chroma,
         luma16.std(axis=(1, 2)),
         np.abs(chroma).mean(axis=(1, 2, 3)),
-        _texture(luma16),
+        _texture(luma16, scratch),
     )
 
 
-def _texture(luma: np.ndarray) -> np.ndarray:
-    padded = np.pad(luma, ((0, 0), (1, 1), (1, 1)), mode="edge")
+_LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+_CB_WEIGHTS = (-0.168736, -0.331264, 0.5)
+_CR_WEIGHTS = (0.5, -0.418688, -0.081312)
+
+
+def _texture(luma: np.ndarray, scratch: np.ndarray) -> np.ndarray:
     side = luma.shape[1]
+    padded = np.empty((len(luma), side + 2, side + 2), np.float32)  # edge mode
+    padded[:, 1:-1, 1:-1] = luma
+    padded[:, 0, 1:-1] = luma[:, 0]
+    padded[:, -1, 1:-1] = luma[:, -1]
+    padded[:, :, 0] = padded[:, :, 1]
+    padded[:, :, -1] = padded[:, :, -2]
     # Summed in place in the order sum() would: the same float32 values, fewer temporaries.
-    blurred = padded[:, 0:side, 0:side].copy()
+    blurred = scratch
+    blurred[...] = padded[:, 0:side, 0:side]
     for dy, dx in [(dy, dx) for dy in range(3) for dx in range(3)][1:]:
         blurred += padded[:, dy : dy + side, dx : dx + side]
-    blurred /= 9.0
-    return (luma - blurred).std(axis=(1, 2)).astype(np.float32)
+    blurred /= np.float32(9.0)
+    np.subtract(luma, blurred, out=blurred)
+    return blurred.std(axis=(1, 2)).astype(np.float32)
 
 
 def _pool(planes: np.ndarray, factor: int) -> np.ndarray:
@@ -197,6 +223,8 @@ def _pool(planes: np.ndarray, factor: int) -> np.ndarray:
 def _turn(planes: np.ndarray, transforms: np.ndarray) -> np.ndarray:
     """Apply DIHEDRAL_ORDER transform `transforms[k]` to square plane(s) `planes[k]`
     (last two axes), the same way signatures.py turns the image before hashing."""
+    if not transforms.any():
+        return planes
     out = planes.copy()
     for transform in distinct(transforms):
         if transform == 0:
@@ -213,7 +241,29 @@ def _turn(planes: np.ndarray, transforms: np.ndarray) -> np.ndarray:
 def _standardise(planes: np.ndarray) -> np.ndarray:
     flat = planes.reshape(len(planes), planes[0].size if len(planes) else 1)
     centred = flat - flat.mean(axis=1, keepdims=True)
-    return centred / np.maximum(centred.std(axis=1, keepdims=True), 1e-6)
+    # centred.std(axis=1) as numpy computes it (the mean of the squares, then the root),
+    # without centring a second time.
+    spread = np.square(centred).sum(axis=1, keepdims=True)
+    spread /= flat.shape[1]
+    np.sqrt(spread, out=spread)
+    centred /= np.maximum(spread, 1e-6)
+    return centred
+
+
+def _stable_row_order(values: np.ndarray) -> np.ndarray:
+    """np.argsort(values, axis=1, kind="stable"): the SIMD sort (not stable) gives the same
+    order in every row without ties, and only the rows with ties are sorted stably."""
+    order = np.argsort(values, axis=1)
+    ordered = _take_rows(values, order)
+    tied = np.flatnonzero((ordered[:, 1:] == ordered[:, :-1]).any(axis=1))
+    if len(tied):
+        order[tied] = np.argsort(values[tied], axis=1, kind="stable")
+    return order
+
+
+def _take_rows(values: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """np.take_along_axis(values, columns, axis=1) through one flat index."""
+    return np.take(values, columns + (np.arange(len(columns)) * values.shape[1])[:, None])
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -224,11 +274,11 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if za.shape[1] <= OUTLIER_CELLS:
         return (za * zb).mean(axis=1)
     disagreement = np.abs(za - zb)
-    kept = np.argsort(disagreement, axis=1, kind="stable")[:, : za.shape[1] - OUTLIER_CELLS]
-    za = np.take_along_axis(za, kept, axis=1)
-    zb = np.take_along_axis(zb, kept, axis=1)
-    za = za - za.mean(axis=1, keepdims=True)
-    zb = zb - zb.mean(axis=1, keepdims=True)
+    kept = _stable_row_order(disagreement)[:, : za.shape[1] - OUTLIER_CELLS]
+    kept += (np.arange(len(kept)) * za.shape[1])[:, None]
+    za, zb = np.take(za, kept), np.take(zb, kept)
+    za -= za.mean(axis=1, keepdims=True)
+    zb -= zb.mean(axis=1, keepdims=True)
     norms = np.sqrt((za * za).sum(axis=1) * (zb * zb).sum(axis=1))
     return (za * zb).sum(axis=1) / np.maximum(norms, 1e-6)
 
