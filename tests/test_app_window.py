@@ -48,9 +48,9 @@ def started_jobs(monkeypatch) -> list[str]:
     started: list[str] = []
     real_start_in_thread = window_jobs.start_in_thread
 
-    def record_start(job, parent, done_signals):
+    def record_start(job, parent, done_signals, on_finished=None):
         started.append(type(job).__name__)
-        return real_start_in_thread(job, parent, done_signals)
+        return real_start_in_thread(job, parent, done_signals, on_finished)
 
     monkeypatch.setattr(window_jobs, "start_in_thread", record_start)
     return started
