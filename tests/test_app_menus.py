@@ -181,3 +181,18 @@ def test_dedup_gui_folder_scans_only_that_folder_and_offers_the_remembered_ones(
     assert window.folder_panel.role_of(str(remembered)) is FolderRole.PROTECTED
     qtbot.waitUntil(lambda: window.findChild(RememberedFoldersBar) is None)
     window.close()
+
+
+def test_no_two_actions_of_the_window_share_a_shortcut(window):
+    """An ambiguous shortcut fires neither action (Qt only reports it), so each key
+    combination the menus show must belong to one action."""
+    from PySide6.QtGui import QAction
+
+    owners: dict[str, list[str]] = {}
+    for action in window.findChildren(QAction):
+        for sequence in action.shortcuts():
+            if not sequence.isEmpty():
+                owners.setdefault(sequence.toString(), []).append(action.text())
+    shared = {key: names for key, names in owners.items() if len(set(names)) > 1}
+    assert shared == {}
+    assert "Ctrl+Shift+2" in owners  # the table view is still reachable from the keyboard

@@ -68,7 +68,10 @@ class SelectionActions:
         group = QActionGroup(view)
         self.show_thumbnails = view.addAction("Thumbnails")
         self.show_table = view.addAction("Table")
-        for action, shortcut in ((self.show_thumbnails, "Ctrl+1"), (self.show_table, "Ctrl+2")):
+        for action, shortcut in (
+            # Ctrl+0 / Ctrl+1 are the compare view's zoom (Fit, 1:1), as in photo viewers.
+            (self.show_thumbnails, "Ctrl+Shift+1"), (self.show_table, "Ctrl+Shift+2"),
+        ):
             action.setCheckable(True)
             action.setShortcut(QKeySequence(shortcut))
             group.addAction(action)
