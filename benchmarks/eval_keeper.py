@@ -7,10 +7,16 @@ Each original is a camera-like JPEG in library/ (quality 86-93, EXIF Make, Model
 DateTimeOriginal, DateTime, PixelX/YDimension, firmware Software) made from a
 scikit-image sample photo or a tests/imagegen photo. Its edits sit in downloads/,
 old-disk/ and phone-export/: brighten, gamma, caption, watermark, grayscale, crop, JPEG
-re-encode at a lower and at a higher quality, resize down and up, and the same pixels
-with the metadata stripped. Every edit is at the original's resolution (except the
-resizes) and larger in bytes (saved finer, or padded with an XMP-sized comment, as
+re-encode at a lower and at a higher quality, resize down and up, the same pixels
+with the metadata stripped, and a PNG saved from the original's decode (a "backup"
+conversion: the same decoded pixels). Every edit is at the original's resolution (except
+the resizes) and larger in bytes (saved finer, or padded with an XMP-sized comment, as
 editors write), so "largest file" alone picks an edit. No protected folder is marked.
+
+Also reported: the original + its PNG conversion + its resized-down copy (the folder a
+user showed), and the reverse case in a folder scanned on its own: a PNG original (the
+source pixels, no EXIF) and a JPEG exported from it (other pixels), where the PNG must
+be kept.
 
 How an edit was saved varies per file, as programs do: an editor that keeps the EXIF
 and writes its name and a modify date; a web tool that strips it; a converter that
@@ -56,6 +62,7 @@ _GENERATED = {"a": (11, 12, 13), "b": (21, 22, 23)}
 EDITS = (
     "brighten", "gamma", "caption", "watermark", "grayscale", "crop",
     "reencode-lower", "reencode-higher", "resize-down", "resize-up", "stripped",
+    "png-conversion",
 )  # fmt: skip
 _FOLDERS = ("downloads", "old-disk", "phone-export")
 MARKERS = (
@@ -136,7 +143,7 @@ def edited(kind: str, image: Image.Image, seed: int) -> tuple[Image.Image, int |
         return image.resize((width * 3 // 5, height * 3 // 5), Image.Resampling.LANCZOS), 95
     if kind == "resize-up":
         return image.resize((width * 3 // 2, height * 3 // 2), Image.Resampling.BICUBIC), 92
-    if kind == "stripped":
+    if kind in ("stripped", "png-conversion"):
         return image, None
     raise ValueError(kind)
 
@@ -163,6 +170,12 @@ def with_comment(jpeg: bytes, size: int) -> bytes:
     return jpeg[:2] + segment + jpeg[2:]
 
 
+def save_png(image: Image.Image, exif: Image.Exif | None) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", **({"exif": exif} if exif is not None else {}))
+    return buffer.getvalue()
+
+
 def save_as(image: Image.Image, quality: int, exif: Image.Exif | None) -> bytes:
     buffer = io.BytesIO()
     options: dict[str, object] = {"quality": quality}
@@ -175,9 +188,13 @@ def save_as(image: Image.Image, quality: int, exif: Image.Exif | None) -> bytes:
 def build(
     folder: Path, *, stress: bool, names: bool = False
 ) -> dict[str, tuple[str, str, str]]:
-    """Write the set; returns path -> (half, source, kind) ("original" for originals)."""
+    """Write the set under folder/set; returns path -> (half, source, kind) ("original" for
+    originals). The reverse case (a PNG original and a JPEG of it) goes to
+    folder/png-originals: "png-original", "jpeg-export"."""
     stress = stress or names
     truth: dict[str, tuple[str, str, str]] = {}
+    reverse = folder / "png-originals"
+    folder = folder / "set"
     for index, (half, name, pixels) in enumerate(sources()):
         rng = np.random.default_rng(index)
         image = Image.fromarray(pixels, "RGB")
@@ -193,20 +210,30 @@ def build(
         for k, kind in enumerate(EDITS):
             pixels_out, quality = edited(kind, decoded, index * 100 + k)
             saved_by = "verbatim" if stress else ("editor", "strip", "verbatim")[(index + k) % 3]
-            if quality is None:
+            if kind == "png-conversion":
+                data = save_png(pixels_out, _edit_exif(saved_by, exif, index, k))
+            elif quality is None:
                 data = without_exif(original)
             else:
                 data = save_as(pixels_out, quality, _edit_exif(saved_by, exif, index, k))
-            if kind != "resize-down" and len(data) <= len(original):
+            if kind not in ("resize-down", "png-conversion") and len(data) <= len(original):
                 data = with_comment(data, len(original) - len(data) + 2000 + 97 * k)
             mtime = _BASE_TIME + index if stress else _BASE_TIME + 86_400 * (k + 1) + index
+            extension = "png" if kind == "png-conversion" else "jpg"
             if names:
                 marked = MARKERS[(index + k) % len(MARKERS)].format(stem, number=number)
-                target = folder / _FOLDERS[k % 3] / f"{marked}.jpg"
+                target = folder / _FOLDERS[k % 3] / f"{marked}.{extension}"
             else:
-                target = folder / _FOLDERS[k % 3] / f"{name}-{kind}.jpg"
+                target = folder / _FOLDERS[k % 3] / f"{name}-{kind}.{extension}"
             _write(target, data, mtime)
             truth[str(target)] = (half, name, kind)
+        png_original = reverse / "library" / f"{stem}.png"
+        _write(png_original, save_png(image, None), _BASE_TIME + index)
+        truth[str(png_original)] = (half, name, "png-original")
+        export_time = _BASE_TIME + index if stress else _BASE_TIME + 86_400 + index
+        export = reverse / "exports" / f"{stem}.jpg"
+        _write(export, save_as(image, 92, None), export_time)
+        truth[str(export)] = (half, name, "jpeg-export")
     return truth
 
 
@@ -229,7 +256,7 @@ def _write(path: Path, data: bytes, mtime: int) -> None:
 
 
 def evaluate(folder: Path, truth: dict[str, tuple[str, str, str]]) -> None:
-    result = scanner.scan([folder])
+    result = scanner.scan([folder / "set"])
     records = {r.path: r for r in result.records}
     by_source: dict[str, dict[str, str]] = defaultdict(dict)
     for path, (_, name, kind) in truth.items():
@@ -260,6 +287,25 @@ def evaluate(folder: Path, truth: dict[str, tuple[str, str, str]]) -> None:
         if kind != "original":
             wrong.append(f"  group {name}: kept {kind} ({group.keep_reason})")
 
+    conversion_hits: dict[str, list[bool]] = defaultdict(list)
+    conversion_reasons: dict[str, int] = defaultdict(int)
+    for name, files in by_source.items():
+        triple = [records[files[k]] for k in ("original", "png-conversion", "resize-down")]
+        keeper, reason = choose_in_group(triple, [False] * 3)
+        conversion_hits[half_of[name]].append(keeper == 0)
+        conversion_reasons[reason] += 1
+        if keeper != 0:
+            wrong.append(f"  original + PNG conversion + small {name}: kept another ({reason})")
+
+    reverse = {r.path: r for r in scanner.scan([folder / "png-originals"]).records}
+    reverse_hits: dict[str, list[bool]] = defaultdict(list)
+    for name, files in by_source.items():
+        pair = [reverse[files["png-original"]], reverse[files["jpeg-export"]]]
+        keeper, reason = choose_in_group(pair, [False, False])
+        reverse_hits[half_of[name]].append(keeper == 0)
+        if keeper != 0:
+            wrong.append(f"  PNG original + JPEG export {name}: kept the JPEG ({reason})")
+
     print(f"{len(records)} images, {len(by_source)} originals, slider {DEFAULT_SIMILARITY}%")
     print("pairs (original + one edit), original kept:")
     for kind in EDITS:
@@ -275,7 +321,17 @@ def evaluate(folder: Path, truth: dict[str, tuple[str, str, str]]) -> None:
         hits = group_hits[half]
         share = sum(hits) / len(hits) if hits else float("nan")
         print(f"groups (original + its edits), half {half}: {share:.1%} ({sum(hits)}/{len(hits)})")
-    print("keeper reasons:", dict(reasons))
+    for label, hits_by_half in (
+        ("original + PNG conversion + resized-down copy", conversion_hits),
+        ("PNG original + JPEG exported from it", reverse_hits),
+    ):
+        cells = "  ".join(
+            f"{half} {sum(hits_by_half[half])}/{len(hits_by_half[half])}" for half in ("a", "b")
+        )
+        print(f"{label}, original kept: {cells}")
+        if hits_by_half is conversion_hits:
+            print("  their keeper reasons:", dict(conversion_reasons))
+    print("group keeper reasons:", dict(reasons))
     if wrong:
         print("wrong keepers:")
         print("\n".join(wrong))

@@ -58,26 +58,31 @@ def group_of(rng: np.random.Generator, group: int, size: int) -> list[ImageRecor
             int(rng.integers(0, 7))
         ]
         detail = bytes(rng.integers(0, 60, DETAIL_CELLS + 2).astype(np.uint8))
-        records.append(
-            ImageRecord(
-                path=f"/lib/{['a', 'ref', 'b'][int(rng.integers(0, 3))]}/{group}_{k}.jpg",
-                size=shared_size if rng.random() < 0.3 else int(rng.integers(500_000, 4_000_000)),
-                mtime_ns=int(rng.integers(0, 3)) * 90_000_000_000,
-                width=[4000, 4000, 3000, 2000][int(rng.integers(0, 4))],
-                height=3000,
-                format="RAW (DNG)" if rng.random() < 0.1 else "JPEG",
-                capture_time=None if rng.random() < 0.3 else f"2020-01-0{int(rng.integers(1, 3))}",
-                dhash=0,
-                phash=0,
-                phash_dihedral=(0,) * 8,
-                micro=edited_micro(rng, base, edit),
-                jpeg_quality=quality,
-                camera="Canon EOS 80D" if rng.random() < 0.5 else None,
-                software=["Firmware 1.0", "Adobe Photoshop", None][int(rng.integers(0, 3))],
-                edited_after_capture=rng.random() < 0.2,
-                detail=detail if rng.random() < 0.9 else b"",
-            )
+        # Some copies share decoded pixels: a PNG or a BMP of a JPEG's decode, or of each other.
+        digest = [None, b"pixels-1", b"pixels-2"][int(rng.integers(0, 3))]
+        converted = rng.random() < 0.25
+        record = ImageRecord(
+            path=f"/lib/{['a', 'ref', 'b'][int(rng.integers(0, 3))]}/{group}_{k}.jpg",
+            size=shared_size if rng.random() < 0.3 else int(rng.integers(500_000, 4_000_000)),
+            mtime_ns=int(rng.integers(0, 3)) * 90_000_000_000,
+            width=[4000, 4000, 3000, 2000][int(rng.integers(0, 4))],
+            height=3000,
+            format="RAW (DNG)" if rng.random() < 0.1 else "JPEG",
+            capture_time=None if rng.random() < 0.3 else f"2020-01-0{int(rng.integers(1, 3))}",
+            dhash=0,
+            phash=0,
+            phash_dihedral=(0,) * 8,
+            micro=edited_micro(rng, base, edit),
+            jpeg_quality=quality,
+            camera="Canon EOS 80D" if rng.random() < 0.5 else None,
+            software=["Firmware 1.0", "Adobe Photoshop", None][int(rng.integers(0, 3))],
+            edited_after_capture=rng.random() < 0.2,
+            detail=detail if rng.random() < 0.9 else b"",
+            pixel_digest=digest,
         )
+        if converted:
+            record = replace(record, format=["PNG", "BMP"][k % 2], jpeg_quality=None)
+        records.append(record)
     return records
 
 
@@ -121,16 +126,19 @@ def test_the_stacked_path_decides_by_every_originals_step():
     chosen = choose_keepers(records, groups, is_reference, DEFAULT_KEEPER_RULES)
     assert chosen == one_by_one(records, groups, is_reference, DEFAULT_KEEPER_RULES)
     reasons = Counter(reason for _, reason in chosen)
-    for reason in (
-        "kept: the camera RAW (the others are made from it)",
-        "kept: most pixels",
-        "kept: has the camera's metadata",
-        "kept: the others were saved again by an editing program",
-        "kept: the others are JPEG re-encodes of it",
-        "kept: the others look edited from it",
-        "kept: saved before the others",
+    for step in (
+        "the camera RAW (the others are made from it)",
+        "most pixels",
+        "has the camera's metadata",
+        "the others were saved again by an editing program",
+        "the others are lossless conversions of it",
+        "the others are JPEG re-encodes of it",
+        "the others look edited from it",
+        "saved before the others",
     ):
-        assert reasons[reason] > 0, reason
+        assert reasons[f"kept: {step}"] > 0, step  # alone
+        if "RAW" not in step:  # (the RAW rule comes after the protected folders only)
+            assert any(f", then {step}" in reason for reason in reasons), step  # after another
 
 
 def test_identical_copies_fall_back_to_the_first_path():

@@ -23,7 +23,8 @@ class KeeperRule(str, Enum):
     """Prefer the copy inside a reference (protected) folder."""
     ORIGINAL = "original"
     """Prefer the copy the others look made from (originals.py): not resized down or
-    enlarged, camera metadata intact, not re-encoded, no overlay, colour or tone edit."""
+    enlarged, camera metadata intact, not a lossless conversion of a JPEG/HEIC, not
+    re-encoded, no overlay, colour or tone edit."""
     RESOLUTION = "resolution"
     """Prefer more pixels (width x height)."""
     FILE_SIZE = "file-size"
@@ -260,28 +261,52 @@ def choose_in_group(
     rules: Sequence[ChainRule] = DEFAULT_KEEPER_RULES,
 ) -> tuple[int, str]:
     """(index of the keeper in `records`, why it was chosen). The chain narrows the
-    candidates rule by rule; the reason is that of the first rule that narrowed them."""
+    candidates rule by rule; the reason names the rules (the ORIGINAL rule's steps) that
+    narrowed them, in order (`joined_reason`)."""
     candidates = list(range(len(records)))
-    reason = ""
+    reasons: list[str] = []
     for rule in rules:
         if len(candidates) < 2:
             break
         if rule is KeeperRule.ORIGINAL:
             verdict = most_original(records, candidates)
-            narrowed, why = list(verdict.candidates), verdict.reason
+            narrowed, why = list(verdict.candidates), verdict.reasons
         else:
             keys = {
                 i: keeper_key(records[i], bool(is_reference[i]), (rule,))[:-1] for i in candidates
             }
             best = min(keys.values())
             narrowed = [i for i in candidates if keys[i] == best]
-            why = _RULE_REASONS[rule_kind(rule)]
+            why = (_RULE_REASONS[rule_kind(rule)],)
         if len(narrowed) < len(candidates):
-            candidates, reason = narrowed, reason or why
+            candidates = narrowed
+            reasons.extend(why)
     keeper = min(candidates, key=lambda i: records[i].path)
     if len(records) < 2:
         return keeper, ""
-    return keeper, reason or UNDECIDED_REASON
+    return keeper, joined_reason(reasons)
+
+
+_REASON_PREFIX = "kept: "
+MAX_REASON_STEPS = 3
+
+
+def joined_reason(reasons: Sequence[str]) -> str:
+    """One reason from the steps that narrowed the candidates, in order: "kept: most
+    pixels, then largest file". The first step removed the plainest copies and the last
+    beat the keeper's closest rival, so beyond MAX_REASON_STEPS the middle ones are left
+    out; a step repeating the one before it (RESOLUTION after ORIGINAL's pixels) is named
+    once."""
+    steps: list[str] = []
+    for reason in reasons:
+        body = reason.removeprefix(_REASON_PREFIX)
+        if body and (not steps or steps[-1] != body):
+            steps.append(body)
+    if not steps:
+        return UNDECIDED_REASON
+    if len(steps) > MAX_REASON_STEPS:
+        steps = [steps[0], *steps[1 - MAX_REASON_STEPS:]]
+    return _REASON_PREFIX + ", then ".join(steps)
 
 
 def keeper_ranks(

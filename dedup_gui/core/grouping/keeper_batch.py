@@ -22,10 +22,10 @@ from dedup_gui.core.grouping.arrays import median_of_sorted
 from dedup_gui.core.grouping.copy_names import lineage
 from dedup_gui.core.grouping.keeper import (
     _RULE_REASONS,
-    UNDECIDED_REASON,
     ChainRule,
     KeeperRule,
     choose_in_group,
+    joined_reason,
 )
 from dedup_gui.core.images.provenance import DETAIL_CELLS, GRID, is_editor
 from dedup_gui.core.models import MICRO_SIDE, ImageRecord
@@ -48,6 +48,7 @@ _ORIGINAL_REASONS = (
     "kept: the others look edited from it",
     "kept: saved before the others",
     og.NAMES_REASON,
+    og.CONVERSION_REASON,
 )
 _EXPECTED_MICRO = MICRO_SIDE * MICRO_SIDE * 3
 _DETAIL_LENGTH = DETAIL_CELLS + 2
@@ -140,6 +141,16 @@ class _Stack:
             - column([r.edited_after_capture for r in flat], np.int64)
             - column([is_editor(r.software) for r in flat], np.int64)
         )
+        digest_ids: dict[bytes, int] = {}
+        self.digest = column(
+            [-1 - k if r.pixel_digest is None else digest_ids.setdefault(r.pixel_digest,
+             len(digest_ids)) for k, r in enumerate(flat)],
+            np.int64,
+        )  # equal ids for equal digests; a missing digest equals nothing
+        self.lossy = column([r.format in og.LOSSY_FORMATS for r in flat], bool)
+        self.convertible = column(
+            [r.format not in og.LOSSY_FORMATS and not is_raw_format(r.format) for r in flat], bool
+        )
         self.quality = column([-1 if r.jpeg_quality is None else r.jpeg_quality for r in flat],
                               np.int64)
         self.is_reference = is_reference[members]
@@ -150,25 +161,25 @@ class _Stack:
 
     def choose(self, rules: tuple[KeeperRule, ...]) -> tuple[np.ndarray, list[str], np.ndarray]:
         candidates = np.ones((self.count, self.size), dtype=bool)
-        reason = np.full(self.count, -1, np.int64)  # -1: none yet
+        steps: list[np.ndarray] = []  # per narrowing step: its reason code per group, -1: none
         texts: list[str] = []
         for rule in rules:
             active = candidates.sum(axis=1) >= 2
             if not active.any():
                 break
             if rule is KeeperRule.ORIGINAL:
-                narrowed, why = self._most_original(candidates)
-                codes = why + len(texts)
+                # Its steps narrow only groups of two candidates or more.
+                candidates, codes = self._most_original(candidates)
+                steps.extend(np.where(code >= 0, code + len(texts), -1) for code in codes)
                 texts.extend(_ORIGINAL_REASONS)
-            else:
-                key = self._rule_key(rule)
-                best = np.where(candidates, key, np.iinfo(np.int64).max).min(axis=1)
-                narrowed = candidates & (key == best[:, None])
-                codes = np.full(self.count, len(texts))
-                texts.append(_RULE_REASONS[rule])
+                continue
+            key = self._rule_key(rule)
+            best = np.where(candidates, key, np.iinfo(np.int64).max).min(axis=1)
+            narrowed = candidates & (key == best[:, None])
             shrunk = active & (narrowed.sum(axis=1) < candidates.sum(axis=1))
             candidates = np.where(shrunk[:, None], narrowed, candidates)
-            reason = np.where(shrunk & (reason < 0), codes, reason)
+            steps.append(np.where(shrunk, len(texts), -1))
+            texts.append(_RULE_REASONS[rule])
         # The final tie-break: the smallest path (the first such member on equal paths).
         paths = [r.path for r in self.flat]
         keepers = np.empty(self.count, np.int64)
@@ -176,12 +187,15 @@ class _Stack:
             allowed = np.flatnonzero(candidates[row]).tolist()
             position = min(allowed, key=lambda p, row=row: paths[row * self.size + p])
             keepers[row] = self.members[row, position]
-        # A narrowing step whose reason is "" (not possible in originals.py, kept for safety)
-        # reads as no reason, like `reason or why`.
+        table = np.stack(steps, axis=1) if steps else np.full((self.count, 0), -1)
+        joined: dict[tuple[int, ...], str] = {}
         out = []
-        for code in reason.tolist():
-            text = texts[code] if code >= 0 else ""
-            out.append(text or UNDECIDED_REASON)
+        for row in table.tolist():
+            codes = tuple(code for code in row if code >= 0)
+            text = joined.get(codes)
+            if text is None:
+                text = joined[codes] = joined_reason([texts[code] for code in codes])
+            out.append(text)
         return keepers, out, self.unsure
 
     def _rule_key(self, rule: KeeperRule) -> np.ndarray:
@@ -209,11 +223,14 @@ class _Stack:
 
     # originals.most_original, stacked
 
-    def _most_original(self, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _most_original(self, candidates: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """(candidates left, per step the code of its reason in _ORIGINAL_REASONS for the
+        groups it narrowed, -1 for the others)."""
         remaining = candidates.copy()
-        reason = np.zeros(self.count, np.int64)
-        for step in (self._by_pixels, self._by_metadata, self._by_compression,
-                     self._by_content, self._by_names, self._by_medoid, self._by_mtime):
+        codes: list[np.ndarray] = []
+        for step in (self._by_pixels, self._by_metadata, self._by_conversion,
+                     self._by_compression, self._by_content, self._by_names, self._by_medoid,
+                     self._by_mtime):
             active = remaining.sum(axis=1) >= 2
             if not active.any():
                 break
@@ -221,8 +238,8 @@ class _Stack:
             count = narrowed.sum(axis=1)
             settled = active & (count > 0) & (count < remaining.sum(axis=1))
             remaining = np.where(settled[:, None], narrowed, remaining)
-            reason = np.where(settled, why, reason)
-        return remaining, reason
+            codes.append(np.where(settled, why, -1))
+        return remaining, codes
 
     def _by_pixels(self, remaining: np.ndarray, _: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pixels, scores = self.pixels, self.score
@@ -321,6 +338,18 @@ class _Stack:
             | (overlay & _near(top_value, second))
         )
         return cell, unsure
+
+    def _by_conversion(
+        self, remaining: np.ndarray, active: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        # a (axis 1) stores the decode of the lossy b (axis 2): originals.is_conversion_of.
+        pair = remaining[:, :, None] & remaining[:, None, :] & active[:, None, None]
+        pair &= self.convertible[:, :, None] & self.lossy[:, None, :]
+        pair &= self.digest[:, :, None] == self.digest[:, None, :]
+        pair &= (self.width[:, :, None] == self.width[:, None, :]) & (
+            self.height[:, :, None] == self.height[:, None, :]
+        )
+        return remaining & ~pair.any(axis=2), np.full(self.count, 9)
 
     def _by_compression(
         self, remaining: np.ndarray, active: np.ndarray

@@ -6,10 +6,16 @@ Evidence, strongest first (each step only narrows the candidates, never empties 
    EXIF or keeps a stale one whose pixel size disagrees).
 2. Metadata: the camera's make/model present, no editor named in Software, no modify
    date after the capture date.
-3. Compression: of two copies with the same picture, a lower JPEG quality is a
-   re-encode, unless the higher-quality file is too small for its quality to have been
-   compressed from anything but the lower-quality one (a re-encode "up": its size grows
-   much less than a fresh encode's would, measured by `_REENCODE_EXPONENT`).
+3. Compression. First, a file with the same decoded pixels (ImageRecord.pixel_digest, at
+   the same size) as a lossy one (JPEG, HEIF, AVIF) but in another format (PNG, BMP,
+   TIFF, GIF, a lossless WebP) is a conversion of that decode: a lossy encode never gives
+   back its source's pixels exactly, so the lossy file cannot have been made from the
+   other, and the other stores what decoding the lossy one gave. Then, of two JPEGs of
+   the same picture, a lower quality is a re-encode, unless the higher-quality file is
+   too small for its quality to have been compressed from anything but the lower-quality
+   one (a re-encode "up": its size grows much less than a fresh encode's would, measured
+   by `_REENCODE_EXPONENT`). Conversions go first: in original -> re-encode -> PNG of the
+   re-encode, the PNG shares the re-encode's pixels, not the original's.
 4. Content, pairwise on the micro thumbnail and the regional detail: grey beside colour,
    an overlay (a difference concentrated in one region where the copy has more edges),
    clipped highlights or shadows from a tone change; for copies whose framing differs
@@ -28,7 +34,8 @@ as" over the plain name undoes it. Steps 1-4 read what the pixels and the file t
 went through, and each is a loss a copy cannot undo: a resized-down copy with the plain
 name is still the copy (a share-sized export named IMG_1234, the full-size download
 IMG_1234 (1)); a stripped EXIF cannot be written back by a download; a lower JPEG quality
-is a re-encode; a greyed, captioned or clipped copy cannot give back the colour, the
+is a re-encode, and a lossless conversion holds only the lossy file's decode (however
+much larger it is); a greyed, captioned or clipped copy cannot give back the colour, the
 covered region or the clipped tones. So names only decide between copies those steps
 find alike. They come before the medoid, which assumes every copy was made from the
 original directly (a chain original -> edit -> edit of the edit makes the middle one the
@@ -36,6 +43,10 @@ medoid, while the names still say which came first), and before the modification
 which a plain copy or a download resets and a marker survives. Only pairs count: one name
 alone ("holiday-edit.jpg") is never evidence, and "IMG_1234-1" marks a copy only beside
 an "IMG_1234" of the same group.
+
+Why metadata comes before the conversion evidence: identical pixels mean keeping either
+copy loses no picture, so the metadata decides what else is kept (a conversion that kept
+the camera's EXIF the JPEG has since lost is the more complete file).
 
 Only what the records carry is used: nothing is read from disk here.
 """
@@ -48,6 +59,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dedup_gui.core.files.imagetypes import is_raw_format
 from dedup_gui.core.grouping import framing
 from dedup_gui.core.grouping.arrays import median_of_sorted
 from dedup_gui.core.grouping.copy_names import lineage
@@ -74,7 +86,11 @@ _CLIP_MARGIN = 2
 _TONE_MARGIN = 2.0
 _MEDOID_MARGIN = 0.9
 _MTIME_GAP_NS = 60 * 1_000_000_000
+LOSSY_FORMATS = frozenset({"JPEG", "MPO", "HEIF", "AVIF"})
+"""Pillow formats whose encode loses detail: a file of another format with the same
+decoded pixels is a conversion of the decode."""
 EDITED_REASON = "kept: the others look edited from it"
+CONVERSION_REASON = "kept: the others are lossless conversions of it"
 NAMES_REASON = "kept: the others' names mark them as copies"
 
 
@@ -82,8 +98,9 @@ NAMES_REASON = "kept: the others' names mark them as copies"
 class Verdict:
     candidates: tuple[int, ...]
     """Positions (in the records given) of the copies that look most original."""
-    reason: str
-    """Why, when the evidence narrowed the candidates ("" when it did not)."""
+    reasons: tuple[str, ...]
+    """Why: the reason of each step that narrowed the candidates, in order (none when
+    nothing did)."""
 
 
 class _Thumbnails:
@@ -129,7 +146,7 @@ def most_original(records: Sequence[ImageRecord], candidates: Sequence[int]) -> 
     """Narrow `candidates` (positions in `records`, the whole group) to those that look
     most original; the other group members serve as evidence too."""
     remaining = list(candidates)
-    reason = ""
+    reasons: list[str] = []
     thumbnails: _Thumbnails | None = None
     for step in STEPS:
         if len(remaining) < 2:
@@ -138,8 +155,10 @@ def most_original(records: Sequence[ImageRecord], candidates: Sequence[int]) -> 
             thumbnails = _Thumbnails(records)
         narrowed, why = step(records, remaining, thumbnails)
         if narrowed and len(narrowed) < len(remaining):
-            remaining, reason = narrowed, why  # the step that settled it last
-    return Verdict(tuple(remaining), reason)
+            remaining = narrowed
+            if why:
+                reasons.append(why)
+    return Verdict(tuple(remaining), tuple(reasons))
 
 
 def metadata_score(record: ImageRecord) -> int:
@@ -185,6 +204,25 @@ def _by_metadata(
     ):
         return kept, "kept: has the camera's metadata"
     return kept, "kept: the others were saved again by an editing program"
+
+
+def is_conversion_of(copy: ImageRecord, source: ImageRecord) -> bool:
+    """`copy` stores the decoded pixels of the lossy file `source` in another format."""
+    return (
+        source.format in LOSSY_FORMATS
+        and copy.format not in LOSSY_FORMATS
+        and not is_raw_format(copy.format)
+        and copy.pixel_digest is not None
+        and copy.pixel_digest == source.pixel_digest
+        and (copy.width, copy.height) == (source.width, source.height)
+    )
+
+
+def _by_conversion(
+    records: Sequence[ImageRecord], remaining: list[int], _: _Thumbnails | None
+) -> tuple[list[int], str]:
+    derived = {a for a in remaining for b in remaining if is_conversion_of(records[a], records[b])}
+    return [i for i in remaining if i not in derived], CONVERSION_REASON
 
 
 def _by_compression(
@@ -304,6 +342,9 @@ def _by_mtime(
     return kept, "kept: saved before the others"
 
 
-STEPS = (_by_pixels, _by_metadata, _by_compression, _by_content, _by_names, _by_medoid, _by_mtime)
+STEPS = (
+    _by_pixels, _by_metadata, _by_conversion, _by_compression, _by_content, _by_names,
+    _by_medoid, _by_mtime,
+)  # fmt: skip
 """The evidence in the order it is weighed (the module docstring says why)."""
 _NEEDS_THUMBNAILS = (_by_compression, _by_content, _by_medoid)
