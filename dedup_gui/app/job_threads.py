@@ -50,6 +50,16 @@ def start_in_thread(
     return thread
 
 
+def forget_finished(running: dict[QThread, QObject], thread: QObject | None) -> None:
+    """Drop a stopped thread (the sender of its `finished`) and its job from `running`;
+    both are deleted by Qt once no queued report refers to them."""
+    if isinstance(thread, QThread):
+        job = running.pop(thread, None)
+        if job is not None:
+            job.deleteLater()
+        thread.deleteLater()
+
+
 class JobOwner(QObject):
     """Runs one job at a time for a dialog and keeps it (and its thread) alive until the
     thread has stopped; `shut_down` cancels it and waits, for when the window closes."""
@@ -82,9 +92,4 @@ class JobOwner(QObject):
         self.job = None
 
     def _on_thread_finished(self) -> None:
-        thread = self.sender()
-        if isinstance(thread, QThread):
-            job = self._running.pop(thread, None)
-            if job is not None:
-                job.deleteLater()
-            thread.deleteLater()
+        forget_finished(self._running, self.sender())

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QThread
 
 from dedup_gui.app import dialogs
-from dedup_gui.app.job_threads import start_in_thread
+from dedup_gui.app.job_threads import forget_finished, start_in_thread
 from dedup_gui.app.review_jobs import ApartJob
 
 if TYPE_CHECKING:
@@ -53,12 +53,7 @@ class WindowJobs(QObject):
         return thread
 
     def _on_thread_finished(self) -> None:
-        thread = self.sender()
-        if isinstance(thread, QThread):
-            job = self.running_jobs.pop(thread, None)
-            if job is not None:
-                job.deleteLater()
-            thread.deleteLater()
+        forget_finished(self.running_jobs, self.sender())
 
     def end(self) -> None:
         window = self._window
