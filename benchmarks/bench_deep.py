@@ -4,6 +4,7 @@ without the deep pass.
 
     python benchmarks/bench_deep.py [--sizes 40000,100000,1000000] [--scan 48]
     python benchmarks/bench_deep.py --scan 0 --sizes 200000 --alternatives
+    python benchmarks/bench_deep.py --scan 0 --sizes 300000 --variants "ANN_LINKS=32;ANN_LINKS=16"
 
 --alternatives measures other faiss indexes beside the chosen one (search.ann_factory) in
 the same run, in turn, on the same descriptors: the graph over float32 codes (as before),
@@ -78,15 +79,31 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_search(count: int, alternatives: bool = False) -> None:
+def bench_search(count: int, alternatives: bool = False, variants: str = "") -> None:
     vectors, truth = planted(count)
     if alternatives:
         for label, factory, effort in ALTERNATIVES:
             bench_alternative(vectors, truth, label, factory, effort)
+    for variant in variants.split(";") if variants else [""]:
+        settings = dict(item.split("=") for item in variant.split(",") if item)
+        saved = {name: getattr(search, name) for name in settings}
+        for name, value in settings.items():
+            setattr(search, name, int(value))
+        if settings:
+            print(f"{'':>9}  with {variant}:", flush=True)
+        bench_chosen(vectors, truth)
+        for name, value in saved.items():
+            setattr(search, name, value)
+
+
+def bench_chosen(vectors: np.ndarray, truth: set[tuple[int, int]]) -> None:
+    count = len(vectors)
     before = peak_rss_mb()
-    started, cpu = time.perf_counter(), cpu_seconds()
-    first, second, _ = search.candidate_pairs(vectors, LOOSEST_COSINE)
-    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    phases = Phases(count)
+    started, cpu_started = time.perf_counter(), cpu_seconds()
+    first, second, _ = search.candidate_pairs(vectors, LOOSEST_COSINE, progress=phases)
+    phases.mark()
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     peak = peak_rss_mb()
     method = "exact" if count <= search.EXACT_LIMIT or not search.faiss_available() else "ANN"
     found = set(zip(first.tolist(), second.tolist(), strict=True))
@@ -99,6 +116,36 @@ def bench_search(count: int, alternatives: bool = False) -> None:
           f"peak RSS {peak:.0f} MB), {len(found):,} pairs; recall of planted copies "
           f"{len(truth & found) / len(truth):.3f}, of exact pairs of {SAMPLED:,} sampled images "
           f"{len(expected & sampled) / max(len(expected), 1):.3f} ({len(expected)})", flush=True)
+    if method == "ANN":
+        print(f"{'':>9}  phases, CPU s (wall s): {phases.report(started, cpu_started)}",
+              flush=True)
+
+
+class Phases:
+    """The ANN search's phases timed from its progress calls (rows added, then searched):
+    PCA training and the graph build, the search of every image with its re-ranking, and
+    the pruning to each image's best after the last search."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.marks: list[tuple[float, float]] = []
+
+    def __call__(self, done: int, total: int) -> None:
+        if done in (self.count, 2 * self.count) and total == 2 * self.count:
+            self.mark()
+
+    def mark(self) -> None:
+        self.marks.append((time.perf_counter(), cpu_seconds()))
+
+    def report(self, started: float, cpu_started: float) -> str:
+        if len(self.marks) != 3:
+            return "n/a"
+        marks = [(started, cpu_started), *self.marks]
+        labels = ("train + build", "search + re-rank", "pruning")
+        return ", ".join(
+            f"{label} {c1 - c0:.0f} ({w1 - w0:.0f})"
+            for label, (w0, c0), (w1, c1) in zip(labels, marks[:-1], marks[1:], strict=True)
+        )
 
 
 ALTERNATIVES = (
@@ -169,12 +216,15 @@ def main() -> None:
     parser.add_argument("--scan", type=int, default=48, help="photos for the scan (0: none)")
     parser.add_argument("--alternatives", action="store_true",
                         help="also time other faiss indexes on the same descriptors")
+    parser.add_argument("--variants", default="",
+                        help="search.py settings to run in turn on the same descriptors, "
+                        "e.g. 'ANN_BUILD_EFFORT=40;ANN_BUILD_EFFORT=60,ANN_LARGE_SEARCH_EFFORT=80'")
     args = parser.parse_args()
     tempfile.gettempdir()
     if args.scan:
         bench_scan(args.scan)
     for size in (int(s) for s in args.sizes.split(",") if s):
-        bench_search(size, args.alternatives)
+        bench_search(size, args.alternatives, args.variants)
 
 
 if __name__ == "__main__":

@@ -4,18 +4,19 @@ cap keeps the output bounded whatever the library holds).
 
 - Up to EXACT_LIMIT descriptors: exact, blocked float32 products of the float16 rows
   (numpy has no fast float16 product) over the upper triangle only.
-- Beyond: a faiss (`faiss-cpu`) HNSW graph over a 64-d PCA projection stored as 8-bit
+- Beyond: a faiss (`faiss-cpu`) HNSW graph over a 48-d PCA projection stored as 8-bit
   codes, each image's nearest re-ranked inside faiss with the full float16 descriptors
   (`ann_factory`); its recall against the exact search is measured by
-  benchmarks/bench_deep.py. The 8-bit codes (64 bytes a row, not 256) are what made it
+  benchmarks/bench_deep.py. The 8-bit codes (64 bytes a row at 64-d, not 256) are what made it
   fast: at 200k on the shared 2 cores 2.0-3.2x faster than the float32 graph with the
   same recall (0.986), which the faiss re-ranking alone did not change (the re-ranking
   saves numpy's gather of 2 KB a candidate, and a copy of the descriptors). Inverted
   files were slower at every size for the same recall: the descriptors have no cluster
   structure to exploit, so a fixed share of the lists (1/64 for 0.83-0.92) must be probed
-  and the cost grows with the square of the count. At 1M: 0.939 of the planted copies in
-  715 CPU seconds (about 6 minutes on 2 free cores; the float32 graph 8.7 minutes, 0.875),
-  +1.05 GB beside the descriptors. Without faiss the exact search runs at any size.
+  and the cost grows with the square of the count. At 1M: 0.951 of the planted copies in
+  271 s (506 CPU s: 164 to train and build, 341 to search; 64-d: 0.941, 606 CPU s; the
+  float32 graph 8.7 minutes, 0.875), +1.14 GB beside the descriptors. Without faiss the
+  exact search runs at any size.
 """
 
 from __future__ import annotations
@@ -34,12 +35,22 @@ NEIGHBOURS = 64
 """Most candidates kept per image (the nearest): a photo with its resized, converted and
 edited copies easily has 30 neighbours above the loosest cosine."""
 BLOCK_ROWS = 1024
-ANN_DIMENSIONS = 64
-"""The PCA projection the graph is built over (at 1M the planted copy is the nearest
-neighbour in it for every one of 400 sampled: the loss is the graph's, not the PCA's)."""
+ANN_DIMENSIONS = 48
+"""The PCA projection the graph is built over: the loss is the graph's, not the PCA's, and
+a graph over fewer dimensions is easier to walk (at 1M with efSearch 96: 0.951 of the
+planted copies in 539 CPU s against 0.941 in 606 with 64; at 300k with efSearch 64 0.977
+against 0.968, its build 27% cheaper). 32 lost copies to the crowd of near ones in the
+projection (0.941 at 300k)."""
 ANN_LINKS = 32
-"""16 links lost a tenth of the copies at 200k (0.906 against 0.986)."""
+"""16 links lost a tenth of the copies at 200k (0.906 against 0.986); at 300k 16 or 24
+links searched wider for the same CPU seconds still found fewer (0.967 and 0.979 against
+0.988 with 32)."""
 ANN_BUILD_EFFORT = 40
+"""faiss's default. 80 builds a better graph (efSearch 48 then finds what 96 finds) but
+costs as much more to build as it saves in the search (300k: 130 CPU s against 117 for
+0.984-0.988). The graph's own links as the candidates, without a search, hold only 0.85
+(efConstruction 40) to 0.96 (80) of the planted copies at 300k, 0.75 at 1M; a search
+started at the image itself (level 0) finds no more than one from the top."""
 ANN_SEARCH_EFFORT = 80
 ANN_LARGE = 300_000
 ANN_LARGE_SEARCH_EFFORT = 96
