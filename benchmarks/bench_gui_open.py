@@ -220,7 +220,7 @@ def main() -> None:
         again, again_s, again_cpu = open_window(app, root, files, "from the snapshot")
         started, started_cpu = time.perf_counter() - again_s, time.process_time() - again_cpu
         regrouped: list[bool] = []
-        again._job.finished.connect(lambda *_result: regrouped.append(True))
+        again.jobs.job.finished.connect(lambda *_result: regrouped.append(True))
         wait_until(app, lambda: not again.is_busy(), timeout=300)
         kept = not regrouped
         print(f"  the check for changes (warm scan) ended {time.perf_counter() - started:.2f} s "
