@@ -148,9 +148,7 @@ class _Stack:
             np.int64,
         )  # equal ids for equal digests; a missing digest equals nothing
         self.lossy = column([r.format in og.LOSSY_FORMATS for r in flat], bool)
-        self.convertible = column(
-            [r.format not in og.LOSSY_FORMATS and not is_raw_format(r.format) for r in flat], bool
-        )
+        self.convertible = column([og.stores_decodes(r.format) for r in flat], bool)
         self.quality = column([-1 if r.jpeg_quality is None else r.jpeg_quality for r in flat],
                               np.int64)
         self.is_reference = is_reference[members]

@@ -206,12 +206,16 @@ def _by_metadata(
     return kept, "kept: the others were saved again by an editing program"
 
 
+def stores_decodes(image_format: str) -> bool:
+    """A format a lossy file's decode can be saved in unchanged (neither lossy nor RAW)."""
+    return image_format not in LOSSY_FORMATS and not is_raw_format(image_format)
+
+
 def is_conversion_of(copy: ImageRecord, source: ImageRecord) -> bool:
     """`copy` stores the decoded pixels of the lossy file `source` in another format."""
     return (
         source.format in LOSSY_FORMATS
-        and copy.format not in LOSSY_FORMATS
-        and not is_raw_format(copy.format)
+        and stores_decodes(copy.format)
         and copy.pixel_digest is not None
         and copy.pixel_digest == source.pixel_digest
         and (copy.width, copy.height) == (source.width, source.height)
