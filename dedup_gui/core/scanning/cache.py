@@ -26,7 +26,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -74,6 +74,14 @@ PENDING_LIMIT_BYTES = 32 << 20
 they are not kept (the files are read again next time)."""
 QUICK_CHECK_INTERVAL_SECONDS = 7 * 24 * 3600.0
 _QUERY_CHUNK = 500
+
+
+def _chunks(values: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    """`values` in runs of _QUERY_CHUNK: one `IN (...)` query each (SQLite's limit on
+    bound parameters)."""
+    for start in range(0, len(values), _QUERY_CHUNK):
+        yield values[start : start + _QUERY_CHUNK]
+
 
 LOCKED_WARNING = (
     "The cache is locked by another program; this scan's results are not being saved to it"
@@ -235,8 +243,7 @@ class HashCache:
 
         def query(connection: sqlite3.Connection) -> dict[bytes, StoredRow]:
             stored: dict[bytes, StoredRow] = {}
-            for start in range(0, len(keys), _QUERY_CHUNK):
-                chunk = keys[start : start + _QUERY_CHUNK]
+            for chunk in _chunks(keys):
                 stored.update(self._select_records(connection, "path", chunk, wanted, known))
             return stored
 
@@ -261,12 +268,11 @@ class HashCache:
         one as it is; a damaged row's shows the damage to no one but a display)."""
         encoding, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
         keys = {path.encode(encoding, errors): path for path in paths}
-        chunks = list(keys)
+        asked = list(keys)
 
         def query(connection: sqlite3.Connection) -> dict[bytes, bytes]:
             stored: dict[bytes, bytes] = {}
-            for start in range(0, len(chunks), _QUERY_CHUNK):
-                chunk = chunks[start : start + _QUERY_CHUNK]
+            for chunk in _chunks(asked):
                 stored.update(connection.execute(
                     f"SELECT path, checksum FROM records WHERE path IN"
                     f" ({','.join('?' * len(chunk))})",
@@ -302,8 +308,7 @@ class HashCache:
 
         def find(connection: sqlite3.Connection) -> tuple[dict[bytes, StoredRow], list[StoredRow]]:
             moves: dict[bytes, StoredRow] = {}  # new path -> old row
-            for start in range(0, len(inodes), _QUERY_CHUNK):
-                chunk = inodes[start : start + _QUERY_CHUNK]
+            for chunk in _chunks(inodes):
                 by_inode = self._select_records(connection, "ino", chunk)
                 for row in by_inode.values():
                     if row[rows.RECIPE] != RECIPE_VERSION:
@@ -460,8 +465,7 @@ class HashCache:
         self, connection: sqlite3.Connection, paths: Sequence[bytes]
     ) -> dict[bytes, StoredRow]:
         intact: dict[bytes, StoredRow] = {}
-        for start in range(0, len(paths), _QUERY_CHUNK):
-            chunk = paths[start : start + _QUERY_CHUNK]
+        for chunk in _chunks(paths):
             found = connection.execute(
                 f"SELECT {_THUMBNAIL_LIST}, rowid FROM thumbnails WHERE path IN"
                 f" ({','.join('?' * len(chunk))})",
