@@ -21,7 +21,6 @@ from dedup_gui.cli_text import shown as _shown
 from dedup_gui.core.decisions.ignore_list import IgnoredPair, IgnoreList, NotComparableError
 from dedup_gui.core.decisions.store import DecisionStore, DecisionStoreError
 from dedup_gui.core.models import CancelToken, ImageRecord
-from dedup_gui.core.scanning import scanner
 
 if TYPE_CHECKING:
     from dedup_gui.core.decisions.trash_log import TrashBatch
@@ -118,6 +117,7 @@ def run_restore(args: argparse.Namespace, cancel: CancelToken) -> int:
 
 def _hashed(path: str) -> ImageRecord:
     from dedup_gui.core.images.decode import ImageLoadError  # only commands that hash
+    from dedup_gui.core.scanning import scanner
 
     if not Path(path).is_file():
         raise _usage(f"{path} is not a file")

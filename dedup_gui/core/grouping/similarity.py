@@ -16,10 +16,12 @@ time and memory budget at a million images (see candidates.py).
 from __future__ import annotations
 
 import math
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from dedup_gui.core.models import HASH_BITS, MICRO_SIDE
+
+if TYPE_CHECKING:  # imported where used: the CLI's parser reads the settings above numpy
+    import numpy as np
 
 MIN_SIMILARITY = 87
 """Loosest slider setting: 8 differing bits of 64."""
@@ -64,6 +66,8 @@ def thumbnail_similarities(
     RMS difference of the 16x16 colour thumbnails as a share of full scale (a grey copy of
     a colour photo, a caption or a brightened copy lands visibly lower; a re-encode stays
     near 100). With `any_turn`, the best of the 8 turns and mirrors (turned matches)."""
+    import numpy as np
+
     expected = MICRO_SIDE * MICRO_SIDE * 3
     valid = np.array([len(m) == expected for m in micros], dtype=bool)
     if len(keeper_micro) != expected or not valid.any():
@@ -91,6 +95,8 @@ def paired_thumbnail_similarities(
 ) -> np.ndarray:
     """`thumbnail_similarities` of each of `micros` against its own keeper
     (`keeper_micros[k]`), for many groups in one pass; the same values."""
+    import numpy as np
+
     if len(micros) > _PAIRED_CHUNK:
         # In chunks that stay in the CPU cache: one pass over 100k thumbnails is slower.
         return np.concatenate([
