@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from dedup_gui.app.decisions import Decisions
 from dedup_gui.app.group_model import COLUMNS_IN_BACKGROUND
 from dedup_gui.app.job_threads import Throttle
+from dedup_gui.core.decisions import ignore_list
 from dedup_gui.core.decisions.apply_rules import ReviewColumns
 from dedup_gui.core.decisions.review_data import prepare_review
 from dedup_gui.core.grouping.candidates import Cancelled
@@ -183,7 +184,7 @@ class ScanJob(QObject):
             excluded_folders=tuple(_absolute(f) for f in options.excluded_folders),
             follow_links=options.follow_links,
             match_transforms=self._match_transforms,
-            ignore_list=snapshot.ignore_list_version(entries),
+            ignore_list=ignore_list.entries_version(entries),
         )
 
     def _shown_snapshot(self) -> snapshot.Snapshot | None:

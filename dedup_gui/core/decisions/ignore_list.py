@@ -10,6 +10,7 @@ whose size appears in the list need one (`scanner.scan(sizes_elsewhere=ignore.si
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import sqlite3
@@ -17,12 +18,14 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from dedup_gui.core.decisions.store import DecisionStore, DecisionStoreError
 from dedup_gui.core.files.digest import file_digest
 from dedup_gui.core.models import ImageRecord
+
+if TYPE_CHECKING:  # imported where used: a scan answered from its replay reads the entries
+    import numpy as np
 
 ContentId = tuple[int, bytes]
 """(size, content digest): the same for every byte-identical copy of a file."""
@@ -158,6 +161,16 @@ def saved_entries() -> tuple[list[IgnoredPair], list[str]]:
         return [], [f"{error} Going on without the \"not duplicates\" list."]
 
 
+def entries_version(entries: Sequence[IgnoredPair]) -> str:
+    """A digest of the "not duplicates" pairs (by content): another list, another key."""
+    pairs = sorted(sorted([entry.first, entry.second]) for entry in entries)
+    digest = hashlib.blake2b(digest_size=16)
+    for (size_a, digest_a), (size_b, digest_b) in pairs:
+        digest.update(f"{size_a}:{size_b}:".encode())
+        digest.update(bytes(digest_a) + bytes(digest_b))
+    return digest.hexdigest()
+
+
 def apart_pairs(
     entries: Sequence[IgnoredPair], records: Sequence[ImageRecord]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -174,6 +187,8 @@ def apart_pairs(
         ):
             first.append(a)
             second.append(b)
+    import numpy as np
+
     return np.asarray(first, np.int64), np.asarray(second, np.int64)
 
 

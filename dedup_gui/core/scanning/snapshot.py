@@ -25,18 +25,16 @@ import io
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from dedup_gui.core.decisions.ignore_list import IgnoredPair
 from dedup_gui.core.grouping.index import SimilarityIndex
 from dedup_gui.core.images.recipe import RECIPE_VERSION
 from dedup_gui.core.models import ErrorKind, ImageRecord, ScanError, ScanResult
-from dedup_gui.core.scanning import cache_rows
+from dedup_gui.core.scanning import cache_rows, kept_files
 from dedup_gui.core.scanning.cache import HashCache
 from dedup_gui.core.scanning.cache_schema import SCHEMA_VERSION
 
@@ -61,7 +59,7 @@ class SnapshotKey:
     follow_links: bool = False
     match_transforms: bool = False
     ignore_list: str = ""
-    """`ignore_list_version` of the "not duplicates" entries."""
+    """`ignore_list.entries_version` of the "not duplicates" entries."""
 
     def as_json(self) -> str:
         return json.dumps({
@@ -78,16 +76,6 @@ class SnapshotKey:
     def file_name(self) -> str:
         digest = hashlib.blake2b(self.as_json().encode("ascii"), digest_size=16)
         return digest.hexdigest() + SUFFIX
-
-
-def ignore_list_version(entries: Sequence[IgnoredPair]) -> str:
-    """A digest of the "not duplicates" pairs (by content): another list, another key."""
-    pairs = sorted(sorted([entry.first, entry.second]) for entry in entries)
-    digest = hashlib.blake2b(digest_size=16)
-    for (size_a, digest_a), (size_b, digest_b) in pairs:
-        digest.update(f"{size_a}:{size_b}:".encode())
-        digest.update(bytes(digest_a) + bytes(digest_b))
-    return digest.hexdigest()
 
 
 def snapshot_folder(cache: HashCache) -> Path:
@@ -182,8 +170,8 @@ def save(
     try:
         payload = _payload(key, result, index, cache)
         folder.mkdir(parents=True, exist_ok=True)
-        _write_replacing(folder / key.file_name(), payload)
-        _prune(folder, keep=folder / key.file_name())
+        kept_files.write_replacing(folder / key.file_name(), payload)
+        kept_files.prune(folder, SUFFIX, keep=folder / key.file_name(), kept=KEPT_SNAPSHOTS)
     except (OSError, ValueError):
         return False
     return True
@@ -339,27 +327,3 @@ def _error_rows(errors: Sequence[ScanError]) -> list[list[str]]:
 
 def _errors(rows: list[list[str]]) -> list[ScanError]:
     return [ScanError(path, ErrorKind(kind), message) for path, kind, message in rows]
-
-
-def _write_replacing(target: Path, payload: bytes) -> None:
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(temporary).replace(target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _prune(folder: Path, keep: Path) -> None:
-    """Only snapshots (our own files) beyond KEPT_SNAPSHOTS, the oldest first."""
-    others = sorted(
-        (path for path in folder.glob(f"*{SUFFIX}") if path != keep and path.is_file()),
-        key=lambda path: path.stat().st_mtime_ns,
-        reverse=True,
-    )
-    for path in others[KEPT_SNAPSHOTS:]:
-        path.unlink(missing_ok=True)
