@@ -7,6 +7,7 @@ and only when stderr is a terminal, so the output can always be piped or parsed.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import re
 import signal
@@ -20,15 +21,16 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING
 
-from dedup_gui import __version__, cli_decisions, cli_deep
+from dedup_gui import __version__, cli_decisions, cli_deep, cli_replay
 from dedup_gui.cli_text import UsageError
 from dedup_gui.cli_text import say as _say
 from dedup_gui.cli_text import shown as _shown
 from dedup_gui.core.decisions.ignore_list import IgnoredPair, apart_pairs, saved_entries
-from dedup_gui.core.grouping.keeper import DEFAULT_KEEPER_RULES, KeeperRule
+from dedup_gui.core.grouping.keeper_rules import DEFAULT_KEEPER_RULES, KeeperRule
 from dedup_gui.core.grouping.similarity import DEFAULT_SIMILARITY, MIN_SIMILARITY
 from dedup_gui.core.models import (
     CancelToken,
+    DuplicateGroup,
     ImageRecord,
     ScanError,
     ScanProgress,
@@ -36,11 +38,11 @@ from dedup_gui.core.models import (
 )
 from dedup_gui.core.output import export, output_file
 from dedup_gui.core.output.output_file import OutputGuard, OutputRefusedError
-from dedup_gui.core.scanning import scanner
 from dedup_gui.core.scanning.cache import HashCache
 
-if TYPE_CHECKING:  # imported where used: grouping pulls in scipy, which --help never needs
+if TYPE_CHECKING:  # imported where used: --help and a replayed scan need neither
     from dedup_gui.core import library
+    from dedup_gui.core.scanning import scanner
 
 EXIT_NOTHING_FOUND = 0
 EXIT_FOUND = 1
@@ -250,52 +252,77 @@ def run_scan(args: argparse.Namespace, cancel: CancelToken) -> int:
     references = _existing_dirs(args.reference)
     roots = dirs + [ref for ref in references if not _inside_any(ref, dirs)]
     guard = _checked_output(args, OutputGuard(folders=tuple(roots)))
+    _existing_dirs(args.exclude)  # a usage error before anything, replayed or not
     ignored = _ignored(args)
-    with _progress_display() as show, _cache(args) as cache:
-        result = scanner.scan(
-            roots, cache=cache, options=_options(args, cache),
-            progress=lambda update: show("", update), cancel=cancel,
-            sizes_elsewhere={size for entry in ignored for size in (entry.first[0],
-                                                                  entry.second[0])},
-        )
-        if result.cancelled:
-            return _interrupted(result)
-        if not result.records and result.errors:
-            # The document is still written, so a script reading it finds "errors".
-            _report_warnings(result)
-            with _output(args.output, guard.with_scanned([], result.errors)) as stream:
-                export.write_export(stream, args.format, [], result.errors, args.similarity)
-            _report_errors(result.errors)
-            _say("no image could be read.")
-            return EXIT_NOTHING_SCANNED
-        groups = []
-        if result.records:
-            show.status(f"Grouping {len(result.records)} images...")
-            from dedup_gui.core.grouping import candidates
-            from dedup_gui.core.grouping.index import SimilarityIndex
-            from dedup_gui.core.grouping.raw_pairs import RawJpegPolicy
+    with _progress_display() as show:
+        replay = cli_replay.ScanReplay.prepare(args, roots, ignored, cancel, show.found)
+        if replay is not None and replay.found is not None:
+            with _output(args.output, guard.with_identities(replay.identities)) as stream:
+                stream.write(replay.found.document)
+            return replay.found.exit_status
+        from dedup_gui.core.scanning import scanner  # not for a replay
 
-            try:
-                index = SimilarityIndex.build(
-                    result.records, match_transforms=args.match_rotations, cancel=cancel,
-                    apart=apart_pairs(ignored, result.records),
-                    deep=cli_deep.search(args, result, cache),
-                )
-            except candidates.Cancelled:
-                return _interrupted(result)
-            groups = index.groups(
-                args.similarity,
-                reference_folders=tuple(references),
-                keeper_rules=args.keep_order,
-                raw_jpeg_policy=RawJpegPolicy(args.raw_jpeg),
+        with _cache(args) as cache:
+            result = scanner.scan(
+                roots, cache=cache, options=_options(args, cache),
+                progress=lambda update: show("", update), cancel=cancel,
+                sizes_elsewhere={size for entry in ignored for size in (entry.first[0],
+                                                                      entry.second[0])},
+                discovered=replay.discovery if replay is not None else None,
             )
+            if result.cancelled:
+                return _interrupted(result)
+            groups = _grouped(args, result, ignored, references, cache, show, cancel)
+    if groups is None:
+        return _interrupted(result)
+    if not result.records and result.errors:
+        # The document is still written, so a script reading it finds "errors".
+        _report_warnings(result)
+        with _output(args.output, guard.with_scanned([], result.errors)) as stream:
+            export.write_export(stream, args.format, [], result.errors, args.similarity)
+        _report_errors(result.errors)
+        _say("no image could be read.")
+        return EXIT_NOTHING_SCANNED
     _report_warnings(result)
+    document = io.StringIO()
+    export.write_export(document, args.format, groups, result.errors, args.similarity)
     with _output(args.output, guard.with_scanned(result.records, result.errors)) as stream:
-        export.write_export(stream, args.format, groups, result.errors, args.similarity)
+        stream.write(document.getvalue())
     if args.format != "json":
         _report_errors(result.errors)
     _summarise_errors(result.errors, args.format)
-    return EXIT_FOUND if groups else EXIT_NOTHING_FOUND
+    status = EXIT_FOUND if groups else EXIT_NOTHING_FOUND
+    if replay is not None and not result.errors and not result.warnings:
+        replay.keep(document.getvalue(), status)
+    return status
+
+
+def _grouped(
+    args: argparse.Namespace, result: ScanResult, ignored: list[IgnoredPair],
+    references: list[str], cache: HashCache | None, show: _ProgressLine, cancel: CancelToken,
+) -> list[DuplicateGroup] | None:
+    """The groups of the scanned records (none without records), or None if cancelled."""
+    if not result.records:
+        return []
+    show.status(f"Grouping {len(result.records)} images...")
+    from dedup_gui.core.grouping import candidates
+    from dedup_gui.core.grouping.index import SimilarityIndex
+    from dedup_gui.core.grouping.raw_pairs import RawJpegPolicy
+
+    try:
+        index = SimilarityIndex.build(
+            result.records, match_transforms=args.match_rotations, cancel=cancel,
+            apart=apart_pairs(ignored, result.records),
+            deep=cli_deep.search(args, result, cache),
+        )
+    except candidates.Cancelled:
+        return None
+    return index.groups(
+        args.similarity,
+        reference_folders=tuple(references),
+        keeper_rules=args.keep_order,
+        raw_jpeg_policy=RawJpegPolicy(args.raw_jpeg),
+    )
 
 
 def run_query(args: argparse.Namespace, cancel: CancelToken) -> int:
@@ -468,6 +495,8 @@ def _ignored(args: argparse.Namespace) -> list[IgnoredPair]:
 
 
 def _options(args: argparse.Namespace, cache: HashCache | None = None) -> scanner.ScanOptions:
+    from dedup_gui.core.scanning import scanner
+
     return scanner.ScanOptions(
         workers=args.workers, include_hidden=args.include_hidden,
         follow_links=args.follow_links,
@@ -587,6 +616,13 @@ class _ProgressLine:
                 f"{update.files_per_second:.0f} files/s  {left}"
             )
         self._draw(text)
+
+    def found(self, count: int, path: str) -> None:
+        """Discovery's count so far (a scan that looks for its replay lists the files)."""
+        now = time.monotonic()
+        if self.enabled and now - self._last >= 0.1:
+            self._last = now
+            self._draw(f"Looking for images: {count} found")
 
     def status(self, text: str) -> None:
         if self.enabled:

@@ -13,12 +13,13 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from dedup_gui import cli
-from dedup_gui.core.output import export
+from dedup_gui.core.output import export, output_file
 from dedup_gui.core.scanning import scanner
 from tests.test_library import PhotoTree, build_photo_tree, copy, save
 
@@ -209,18 +210,27 @@ def test_a_link_is_judged_and_written_by_what_it_points_to(tree, tmp_path, capsy
     assert json.loads(export_file.read_text())["groups"]
 
 
-def test_a_full_disk_leaves_the_previous_export_whole(tree, tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("replayed", [True, False], ids=["replayed", "scanned"])
+def test_a_full_disk_leaves_the_previous_export_whole(
+    tree, tmp_path, capsys, monkeypatch, replayed
+):
     target = tmp_path / "groups.json"
     run(capsys, "scan", str(tree.library), "-o", str(target), *FAST)
     previous = target.read_bytes()
+    real_open_output = output_file.open_output
 
-    def write_until_the_disk_is_full(document, stream):
-        stream.write('{"generator": "dedup_gui", "gro')
-        raise OSError(errno.ENOSPC, "No space left on device")
+    @contextmanager
+    def disk_full_while_writing(path, guard=None):
+        with real_open_output(path, guard) as stream:
+            stream.write('{"generator": "dedup_gui", "gro')
+            stream.flush()
+            raise OSError(errno.ENOSPC, "No space left on device")
+            yield stream
 
-    monkeypatch.setattr(export, "write_json", write_until_the_disk_is_full)
+    monkeypatch.setattr(output_file, "open_output", disk_full_while_writing)
+    other = () if replayed else ("--similarity", "95")  # not the first scan's replay
 
-    status, _, err = run(capsys, "scan", str(tree.library), "-o", str(target), *FAST)
+    status, _, err = run(capsys, "scan", str(tree.library), "-o", str(target), *FAST, *other)
 
     assert status == cli.EXIT_FAILED and "No space left on device" in err
     assert target.read_bytes() == previous

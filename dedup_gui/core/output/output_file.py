@@ -69,6 +69,10 @@ class OutputGuard:
                 identities.add((info.st_dev, info.st_ino))
         return replace(self, identities=frozenset(identities))
 
+    def with_identities(self, identities: Iterable[tuple[int, int]]) -> OutputGuard:
+        """This guard, also protecting the files of these (st_dev, st_ino)."""
+        return replace(self, identities=self.identities | frozenset(identities))
+
 
 class _Kind(Enum):
     NEW = "new"

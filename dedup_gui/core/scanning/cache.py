@@ -174,8 +174,12 @@ class HashCache:
     @classmethod
     def open_default(cls) -> HashCache:
         """The cache in $DEDUP_GUI_CACHE_DIR, else in the user's cache folder."""
-        folder = os.environ.get(CACHE_DIR_ENV) or platformdirs.user_cache_dir("dedup-gui")
-        return cls(Path(folder) / CACHE_FILE_NAME)
+        return cls(cls.default_folder() / CACHE_FILE_NAME)
+
+    @staticmethod
+    def default_folder() -> Path:
+        """Where the default cache lives (and what is kept beside it)."""
+        return Path(os.environ.get(CACHE_DIR_ENV) or platformdirs.user_cache_dir("dedup-gui"))
 
     @property
     def path(self) -> Path:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from dedup_gui.core.files.bounded_read import FileChangedError, read_all
 from dedup_gui.core.files.digest import bytes_digest, file_digest
-from dedup_gui.core.files.discovery import FileStat, discover
+from dedup_gui.core.files.discovery import Discovery, FileStat, discover
 from dedup_gui.core.files.fileaccess import open_for_reading
 from dedup_gui.core.files.imagetypes import sniff_file
 from dedup_gui.core.files.interrupt import CancelFlag, Cancelled
@@ -213,6 +213,7 @@ def scan(
     cancel: CancelToken | None = None,
     sizes_elsewhere: Collection[int] = (),
     records_elsewhere: Sequence[ImageRecord] = (),
+    discovered: Discovery | None = None,
 ) -> ScanResult:
     """Hash every image under `roots`. Never raises for a bad file or folder: those become
     `ScanResult.errors`. Records and errors are sorted by path.
@@ -220,12 +221,14 @@ def scan(
     When another set of files is compared with these (a library and a backup folder,
     scanned one after the other), `sizes_elsewhere` are the sizes of those files, so files
     here that may be their byte copies get a content digest; `records_elsewhere` are their
-    records, which a byte copy here takes over instead of being decoded (with `cache`)."""
+    records, which a byte copy here takes over instead of being decoded (with `cache`).
+    `discovered` is what `discover` just found under `roots` with these `options`, when
+    the caller listed the files already (a CLI scan looking for its replay)."""
     options = options or ScanOptions()
     cancel = cancel or CancelToken()
     reporter = _ProgressReporter(progress)
     reporter.descriptors = options.descriptors  # _collect hands it each new record
-    discovery = discover(
+    discovery = discovered or discover(
         roots,
         include_hidden=options.include_hidden,
         cancel=cancel,
