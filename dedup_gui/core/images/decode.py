@@ -324,7 +324,7 @@ def _reduced_while_decoding(
     factor = _reduce_factor(image.size, min_side)
     if factor < 2:  # nothing to reduce: libvips' set-up per file only costs (0.3 MP WebP: 0.58x)
         return None
-    if not vips_decode.available():
+    if not vips_decode.available(image.format):
         return None
     data = contents.read(cancel)
     if data is None:
