@@ -7,14 +7,16 @@ embedded thumbnail, AVIF, PNG and WebP, at 12 MP and at 0.3 MP. For each, in one
 - with `--base REV`: the same scan by the code of commit REV (extracted with git archive
   into a temporary folder, run in a subprocess), so "before" and "after" share the machine;
 - the decode-only floor: the cheapest decode that gives the pixels the hashes need (JPEG
-  DCT-scaled, HEIC its embedded thumbnail where it has one, PNG and WebP reduced by
-  libvips when it is installed, else the full image), on as many threads as the scan;
+  DCT-scaled, HEIC its embedded thumbnail where it has one, PNG and WebP reduced as the
+  scan does (vips_decode.reduced: a lossy WebP from libwebp's planes, else libvips) when
+  that is installed, else the full image), on as many threads as the scan;
 - the ratio of each to JPEG at the same size.
 Small files: the 0.3 MP JPEGs scanned in threads and in processes, now and at --base.
 Start-up, whole processes with their bytecode cached: `dedup-cli --help`, and a cold and a
 warm `dedup-cli scan` of 100 distinct photos (1600x1200 crops of the corpus, and 12 MP) against
 `python -c "import numpy, PIL.Image"`.
-`--heif-threads` also times 12 MP HEICs at several libheif decode thread counts.
+`--heif-threads` also times 12 MP HEICs at several libheif decode thread counts; `--formats`
+restricts the scans to some formats (JPEG, the reference column, is always scanned).
 Exits non-zero only on an error, never on a missed target.
 
     python benchmarks/bench_formats.py [--count 4] [--rounds 2] [--base 213dbdb]

@@ -39,13 +39,13 @@ _disabled = False
 def _load() -> ModuleType | None:
     global _webp, _tried
     if not _tried:
-        _tried = True
         try:
             import webp
 
             _webp = webp
         except Exception:  # not installed, or its libwebp cannot be loaded
             _webp = None
+        _tried = True  # after: a thread arriving meanwhile imports too, never sees None
     return _webp
 
 
