@@ -7,18 +7,21 @@ embedded thumbnail, AVIF, PNG and WebP, at 12 MP and at 0.3 MP. For each, in one
 - with `--base REV`: the same scan by the code of commit REV (extracted with git archive
   into a temporary folder, run in a subprocess), so "before" and "after" share the machine;
 - the decode-only floor: the cheapest decode that gives the pixels the hashes need (JPEG
-  DCT-scaled, HEIC its embedded thumbnail where it has one, PNG and WebP reduced by
-  libvips when it is installed, else the full image), on as many threads as the scan;
+  DCT-scaled, HEIC its embedded thumbnail where it has one, PNG and WebP reduced as the
+  scan does (vips_decode.reduced: a lossy WebP from libwebp's planes, else libvips) when
+  that is installed, else the full image), on as many threads as the scan;
 - the ratio of each to JPEG at the same size.
 Small files: the 0.3 MP JPEGs scanned in threads and in processes, now and at --base.
 Start-up, whole processes with their bytecode cached: `dedup-cli --help`, and a cold and a
 warm `dedup-cli scan` of 100 distinct photos (1600x1200 crops of the corpus, and 12 MP) against
 `python -c "import numpy, PIL.Image"`; the warm scan is answered from its replay
 (core/scanning/scan_replay.py), and is also timed with the replay removed (cache + grouping).
-`--heif-threads` also times 12 MP HEICs at several libheif decode thread counts.
+`--heif-threads` also times 12 MP HEICs at several libheif decode thread counts; `--formats`
+restricts the scans to some formats (JPEG, the reference column, is always scanned).
 Exits non-zero only on an error, never on a missed target.
 
     python benchmarks/bench_formats.py [--count 4] [--rounds 2] [--base 213dbdb]
+    python benchmarks/bench_formats.py --size 12mp --formats png,webp --base 6f84658 --skip-startup
     python benchmarks/bench_formats.py --small-and-startup --base 6f84658
     python benchmarks/bench_formats.py --startup --rounds 4 --base 4b1dd4d
 """
@@ -340,7 +343,13 @@ def main() -> None:
     parser.add_argument("--startup", action="store_true", help="only the start-up")
     parser.add_argument("--size", choices=SIZES, action="append",
                         help="only these sizes (repeatable; default: all)")
+    parser.add_argument("--formats", type=lambda text: text.split(","),
+                        help=f"only these, comma-separated (default: all of {','.join(FORMATS)};"
+                        " JPEG is scanned anyway for the 'vs JPEG' columns)")
     args = parser.parse_args()
+    unknown = set(args.formats or ()) - set(FORMATS)
+    if unknown:
+        parser.error(f"unknown formats: {', '.join(sorted(unknown))}")
     workers = usable_cores()
     if args.small_and_startup or args.startup:
         with tempfile.TemporaryDirectory() as scratch:
@@ -355,11 +364,14 @@ def main() -> None:
         if args.heif_threads:
             heif_threads(files[("heic", "12mp")], workers, args.rounds)
         for size in args.size or SIZES:
-            print(f"\n{size}, {workers} workers, photos/s (best of {args.rounds}):")
+            print(f"\n{size}, {workers} workers, photos/s (best of {args.rounds},"
+                  f" load {os.getloadavg()[0]:.1f}):")
             print(f"  {'format':15} {'scan':>7} {'vs JPEG':>8} {'floor':>7} {'vs JPEG':>8}"
                   + (f" {'base':>7} {'speed-up':>9}" if base else ""))
             jpeg: tuple[float, float] | None = None
             for name in FORMATS:
+                if args.formats and name not in args.formats and name != "jpeg":
+                    continue
                 paths = files[(name, size)]
                 folder = folder_for(name, size)
                 # Rounds of this code and of the base alternate, so a change in the machine's
@@ -385,9 +397,10 @@ def main() -> None:
                 print(f"  (target: 0.3 MP >= {TARGET_SMALL_PER_SECOND:.0f}/s; HEIC with a"
                       f" thumbnail >= {TARGET_HEIC_THUMBNAIL_VS_JPEG} of JPEG; HEIC, PNG, WebP"
                       f" >= {TARGET_SPEEDUP}x the base)")
-        dhash, phash = thumbnail_distances(files[("heic_thumbnail", "12mp")])
-        print(f"\nHEIC hashed from the embedded thumbnail vs a decode of the image: at most"
-              f" {dhash} bits (dHash), {phash} bits (pHash); target <= 2")
+        if not args.formats or "heic_thumbnail" in args.formats:
+            dhash, phash = thumbnail_distances(files[("heic_thumbnail", "12mp")])
+            print(f"\nHEIC hashed from the embedded thumbnail vs a decode of the image: at"
+                  f" most {dhash} bits (dHash), {phash} bits (pHash); target <= 2")
         if not args.skip_startup:
             startup(base, args.rounds + 1)
 

@@ -7,7 +7,8 @@ copies), upright, written again three ways: HEIC with a 320 px embedded thumbnai
 write it (libheif scales it nearest-neighbour), PNG (grey and alpha kept) and WebP
 (quality 90). Then:
 1. the Hamming distances (dHash, pHash) between the hashes the scan computes (a HEIC from
-   its thumbnail; a PNG or WebP reduced by libvips) and those of a full decode (Pillow at
+   its thumbnail; a PNG reduced by libvips, a WebP from libwebp's Y'CbCr planes
+   (webp_yuv.py) and, for comparison, by libvips) and those of a full decode (Pillow at
    full size, then the scan's own reduce, thumbnail and signatures): the distribution and
    the worst. For the HEIC thumbnail, also other ways from it to the hashed image.
 2. what the thumbnail does to the candidate pairs a full decode finds (pHash + dHash within
@@ -28,6 +29,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +42,7 @@ from eval_variants import build, parse_name
 from dedup_gui.core.grouping import candidates
 from dedup_gui.core.grouping.index import SimilarityIndex
 from dedup_gui.core.grouping.similarity import DEFAULT_SIMILARITY
-from dedup_gui.core.images import vips_decode
+from dedup_gui.core.images import vips_decode, webp_yuv
 from dedup_gui.core.images.decode import REDUCED_MIN_SIDE, open_reduced
 from dedup_gui.core.images.signatures import Signatures, compute_signatures
 from dedup_gui.core.images.thumbnails import THUMBNAIL_SIDE, fit_within
@@ -124,15 +126,22 @@ def distances(folders: dict[str, Path]) -> list[tuple[Signatures, Signatures]]:
     print(f" HEIC from its {HEIC_THUMBNAIL} px thumbnail ({len(by_route['as embedded'])} files):")
     for route, values in by_route.items():
         report(route, values)
-    for suffix in ("png", "webp"):
+    routes = (
+        ("png", "reduced by libvips", nullcontext),
+        ("webp", "from libwebp's planes", nullcontext),
+        ("webp", "reduced by libvips", webp_yuv.disabled),
+    )
+    for suffix, route, context in routes:
         paths = sorted(folders["png_webp"].glob(f"*.{suffix}"))
         values = []
         for path in paths:
-            reduced, _ = open_reduced(path, REDUCED_MIN_SIDE)
+            with context():
+                reduced, _ = open_reduced(path, REDUCED_MIN_SIDE)
             values.append(_bits(_signatures(reduced), _full(path)))
-        print(f" {suffix.upper()} through libvips ({len(paths)} files,"
-              f" libvips {'present' if vips_decode.available() else 'ABSENT'}):")
-        report("reduced by libvips", values)
+        print(f" {suffix.upper()} {route} ({len(paths)} files,"
+              f" libvips {'present' if vips_decode.available() else 'ABSENT'},"
+              f" webp {'present' if webp_yuv.available() else 'ABSENT'}):")
+        report(route, values)
     return scanned
 
 
@@ -191,9 +200,12 @@ def groups(folders: dict[str, Path]) -> None:
     compare_groups("HEIC thumbnail-first vs full decode", heic_fast, heic_full)
     plain = scanner.ScanOptions()
     png_fast = groups_of(folders["png_webp"], plain)
+    with webp_yuv.disabled():
+        png_vips = groups_of(folders["png_webp"], plain)
     with vips_decode.disabled():
         png_full = groups_of(folders["png_webp"], plain)
-    compare_groups("PNG + WebP libvips vs Pillow", png_fast, png_full)
+    compare_groups("PNG + WebP as scanned vs Pillow", png_fast, png_full)
+    compare_groups("PNG + WebP libvips alone vs Pillow", png_vips, png_full)
     print(f" ({time.perf_counter() - started:.0f} s)")
 
 

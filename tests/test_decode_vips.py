@@ -1,5 +1,6 @@
-"""PNG and WebP decoded by libvips (vips_decode.py): the same picture as Pillow's full
-decode, and Pillow still decodes whatever libvips would read differently."""
+"""PNG and WebP decoded by libvips (vips_decode.py), a lossy WebP from libwebp's Y'CbCr
+planes (webp_yuv.py): the same picture as Pillow's full decode, and libvips or Pillow still
+decode whatever those would read differently."""
 
 from __future__ import annotations
 
@@ -7,17 +8,19 @@ import struct
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, PngImagePlugin
 
-from dedup_gui.core.images import vips_decode
-from dedup_gui.core.images.decode import open_reduced
+from dedup_gui.core.images import vips_decode, webp_yuv
+from dedup_gui.core.images.decode import ImageLoadError, open_reduced
 from dedup_gui.core.images.signatures import compute_signatures
 from dedup_gui.core.images.thumbnails import THUMBNAIL_SIDE, fit_within
 from tests.engine_fixtures import with_alpha
 from tests.imagegen import make_photo
 
 needs_vips = pytest.mark.skipif(not vips_decode.available(), reason="pyvips not installed")
+needs_webp = pytest.mark.skipif(not webp_yuv.available(), reason="webp not installed")
 
 
 def _hashes(path: Path) -> tuple[int, int]:
@@ -129,3 +132,117 @@ def test_a_picture_too_small_to_reduce_is_decoded_by_pillow(tmp_path: Path, monk
     make_photo(12, 1600, 1200).save(tmp_path / "big.webp")
     open_reduced(tmp_path / "big.webp")
     assert calls == [4]
+
+
+def _count_planes(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each call of webp_yuv.reduced gave the pixels (True) or declined (False)."""
+    calls: list[bool] = []
+    original = webp_yuv.reduced
+
+    def counted(data: bytes, factor: int) -> Image.Image | None:
+        result = original(data, factor)
+        calls.append(result is not None)
+        return result
+
+    monkeypatch.setattr(webp_yuv, "reduced", counted)
+    return calls
+
+
+@needs_webp
+@pytest.mark.parametrize(
+    ("width", "height", "mode"),
+    [(2000, 1500, "RGB"), (1501, 2001, "RGB"), (1203, 1199, "L")],
+    ids=["landscape", "odd-sized-portrait", "grey"],
+)
+def test_lossy_webp_from_libwebps_planes_hashes_as_pillows_full_decode(
+    tmp_path: Path, width: int, height: int, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "photo.webp"
+    make_photo(21, width, height).convert(mode).save(path, quality=90)
+    with vips_decode.disabled():
+        full = _hashes(path)
+        full_image, _ = open_reduced(path)
+    calls = _count_planes(monkeypatch)
+    _refuse_pillow_decode(monkeypatch)
+    fast_image, info = open_reduced(path)
+    assert calls == [True]
+    dhash_bits, phash_bits = _bits(_hashes(path), full)
+    assert dhash_bits <= 2 and phash_bits <= 2
+    assert (info.width, info.height, info.format) == (width, height, "WEBP")
+    assert fast_image.mode == "RGB" and fast_image.size == full_image.size
+
+
+@needs_webp
+def test_lossy_webp_colours_are_the_ones_pillow_shows(tmp_path: Path) -> None:
+    """Saturated colours, black, white and grey: the thumbnail must not shift them."""
+    colours = [(220, 20, 20), (20, 200, 40), (30, 40, 230), (0, 0, 0), (255, 255, 255),
+               (128, 128, 128), (240, 200, 30), (120, 30, 160)]  # fmt: skip
+    image = Image.new("RGB", (len(colours) * 300, 600))
+    for index, colour in enumerate(colours):
+        image.paste(colour, (index * 300, 0, index * 300 + 300, 600))
+    path = tmp_path / "swatches.webp"
+    image.save(path, quality=90)
+    with vips_decode.disabled():
+        full, _ = open_reduced(path)
+    planes, _ = open_reduced(path)
+    scale = planes.width / image.width
+    for index in range(len(colours)):
+        centre = (round((index * 300 + 150) * scale), planes.height // 2)
+        shown = np.array(full.getpixel(centre), int)
+        assert np.abs(np.array(planes.getpixel(centre), int) - shown).max() <= 3
+
+
+def _animated(image: Image.Image, path: Path) -> None:
+    image.save(path, save_all=True, append_images=[image.transpose(Image.Transpose.ROTATE_180)])
+
+
+@needs_webp
+@pytest.mark.parametrize(
+    "kind",
+    ["alpha", "lossless", "animated"],
+)
+def test_webp_that_is_not_still_lossy_and_opaque_is_decoded_as_before(
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo = make_photo(23, 1200, 900)
+    path = tmp_path / f"{kind}.webp"
+    if kind == "alpha":
+        with_alpha(photo).save(path, quality=90)
+    elif kind == "lossless":
+        photo.save(path, lossless=True)
+    else:
+        _animated(photo, path)
+    with webp_yuv.disabled():
+        before, _ = open_reduced(path)
+    calls = _count_planes(monkeypatch)
+    after, _ = open_reduced(path)
+    assert calls == ([] if kind == "animated" else [False])  # an animation: not even asked
+    assert after.tobytes() == before.tobytes()
+    if kind == "alpha":  # the transparent band is flattened onto white, as always
+        assert after.getpixel((after.width // 2, 2)) == (255, 255, 255)
+
+
+@needs_webp
+def test_truncated_webp_is_reported_as_before(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.webp"
+    make_photo(25, 1600, 1200).save(whole, quality=90)
+    data = whole.read_bytes()
+    assert webp_yuv.reduced(data[: len(data) * 2 // 3], 4) is None
+    cut = tmp_path / "cut.webp"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    with webp_yuv.disabled(), pytest.raises(ImageLoadError) as before:
+        open_reduced(cut)
+    with pytest.raises(ImageLoadError) as after:
+        open_reduced(cut)
+    assert (after.value.kind, after.value.message) == (before.value.kind, before.value.message)
+
+
+def test_without_the_webp_package_a_webp_goes_to_libvips_or_pillow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webp_yuv, "_load", lambda: None)
+    path = tmp_path / "photo.webp"
+    make_photo(27, 1600, 1200).save(path, quality=90)
+    reduced, info = open_reduced(path)
+    assert reduced.mode == "RGB" and (info.width, info.height) == (1600, 1200)
+    assert min(reduced.size) >= 256

@@ -31,6 +31,7 @@ def run_self_check() -> int:
             ("hash each file", lambda: _hash_each(work / "photos")),
             ("scan and group", lambda: _scan_and_group(work)),
             ("libvips", _load_libvips),
+            ("libwebp planes", _load_webp),
             ("trash backend", _load_trash_backend),
         ]
         for name, step in steps:
@@ -156,6 +157,15 @@ def _load_libvips() -> str:
 
     version = ".".join(str(pyvips.version(part)) for part in range(3))
     return f"libvips {version} ({'API' if pyvips.API_mode else 'ABI'} mode)"
+
+
+def _load_webp() -> str:
+    from dedup_gui.core.images import webp_yuv
+
+    # Without it a lossy WebP still decodes (libvips), only slower: say so.
+    if not webp_yuv.available():
+        raise RuntimeError("the webp package could not be loaded (WebP: libvips)")
+    return "webp (cffi bindings to libwebp)"
 
 
 def _load_trash_backend() -> str:

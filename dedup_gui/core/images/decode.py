@@ -3,7 +3,8 @@
 Hashing never needs more than a few hundred pixels a side, so JPEGs are decoded with
 Pillow's DCT scaling (`draft`, up to 1/8 of the size at almost no cost) and other
 formats are shrunk with `reduce` right after decoding (PNG and WebP while decoding, through
-libvips when it is installed: vips_decode.py). The result is always an RGB image
+libvips when it is installed: vips_decode.py; a lossy WebP from libwebp's Y'CbCr planes,
+webp_yuv.py). The result is always an RGB image
 the way a viewer shows it: EXIF orientation applied, transparency flattened onto a fixed
 background, first frame of an animation.
 """
@@ -324,7 +325,7 @@ def _reduced_while_decoding(
     factor = _reduce_factor(image.size, min_side)
     if factor < 2:  # nothing to reduce: libvips' set-up per file only costs (0.3 MP WebP: 0.58x)
         return None
-    if not vips_decode.available():
+    if not vips_decode.available(image.format):
         return None
     data = contents.read(cancel)
     if data is None:

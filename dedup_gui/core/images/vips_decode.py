@@ -1,5 +1,8 @@
 """PNG and WebP pixels through libvips (pyvips), reduced while they are decoded.
 
+A still, lossy, opaque WebP goes to libwebp's Y'CbCr output first (webp_yuv.py, faster
+still); libvips takes it when that declines.
+
 Pillow decodes a 12 MP WebP at full size through libwebp's animation API (a full RGBA
 canvas, copied twice) and a PNG into a full-size 4-byte-a-pixel bitmap, both before
 decode.py reduces them. libvips decodes a WebP at the reduced scale (libwebp's
@@ -22,6 +25,8 @@ from contextlib import contextmanager
 from types import ModuleType
 
 from PIL import Image
+
+from dedup_gui.core.images import webp_yuv
 
 FORMATS = frozenset({"PNG", "WEBP"})
 _MODES = frozenset({"RGB", "RGBA", "L", "LA", "P", "1"})
@@ -56,8 +61,13 @@ def _load_pyvips() -> ModuleType | None:
 _disabled = False
 
 
-def available() -> bool:
-    return not _disabled and _load_pyvips() is not None
+def available(image_format: str | None = None) -> bool:
+    """Whether `reduced` may decode a file of `image_format` (any of FORMATS if None)."""
+    if _disabled:
+        return False
+    if image_format == "WEBP" and webp_yuv.available():
+        return True
+    return _load_pyvips() is not None
 
 
 @contextmanager
@@ -76,8 +86,14 @@ def reduced(image: Image.Image, data: bytes, factor: int) -> Image.Image | None:
     """The pixels of the opened (not loaded) PNG/WebP `image`, whose file is `data`,
     shrunk by `factor` (block averages, as Image.reduce), as an RGB, RGBA or L image; or
     None when Pillow should decode it instead."""
-    pyvips = None if _disabled else _load_pyvips()
-    if pyvips is None or not _plain(image, data):
+    if _disabled or not _plain(image, data):
+        return None
+    if image.format == "WEBP":
+        from_planes = webp_yuv.reduced(data, factor)
+        if from_planes is not None:
+            return from_planes
+    pyvips = _load_pyvips()
+    if pyvips is None:
         return None
     try:
         if image.format == "WEBP":
