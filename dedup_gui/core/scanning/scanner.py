@@ -287,6 +287,13 @@ def scan(
         cancelled = confirm(
             result, reporter, options, cache, cancel, records_elsewhere, decoded_now
         )
+    if not cancelled and len({r.format for r in (*result.records, *records_elsewhere)}) > 1:
+        # A lossless file may hold a lossy one's decode (numpy: only with two formats).
+        from dedup_gui.core.scanning import confirm_conversions
+
+        cancelled = confirm_conversions.confirm(
+            result, reporter, options, cache, cancel, records_elsewhere
+        )
     if cache is not None and not cancelled:
         # Entries under folders that could not be read this time are kept for next time.
         unreadable = [e.path for e in discovery.errors if e.kind is ErrorKind.UNREADABLE_FOLDER]
