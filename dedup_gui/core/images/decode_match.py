@@ -125,12 +125,28 @@ def equal_share_holds(held: Image.Image, decoded: Image.Image) -> bool:
 
 
 def _textured(rgb: np.ndarray) -> np.ndarray | None:
-    """Per whole 8x8 block of the strip: its grey values spread more than TEXTURE_STD."""
+    """Per whole 8x8 block of the strip: its grey values (the channels' mean) spread more
+    than TEXTURE_STD. In integers: with g = r + g + b and n = 64 values a block,
+    std(g / 3) > T  <=>  n * sum(g^2) - sum(g)^2 > (3 T n)^2."""
     rows, cols = rgb.shape[0] // _BLOCK, rgb.shape[1] // _BLOCK
     if rows == 0 or cols == 0:
         return None
-    grey = rgb[: rows * _BLOCK, : cols * _BLOCK].mean(axis=2, dtype=np.float32)
-    return grey.reshape(rows, _BLOCK, cols, _BLOCK).std(axis=(1, 3)) > TEXTURE_STD
+    whole = rgb[: rows * _BLOCK, : cols * _BLOCK]
+    grey = whole[..., 0].astype(np.int32)
+    grey += whole[..., 1]
+    grey += whole[..., 2]
+    squares = grey * grey  # at most 765^2: int32 holds it, the block sums are int64
+    total = _block_sums(grey, rows, cols)
+    square_sums = _block_sums(squares, rows, cols)
+    n = _BLOCK * _BLOCK
+    return n * square_sums - total * total > (3 * TEXTURE_STD * n) ** 2
+
+
+def _block_sums(values: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Sums of the 8x8 blocks: down each block's rows first (contiguous), then across its
+    columns, 3x faster than one sum over two axes of a 4-d view."""
+    down = values.reshape(rows, _BLOCK, cols * _BLOCK).sum(axis=1, dtype=np.int64)
+    return down.reshape(rows, cols, _BLOCK).sum(axis=2)
 
 
 def _decode_bytes(path: str) -> int:
