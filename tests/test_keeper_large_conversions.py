@@ -15,7 +15,7 @@ from PIL import Image
 from dedup_gui.core.grouping.index import SimilarityIndex
 from dedup_gui.core.grouping.similarity import MIN_SIMILARITY
 from dedup_gui.core.images import decode_match
-from dedup_gui.core.models import CancelToken, DuplicateGroup, ScanProgress
+from dedup_gui.core.models import CancelToken, DuplicateGroup
 from dedup_gui.core.scanning import confirm_conversions, scanner
 from dedup_gui.core.scanning.cache import HashCache
 from tests.imagegen import make_photo
@@ -134,31 +134,35 @@ def test_a_changed_file_drops_the_verdict(tmp_path, counted):
         assert len(counted) == 3
 
 
-def test_cancel_during_the_comparisons_stops_the_scan_and_keeps_no_verdict(tmp_path, counted):
+def test_cancel_during_the_comparisons_stops_them_and_caches_no_verdict_not_made(
+    tmp_path, counted, monkeypatch
+):
     folder = tmp_path / "photos"
     for seed in (5, 7, 8):
         jpeg_and_its_png(folder / f"set{seed}", seed)
     cancel = CancelToken()
     phases: list[str] = []
+    compare = decode_match.holds_decode  # counted
 
-    def on_progress(progress: ScanProgress) -> None:
-        phases.append(progress.phase)
-        if progress.phase == confirm_conversions.PHASE:
-            cancel.cancel()
+    def cancelling(lossless: str, lossy: str, **kwargs: object) -> bool | None:
+        cancel.cancel()  # the user cancels while the first pair is compared
+        return compare(lossless, lossy, **kwargs)
 
+    monkeypatch.setattr(decode_match, "holds_decode", cancelling)
     with HashCache(tmp_path / "cache.sqlite3") as cache:
         result = scanner.scan(
             [folder],
             cache=cache,
-            progress=on_progress,
+            progress=lambda p: phases.append(p.phase),
             cancel=cancel,
             options=scanner.ScanOptions(workers=1),
         )
         assert result.cancelled and len(result.records) == 6  # every hashed record kept
         assert confirm_conversions.PHASE in phases
-        assert len(counted) < 3
-        compared = len(counted)
-        scanner.scan([folder], cache=cache)  # the pairs not compared are compared now
-        assert len(counted) == compared + 3 - sum(
-            1 for r in result.records if r.holds_decode_of is not None
-        )
+        assert len(counted) == 1  # the pairs after it were not started
+        # That one stopped too (waiting for its memory): no verdict, none cached.
+        assert all(r.holds_decode_of is None for r in result.records)
+        monkeypatch.setattr(decode_match, "holds_decode", compare)
+        result = scanner.scan([folder], cache=cache)  # all three are compared now
+        assert len(counted) == 4
+        assert sum(r.holds_decode_of is not None for r in result.records) == 3

@@ -128,13 +128,7 @@ def _compare(
     """Verdicts by position in `keys` (an undecidable pair: absent), and whether cancelled."""
     budget = MemoryBudget(options.memory_budget_bytes)
     workers = max(1, min(options.workers or scanner.usable_cores(), len(positions)))
-    reporter.phase, reporter.total, reporter.done, reporter.from_cache = (
-        PHASE,
-        len(positions),
-        0,
-        0,
-    )
-    reporter.hashing()
+    reporter.start_pass(PHASE, len(positions))
     verdicts: dict[int, bool] = {}
     with ThreadPoolExecutor(workers, thread_name_prefix="dedup-conversions") as executor:
         pending: dict[Future[bool | None], int] = {

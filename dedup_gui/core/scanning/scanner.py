@@ -917,6 +917,11 @@ class _ProgressReporter:
         self.descriptors = hook
         self._report(force=True)
 
+    def start_pass(self, phase: str, total: int) -> None:
+        """A pass over `total` items after hashing (done counts them from 0)."""
+        self.phase, self.total, self.done, self.from_cache = phase, total, 0, 0
+        self._report(force=True)
+
     def file_done(self, path: str, bytes_read: int) -> None:
         self.done += 1
         self.bytes_done += bytes_read
