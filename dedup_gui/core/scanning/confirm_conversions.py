@@ -9,8 +9,10 @@ one's decode gets `holds_decode_of` = that file's pixel digest.
 
 A pair is looked at only when it could be one: a lossless record and a lossy one of the
 same width and height, pHash + dHash within PAIR_RADIUS_BITS (a conversion is the same
-picture; measured 0-6 bits between a JPEG's reduced decode and its PNG's), different pixel
-digests (equal ones already say it) and neither hashed from an embedded thumbnail. Each
+picture; measured 0-5 bits between a JPEG's and its PNG's, on eval_keeper's 16 large
+pairs and 3 corpus photos at 4000x3000), different pixel digests (equal ones already say
+it) and neither hashed from an embedded thumbnail. The search costs 0.4 s of CPU for
+50,000 PNGs beside 50,000 JPEGs (on every scan: a verdict is a cache lookup). Each
 verdict, yes or no, is kept in the cache for those versions of both files, so a rescan
 decodes nothing again and a changed file is compared again. The decodes run on the
 scan's worker count in the scan's memory budget (both decodes of a pair held in one
