@@ -52,11 +52,10 @@ from dedup_gui.core.images.decode import ImageLoadError, open_reduced
 from dedup_gui.core.images.decode_cost import decode_bytes_needed
 from dedup_gui.core.images.memory_budget import MemoryBudget
 
-RULE_VERSION = 1
-"""Bumped when the rule below changes: verdicts kept in the cache by another are made again."""
 MIN_EQUAL_SHARE = 0.80
 """Share of colour values exactly equal, in textured blocks, for the lossless file to
-hold the lossy one's decode (the module docstring has the measurements)."""
+hold the lossy one's decode (the module docstring has the measurements). Changing the
+rule: bump recipe.CONVERSION_RULE_VERSION, so cached verdicts are made again."""
 TEXTURE_STD = 2.0
 """An 8x8 block of the lossless image whose grey values spread more than this has texture."""
 MIN_TEXTURED_BLOCKS = 64

@@ -30,8 +30,8 @@ import numpy as np
 from dedup_gui.core.files.interrupt import Cancelled
 from dedup_gui.core.grouping import candidates
 from dedup_gui.core.grouping.originals import LOSSY_FORMATS, stores_decodes
-from dedup_gui.core.images import decode_match
 from dedup_gui.core.images.memory_budget import MemoryBudget
+from dedup_gui.core.images.recipe import CONVERSION_RULE_VERSION
 from dedup_gui.core.models import CancelToken, ImageRecord, ScanResult
 from dedup_gui.core.scanning import scanner
 from dedup_gui.core.scanning.cache import FileKey, HashCache
@@ -93,7 +93,7 @@ def confirm(
     everyone = [*result.records, *elsewhere]
     pairs = candidate_pairs(result.records, elsewhere)
     keys = [(_key(everyone[a]), _key(everyone[b])) for a, b in pairs]
-    known = cache.conversion_verdicts(keys, decode_match.RULE_VERSION) if cache else {}
+    known = cache.conversion_verdicts(keys, CONVERSION_RULE_VERSION) if cache else {}
     to_compare = [k for k, (a, b) in enumerate(keys) if (a[0], b[0]) not in known]
     verdicts: dict[int, bool] = {
         k: known[a[0], b[0]] for k, (a, b) in enumerate(keys) if (a[0], b[0]) in known
@@ -116,7 +116,7 @@ def confirm(
             changed.append(record)
     if cache is not None:
         new = [(keys[k][0], keys[k][1], verdicts[k]) for k in to_compare if k in verdicts]
-        cache.store_conversions(new, decode_match.RULE_VERSION, changed)
+        cache.store_conversions(new, CONVERSION_RULE_VERSION, changed)
     return cancelled
 
 
@@ -166,6 +166,8 @@ def _verdict(
 ) -> bool | None:
     if cancel.cancelled:
         raise Cancelled
+    from dedup_gui.core.images import decode_match  # Pillow: only when a pair is decoded
+
     (lossless, _, _), (lossy, _, _) = pair
     return decode_match.holds_decode(lossless, lossy, budget=budget, cancel=cancel)
 
