@@ -166,3 +166,15 @@ def test_cancel_during_the_comparisons_stops_them_and_caches_no_verdict_not_made
         result = scanner.scan([folder], cache=cache)  # all three are compared now
         assert len(counted) == 4
         assert sum(r.holds_decode_of is not None for r in result.records) == 3
+
+
+def test_a_comparison_that_fails_leaves_the_scan_and_the_pair_undecided(tmp_path, monkeypatch):
+    jpeg_and_its_png(tmp_path)
+
+    def failing(lossless: str, lossy: str, **kwargs: object) -> bool | None:
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(decode_match, "holds_decode", failing)
+    result = scanner.scan([tmp_path])
+    assert len(result.records) == 2 and not result.cancelled
+    assert all(r.holds_decode_of is None for r in result.records)

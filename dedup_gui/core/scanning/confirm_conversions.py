@@ -169,7 +169,12 @@ def _verdict(
     from dedup_gui.core.images import decode_match  # Pillow: only when a pair is decoded
 
     (lossless, _, _), (lossy, _, _) = pair
-    return decode_match.holds_decode(lossless, lossy, budget=budget, cancel=cancel)
+    try:
+        return decode_match.holds_decode(lossless, lossy, budget=budget, cancel=cancel)
+    except Cancelled:
+        raise
+    except Exception:  # a file the full decode cannot read: evidence, never worth a crash
+        return None
 
 
 def _key(record: ImageRecord) -> FileKey:
