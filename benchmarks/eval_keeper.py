@@ -16,7 +16,9 @@ editors write), so "largest file" alone picks an edit. No protected folder is ma
 Also reported: the original + its PNG conversion + its resized-down copy (the folder a
 user showed), and the reverse case in a folder scanned on its own: a PNG original (the
 source pixels, no EXIF) and a JPEG exported from it (other pixels), where the PNG must
-be kept.
+be kept. And both at a camera's size (LARGE_SIDE on the shorter side, above the 512 px
+where the reduced decodes of a JPEG and a PNG differ): a JPEG + the PNG of its decode
+(the JPEG must be kept), a PNG original + its quality-95 JPEG export (the PNG must be).
 
 How an edit was saved varies per file, as programs do: an editor that keeps the EXIF
 and writes its name and a modify date; a web tool that strips it; a converter that
@@ -72,6 +74,7 @@ MARKERS = (
 """--names: how an edit's file is named from its original's stem "IMG_<number>"."""
 _EDITORS = ("Adobe Photoshop 24.1 (Windows)", "GIMP 2.10.34", "Snapseed 2.0", "Photos 8.0")
 _BASE_TIME = 1_600_000_000
+LARGE_SIDE = 900
 
 
 def sources() -> list[tuple[str, str, np.ndarray]]:
@@ -234,7 +237,32 @@ def build(
         export = reverse / "exports" / f"{stem}.jpg"
         _write(export, save_as(image, 92, None), export_time)
         truth[str(export)] = (half, name, "jpeg-export")
+        _build_large(folder.parent / "large", truth, half, name, image, exif, index, stem)
     return truth
+
+
+def _build_large(
+    folder: Path, truth: dict[str, tuple[str, str, str]], half: str, name: str,
+    image: Image.Image, exif: Image.Exif, index: int, stem: str,
+) -> None:
+    """The conversion and the export cases at a camera's size, each pair in its folder,
+    with the same modification time (a copy that kept it): only the pixels can tell."""
+    scale = LARGE_SIDE / min(image.size)
+    large = image.resize(
+        (round(image.width * scale), round(image.height * scale)), Image.Resampling.BICUBIC
+    )
+    original = save_as(large, 90, exif)
+    _write(folder / "jpeg" / stem / "photo.jpg", original, _BASE_TIME + index)
+    truth[str(folder / "jpeg" / stem / "photo.jpg")] = (half, name, "large-jpeg")
+    decode = Image.open(io.BytesIO(original)).convert("RGB")
+    conversion = folder / "jpeg" / stem / "photo.png"  # a converter keeping EXIF and date
+    _write(conversion, save_png(decode, exif), _BASE_TIME + index)
+    truth[str(conversion)] = (half, name, "large-png-conversion")
+    _write(folder / "png" / stem / "photo.png", save_png(large, None), _BASE_TIME + index)
+    truth[str(folder / "png" / stem / "photo.png")] = (half, name, "large-png-original")
+    export = folder / "png" / stem / "photo.jpg"
+    _write(export, save_as(large, 95, None), _BASE_TIME + index)
+    truth[str(export)] = (half, name, "large-jpeg-export")
 
 
 def _edit_exif(saved_by: str, exif: Image.Exif, index: int, k: int) -> Image.Exif | None:
@@ -306,6 +334,20 @@ def evaluate(folder: Path, truth: dict[str, tuple[str, str, str]]) -> None:
         if keeper != 0:
             wrong.append(f"  PNG original + JPEG export {name}: kept the JPEG ({reason})")
 
+    large = {r.path: r for r in scanner.scan([folder / "large"]).records}
+    large_hits: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    large_reasons: dict[str, int] = defaultdict(int)
+    for name, files in by_source.items():
+        for label, kept, other in (
+            ("conversion", "large-jpeg", "large-png-conversion"),
+            ("export", "large-png-original", "large-jpeg-export"),
+        ):
+            keeper, reason = choose_in_group([large[files[kept]], large[files[other]]], [False] * 2)
+            large_hits[(label, half_of[name])].append(keeper == 0)
+            large_reasons[f"{label}: {reason}"] += 1
+            if keeper != 0:
+                wrong.append(f"  large {label} {name}: kept {other} ({reason})")
+
     print(f"{len(records)} images, {len(by_source)} originals, slider {DEFAULT_SIMILARITY}%")
     print("pairs (original + one edit), original kept:")
     for kind in EDITS:
@@ -331,6 +373,16 @@ def evaluate(folder: Path, truth: dict[str, tuple[str, str, str]]) -> None:
         print(f"{label}, original kept: {cells}")
         if hits_by_half is conversion_hits:
             print("  their keeper reasons:", dict(conversion_reasons))
+    for label, text in (
+        ("conversion", f"JPEG + PNG of its decode at {LARGE_SIDE} px+"),
+        ("export", f"PNG original + its q95 JPEG export at {LARGE_SIDE} px+"),
+    ):
+        cells = "  ".join(
+            f"{half} {sum(large_hits[(label, half)])}/{len(large_hits[(label, half)])}"
+            for half in ("a", "b")
+        )
+        print(f"{text}, original kept: {cells}")
+    print("  their keeper reasons:", dict(large_reasons))
     print("group keeper reasons:", dict(reasons))
     if wrong:
         print("wrong keepers:")

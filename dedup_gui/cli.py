@@ -609,6 +609,9 @@ class _ProgressLine:
         elif update.phase == "confirming":
             text = (f"{prefix}Checking {update.total} photos read from their thumbnails:"
                     f" {update.done} done")
+        elif update.phase == "comparing":
+            text = (f"{prefix}Comparing {update.total} possible PNG/TIFF conversions in full:"
+                    f" {update.done} done")
         else:
             left = _time_left(update)
             text = (

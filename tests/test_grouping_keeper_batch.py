@@ -82,6 +82,11 @@ def group_of(rng: np.random.Generator, group: int, size: int) -> list[ImageRecor
         )
         if converted:
             record = replace(record, format=["PNG", "BMP"][k % 2], jpeg_quality=None)
+            if rng.random() < 0.5:  # a large conversion: the full decodes were compared
+                record = replace(
+                    record, pixel_digest=b"own pixels",
+                    holds_decode_of=[None, b"pixels-1", b"pixels-2"][int(rng.integers(0, 3))],
+                )
         records.append(record)
     return records
 

@@ -22,6 +22,9 @@ def describe_progress(progress: ScanProgress) -> str:
     if progress.phase == "confirming":
         return (f"Checking {progress.total:,} photos read from their thumbnails…"
                 f" {progress.done:,} done")
+    if progress.phase == "comparing":
+        return (f"Comparing {progress.total:,} possible lossless conversions in full…"
+                f" {progress.done:,} done")
     parts = [f"{progress.done:,} / {progress.total:,} files"]
     if progress.files_per_second > 0:
         speed = format_bytes(progress.bytes_per_second)
@@ -63,7 +66,7 @@ class ProgressPanel(QWidget):
         self.show()
 
     def show_scan_progress(self, progress: ScanProgress) -> None:
-        if progress.phase in ("hashing", "confirming") and progress.total > 0:
+        if progress.phase in ("hashing", "confirming", "comparing") and progress.total > 0:
             self.bar.setRange(0, progress.total)
             self.bar.setValue(progress.done)
             self.bar.setFormat("%p%")

@@ -82,6 +82,11 @@ class ImageRecord:
     """The signatures come from the file's embedded thumbnail (a phone's HEIC), not from a
     decode of its image. A thumbnail may be stale (another picture): before acting on such
     a file, images.heif_thumbnails.confirm_thumbnail_hashes must agree."""
+    holds_decode_of: bytes | None = None
+    """For a lossless file (PNG, BMP, TIFF, ...): the pixel_digest of a lossy file (JPEG,
+    HEIF, AVIF) of the same size whose full-size decode this file was found to hold
+    (scanning/confirm_conversions.py): a conversion of it the pixel digests, taken from
+    reduced decodes, cannot show above 512 px. None: none found."""
 
 
 class ErrorKind(str, Enum):
@@ -116,8 +121,9 @@ class ScanError:
 class ScanProgress:
     phase: str
     """"discovering", "hashing", "confirming" (photos hashed from their embedded thumbnail
-    decoded in full: done / total count them), "describing" (the deep pass's last batches)
-    or "done"."""
+    decoded in full: done / total count them), "comparing" (lossless and lossy files
+    decoded in full to tell a conversion: done / total count the pairs), "describing"
+    (the deep pass's last batches) or "done"."""
     done: int
     total: int
     """Files found so far while discovering; the final count while hashing."""

@@ -147,6 +147,12 @@ class _Stack:
              len(digest_ids)) for k, r in enumerate(flat)],
             np.int64,
         )  # equal ids for equal digests; a missing digest equals nothing
+        self.holds = column(
+            [-1 - len(flat) - k if r.holds_decode_of is None
+             else digest_ids.setdefault(r.holds_decode_of, len(digest_ids))
+             for k, r in enumerate(flat)],
+            np.int64,
+        )  # the id of the lossy pixel digest whose full decode it holds; missing: none
         self.lossy = column([r.format in og.LOSSY_FORMATS for r in flat], bool)
         self.convertible = column([og.stores_decodes(r.format) for r in flat], bool)
         self.quality = column([-1 if r.jpeg_quality is None else r.jpeg_quality for r in flat],
@@ -343,7 +349,9 @@ class _Stack:
         # a (axis 1) stores the decode of the lossy b (axis 2): originals.is_conversion_of.
         pair = remaining[:, :, None] & remaining[:, None, :] & active[:, None, None]
         pair &= self.convertible[:, :, None] & self.lossy[:, None, :]
-        pair &= self.digest[:, :, None] == self.digest[:, None, :]
+        pair &= (self.digest[:, :, None] == self.digest[:, None, :]) | (
+            self.holds[:, :, None] == self.digest[:, None, :]
+        )
         pair &= (self.width[:, :, None] == self.width[:, None, :]) & (
             self.height[:, :, None] == self.height[:, None, :]
         )

@@ -8,7 +8,9 @@ Evidence, strongest first (each step only narrows the candidates, never empties 
    date after the capture date.
 3. Compression. First, a file with the same decoded pixels (ImageRecord.pixel_digest, at
    the same size) as a lossy one (JPEG, HEIF, AVIF) but in another format (PNG, BMP,
-   TIFF, GIF, a lossless WebP) is a conversion of that decode: a lossy encode never gives
+   TIFF, GIF, a lossless WebP), or found at scan time to hold its full-size decode
+   (ImageRecord.holds_decode_of, images/decode_match.py: above 512 px the reduced decodes
+   differ), is a conversion of that decode: a lossy encode never gives
    back its source's pixels exactly, so the lossy file cannot have been made from the
    other, and the other stores what decoding the lossy one gave. Then, of two JPEGs of
    the same picture, a lower quality is a re-encode, unless the higher-quality file is
@@ -216,8 +218,8 @@ def is_conversion_of(copy: ImageRecord, source: ImageRecord) -> bool:
     return (
         source.format in LOSSY_FORMATS
         and stores_decodes(copy.format)
-        and copy.pixel_digest is not None
-        and copy.pixel_digest == source.pixel_digest
+        and source.pixel_digest is not None
+        and source.pixel_digest in (copy.pixel_digest, copy.holds_decode_of)
         and (copy.width, copy.height) == (source.width, source.height)
     )
 

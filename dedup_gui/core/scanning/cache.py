@@ -94,6 +94,11 @@ _INSERT_RECORD = (
     f"INSERT OR REPLACE INTO records ({_RECORD_LIST})"
     f" VALUES ({','.join('?' * (len(rows.RECORD_COLUMNS) + 1))})"
 )
+_CONVERSION_LIST = rows.column_list(rows.CONVERSION_COLUMNS)
+_INSERT_CONVERSION = (
+    f"INSERT OR REPLACE INTO conversions ({_CONVERSION_LIST})"
+    f" VALUES ({','.join('?' * (len(rows.CONVERSION_COLUMNS) + 1))})"
+)
 _INSERT_THUMBNAIL = (
     f"INSERT OR REPLACE INTO thumbnails ({_THUMBNAIL_LIST})"
     f" VALUES ({','.join('?' * (len(rows.THUMBNAIL_COLUMNS) + 1))})"
@@ -118,6 +123,8 @@ _NOT_DAMAGE = frozenset({
 deleted. Every other failure while reading or writing it counts as damage."""
 
 _T = TypeVar("_T")
+FileKey = tuple[str, int, int]
+"""(path, size, mtime_ns): one version of a file."""
 
 
 class _IndexDamage(Exception):
@@ -380,6 +387,73 @@ class HashCache:
     def store_digest(self, path: str, size: int, mtime_ns: int, digest: bytes) -> None:
         """Add the content digest to an existing record of this very version of the file."""
         self._save([], [], [(os.fsencode(path), size, mtime_ns, bytes(digest))])
+
+    # ----- conversions (scanning/confirm_conversions.py) ------------------------------
+
+    def conversion_verdicts(
+        self, pairs: Sequence[tuple[FileKey, FileKey]], rule: int
+    ) -> dict[tuple[str, str], bool]:
+        """The stored verdicts (does the lossless file hold the lossy one's decode?) of
+        (lossless, lossy) pairs made by `rule` for these very versions of both files, by
+        (lossless path, lossy path). Misses and damaged rows are absent."""
+        wanted = {(os.fsencode(a[0]), os.fsencode(b[0])): (a, b) for a, b in pairs}
+        paths = sorted({key[0] for key in wanted})
+
+        def query(connection: sqlite3.Connection) -> list[tuple[object, ...]]:
+            found: list[tuple[object, ...]] = []
+            for chunk in _chunks(paths):
+                found.extend(connection.execute(
+                    f"SELECT {_CONVERSION_LIST} FROM conversions WHERE path IN"
+                    f" ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall())
+            return found
+
+        verdicts: dict[tuple[str, str], bool] = {}
+        for row in self._run(query, []) if wanted else []:
+            pair = wanted.get((row[0], row[3]))  # type: ignore[arg-type]
+            if pair is None or not rows.is_intact(row):
+                continue
+            (path, size, mtime_ns), (source, source_size, source_mtime_ns) = pair
+            if tuple(row[1:3]) + tuple(row[4:7]) == (
+                size, mtime_ns, source_size, source_mtime_ns, rule
+            ):
+                verdicts[path, source] = bool(row[7])
+        return verdicts
+
+    def store_conversions(
+        self,
+        verdicts: Sequence[tuple[FileKey, FileKey, bool]],
+        rule: int,
+        holding: Sequence[ImageRecord] = (),
+    ) -> None:
+        """Keep `verdicts` (lossless, lossy, holds) made by `rule`, and set the
+        holds_decode_of of the cached records of `holding` (where still of that version of
+        the file). Not kept while another program holds the write lock: the pairs are
+        compared again next time."""
+        verdict_rows = [
+            rows.conversion_row(lossless, lossy, rule, holds) for lossless, lossy, holds in verdicts
+        ]
+        changed = {os.fsencode(r.path): r for r in holding}
+
+        def write(connection: sqlite3.Connection) -> None:
+            with _transaction(connection):
+                connection.executemany(_INSERT_CONVERSION, verdict_rows)
+                keys = list(changed)
+                for chunk in _chunks(keys):
+                    found = self._select_records(connection, "path", chunk, set(chunk))
+                    for key, row in found.items():
+                        record = changed[key]
+                        if (row[rows.SIZE], row[rows.MTIME]) == (record.size, record.mtime_ns):
+                            connection.execute(
+                                _INSERT_RECORD,
+                                rows.with_holds_decode_of(row, record.holds_decode_of),
+                            )
+
+        with self._lock:
+            if self._locked_retry_at is not None or not (verdict_rows or changed):
+                return
+            self._run(write, None, on_busy=self._became_locked)
 
     def forget_missing(
         self, roots: Sequence[str], present: set[str], *, keep_under: Sequence[str] = ()

@@ -91,6 +91,7 @@ RECORD_COLUMNS: tuple[Column, ...] = (
     Column("pixel_digest", "BLOB", "pixel_digest", _optional_bytes, _optional_bytes),
     Column("detail", "BLOB NOT NULL DEFAULT x''", "detail", bytes, bytes),
     Column("from_thumbnail", "INTEGER NOT NULL DEFAULT 0", "from_thumbnail", int, bool),
+    Column("holds_decode_of", "BLOB", "holds_decode_of", _optional_bytes, _optional_bytes),
     Column("dev", "INTEGER"),
     Column("ino", "INTEGER"),
 )
@@ -101,12 +102,25 @@ THUMBNAIL_COLUMNS: tuple[Column, ...] = (
     Column("recipe", "INTEGER NOT NULL"),
     Column("jpeg", "BLOB NOT NULL"),
 )
+CONVERSION_COLUMNS: tuple[Column, ...] = (
+    Column("path", "BLOB NOT NULL"),
+    Column("size", "INTEGER NOT NULL"),
+    Column("mtime_ns", "INTEGER NOT NULL"),
+    Column("source_path", "BLOB NOT NULL"),
+    Column("source_size", "INTEGER NOT NULL"),
+    Column("source_mtime_ns", "INTEGER NOT NULL"),
+    Column("rule", "INTEGER NOT NULL"),
+    Column("holds", "INTEGER NOT NULL"),
+)
+"""A verdict of images.decode_match on a lossless file (path) and a lossy one (source_path),
+each as the version of the file it was made for; `rule`: decode_match.RULE_VERSION."""
 CHECKSUM_COLUMN = Column("checksum", "BLOB NOT NULL")
 
 _RECORD_INDEX = {column.name: index for index, column in enumerate(RECORD_COLUMNS)}
-PATH, SIZE, MTIME, RECIPE, FORMAT, DIGEST, DEV, INO = (
+PATH, SIZE, MTIME, RECIPE, FORMAT, DIGEST, DEV, INO, HOLDS = (
     _RECORD_INDEX[name]
-    for name in ("path", "size", "mtime_ns", "recipe", "format", "content_digest", "dev", "ino")
+    for name in ("path", "size", "mtime_ns", "recipe", "format", "content_digest", "dev", "ino",
+                 "holds_decode_of")
 )
 JPEG = 4
 _RECORD_FIELDS = [
@@ -182,6 +196,7 @@ _SEEN_FIELDS = (
     "path", "size", "mtime_ns", "width", "height", "format", "capture_time", "dhash", "phash",
     "phash_dihedral", "micro", "content_digest", "dev", "ino", "ctime_ns", "jpeg_quality",
     "camera", "software", "edited_after_capture", "pixel_digest", "detail", "from_thumbnail",
+    "holds_decode_of",
 )
 """ImageRecord's fields in the order `seen_record` passes them (checked on import)."""
 if tuple(ImageRecord.__dataclass_fields__) != _SEEN_FIELDS:
@@ -201,7 +216,7 @@ def seen_record(
             row[_CAPTURE], to_unsigned(row[_DHASH]), to_unsigned(row[_PHASH]),
             _unpack_hashes(row[_DIHEDRAL]), row[_MICRO], row[DIGEST], dev, ino, ctime_ns,
             row[_QUALITY], row[_CAMERA], row[_SOFTWARE], bool(row[_EDITED]), row[_PIXEL],
-            row[_DETAIL], bool(row[_FROM_THUMBNAIL]),
+            row[_DETAIL], bool(row[_FROM_THUMBNAIL]), row[HOLDS],
         )
     except Exception:  # a checksum collision or a bug: never worth a crash
         return None
@@ -217,6 +232,22 @@ def with_digest(row: StoredRow, digest: bytes) -> StoredRow:
     values = list(row[:-1])
     values[DIGEST] = bytes(digest)
     return sealed(values)
+
+
+def with_holds_decode_of(row: StoredRow, source_digest: bytes | None) -> StoredRow:
+    values = list(row[:-1])
+    values[HOLDS] = _optional_bytes(source_digest)
+    return sealed(values)
+
+
+def conversion_row(
+    lossless: tuple[str, int, int], lossy: tuple[str, int, int], rule: int, holds: bool
+) -> StoredRow:
+    (path, size, mtime_ns), (source, source_size, source_mtime_ns) = lossless, lossy
+    return sealed([
+        os.fsencode(path), int(size), int(mtime_ns),
+        os.fsencode(source), int(source_size), int(source_mtime_ns), int(rule), int(holds),
+    ])
 
 
 def thumbnail_row(path: bytes, size: int, mtime_ns: int, recipe: int, jpeg: bytes) -> StoredRow:

@@ -23,13 +23,18 @@ import sqlite3
 from collections.abc import Callable
 
 from dedup_gui.core.scanning.cache_rows import (
+    CHECKSUM_COLUMN,
+    CONVERSION_COLUMNS,
     RECORD_COLUMNS,
     THUMBNAIL_COLUMNS,
+    column_list,
+    is_intact,
+    sealed,
     table_definition,
 )
 
-SCHEMA_VERSION = 6
-DERIVED_TABLES = ("records", "thumbnails", "descriptors")
+SCHEMA_VERSION = 7
+DERIVED_TABLES = ("records", "thumbnails", "descriptors", "conversions")
 CHECKED_AT_KEY = "quick_check_at"
 """meta: when PRAGMA quick_check last passed (Unix seconds)."""
 
@@ -43,7 +48,11 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS descriptors (path BLOB PRIMARY KEY, size INTEGER NOT NULL,"
     " mtime_ns INTEGER NOT NULL, model TEXT NOT NULL, vector BLOB NOT NULL,"
     " checksum BLOB NOT NULL)",
+    # Verdicts of images.decode_match (scanning/confirm_conversions.py), one a pair.
+    table_definition("conversions", CONVERSION_COLUMNS)[:-2]
+    + ",\n    PRIMARY KEY (path, source_path)\n)",
 )
+_RESEAL_BATCH = 1000
 
 
 class NewerSchemaError(Exception):
@@ -101,8 +110,42 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     4: rebuild_derived_tables,
     # 6 added the descriptors table (deep matching), which `create_missing_tables` makes.
     5: lambda connection: None,
+    # 7 added records.holds_decode_of and the conversions table (create_missing_tables
+    # makes it). The rows are kept: each intact one is sealed again with the new column.
+    6: lambda connection: _add_record_column(connection, "holds_decode_of", "BLOB"),
 }
 """From version v to v + 1."""
+
+
+def _add_record_column(connection: sqlite3.Connection, name: str, declaration: str) -> None:
+    """Add RECORD_COLUMNS' column `name` (empty in every row) and seal each intact row again
+    over it, in path order, a batch at a time; a damaged row is dropped (it would be).
+    Records dropped by an earlier step: `create_missing_tables` makes the new layout."""
+    if not _has_table(connection, "records"):
+        return
+    connection.execute(f"ALTER TABLE records ADD COLUMN {name} {declaration}")
+    names = [column.name for column in RECORD_COLUMNS]
+    at = names.index(name)
+    before = ", ".join([*names[:at], *names[at + 1 :], CHECKSUM_COLUMN.name])
+    insert = (
+        f"INSERT OR REPLACE INTO records ({column_list(RECORD_COLUMNS)})"
+        f" VALUES ({','.join('?' * (len(names) + 1))})"
+    )
+    last = b""
+    while True:
+        found = connection.execute(
+            f"SELECT {before}, rowid FROM records WHERE path > ? ORDER BY path LIMIT ?",
+            (last, _RESEAL_BATCH),
+        ).fetchall()
+        if not found:
+            return
+        last = found[-1][0]
+        kept = [row[:-1] for row in found if is_intact(row[:-1])]
+        damaged = [(row[-1],) for row in found if not is_intact(row[:-1])]
+        connection.executemany("DELETE FROM records WHERE rowid = ?", damaged)
+        connection.executemany(
+            insert, [sealed([*row[:at], None, *row[at:-1]]) for row in kept]
+        )
 
 
 def get_meta(connection: sqlite3.Connection, key: str) -> str | None:

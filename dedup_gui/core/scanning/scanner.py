@@ -290,6 +290,13 @@ def scan(
         cancelled = confirm(
             result, reporter, options, cache, cancel, records_elsewhere, decoded_now
         )
+    if not cancelled and len({r.format for r in (*result.records, *records_elsewhere)}) > 1:
+        # A lossless file may hold a lossy one's decode (numpy: only with two formats).
+        from dedup_gui.core.scanning import confirm_conversions
+
+        cancelled = confirm_conversions.confirm(
+            result, reporter, options, cache, cancel, records_elsewhere
+        )
     if cache is not None and not cancelled:
         # Entries under folders that could not be read this time are kept for next time.
         unreadable = [e.path for e in discovery.errors if e.kind is ErrorKind.UNREADABLE_FOLDER]
@@ -911,6 +918,11 @@ class _ProgressReporter:
     def start_describing(self, hook: DescriptorHook) -> None:
         self.phase = "describing"
         self.descriptors = hook
+        self._report(force=True)
+
+    def start_pass(self, phase: str, total: int) -> None:
+        """A pass over `total` items after hashing (done counts them from 0)."""
+        self.phase, self.total, self.done, self.from_cache = phase, total, 0, 0
         self._report(force=True)
 
     def file_done(self, path: str, bytes_read: int) -> None:
