@@ -292,7 +292,7 @@ def run_scan(args: argparse.Namespace, cancel: CancelToken) -> int:
         _report_errors(result.errors)
     _summarise_errors(result.errors, args.format)
     status = EXIT_FOUND if groups else EXIT_NOTHING_FOUND
-    if replay is not None and not result.errors and not result.warnings:
+    if replay is not None and not (result.errors or result.warnings or result.undecided):
         replay.keep(document.getvalue(), status)
     return status
 

@@ -6,17 +6,19 @@ PNG original beside its high-quality JPEG export is still kept."""
 from __future__ import annotations
 
 import io
+import json
 import os
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from dedup_gui import cli
 from dedup_gui.core.grouping.index import SimilarityIndex
 from dedup_gui.core.grouping.similarity import MIN_SIMILARITY
 from dedup_gui.core.images import decode_match
 from dedup_gui.core.models import CancelToken, DuplicateGroup
-from dedup_gui.core.scanning import confirm_conversions, scanner
+from dedup_gui.core.scanning import confirm_conversions, scan_replay, scanner
 from dedup_gui.core.scanning.cache import HashCache
 from tests.imagegen import make_photo
 
@@ -178,3 +180,22 @@ def test_a_comparison_that_fails_leaves_the_scan_and_the_pair_undecided(tmp_path
     result = scanner.scan([tmp_path])
     assert len(result.records) == 2 and not result.cancelled
     assert all(r.holds_decode_of is None for r in result.records)
+    assert result.undecided == 1
+
+
+def test_a_cli_scan_with_an_undecided_pair_is_not_replayed(tmp_path, monkeypatch, capsys):
+    jpeg, _ = jpeg_and_its_png(tmp_path / "photos")
+    replays = HashCache.default_folder() / scan_replay.FOLDER_NAME
+    real = decode_match.holds_decode
+    monkeypatch.setattr(decode_match, "holds_decode", lambda *a, **k: None)  # did not fit
+
+    assert cli.main(["scan", str(tmp_path / "photos")]) == cli.EXIT_FOUND
+    capsys.readouterr()
+    assert list(replays.glob("*.replay")) == []
+
+    monkeypatch.setattr(decode_match, "holds_decode", real)
+    cli.main(["scan", str(tmp_path / "photos")])  # tried again: decided, and kept
+    [group] = json.loads(capsys.readouterr().out)["groups"]
+    keeper = next(f for f in group["files"] if f["keep"])
+    assert keeper["path"] == str(jpeg) and keeper["reason"].endswith(CONVERTED[len("kept: "):])
+    assert len(list(replays.glob("*.replay"))) == 1

@@ -157,6 +157,9 @@ class ScanResult:
     READ_WITH_WARNING), e.g. "The photo was read, but its EXIF metadata is damaged."."""
     descriptors: Any = None
     """core.deep.descriptors.DescriptorSet when the scan ran the deep pass, else None."""
+    undecided: int = 0
+    """Pairs a pass could not decide this time (scanning/confirm_conversions.py: a decode
+    that failed or did not fit the memory budget); the next scan tries them again."""
 
 
 class CancelToken:

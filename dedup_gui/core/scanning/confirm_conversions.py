@@ -102,6 +102,7 @@ def confirm(
     if to_compare:
         found, cancelled = _compare(keys, to_compare, reporter, options, cancel)
         verdicts.update(found)
+        result.undecided += 0 if cancelled else len(to_compare) - len(found)
     holding: dict[int, bytes] = {}
     for k, holds in sorted(verdicts.items()):
         lossless, lossy = pairs[k]

@@ -11,8 +11,8 @@ mtime, ctime, device and inode, as the scan's own discovery lists them. A file t
 written, replaced, renamed or had its permissions changed has another ctime, so another key;
 the hash cache trusts less than that (size and mtime) to skip decoding a file.
 
-Only a clean scan is kept: one without unreadable files or folders and without notices (an
-unreadable file is tried again by every scan, so its error is never replayed), with no deep
+Only a clean scan is kept: one without unreadable files or folders, notices or pairs left
+undecided (ScanResult.undecided: every scan tries those again, so never replayed), with no deep
 pass (its model is a file of its own), and a document of at most MAX_DOCUMENT_BYTES. A replay
 whose header, key, length or checksum do not fit is ignored, and the scan runs as if there
 were none. Files are written to a temporary file in the same folder, then renamed.
