@@ -20,6 +20,7 @@ from dedup_gui.app.main_window import MainWindow
 from dedup_gui.app.settings import AppSettings, FolderEntry
 from dedup_gui.core.grouping.index import SimilarityIndex
 from dedup_gui.core.grouping.similarity import MIN_SIMILARITY
+from dedup_gui.core.models import ScanProgress
 from dedup_gui.core.scanning import scanner
 from tests.engine_fixtures import write_rotated_copy
 
@@ -618,3 +619,14 @@ def test_a_thumbnail_that_failed_to_load_is_retried_after_a_rescan(qtbot, window
     [member] = [m for m in window.group_model.group(0).members if m.record.path == str(small)]
     qtbot.waitUntil(lambda: window.thumbnails.pixmap(member.record) is not None, timeout=10000)
     assert not window.thumbnails.has_failed(member.record)
+
+
+def test_while_scanning_the_hint_counts_images_not_the_pairs_compared_after(window):
+    def progress(phase: str, done: int, total: int) -> ScanProgress:
+        return ScanProgress(phase, done, total, "/photos/a.jpg", 0, 0.0, 0.0, 1.0, 0)
+
+    window.scan_flow._on_scan_progress(progress("hashing", 16, 16))
+    window.scan_flow._on_scan_progress(progress("comparing", 3, 8))
+
+    assert window.empty_state.subtitle.text() == "16 images so far"
+    assert "Comparing 8 possible lossless conversions" in window.progress_panel.label.text()

@@ -17,6 +17,10 @@ from dedup_gui.core.scanning.scanner import ScanOptions
 if TYPE_CHECKING:
     from dedup_gui.app.main_window import MainWindow
 
+_COUNTING_IMAGES = frozenset({"discovering", "hashing"})
+"""Phases whose progress counts images; the passes after hashing count pairs or checks
+(the progress bar says what), so the hint keeps the count of images."""
+
 
 class ScanFlow(QObject):
     def __init__(self, window: MainWindow) -> None:
@@ -87,7 +91,7 @@ class ScanFlow(QObject):
             window.progress_panel.label.setText(
                 f"Checking for changes…  {window.progress_panel.label.text()}"
             )
-        if self.result is None:
+        if self.result is None and progress.phase in _COUNTING_IMAGES:
             window.empty_state.show_hint("Scanning…", f"{progress.done:,} images so far")
 
     def _on_grouping_started(self, count: int) -> None:
