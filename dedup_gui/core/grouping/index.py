@@ -12,15 +12,14 @@ built once per keeper ranking and reused at every slider position that shows it 
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dedup_gui.core.collector import collector_paused
 from dedup_gui.core.grouping import candidates
 from dedup_gui.core.grouping.arrays import distinct
 from dedup_gui.core.grouping.components import component_labels
@@ -419,7 +418,7 @@ class SimilarityIndex:
         new = Cut.union([cut.subset(built.missing(cut.keys)) for cut in labelled])
         # Tens of thousands of small acyclic objects: a cyclic collection in between would
         # walk the whole library's records each time, for nothing to collect.
-        with _collector_paused():
+        with collector_paused():
             if len(new.keys):
                 self._build_groups(new, context, built)
             for merges, cut in zip(cuts, labelled, strict=True):
@@ -814,18 +813,6 @@ def _uncropped_keeper(
         ):
             return other_position, "kept: the uncropped copy"
     return position, reason
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for the block (as it was after)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _same_pixels(a: ImageRecord, b: ImageRecord) -> bool:
