@@ -98,7 +98,9 @@ class SimilarityIndex:
         merges: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
         apart: tuple[np.ndarray, np.ndarray] | None = None,
         deep_links: DeepLinks | None = None,
+        exact_class: np.ndarray | None = None,
     ) -> None:
+        """`exact_class`: `_exact_classes(records)`, when the caller has it."""
         self.records: list[ImageRecord] = list(records)
         self.deep_links = deep_links
         """Deep matches (core/deep) among the pairs, by path; None without the deep pass."""
@@ -117,7 +119,7 @@ class SimilarityIndex:
         self._merge_first = merge_first
         self._merge_second = merge_second
         self._merge_height = merge_height
-        self._exact_class = _exact_classes(self.records)
+        self._exact_class = _exact_classes(self.records) if exact_class is None else exact_class
         self._sizes = np.array([r.size for r in self.records], dtype=np.int64)
         self._path_rank = path_ranks(self.records)
         self._keeper_contexts: dict[_ContextKey, _KeeperContext] = {}
@@ -150,7 +152,8 @@ class SimilarityIndex:
         records = list(records)
         signals = Signals.from_records(records, with_dihedral=match_transforms)
         max_distance = similarity_to_distance(MIN_SIMILARITY)
-        blocks = list(_verified_pairs(signals, records, max_distance, progress, cancel))
+        exact_class = _exact_classes(records)
+        blocks = list(_verified_pairs(signals, exact_class, max_distance, progress, cancel))
         if match_transforms:
             blocks.extend(_verified_turned_pairs(signals, max_distance, cancel))
         deep_links = _with_deep_links(deep, records, signals, blocks, progress, cancel)
@@ -167,7 +170,7 @@ class SimilarityIndex:
             phash = effective = np.zeros(0, np.uint8)
         return cls(
             records, signals, first, second, phash, effective, match_transforms, apart=apart,
-            deep_links=deep_links,
+            deep_links=deep_links, exact_class=exact_class,
         )
 
     def state(self) -> dict[str, np.ndarray]:
@@ -862,14 +865,14 @@ def _exact_classes(records: Sequence[ImageRecord]) -> np.ndarray:
 
 def _verified_pairs(
     signals: Signals,
-    records: Sequence[ImageRecord],
+    exact_class: np.ndarray,
     max_distance: int,
     progress: Progress | None,
     cancel: CancelToken | None,
 ) -> list[PairRows]:
     """Pairs whose mean pHash/dHash distance is within `max_distance` and that pass
-    verification: one 128-bit join at radius 2 * max_distance."""
-    exact_class = _exact_classes(records)
+    verification: one 128-bit join at radius 2 * max_distance. `exact_class`: the records'
+    `_exact_classes` (byte copies are at distance 0)."""
     both = np.stack([signals.phash, signals.dhash], axis=1)
     out: list[PairRows] = []
 
