@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 from dedup_gui.app import dialogs, scan_jobs
 from dedup_gui.app.main_window import MainWindow
@@ -138,3 +138,27 @@ def test_the_check_regroups_after_a_change_and_keeps_the_marks_made_meanwhile(
     small_now = by_path[str(pairs[1][1])]
     assert not small_now.keep and model.is_kept(small_now)  # the mark made meanwhile stands
     assert len(again.scan_result.records) == 4
+
+
+def test_a_new_groupings_snapshot_is_written_once_its_groups_are_shown(tmp_path):
+    # Writing it (seconds of Python at 100k files) would slow the first paint down.
+    from dedup_gui.core.scanning import snapshot
+    from dedup_gui.core.scanning.cache import HashCache
+
+    folder = tmp_path / "photos"
+    make_pairs(folder)
+    job = scan_jobs.ScanJob([str(folder)], save_when_shown=True)
+    finished = threading.Event()
+    job.finished.connect(lambda _result, index: index is not None and finished.set(),
+                         Qt.ConnectionType.DirectConnection)
+    thread = threading.Thread(target=job.run)
+    thread.start()
+    saved = HashCache.default_folder() / snapshot.FOLDER_NAME
+    try:
+        assert finished.wait(TIMEOUT_MS / 1000)
+        thread.join(0.3)
+        assert thread.is_alive() and not (saved.exists() and any(saved.iterdir()))
+    finally:
+        job.groups_shown()
+        thread.join(TIMEOUT_MS / 1000)
+    assert not thread.is_alive() and any(saved.iterdir())

@@ -155,3 +155,27 @@ def test_scan_roots_and_excluded_folders(tmp_path):
     roles = FolderRoles([(library, NORMAL), (junk, EXCLUDED), (junk + "/keep", PROTECTED)])
     assert roles.scan_roots() == [library, junk + "/keep"]
     assert roles.excluded_folders() == [junk]
+
+
+@needs_symlinks
+def test_scanned_answers_as_is_scanned_for_every_spelling(tmp_path, monkeypatch):
+    top = tmp_path / "photos"
+    (top / "junk").mkdir(parents=True)
+    (top / "keep").mkdir()
+    listed_file = top / "junk" / "wanted.jpg"
+    (tmp_path / "link").symlink_to(top / "junk")
+    roles = FolderRoles([
+        (str(top), NORMAL), (str(top / "junk"), EXCLUDED), (str(listed_file), PROTECTED),
+        (str(top / "keep"), PROTECTED),
+    ])
+    monkeypatch.chdir(tmp_path)
+    paths = [
+        str(top / "a.jpg"), str(top / "junk" / "a.jpg"), str(listed_file),
+        str(top / "junk" / "sub" / "a.jpg"), str(top / "keep" / "a.jpg"),
+        f"{top}//junk/./a.jpg", f"{top}/keep/../junk/wanted.jpg", f"{top}/keep/",
+        str(tmp_path / "link" / "a.jpg"), "photos/a.jpg", "photos/junk/wanted.jpg",
+        "a.jpg", str(top / "junk"), str(top / "junk" / ".."), str(tmp_path / "elsewhere.jpg"),
+    ]
+    expected = [roles.is_scanned(path) for path in paths]
+    assert FolderRoles(roles.pairs()).scanned(paths) == expected
+    assert expected.count(True) >= 5 and expected.count(False) >= 4

@@ -134,7 +134,9 @@ class FolderIntake(QObject):
         when it has none."""
         # An excluded subfolder is out of the list too; the deepest listed folder decides.
         roles = self._window.folder_panel.roles()
-        records = [record for record in result.records if roles.is_scanned(record.path)]
+        records = [record for record, scanned in zip(
+            result.records, roles.scanned(record.path for record in result.records), strict=True
+        ) if scanned]
         errors = [error for error in result.errors if roles.is_scanned(error.path)]
         if len(records) == len(result.records) and len(errors) == len(result.errors):
             return None

@@ -11,6 +11,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 
@@ -36,6 +37,10 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 COLUMNS_IN_BACKGROUND = 20_000
 """Groupings with more members than this get their columns built on a worker right after
 they are shown (when the regroup job did not bring them), not when first needed."""
+AFTER_PAINT_MS = 100
+"""How long after a grouping is set the work it does not need for its first paint starts
+(the heap's collection and freeze, 0.25 s at 100k files; the columns' build on a worker,
+which holds the GIL for half a second)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,6 +109,10 @@ class GroupListModel(QAbstractListModel):
         self._current = GroupingMarks(self._arrays, self.marks)
         """The marks of the members of `_groups`, as arrays."""
         self._columns_task: object | None = None
+        self._after_paint = QTimer(self)
+        self._after_paint.setSingleShot(True)
+        self._after_paint.setInterval(AFTER_PAINT_MS)
+        self._after_paint.timeout.connect(self._settle)
         self._shown: list[int] = []
         """Position (in `_groups`) of each row."""
         self._row_of_position: np.ndarray = np.zeros(0, np.int64)
@@ -146,9 +155,13 @@ class GroupListModel(QAbstractListModel):
         self._index_rows()
         self.endResetModel()
         self.keep_changed.emit()
+        self._after_paint.start()  # a grouping set meanwhile: only the last one is settled
+
+    def _settle(self) -> None:
+        """The grouping shown is painted: its heap frozen, its columns built on a worker."""
         if self._freezes_heap:  # the views have let the old grouping go by now
-            long_lived.settle(data.arrays.member_count)
-        if self._columns is None and data.arrays.member_count > COLUMNS_IN_BACKGROUND:
+            long_lived.settle(self._arrays.member_count)
+        if self._columns is None and self._arrays.member_count > COLUMNS_IN_BACKGROUND:
             self._build_columns_in_background()
 
     def _build_columns_in_background(self) -> None:

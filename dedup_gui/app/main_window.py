@@ -321,6 +321,7 @@ class MainWindow(QMainWindow):
         if self.group_model.rowCount() and self.group_view.current_row() < 0:
             self.group_view.set_current(0)
         self.status.update_state()
+        self.scan_flow.groups_shown()
         if self.jobs.checking_snapshot and self.jobs.job is not None:  # once painted, check them
             job = self.jobs.job  # called here: the job's own thread is busy waiting for this
             QTimer.singleShot(100, lambda: job.resume_check())  # type: ignore[attr-defined]

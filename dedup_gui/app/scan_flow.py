@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from dedup_gui.app.formatting import format_count
 from dedup_gui.app.scan_jobs import ScanJob
@@ -29,6 +29,10 @@ class ScanFlow(QObject):
         self.result: ScanResult | None = None
         """The last scan (minus files trashed since), or None before the first one."""
         self.index: SimilarityIndex | None = None
+        self._scan_job: ScanJob | None = None
+        """The last scan of folders started."""
+        self._unsaved: ScanJob | None = None
+        """The scan whose grouping's snapshot waits for its groups to be painted."""
 
     def start_scan(self) -> None:
         window = self._window
@@ -48,6 +52,7 @@ class ScanFlow(QObject):
             deep=window.deep_option.enabled(),
             deep_model=window.deep_option.model_file(),
             use_snapshot=self.result is None,  # opening: the last grouping shows first
+            save_when_shown=True,
         )
         job.saved_loaded.connect(window.decisions_ui.on_saved_loaded)
         job.scan_progress.connect(self._on_scan_progress)
@@ -61,6 +66,7 @@ class ScanFlow(QObject):
             lambda paths: window.group_model.marks.put_many((), paths)  # back to suggestions
         )
         window.progress_panel.start("Looking for images…")
+        self._scan_job = job
         window.jobs.start(job, [job.finished, job.failed, job.checked_unchanged])
 
     def regroup_records_in_background(
@@ -84,6 +90,17 @@ class ScanFlow(QObject):
         window.progress_panel.start("Updating groups…")
         window.jobs.start(job, [job.finished, job.failed])
 
+    def groups_shown(self) -> None:
+        """The window is showing a grouping: a scan's snapshot waiting for it is written
+        once it is painted."""
+        if self._unsaved is not None:
+            QTimer.singleShot(100, self._release_snapshot)
+
+    def _release_snapshot(self) -> None:
+        job, self._unsaved = self._unsaved, None
+        if job is not None:
+            job.groups_shown()
+
     def _on_scan_progress(self, progress: ScanProgress) -> None:
         window = self._window
         window.progress_panel.show_scan_progress(progress)
@@ -103,6 +120,8 @@ class ScanFlow(QObject):
 
     def _on_scan_finished(self, result: ScanResult, index: SimilarityIndex | None) -> None:
         window = self._window
+        self._release_snapshot()  # an earlier scan's, if its groups never showed
+        self._unsaved = self._scan_job  # its snapshot is written once its groups show
         # An edited file has a new size or mtime, so a new cache key; one that could not be
         # shown before is tried again.
         window.thumbnails.retry_failed()

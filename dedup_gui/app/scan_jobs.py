@@ -36,7 +36,8 @@ CHECK_CANCELLED = (
     " check."
 )
 CHECK_WAIT_SECONDS = 30.0
-"""Longest the check of a snapshot waits for its groups to be shown before it starts."""
+"""Longest the check of a snapshot waits for its groups to be shown before it starts (and
+a new grouping's snapshot for its groups to be shown before it is written)."""
 
 
 class ScanJob(QObject):
@@ -87,14 +88,20 @@ class ScanJob(QObject):
         descriptors: object = None,
         deep_model: str | None = None,
         use_snapshot: bool = False,
+        save_when_shown: bool = False,
     ) -> None:
         """`decisions`: the files in the "not duplicates" list get digests and are kept
         apart, and the saved marks of a scan of folders are read back. `use_snapshot`:
         show the last grouping of these folders first (`snapshot_loaded`), then scan.
-        A scan of folders that groups every file saves its grouping for next time."""
+        A scan of folders that groups every file saves its grouping for next time;
+        `save_when_shown`: once `groups_shown()` is called (or CHECK_WAIT_SECONDS after
+        `finished`), as writing it (a second or more of Python at 100k files) would slow
+        the first paint of those groups."""
         super().__init__()
         self._use_snapshot = use_snapshot
         self._check_may_start = threading.Event()
+        self._save_when_shown = save_when_shown
+        self._groups_shown = threading.Event()
         self._decisions = decisions
         self._deep = deep
         """Also deep matches (core/deep): descriptors in the scan, deep links in the index."""
@@ -115,9 +122,14 @@ class ScanJob(QObject):
         """Thread-safe: the snapshot's groups are shown; the scan that checks them starts."""
         self._check_may_start.set()
 
+    def groups_shown(self) -> None:
+        """Thread-safe: the groups of `finished` are painted; the snapshot is written now."""
+        self._groups_shown.set()
+
     def cancel(self) -> None:
         """Thread-safe; stops whichever phase is running."""
         self._check_may_start.set()
+        self._groups_shown.set()
         self._scan_cancel.cancel()
         if self._grouping:
             self._group_cancel.cancel()
@@ -125,6 +137,7 @@ class ScanJob(QObject):
     def stop(self) -> None:
         """Thread-safe; stops the scan and skips the grouping too (the window is closing)."""
         self._check_may_start.set()
+        self._groups_shown.set()
         self._scan_cancel.cancel()
         self._group_cancel.cancel()
 
@@ -168,6 +181,8 @@ class ScanJob(QObject):
                     index = None
             self.finished.emit(result, index)
             if index is not None:
+                if self._save_when_shown:
+                    self._groups_shown.wait(CHECK_WAIT_SECONDS)
                 self._save_snapshot(result, index)
         except Exception as error:  # shown to the user; the window stays usable
             self.failed.emit(f"{type(error).__name__}: {error}")

@@ -12,15 +12,14 @@ built once per keeper ranking and reused at every slider position that shows it 
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dedup_gui.core.collector import collector_paused
 from dedup_gui.core.grouping import candidates
 from dedup_gui.core.grouping.arrays import distinct
 from dedup_gui.core.grouping.components import component_labels
@@ -99,7 +98,9 @@ class SimilarityIndex:
         merges: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
         apart: tuple[np.ndarray, np.ndarray] | None = None,
         deep_links: DeepLinks | None = None,
+        exact_class: np.ndarray | None = None,
     ) -> None:
+        """`exact_class`: `_exact_classes(records)`, when the caller has it."""
         self.records: list[ImageRecord] = list(records)
         self.deep_links = deep_links
         """Deep matches (core/deep) among the pairs, by path; None without the deep pass."""
@@ -118,7 +119,7 @@ class SimilarityIndex:
         self._merge_first = merge_first
         self._merge_second = merge_second
         self._merge_height = merge_height
-        self._exact_class = _exact_classes(self.records)
+        self._exact_class = _exact_classes(self.records) if exact_class is None else exact_class
         self._sizes = np.array([r.size for r in self.records], dtype=np.int64)
         self._path_rank = path_ranks(self.records)
         self._keeper_contexts: dict[_ContextKey, _KeeperContext] = {}
@@ -151,7 +152,8 @@ class SimilarityIndex:
         records = list(records)
         signals = Signals.from_records(records, with_dihedral=match_transforms)
         max_distance = similarity_to_distance(MIN_SIMILARITY)
-        blocks = list(_verified_pairs(signals, records, max_distance, progress, cancel))
+        exact_class = _exact_classes(records)
+        blocks = list(_verified_pairs(signals, exact_class, max_distance, progress, cancel))
         if match_transforms:
             blocks.extend(_verified_turned_pairs(signals, max_distance, cancel))
         deep_links = _with_deep_links(deep, records, signals, blocks, progress, cancel)
@@ -168,7 +170,7 @@ class SimilarityIndex:
             phash = effective = np.zeros(0, np.uint8)
         return cls(
             records, signals, first, second, phash, effective, match_transforms, apart=apart,
-            deep_links=deep_links,
+            deep_links=deep_links, exact_class=exact_class,
         )
 
     def state(self) -> dict[str, np.ndarray]:
@@ -419,7 +421,7 @@ class SimilarityIndex:
         new = Cut.union([cut.subset(built.missing(cut.keys)) for cut in labelled])
         # Tens of thousands of small acyclic objects: a cyclic collection in between would
         # walk the whole library's records each time, for nothing to collect.
-        with _collector_paused():
+        with collector_paused():
             if len(new.keys):
                 self._build_groups(new, context, built)
             for merges, cut in zip(cuts, labelled, strict=True):
@@ -816,18 +818,6 @@ def _uncropped_keeper(
     return position, reason
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for the block (as it was after)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _same_pixels(a: ImageRecord, b: ImageRecord) -> bool:
     """The same decoded pixels (see ImageRecord.pixel_digest) at the same size."""
     return (
@@ -875,14 +865,14 @@ def _exact_classes(records: Sequence[ImageRecord]) -> np.ndarray:
 
 def _verified_pairs(
     signals: Signals,
-    records: Sequence[ImageRecord],
+    exact_class: np.ndarray,
     max_distance: int,
     progress: Progress | None,
     cancel: CancelToken | None,
 ) -> list[PairRows]:
     """Pairs whose mean pHash/dHash distance is within `max_distance` and that pass
-    verification: one 128-bit join at radius 2 * max_distance."""
-    exact_class = _exact_classes(records)
+    verification: one 128-bit join at radius 2 * max_distance. `exact_class`: the records'
+    `_exact_classes` (byte copies are at distance 0)."""
     both = np.stack([signals.phash, signals.dhash], axis=1)
     out: list[PairRows] = []
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from dedup_gui.core.collector import collector_paused
 from dedup_gui.core.files.bounded_read import FileChangedError, read_all
 from dedup_gui.core.files.digest import bytes_digest, file_digest
 from dedup_gui.core.files.discovery import Discovery, FileStat, discover
@@ -228,19 +229,21 @@ def scan(
     cancel = cancel or CancelToken()
     reporter = _ProgressReporter(progress)
     reporter.descriptors = options.descriptors  # _collect hands it each new record
-    discovery = discovered or discover(
-        roots,
-        include_hidden=options.include_hidden,
-        cancel=cancel,
-        on_found=reporter.discovering,
-        follow_links=options.follow_links,
-        excluded=options.excluded_folders,
-    )
+    with collector_paused():  # a FileStat per file, all kept
+        discovery = discovered or discover(
+            roots,
+            include_hidden=options.include_hidden,
+            cancel=cancel,
+            on_found=reporter.discovering,
+            follow_links=options.follow_links,
+            excluded=options.excluded_folders,
+        )
     result = ScanResult(errors=list(discovery.errors), roots=tuple(_absolute_roots(roots)))
     if discovery.cancelled:
         return _finish(result, reporter, cache, cancelled=True)
 
-    cached = _cached_records(cache, discovery.files) if cache else {}
+    with collector_paused():  # the rows of every cached file, then its record
+        cached = _cached_records(cache, discovery.files) if cache else {}
     cached = _without_missing_descriptors(cached, options.descriptors)
     candidates = [f for f in discovery.files if f.path in cached or _is_image(f)]
     shared_sizes = {size for size, n in Counter(f.size for f in candidates).items() if n > 1}
