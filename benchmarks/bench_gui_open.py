@@ -8,8 +8,10 @@ scrolls, and the bulk marking actions in the window.
 The library is 100,000 tiny real JPEGs (built once in benchmarks/_data/, distinct bytes) whose
 records are written into a fresh cache the way a scan would have left them: synthetic hashes
 with about half of the files in families of 2-3 near copies (as bench_regroup), content
-digests of the real bytes. The app opens it as any cached library: it walks the folders,
-finds every file in the cache, groups them and shows the groups.
+digests of the real bytes. The app opens it as any cached library with no snapshot yet (as
+after a `dedup-cli scan`): the cache's records under the folders are grouped and shown
+first (core/scanning/cache_preview.py), then the scan walks the folders, verifies every
+row and, finding the same records, regroups its own; when that check ended is printed.
 
 With --open-only the folders are then opened again in a new window: the last grouping's
 snapshot (core/scanning/snapshot.py) shows at once and the warm scan checks it afterwards;
@@ -159,6 +161,7 @@ def open_window(
     phases: dict[str, float] = {}
     cpu_at: dict[str, float] = {}
     opened, opened_cpu = time.perf_counter(), time.process_time()
+    _opened_at.append(opened)
     window = open_main_window([str(root)], AppSettings())
     window.resize(1400, 900)
     job = window.jobs.job
@@ -167,9 +170,9 @@ def open_window(
         phases.setdefault(name, time.perf_counter() - opened)
         cpu_at.setdefault(name, time.process_time() - opened_cpu)
 
-    job.snapshot_loaded.connect(lambda *_result: phase("snapshot loaded"))
-    job.grouping_started.connect(lambda _count: phase("scan (walk + cache)"))
-    job.finished.connect(lambda *_result: phase("grouping done"))
+    job.snapshot_loaded.connect(lambda *_result: phase("snapshot or cache preview grouped"))
+    job.grouping_started.connect(lambda _count: phase("records read"))
+    job.finished.connect(lambda *_result: phase("scan and grouping done"))
     shown = wait_until(app, lambda: window.group_model.rowCount() > 0
                        and window.group_view.isVisible(), timeout=300)
     window.group_view.viewport().repaint()
@@ -186,12 +189,18 @@ def open_window(
     return window, open_s, open_cpu
 
 
+_opened_at: list[float] = []
+"""perf_counter() at each `open_window`'s start."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=100_000)
     parser.add_argument("--frames", type=int, default=600)
     parser.add_argument("--open-only", action="store_true",
                         help="stop once the first rows are painted (no scrolling, no marks)")
+    parser.add_argument("--no-preview", action="store_true",
+                        help="open as before cache previews: walk, verify and group first")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     started = time.perf_counter()
@@ -209,12 +218,19 @@ def main() -> None:
     from PySide6.QtGui import QStandardItem, QStandardItemModel
     from PySide6.QtWidgets import QApplication, QListView
 
+    if args.no_preview:
+        from dedup_gui.core.scanning import cache_preview
+
+        cache_preview.PREVIEW_MIN_RECORDS = sys.maxsize
     app = QApplication.instance() or QApplication([])
-    window, open_s, open_cpu = open_window(app, root, files, "scan + group (no snapshot)")
+    window, open_s, open_cpu = open_window(app, root, files, "no snapshot yet")
     if args.open_only:
+        wait_until(app, lambda: not window.is_busy(), timeout=300)
+        print(f"  the scan that checks them (and the regroup of its records) ended "
+              f"{time.perf_counter() - _opened_at[-1]:.2f} s after opening")
         # Wait for the grouping's snapshot to be written (after `finished`, on the job's
         # thread), then open the same folders again in a new window: the snapshot shows.
-        wait_until(app, lambda: not window.is_busy() and not window.jobs.running_jobs, timeout=300)
+        wait_until(app, lambda: not window.jobs.running_jobs, timeout=300)
         window.close()
         app.processEvents()
         again, again_s, again_cpu = open_window(app, root, files, "from the snapshot")

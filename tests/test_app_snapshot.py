@@ -1,4 +1,5 @@
-"""Opening folders again shows the last grouping at once, then checks it for changes."""
+"""Opening folders again shows the last grouping at once (or, with none yet, the cached
+records grouped), then checks it for changes."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from PySide6.QtCore import QSettings, Qt
 from dedup_gui.app import dialogs, scan_jobs
 from dedup_gui.app.main_window import MainWindow
 from dedup_gui.app.settings import AppSettings
+from dedup_gui.core.scanning import cache_preview
+from dedup_gui.core.scanning.cache import HashCache
+from dedup_gui.core.scanning.scanner import scan
 from tests.test_app_decisions import make_pairs
 
 TIMEOUT_MS = 60_000
@@ -162,3 +166,108 @@ def test_a_new_groupings_snapshot_is_written_once_its_groups_are_shown(tmp_path)
         job.groups_shown()
         thread.join(TIMEOUT_MS / 1000)
     assert not thread.is_alive() and any(saved.iterdir())
+
+# With no snapshot yet (folders scanned by the CLI): the cached records' groups show before
+# the walk (core/scanning/cache_preview.py), and the scan checks them.
+
+
+@pytest.fixture
+def small_previews(monkeypatch):
+    monkeypatch.setattr(cache_preview, "PREVIEW_MIN_RECORDS", 1)
+
+
+def scanned_by_the_cli(folder) -> None:
+    with HashCache.open_default() as cache:
+        scan([str(folder)], cache=cache)
+
+
+def open_folder(open_window, folder):
+    window = open_window()
+    window.folder_panel.add_folder(str(folder))
+    window.start_scan()
+    return window
+
+
+def test_the_cached_groups_show_first_and_stand_once_checked(
+    qtbot, open_window, tmp_path, held_scan, small_previews
+):
+    folder = tmp_path / "photos"
+    pairs = make_pairs(folder)
+    scanned_by_the_cli(folder)
+    window = open_folder(open_window, folder)
+    qtbot.waitUntil(lambda: window.group_model.rowCount() == 2, timeout=TIMEOUT_MS)
+    assert window.is_busy()  # the folders are not even walked yet: nothing can be trashed
+    assert window.progress_panel.label.text().startswith("Checking for changes")
+    assert not window.trash_action.isEnabled()
+    preview = grouped(window)
+    assert sorted(map(sorted, preview)) == sorted(sorted(map(str, pair)) for pair in pairs.values())
+    assert all(m.record.ctime_ns == 0 for g in window.group_model.groups() for m in g.members)
+
+    held_scan.set()
+    wait_idle(qtbot, window)
+    assert grouped(window) == preview
+    # The groups now hold the scan's records, with the identity the walk saw.
+    assert all(m.record.ctime_ns != 0 for g in window.group_model.groups() for m in g.members)
+    assert window.scan_result.records == list(window.similarity_index.records)
+    assert window.trash_action.isEnabled()
+
+
+def test_the_check_replaces_a_preview_that_no_longer_holds(
+    qtbot, open_window, tmp_path, held_scan, small_previews
+):
+    folder = tmp_path / "photos"
+    pairs = make_pairs(folder)
+    scanned_by_the_cli(folder)
+    pairs[2][1].unlink()  # photo2 has no copy any more
+    shutil.copyfile(pairs[1][0], folder / "photo1 (copy).png")  # not in the cache
+    window = open_folder(open_window, folder)
+    qtbot.waitUntil(lambda: window.group_model.rowCount() == 2, timeout=TIMEOUT_MS)
+    held_scan.set()
+    wait_idle(qtbot, window)
+    assert [sorted(g) for g in grouped(window)] == [
+        sorted([str(pairs[1][0]), str(pairs[1][1]), str(folder / "photo1 (copy).png")])
+    ]
+
+
+def test_a_cancelled_check_keeps_no_preview_record(
+    qtbot, open_window, tmp_path, held_scan, small_previews
+):
+    folder = tmp_path / "photos"
+    make_pairs(folder)
+    scanned_by_the_cli(folder)
+    window = open_folder(open_window, folder)
+    qtbot.waitUntil(lambda: window.group_model.rowCount() == 2, timeout=TIMEOUT_MS)
+    window.cancel_job()
+    held_scan.set()
+    wait_idle(qtbot, window)
+    # Its records were never checked: what stays is what the cancelled scan found (here,
+    # cancelled before the walk: nothing), as after any cancelled scan.
+    assert window.scan_result.cancelled and window.scan_result.records == []
+    assert window.group_model.rowCount() == 0
+    assert "cancelled" in window.statusBar().currentMessage()
+
+
+def test_the_checked_grouping_is_the_next_opening_snapshot(
+    qtbot, open_window, tmp_path, held_scan, small_previews, monkeypatch
+):
+    folder = tmp_path / "photos"
+    make_pairs(folder)
+    scanned_by_the_cli(folder)
+    held_scan.set()
+    window = open_folder(open_window, folder)
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: not window.jobs.running_jobs, timeout=TIMEOUT_MS)
+    before = grouped(window)
+    window.close()
+
+    previews: list[object] = []
+    real = scan_jobs.ScanJob._shown_preview
+    monkeypatch.setattr(scan_jobs.ScanJob, "_shown_preview",
+                        lambda job: previews.append(job) or real(job))
+    held_scan.clear()
+    again = open_window()
+    again.start_scan()
+    qtbot.waitUntil(lambda: again.group_model.rowCount() == 2, timeout=TIMEOUT_MS)
+    assert grouped(again) == before and not previews  # the snapshot's groups
+    held_scan.set()
+    wait_idle(qtbot, again)

@@ -27,8 +27,9 @@ from dedup_gui.core.models import (
     ScanProgress,
     ScanResult,
 )
-from dedup_gui.core.scanning import snapshot
+from dedup_gui.core.scanning import cache_preview, snapshot
 from dedup_gui.core.scanning.cache import HashCache
+from dedup_gui.core.scanning.cache_preview import CachePreview
 from dedup_gui.core.scanning.scanner import ScanOptions, scan
 
 CHECK_CANCELLED = (
@@ -144,16 +145,21 @@ class ScanJob(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            shown = self._shown_snapshot()
+            shown: snapshot.Snapshot | CachePreview | None = self._shown_snapshot()
+            if shown is None:
+                shown = self._shown_preview()
             if shown is not None:  # the scan would slow the groups' first paint down
                 self._check_may_start.wait(CHECK_WAIT_SECONDS)
             result = self._scan()
-            if shown is not None and result.cancelled:
+            if isinstance(shown, CachePreview):
+                if self._checked_preview(shown, result):
+                    return
+            elif shown is not None and result.cancelled:
                 self.checked_unchanged.emit(
                     replace(shown.result, warnings=[CHECK_CANCELLED]), shown.index
                 )
                 return
-            if shown is not None and shown.stands_for(result.records):
+            elif shown is not None and shown.stands_for(result.records):
                 self.checked_unchanged.emit(result, shown.full_index(result.records))
                 return
             if self._decisions is not None and self._records is None:
@@ -164,28 +170,71 @@ class ScanJob(QObject):
             self.grouping_started.emit(len(result.records))
             index = self._shrunk_index(result.records)
             if index is None:
-                throttle = Throttle(lambda step: self.grouping_progress.emit(*step))
                 try:
-                    apart = None
-                    if self._decisions is not None:
-                        apart = self._decisions.apart_for(result.records)
-                    index = SimilarityIndex.build(
-                        result.records,
-                        match_transforms=self._match_transforms,
-                        apart=apart,
-                        progress=lambda done, total: throttle((done, total), force=done == total),
-                        cancel=self._group_cancel,
-                        deep=_deep_search(result) if self._deep else None,
-                    )
+                    index = self._build(result, self._group_cancel)
                 except Cancelled:
                     index = None
-            self.finished.emit(result, index)
-            if index is not None:
-                if self._save_when_shown:
-                    self._groups_shown.wait(CHECK_WAIT_SECONDS)
-                self._save_snapshot(result, index)
+            self._finish(result, index)
         except Exception as error:  # shown to the user; the window stays usable
             self.failed.emit(f"{type(error).__name__}: {error}")
+
+    def _build(self, result: ScanResult, cancel: CancelToken) -> SimilarityIndex:
+        throttle = Throttle(lambda step: self.grouping_progress.emit(*step))
+        apart = None
+        if self._decisions is not None:
+            apart = self._decisions.apart_for(result.records)
+        return SimilarityIndex.build(
+            result.records,
+            match_transforms=self._match_transforms,
+            apart=apart,
+            progress=lambda done, total: throttle((done, total), force=done == total),
+            cancel=cancel,
+            deep=_deep_search(result) if self._deep else None,
+        )
+
+    def _finish(self, result: ScanResult, index: SimilarityIndex | None) -> None:
+        self.finished.emit(result, index)
+        if index is not None:
+            if self._save_when_shown:
+                self._groups_shown.wait(CHECK_WAIT_SECONDS)
+            self._save_snapshot(result, index)
+
+    def _shown_preview(self) -> CachePreview | None:
+        """With no snapshot: the cached records under the folders grouped and emitted to
+        be shown (`snapshot_loaded`), when there are enough of them to be worth it."""
+        if self._snapshot_key() is None or not self._use_snapshot:
+            return None
+        options = self._options or ScanOptions()
+        sizes = self._decisions.ignore_sizes() if self._decisions is not None else ()
+        with HashCache.open_default() as cache:
+            records = cache_preview.preview_records(
+                cache, self._roots, excluded_folders=options.excluded_folders,
+                include_hidden=options.include_hidden, sizes_elsewhere=sizes,
+            )
+        if len(records) < cache_preview.PREVIEW_MIN_RECORDS or self._scan_cancel.cancelled:
+            return None
+        result = ScanResult(records=records, from_cache=len(records),
+                            roots=tuple(_absolute(root) for root in self._roots))
+        if self._decisions is not None:
+            self.saved_loaded.emit(self._decisions.load_saved(records))
+        self.grouping_started.emit(len(records))
+        try:
+            index = self._build(result, self._scan_cancel)
+        except Cancelled:
+            return None
+        preview = CachePreview(result, index)
+        self.snapshot_loaded.emit(preview.result, preview.index)
+        return preview
+
+    def _checked_preview(self, preview: CachePreview, result: ScanResult) -> bool:
+        """After the scan that checks a preview: when it found the preview's records, the
+        preview's grouping over the scan's records (the window regroups them: the groups
+        shown hold the preview's records, whose identities are the cache's). True when
+        that ended the job. A cancelled check shows what it hashed, as a cancelled scan."""
+        if result.cancelled or not preview.stands_for(result.records):
+            return False
+        self._finish(result, preview.full_index(result.records))
+        return True
 
     def _snapshot_key(self) -> snapshot.SnapshotKey | None:
         """The key of this scan's grouping, or None when it is not one a snapshot keeps

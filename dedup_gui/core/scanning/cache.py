@@ -273,6 +273,34 @@ class HashCache:
                 found[path] = row
         return found
 
+    def rows_under(self, roots: Sequence[str]) -> list[StoredRow]:
+        """Every record row stored for a path inside the folders `roots`, of this recipe
+        and read as it is read now, as it is: NOT verified (cache_preview shows them while
+        the scan that checks them verifies every row). Each path once."""
+        ranges = [_subtree_range(root) for root in roots]
+
+        def query(connection: sqlite3.Connection) -> list[StoredRow]:
+            found: list[StoredRow] = []
+            for low, high in ranges:
+                found += connection.execute(
+                    f"SELECT {_RECORD_LIST} FROM records WHERE path >= ? AND path < ?",
+                    (low, high),
+                ).fetchall()
+            return found
+
+        with self._lock:
+            found = self._run(query, [])
+            pending = [row for key, row in self._pending.records.items()
+                       if any(low <= key < high for low, high in ranges)]
+        if pending or len(ranges) > 1:  # nested roots list a row twice; a pending one wins
+            found = list({row[0]: row for row in (*found, *pending)}.values())
+        recipe_at, format_at = rows.RECIPE, rows.FORMAT
+        return [
+            row for row in found
+            if type(row[0]) is bytes and row[recipe_at] == RECIPE_VERSION
+            and _read_as_it_is_read_now(os.fsdecode(row[0]), row[format_at])
+        ]
+
     def row_checksums(self, paths: Sequence[str]) -> dict[str, bytes]:
         """The checksums the record rows of `paths` end with now, by path (not verified:
         for `fresh_rows(sealed_as=...)` later, which only takes a row that still ends with
