@@ -27,9 +27,11 @@ from dedup_gui.core.models import ImageRecord, ScanResult
 from dedup_gui.core.scanning import cache_rows
 from dedup_gui.core.scanning.cache import HashCache
 
-PREVIEW_MIN_RECORDS = 20_000
-"""Fewer cached records than this are scanned and grouped as usual: the walk and the
-checks take under a second or so, and a preview would only show the groups twice."""
+PREVIEW_MIN_RECORDS = 50_000
+"""Fewer cached records than this are scanned and grouped as usual. A preview's groups are
+made twice (its own, then the scan's), so it only pays off at scale: at 20,000 photos it
+showed them 0.1-0.6 s sooner and left the window busy 1 s longer; at 100,000, 2-4 s
+sooner (benchmarks/bench_gui_open.py --files N [--no-preview])."""
 
 
 @dataclass(frozen=True, slots=True)
