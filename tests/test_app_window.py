@@ -630,3 +630,22 @@ def test_while_scanning_the_hint_counts_images_not_the_pairs_compared_after(wind
 
     assert window.empty_state.subtitle.text() == "16 images so far"
     assert "Comparing 8 possible lossless conversions" in window.progress_panel.label.text()
+
+
+def test_a_first_scan_says_so_before_its_first_progress(qtbot, window, tmp_path, monkeypatch):
+    # The first progress of an opening comes after a snapshot or the cache is read.
+    import threading
+
+    from dedup_gui.app import scan_jobs
+
+    release = threading.Event()
+    real_scan = scan_jobs.scan
+    monkeypatch.setattr(scan_jobs, "scan",
+                        lambda *a, **k: release.wait(10) and real_scan(*a, **k))
+    album = tmp_path / "album"
+    save_copies(album, 33)
+    window.folder_panel.add_folder(str(album))
+    window.start_scan()
+    assert window.empty_state.title.text() == "Scanning…"
+    release.set()
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=10000)

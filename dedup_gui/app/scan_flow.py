@@ -68,6 +68,8 @@ class ScanFlow(QObject):
         window.progress_panel.start("Looking for images…")
         self._scan_job = job
         window.jobs.start(job, [job.finished, job.failed, job.checked_unchanged])
+        if self.result is None:  # not "Ready to scan" while a snapshot or the cache is read
+            window.empty_state.show_hint("Scanning…", "Looking for images…")
 
     def regroup_records_in_background(
         self, result: ScanResult, shrink_from: SimilarityIndex | None = None
