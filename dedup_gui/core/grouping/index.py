@@ -46,7 +46,12 @@ from dedup_gui.core.grouping.similarity import (
     shown_similarity,
     similarity_to_distance,
 )
-from dedup_gui.core.grouping.verification import REJECTED, Signals, evaluate_pairs
+from dedup_gui.core.grouping.verification import (
+    BUILD_SIGNAL_THREADS,
+    REJECTED,
+    Signals,
+    evaluate_pairs,
+)
 from dedup_gui.core.models import (
     CancelToken,
     DuplicateGroup,
@@ -150,7 +155,9 @@ class SimilarityIndex:
         the deep copies the hashes miss (crops, turns, edits; core/deep). Raises
         `candidates.Cancelled` if `cancel` fires."""
         records = list(records)
-        signals = Signals.from_records(records, with_dihedral=match_transforms)
+        signals = Signals.from_records(
+            records, with_dihedral=match_transforms, threads=BUILD_SIGNAL_THREADS
+        )
         max_distance = similarity_to_distance(MIN_SIMILARITY)
         exact_class = _exact_classes(records)
         blocks = list(_verified_pairs(signals, exact_class, max_distance, progress, cancel))
@@ -856,11 +863,11 @@ def _byte_identical(a: ImageRecord, b: ImageRecord) -> bool:
 def _exact_classes(records: Sequence[ImageRecord]) -> np.ndarray:
     """Class id per record shared by byte-identical files; -1 without a digest."""
     classes: dict[tuple[int, bytes], int] = {}
-    out = np.full(len(records), -1, np.int64)
-    for k, record in enumerate(records):
-        if record.content_digest is not None:
-            out[k] = classes.setdefault((record.size, record.content_digest), len(classes))
-    return out
+    class_of = classes.setdefault
+    return np.array([
+        -1 if r.content_digest is None else class_of((r.size, r.content_digest), len(classes))
+        for r in records
+    ], dtype=np.int64)
 
 
 def _verified_pairs(
