@@ -127,36 +127,42 @@ class Signals:
                     whole[start:end] = part
 
         threads = max(1, min(threads, count // SIGNAL_CHUNK))
-        if threads == 1:
-            fill(range(0, count, SIGNAL_CHUNK))
-        else:
+        pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
+        try:
             # Chunks dealt out in turn, each written to its own rows: numpy lets go of the
-            # GIL in the heavy loops, and every value is the same as on one thread.
+            # GIL in the heavy loops, and every value is the same as on one thread. The
+            # per-record attributes (Python, holding the GIL) are read here meanwhile.
             step = SIGNAL_CHUNK * threads
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                jobs = [
-                    pool.submit(fill, range(k * SIGNAL_CHUNK, count, step))
-                    for k in range(threads)
-                ]
-                for job in jobs:
-                    job.result()
-        dihedral = None
-        if with_dihedral:
-            dihedral = np.array([r.phash_dihedral for r in records], dtype=np.uint64)
-            dihedral = dihedral.reshape(count, 8)
+            jobs = [] if pool is None else [
+                pool.submit(fill, range(k * SIGNAL_CHUNK, count, step)) for k in range(threads)
+            ]
+            phash = hash_array([r.phash for r in records])
+            dhash = hash_array([r.dhash for r in records])
+            dimensions = np.stack([
+                np.fromiter((r.width for r in records), np.int64, count),
+                np.fromiter((r.height for r in records), np.int64, count),
+            ], axis=1)
+            dihedral = None
+            if with_dihedral:
+                dihedral = np.array([r.phash_dihedral for r in records], dtype=np.uint64)
+                dihedral = dihedral.reshape(count, 8)
+            if pool is None:
+                fill(range(0, count, SIGNAL_CHUNK))
+            for job in jobs:
+                job.result()
+        finally:
+            if pool is not None:
+                pool.shutdown()
         return cls(
-            phash=hash_array([r.phash for r in records]),
-            dhash=hash_array([r.dhash for r in records]),
+            phash=phash,
+            dhash=dhash,
             dihedral=dihedral,
             luma=luma,
             chroma=chroma,
             detail=detail,
             colourfulness=colourfulness,
             texture=texture,
-            dimensions=np.stack([
-                np.fromiter((r.width for r in records), np.int64, count),
-                np.fromiter((r.height for r in records), np.int64, count),
-            ], axis=1),
+            dimensions=dimensions,
         )
 
     def __len__(self) -> int:
