@@ -43,6 +43,8 @@ DEFAULT_BLOCK_PAIRS = 1 << 21
 SUBSET_MIN_MASKS = 3
 """In a self-join, masks sharing a highest bit read only the items with that bit clear
 once there are this many of them (selecting the half costs about one probe)."""
+PROBE_ITEMS = 1 << 19
+"""Probe lookups per numpy call: several masks at a time below a million items."""
 CANDIDATE_COST = 8.0
 """Cost of verifying one bucket-mate, in probes of one item (measured at 300k-1M)."""
 
@@ -161,6 +163,14 @@ def _stable_order(values: np.ndarray, width: int) -> np.ndarray:
     return keys.astype(np.intp)
 
 
+def _run_starts(ordered: np.ndarray) -> np.ndarray:
+    """Positions where a run of equal values starts in a sorted, non-empty array."""
+    starts = np.empty(len(ordered), dtype=bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    return np.flatnonzero(starts)
+
+
 def _brute_force(
     queries: np.ndarray, index: np.ndarray, max_distance: int, same_set: bool
 ) -> Iterator[PairBlock]:
@@ -262,11 +272,15 @@ class _Tables:
     width: int
     sorted_chunk: np.ndarray
     """The queries' chunk values, ascending (intp)."""
+    sorted_index: np.ndarray
+    """The index's chunk values, ascending (intp): bucket k is the run of k in it."""
     query_order: np.ndarray
     index_order: np.ndarray
     query_words: list[np.ndarray]
     index_words: list[np.ndarray]
     bucket_starts: np.ndarray
+    """Position in sorted_index of each bucket's first item; set for filled buckets only
+    (the others hold garbage)."""
     filled: np.ndarray
     """uint8 items per bucket, _FULL for that many or more."""
     tasks: list[list[int]]
@@ -303,11 +317,16 @@ class _Search:
         self._check()
         index_chunk = self.index_chunks[c]
         order = _stable_order(index_chunk, width)
-        counts = np.bincount(index_chunk, minlength=1 << width)
-        bucket_starts = np.zeros((1 << width) + 1, dtype=np.int32)
-        np.cumsum(counts, out=bucket_starts[1:])
-        filled = np.minimum(counts, _FULL).astype(np.uint8)
-        del counts
+        sorted_index = index_chunk[order]
+        # Buckets from the runs of equal values in sorted order: only the filled entries
+        # are written (and read: a probe looks a bucket up only where `filled` is set),
+        # not a dense count and prefix sum over all 2**width values.
+        run_starts = _run_starts(sorted_index)
+        values = sorted_index[run_starts]
+        bucket_starts = np.empty(1 << width, dtype=np.int32)
+        bucket_starts[values] = run_starts
+        filled = np.zeros(1 << width, dtype=np.uint8)
+        filled[values] = np.minimum(np.diff(run_starts, append=len(sorted_index)), _FULL)
         query_order = (
             order if self.same_set else _stable_order(self.query_chunks[c], width)
         )
@@ -320,7 +339,8 @@ class _Search:
         return _Tables(
             chunk=c,
             width=width,
-            sorted_chunk=self.query_chunks[c][query_order],
+            sorted_chunk=sorted_index if self.same_set else self.query_chunks[c][query_order],
+            sorted_index=sorted_index,
             query_order=query_order,
             index_order=order,
             query_words=query_words,
@@ -354,19 +374,26 @@ class _Search:
             top = np.intp(1 << (masks[0].bit_length() - 1))
             positions = np.flatnonzero((values & top) == 0)
             values = values[positions]
-        probed = np.empty(len(values), dtype=np.intp)
-        filled = np.empty(len(values), dtype=np.uint8)
-        hit = np.empty(len(values), dtype=bool)
-        for mask in masks:
+        # Several masks per numpy call (a row each): the same lookups in fewer, longer
+        # calls. Pairs come out in another order, which no caller depends on.
+        items = max(len(values), 1)
+        rows = max(1, min(len(masks), PROBE_ITEMS // items))
+        probed = np.empty((rows, len(values)), dtype=np.intp)
+        filled = np.empty((rows, len(values)), dtype=np.uint8)
+        hit = np.empty((rows, len(values)), dtype=bool)
+        for start in range(0, len(masks), rows):
             self._check()
-            np.bitwise_xor(values, np.intp(mask), out=probed)
-            np.take(t.filled, probed, out=filled, mode="clip")
-            np.not_equal(filled, 0, out=hit)  # nonzero() is ~3x faster on bools
-            at = np.flatnonzero(hit)
+            batch = np.array(masks[start : start + rows], dtype=np.intp)
+            k = len(batch)
+            np.bitwise_xor(values[None, :], batch[:, None], out=probed[:k])
+            np.take(t.filled, probed[:k], out=filled[:k], mode="clip")
+            np.not_equal(filled[:k], 0, out=hit[:k])  # nonzero() is ~3x faster on bools
+            at = np.flatnonzero(hit[:k])
             if len(at) == 0:
                 continue
-            targets = np.take(probed, at)
-            counts = np.take(filled, at)
+            targets = np.take(probed[:k], at)
+            counts = np.take(filled[:k], at)
+            at %= items
             query_at = at if positions is None else np.take(positions, at)
             if self.same_set and positions is None:
                 upward = np.flatnonzero(targets > np.take(t.sorted_chunk, query_at))
@@ -390,7 +417,8 @@ class _Search:
         counts = counts.astype(np.intp)
         full = np.flatnonzero(counts == _FULL)
         if len(full):
-            counts[full] = t.bucket_starts[targets[crowded][full] + 1] - lo[full]
+            ends = np.searchsorted(t.sorted_index, targets[crowded][full], side="right")
+            counts[full] = ends - lo[full]
         yield from self._expanded(t, query_at, lo + 1, counts - 1)
 
     def _expanded(
@@ -402,9 +430,12 @@ class _Search:
 
     def _within_buckets(self, t: _Tables) -> Iterator[PairBlock]:
         """Mask 0 of a self-join: each item with the items after it in its bucket."""
-        starts = t.bucket_starts
-        lo = starts[t.sorted_chunk]
-        counts = (starts[t.sorted_chunk + 1] - lo) - (np.arange(len(lo)) - lo) - 1
+        run_starts = _run_starts(t.sorted_chunk)
+        ends = np.diff(run_starts, append=len(t.sorted_chunk))
+        ends += run_starts
+        # Items after each one in its bucket: its run's end, less its position, less 1.
+        counts = np.repeat(ends, np.diff(ends, prepend=0))
+        counts -= np.arange(1, len(counts) + 1)
         crowded = np.flatnonzero(counts > 0)
         yield from self._expanded(t, crowded, (crowded + 1).astype(np.intp), counts[crowded])
 

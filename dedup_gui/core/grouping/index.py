@@ -13,6 +13,7 @@ built once per keeper ranking and reused at every slider position that shows it 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -46,7 +47,12 @@ from dedup_gui.core.grouping.similarity import (
     shown_similarity,
     similarity_to_distance,
 )
-from dedup_gui.core.grouping.verification import REJECTED, Signals, evaluate_pairs
+from dedup_gui.core.grouping.verification import (
+    BUILD_SIGNAL_THREADS,
+    REJECTED,
+    Signals,
+    evaluate_pairs,
+)
 from dedup_gui.core.models import (
     CancelToken,
     DuplicateGroup,
@@ -67,6 +73,8 @@ VERIFY_BATCH = 1 << 18
 VERIFY_SLICE = 4096
 """Candidate pairs per evaluate_pairs call: its (pairs, 64) temporaries (~1 MB each) stay
 in the CPU's cache, and ~60 numpy calls a slice cost nothing beside them."""
+VERIFY_THREADS = 2
+"""Threads the verification slices of one batch share."""
 _ContextKey = tuple[tuple[str, ...], tuple[KeeperRule, ...]]
 
 
@@ -150,7 +158,9 @@ class SimilarityIndex:
         the deep copies the hashes miss (crops, turns, edits; core/deep). Raises
         `candidates.Cancelled` if `cancel` fires."""
         records = list(records)
-        signals = Signals.from_records(records, with_dihedral=match_transforms)
+        signals = Signals.from_records(
+            records, with_dihedral=match_transforms, threads=BUILD_SIGNAL_THREADS
+        )
         max_distance = similarity_to_distance(MIN_SIMILARITY)
         exact_class = _exact_classes(records)
         blocks = list(_verified_pairs(signals, exact_class, max_distance, progress, cancel))
@@ -856,11 +866,11 @@ def _byte_identical(a: ImageRecord, b: ImageRecord) -> bool:
 def _exact_classes(records: Sequence[ImageRecord]) -> np.ndarray:
     """Class id per record shared by byte-identical files; -1 without a digest."""
     classes: dict[tuple[int, bytes], int] = {}
-    out = np.full(len(records), -1, np.int64)
-    for k, record in enumerate(records):
-        if record.content_digest is not None:
-            out[k] = classes.setdefault((record.size, record.content_digest), len(classes))
-    return out
+    class_of = classes.setdefault
+    return np.array([
+        -1 if r.content_digest is None else class_of((r.size, r.content_digest), len(classes))
+        for r in records
+    ], dtype=np.int64)
 
 
 def _verified_pairs(
@@ -877,34 +887,45 @@ def _verified_pairs(
     out: list[PairRows] = []
 
     def verify(first: np.ndarray, second: np.ndarray) -> None:
-        for start in range(0, len(first), VERIFY_SLICE):
-            verify_slice(first[start : start + VERIFY_SLICE], second[start : start + VERIFY_SLICE])
+        slices = [
+            (first[start : start + VERIFY_SLICE], second[start : start + VERIFY_SLICE])
+            for start in range(0, len(first), VERIFY_SLICE)
+        ]
+        # Slices are independent: numpy lets go of the GIL, and map keeps their order.
+        verified = map(verify_slice, slices) if len(slices) == 1 else pool.map(
+            verify_slice, slices
+        )
+        out.extend(rows for rows in verified if rows is not None)
 
-    def verify_slice(first: np.ndarray, second: np.ndarray) -> None:
+    def verify_slice(pairs: tuple[np.ndarray, np.ndarray]) -> PairRows | None:
+        first, second = pairs
         evidence = evaluate_pairs(signals, first, signals, second)
         effective = evidence.effective_distance
         same_bytes = (exact_class[first] >= 0) & (exact_class[first] == exact_class[second])
         effective[same_bytes] = 0
         keep = effective <= max_distance
-        if keep.any():
-            out.append(
-                (first[keep], second[keep], evidence.phash_distance[keep], effective[keep])
-            )
+        if not keep.any():
+            return None
+        return first[keep], second[keep], evidence.phash_distance[keep], effective[keep]
 
     # The join yields many small blocks (one per probe); verifying them in batches keeps
     # numpy's per-call cost from dominating at a million records.
     pending: list[tuple[np.ndarray, np.ndarray]] = []
     pending_pairs = 0
-    for first, second, _ in candidates.self_join(
-        both, 2 * max_distance, cancel=cancel, progress=progress
-    ):
-        pending.append((first, second))
-        pending_pairs += len(first)
-        if pending_pairs >= VERIFY_BATCH:
+    with ThreadPoolExecutor(max_workers=VERIFY_THREADS) as pool:
+        for first, second, _ in candidates.self_join(
+            both, 2 * max_distance, cancel=cancel, progress=progress
+        ):
+            pending.append((first, second))
+            pending_pairs += len(first)
+            if pending_pairs >= VERIFY_BATCH:
+                verify(
+                    np.concatenate([p[0] for p in pending]),
+                    np.concatenate([p[1] for p in pending]),
+                )
+                pending, pending_pairs = [], 0
+        if pending:
             verify(np.concatenate([p[0] for p in pending]), np.concatenate([p[1] for p in pending]))
-            pending, pending_pairs = [], 0
-    if pending:
-        verify(np.concatenate([p[0] for p in pending]), np.concatenate([p[1] for p in pending]))
     return out
 
 

@@ -23,6 +23,7 @@ least 1.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +76,8 @@ LAYOUT_BITS_PER_CORRELATION = 40.0
 
 SIGNAL_CHUNK = 512
 """Records turned into signals at a time (bounds the temporaries of from_records)."""
+BUILD_SIGNAL_THREADS = 2
+"""Threads SimilarityIndex.build computes the signals on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,36 +106,63 @@ class Signals:
 
     @classmethod
     def from_records(
-        cls, records: Sequence[ImageRecord], *, with_dihedral: bool = False
+        cls,
+        records: Sequence[ImageRecord],
+        *,
+        with_dihedral: bool = False,
+        threads: int = 1,
     ) -> Signals:
+        """The signals of `records`, computed on up to `threads` threads."""
         count = len(records)
         luma = np.empty((count, 8, 8), np.float32)
         chroma = np.empty((count, 2, 4, 4), np.float32)
         detail, colourfulness, texture = (np.empty(count, np.float32) for _ in range(3))
         # The float temporaries cost ~7 KB a record; in chunks they stay in the CPU's cache.
-        for start in range(0, count, SIGNAL_CHUNK):
-            end = min(start + SIGNAL_CHUNK, count)
-            parts = _thumbnail_signals(records[start:end])
-            for whole, part in zip((luma, chroma, detail, colourfulness, texture), parts,
-                                   strict=True):
-                whole[start:end] = part
-        dihedral = None
-        if with_dihedral:
-            dihedral = np.array([r.phash_dihedral for r in records], dtype=np.uint64)
-            dihedral = dihedral.reshape(count, 8)
+        def fill(starts: range) -> None:
+            for start in starts:
+                end = min(start + SIGNAL_CHUNK, count)
+                parts = _thumbnail_signals(records[start:end])
+                for whole, part in zip((luma, chroma, detail, colourfulness, texture), parts,
+                                       strict=True):
+                    whole[start:end] = part
+
+        threads = max(1, min(threads, count // SIGNAL_CHUNK))
+        pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
+        try:
+            # Chunks dealt out in turn, each written to its own rows: numpy lets go of the
+            # GIL in the heavy loops, and every value is the same as on one thread. The
+            # per-record attributes (Python, holding the GIL) are read here meanwhile.
+            step = SIGNAL_CHUNK * threads
+            jobs = [] if pool is None else [
+                pool.submit(fill, range(k * SIGNAL_CHUNK, count, step)) for k in range(threads)
+            ]
+            phash = hash_array([r.phash for r in records])
+            dhash = hash_array([r.dhash for r in records])
+            dimensions = np.stack([
+                np.fromiter((r.width for r in records), np.int64, count),
+                np.fromiter((r.height for r in records), np.int64, count),
+            ], axis=1)
+            dihedral = None
+            if with_dihedral:
+                dihedral = np.array([r.phash_dihedral for r in records], dtype=np.uint64)
+                dihedral = dihedral.reshape(count, 8)
+            if pool is None:
+                fill(range(0, count, SIGNAL_CHUNK))
+            for job in jobs:
+                job.result()
+        finally:
+            if pool is not None:
+                pool.shutdown()
         return cls(
-            phash=hash_array([r.phash for r in records]),
-            dhash=hash_array([r.dhash for r in records]),
+            phash=phash,
+            dhash=dhash,
             dihedral=dihedral,
             luma=luma,
             chroma=chroma,
             detail=detail,
             colourfulness=colourfulness,
             texture=texture,
-            dimensions=np.stack([
-                np.fromiter((r.width for r in records), np.int64, count),
-                np.fromiter((r.height for r in records), np.int64, count),
-            ], axis=1),
+            dimensions=dimensions,
         )
 
     def __len__(self) -> int:
@@ -157,19 +187,19 @@ def _thumbnail_signals(records: Sequence[ImageRecord]) -> tuple[np.ndarray, ...]
     """(luma 8x8, chroma 2x4x4, detail, colourfulness, texture) from the micro thumbnails."""
     count = len(records)
     micro = np.frombuffer(b"".join(r.micro for r in records), dtype=np.uint8)
-    # Planar copies: every pass below then reads contiguous planes, of bytes (each
-    # product casts them to float32 as it goes).
+    # Planar float32 copies (bytes convert exactly): every pass below then reads
+    # contiguous planes and multiplies without casting as it goes.
     rgb = micro.reshape(count, MICRO_SIDE * MICRO_SIDE, 3).transpose(0, 2, 1)
-    rgb = np.ascontiguousarray(rgb).reshape(count, 3, MICRO_SIDE, MICRO_SIDE)
+    rgb = np.ascontiguousarray(rgb).astype(np.float32)
+    rgb = rgb.reshape(count, 3, MICRO_SIDE, MICRO_SIDE)
     scratch = np.empty((count, MICRO_SIDE, MICRO_SIDE), np.float32)
 
     def mix(weights: tuple[float, float, float]) -> np.ndarray:
         """weights[0] * red + weights[1] * green + weights[2] * blue in float32, added
         left to right (a - b * x is a + (-b) * x exactly)."""
-        out = np.multiply(rgb[:, 0], np.float32(weights[0]), dtype=np.float32)
+        out = np.multiply(rgb[:, 0], np.float32(weights[0]))
         for channel in (1, 2):
-            np.multiply(rgb[:, channel], np.float32(weights[channel]), out=scratch,
-                        dtype=np.float32)
+            np.multiply(rgb[:, channel], np.float32(weights[channel]), out=scratch)
             out += scratch
         return out
 
@@ -198,26 +228,35 @@ def _texture(luma: np.ndarray, scratch: np.ndarray) -> np.ndarray:
     padded[:, :, 0] = padded[:, :, 1]
     padded[:, :, -1] = padded[:, :, -2]
     # Summed in place in the order sum() would: the same float32 values, fewer temporaries.
-    blurred = scratch
-    blurred[...] = padded[:, 0:side, 0:side]
-    for dy, dx in [(dy, dx) for dy in range(3) for dx in range(3)][1:]:
-        blurred += padded[:, dy : dy + side, dx : dx + side]
-    blurred /= np.float32(9.0)
-    np.subtract(luma, blurred, out=blurred)
-    return blurred.std(axis=(1, 2)).astype(np.float32)
+    # Each 3x3 window is nine offsets into the flat padded array (row y + dy, column
+    # x + dx is `dy * (side + 2) + dx` further on): whole-array adds instead of one short
+    # loop per image row; the sums that straddle a row or an image are never read.
+    flat = padded.reshape(-1)
+    width = side + 2
+    length = len(flat) - 2 * width - 2
+    windows = np.empty_like(flat)
+    summed = windows[:length]
+    summed[...] = flat[:length]
+    for offset in [dy * width + dx for dy in range(3) for dx in range(3)][1:]:
+        summed += flat[offset : offset + length]
+    summed /= np.float32(9.0)
+    blurred = windows.reshape(padded.shape)[:, 0:side, 0:side]
+    np.subtract(luma, blurred, out=scratch)
+    return scratch.std(axis=(1, 2)).astype(np.float32)
 
 
 def _pool(planes: np.ndarray, factor: int) -> np.ndarray:
     """The mean of each factor x factor block, added along each row of the block and then
     down it, as numpy's mean over both axes adds them (bit-identical), in strided slices
     instead of one small reduction per block."""
-    rows = planes[:, :, 0::factor].copy()
-    for step in range(1, factor):
+    rows = np.add(planes[:, :, 0::factor], planes[:, :, 1::factor])
+    for step in range(2, factor):
         rows += planes[:, :, step::factor]
-    summed = rows[:, 0::factor].copy()
-    for step in range(1, factor):
+    summed = np.add(rows[:, 0::factor], rows[:, 1::factor])
+    for step in range(2, factor):
         summed += rows[:, step::factor]
-    return summed / np.float32(factor * factor)
+    summed /= np.float32(factor * factor)
+    return summed
 
 
 def _turn(planes: np.ndarray, transforms: np.ndarray) -> np.ndarray:
