@@ -31,7 +31,7 @@ from dedup_gui.core.grouping.keeper import (
     keeper_ranks,
     path_ranks,
 )
-from dedup_gui.core.grouping.keeper_batch import choose_keepers
+from dedup_gui.core.grouping.keeper_batch import RecordColumns, choose_keepers
 from dedup_gui.core.grouping.linkage import minimax_linkage
 from dedup_gui.core.grouping.raw_pairs import (
     NO_COMPANION,
@@ -41,6 +41,7 @@ from dedup_gui.core.grouping.raw_pairs import (
 )
 from dedup_gui.core.grouping.similarity import (
     MIN_SIMILARITY,
+    SAME_PICTURE_CAP,
     distance_to_similarity,
     paired_thumbnail_similarities,
     shown_similarity,
@@ -68,6 +69,8 @@ VERIFY_SLICE = 4096
 """Candidate pairs per evaluate_pairs call: its (pairs, 64) temporaries (~1 MB each) stay
 in the CPU's cache, and ~60 numpy calls a slice cost nothing beside them."""
 _ContextKey = tuple[tuple[str, ...], tuple[KeeperRule, ...]]
+_HASH_SIMILARITY = np.array([distance_to_similarity(distance) for distance in range(256)])
+"""distance_to_similarity of every effective distance (uint8)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,7 @@ class SimilarityIndex:
         """Groups built so far, by id() of their (cached, so living) policy context."""
         self._policy_contexts: dict[tuple[_ContextKey, RawJpegPolicy], _KeeperContext] = {}
         self._companions: np.ndarray | None = None
+        self._columns: RecordColumns | None = None
 
     @property
     def pair_count(self) -> int:
@@ -460,6 +464,13 @@ class SimilarityIndex:
             freed_member &= ~context.pairs.held(grouped, keepers)  # kept with the keeper
         freed = np.where(freed_member, self._sizes[grouped], 0)
         reclaimable = np.add.reduceat(freed, starts)
+        keeper_path_rank = self._path_rank[grouped[starts]]
+        if self.deep_links is None:
+            groups = self._made_groups(
+                grouped, starts, sizes, effective, phash, exact, context, group_reasons
+            )
+            built.add(cut.keys, groups, reclaimable, keeper_path_rank)
+            return
         member_list = grouped.tolist()
         ordered = [tuple(member_list[a:b]) for a, b in pairwise(bounds)]
         finer = self._finer_similarities(ordered)
@@ -471,7 +482,83 @@ class SimilarityIndex:
                 ordered, bounds[:-1], bounds[1:], group_reasons, finer, strict=True
             )
         ]
-        built.add(cut.keys, groups, reclaimable, self._path_rank[grouped[starts]])
+        built.add(cut.keys, groups, reclaimable, keeper_path_rank)
+
+    def _made_groups(
+        self,
+        grouped: np.ndarray,
+        starts: np.ndarray,
+        sizes: np.ndarray,
+        effective: np.ndarray,
+        phash: np.ndarray,
+        exact: np.ndarray,
+        context: _KeeperContext,
+        reasons: list[str],
+    ) -> list[DuplicateGroup]:
+        """`_make_group` of every group at once (an index without deep links): `grouped`
+        the members, group after group, keeper first then by effective distance; their
+        `effective` and `phash` distances to the keeper and `exact` alongside; `reasons`
+        the keepers'. The same members, in the same order, with the same fields."""
+        count = len(grouped)
+        first = np.zeros(count, dtype=bool)
+        first[starts] = True
+        keepers = np.repeat(grouped[starts], sizes)
+        columns = self._record_columns()
+        columns.fill(grouped)
+        # _same_pixels: equal pixel digests (missing ones equal nothing) at the same size.
+        same_pixels = (
+            ~first & ~exact
+            & (columns.digest[grouped] == columns.digest[keepers])
+            & (columns.width[grouped] == columns.width[keepers])
+            & (columns.height[grouped] == columns.height[keepers])
+        )
+        visual = ~first & ~exact & ~same_pixels
+        similarity = np.full(count, 100.0)
+        shown = np.flatnonzero(visual)
+        if len(shown):
+            records = self.records
+            finer = paired_thumbnail_similarities(
+                [records[i].micro for i in keepers[shown].tolist()],
+                [records[i].micro for i in grouped[shown].tolist()],
+                any_turn=self.match_transforms,
+            )
+            # shown_similarity(distance_to_similarity(effective), finer), elementwise.
+            similarity[shown] = np.minimum(
+                np.minimum(_HASH_SIMILARITY[effective[shown]], finer), SAME_PICTURE_CAP
+            )
+        match = np.where(exact, 0, np.where(same_pixels, 1, 2))
+        # The others by the similarity shown (the sort is stable: ties keep keeper order).
+        group_of = np.repeat(np.arange(len(starts)), sizes)
+        order = np.lexsort((np.arange(count), -similarity, ~first, group_of))
+        grouped, phash, similarity, match = (
+            grouped[order], phash[order], similarity[order], match[order]
+        )
+        is_reference = context.is_reference[grouped]
+        keep_reason = [""] * count
+        for start, reason in zip(starts.tolist(), reasons, strict=True):
+            keep_reason[start] = reason
+        records = self.records
+        kinds = (MatchKind.EXACT, MatchKind.SAME_PIXELS, MatchKind.VISUAL)
+        members = list(map(
+            GroupMember,
+            [records[i] for i in grouped.tolist()],
+            (first | is_reference).tolist(),
+            is_reference.tolist(),
+            phash.tolist(),
+            similarity.tolist(),
+            [kinds[k] for k in match.tolist()],
+            keep_reason,
+        ))
+        bounds = np.r_[starts, count].tolist()
+        if context.pairs is not None and context.pairs.any:
+            paired = np.add.reduceat((context.pairs.companion[grouped] >= 0).astype(np.int64),
+                                     starts) > 0
+            for g in np.flatnonzero(paired).tolist():
+                a, b = bounds[g], bounds[g + 1]
+                members[a:b] = context.pairs.members(
+                    tuple(grouped[a:b].tolist()), members[a:b], records
+                )
+        return [DuplicateGroup(tuple(members[a:b])) for a, b in pairwise(bounds)]
 
     def _finer_similarities(self, groups: list[tuple[int, ...]]) -> list[list[float]]:
         """Per group (keeper first), each member's thumbnail similarity to the keeper."""
@@ -682,6 +769,12 @@ class SimilarityIndex:
         others = sorted(built[1:], key=lambda member: -member.similarity)
         return DuplicateGroup(members=(built[0], *others))
 
+    def _record_columns(self) -> RecordColumns:
+        """The records' attributes the keepers are chosen by, shared by every cut."""
+        if self._columns is None:
+            self._columns = RecordColumns(self.records, self._path_rank)
+        return self._columns
+
     def _choose_keepers(
         self, grouped: np.ndarray, starts: np.ndarray, keys: np.ndarray,
         context: _KeeperContext,
@@ -697,7 +790,9 @@ class SimilarityIndex:
         new = [g for g, key in enumerate(key_list) if key not in context.keepers]
         if new:
             groups = [tuple(member_list[bounds[g] : bounds[g + 1]]) for g in new]
-            chosen = choose_keepers(self.records, groups, context.is_reference, context.rules)
+            chosen = choose_keepers(
+                self.records, groups, context.is_reference, context.rules, self._record_columns()
+            )
             chosen = [
                 _keeper_after_crops_and_pairs(self, members, keeper, reason, context)
                 for members, (keeper, reason) in zip(groups, chosen, strict=True)

@@ -52,6 +52,21 @@ _ORIGINAL_REASONS = (
 )
 _EXPECTED_MICRO = MICRO_SIDE * MICRO_SIDE * 3
 _DETAIL_LENGTH = DETAIL_CELLS + 2
+_THUMBNAIL_SLICE = 256
+"""Members per slice of the thumbnail arithmetic (~0.8 MB per float32 temporary)."""
+
+
+def _luma_of_sum() -> np.ndarray:
+    """`rgb.mean(axis=-1)` of float32 channels by their (exact, integer) sum 0..765."""
+    total = np.arange(3 * 255 + 1)
+    channels = np.stack(
+        [np.minimum(total, 255), np.clip(total - 255, 0, 255), np.clip(total - 510, 0, 255)],
+        axis=1,
+    ).astype(np.float32)
+    return channels.mean(axis=1)
+
+
+_LUMA_OF_SUM = _luma_of_sum()
 
 
 _STACKED_RULES = frozenset({
@@ -67,13 +82,18 @@ def choose_keepers(
     groups: Sequence[tuple[int, ...]],
     is_reference: np.ndarray,
     rules: Sequence[ChainRule],
+    columns: RecordColumns | None = None,
 ) -> list[tuple[int, str]]:
     """(keeper's record index, reason) per group (record indices into `records`), the
-    same as `choose_in_group` on each group's records in the order given."""
+    same as `choose_in_group` on each group's records in the order given. `columns`: the
+    records' RecordColumns, kept by a caller that decides groups of the same records
+    again (an index's cuts)."""
     out: list[tuple[int, str] | None] = [None] * len(groups)
     rules = tuple(rules)
     if not all(rule in _STACKED_RULES for rule in rules):  # the user's own lists, mtime
         return [_one(records, members, is_reference, rules) for members in groups]
+    if columns is None:
+        columns = RecordColumns(records)
     by_size: dict[int, list[int]] = {}
     for g, members in enumerate(groups):
         by_size.setdefault(len(members), []).append(g)
@@ -86,7 +106,8 @@ def choose_keepers(
         for start in range(0, len(chosen), step):
             part = chosen[start : start + step]
             members = np.array([groups[g] for g in part], dtype=np.int64)
-            keepers, reasons, unsure = _Stack(records, members, is_reference).choose(rules)
+            stack = _Stack(records, members, is_reference, columns)
+            keepers, reasons, unsure = stack.choose(rules)
             for row, g in enumerate(part):
                 if unsure[row]:
                     out[g] = _one(records, groups[g], is_reference, rules)
@@ -114,52 +135,168 @@ def _near(value: np.ndarray, threshold: np.ndarray | float) -> np.ndarray:
         return np.abs(np.asarray(value, np.float64) - threshold) <= _MARGIN * scale
 
 
+class RecordColumns:
+    """The per-record attributes `_Stack` reads, as arrays over all of `records`, read
+    from the records once per row: `fill` the rows a batch of groups names first. An index
+    keeps one for its records, so the groups of every cut and keeper ranking share it."""
+
+    def __init__(self, records: Sequence[ImageRecord], path_rank: np.ndarray | None = None) -> None:
+        """`path_rank`: keeper.path_ranks(records), when the caller has it (the final
+        tie-break then runs in numpy)."""
+        self.records = records
+        count = len(records)
+        self.path_rank = path_rank
+        self._filled = np.zeros(count, dtype=bool)
+        self.width = np.zeros(count, np.int64)
+        self.height = np.zeros(count, np.int64)
+        self.file_size = np.zeros(count, np.int64)
+        self.mtime = np.zeros(count, np.int64)
+        self.camera = np.zeros(count, dtype=bool)
+        self.score = np.zeros(count, np.int64)
+        self.digest = np.zeros(count, np.int64)
+        """Equal ids for equal pixel digests; a missing digest (-1 - row) equals nothing."""
+        self.holds = np.zeros(count, np.int64)
+        """The id of the lossy pixel digest whose full decode it holds; missing: none."""
+        self.lossy = np.zeros(count, dtype=bool)
+        self.convertible = np.zeros(count, dtype=bool)
+        self.raw = np.zeros(count, dtype=bool)
+        self.quality = np.zeros(count, np.int64)
+        self.path_length = np.zeros(count, np.int64)
+        self.detail = np.zeros((count, _DETAIL_LENGTH), np.uint8)
+        self.has_detail = np.zeros(count, dtype=bool)
+        self._digest_ids: dict[bytes, int] = {}
+        self._by_format: dict[str, int] = {}
+        """An id per format: its (lossy, stores decodes, RAW) in _format_kinds."""
+        self._format_kinds: list[tuple[bool, bool, bool]] = []
+        self._editors: dict[str | None, bool] = {}
+        self._named = np.zeros(count, dtype=bool)
+        self.stem = np.full(count, -2, np.int64)
+        """copy_names.lineage ids per row (ids are equal for equal names, never -1)."""
+        self.lineage: dict[int, list[int]] = {}
+        """The rows whose name has a lineage: its ids, nearest first."""
+        self._name_ids: dict[str, int] = {}
+
+    def fill(self, rows: np.ndarray) -> None:
+        """Read the attributes of these rows (those not read yet)."""
+        rows = _new_rows(self._filled, rows)
+        if not len(rows):
+            return
+        row_list = rows.tolist()
+        records = self.records
+        chosen = [records[i] for i in row_list]
+        self.width[rows] = [r.width for r in chosen]
+        self.height[rows] = [r.height for r in chosen]
+        self.file_size[rows] = [r.size for r in chosen]
+        self.mtime[rows] = [r.mtime_ns for r in chosen]
+        has_camera = np.array([r.camera is not None for r in chosen], dtype=bool)
+        self.camera[rows] = has_camera
+        software = [r.software for r in chosen]
+        editors = self._editors
+        for name in set(software) - editors.keys():
+            editors[name] = is_editor(name)
+        self.score[rows] = (
+            has_camera.astype(np.int64)
+            - np.array([r.edited_after_capture for r in chosen], dtype=np.int64)
+            - np.array([editors[name] for name in software], dtype=np.int64)
+        )
+        ids = self._digest_ids
+        for column, values, missing in (
+            (self.digest, [r.pixel_digest for r in chosen], -1 - rows),
+            (self.holds, [r.holds_decode_of for r in chosen], -1 - len(records) - rows),
+        ):
+            column[rows] = missing
+            known = [k for k, value in enumerate(values) if value is not None]
+            if known:
+                column[rows[known]] = [ids.setdefault(values[k], len(ids)) for k in known]
+        formats = [r.format for r in chosen]
+        by_format = self._by_format
+        for name in set(formats) - by_format.keys():
+            by_format[name] = len(by_format)
+            self._format_kinds.append(
+                (name in og.LOSSY_FORMATS, og.stores_decodes(name), is_raw_format(name))
+            )
+        kinds = np.array(self._format_kinds, dtype=bool).reshape(-1, 3)[
+            np.array([by_format[name] for name in formats], np.int64)
+        ]
+        self.lossy[rows], self.convertible[rows], self.raw[rows] = kinds.T
+        self.quality[rows] = [-1 if (q := r.jpeg_quality) is None else q for r in chosen]
+        self.path_length[rows] = [len(r.path) for r in chosen]
+        detail = [r.detail for r in chosen]
+        fits = [len(d) == _DETAIL_LENGTH for d in detail]
+        self.has_detail[rows] = fits
+        if not all(fits):
+            detail = [
+                d if fit else bytes(_DETAIL_LENGTH) for d, fit in zip(detail, fits, strict=True)
+            ]
+        self.detail[rows] = np.frombuffer(b"".join(detail), np.uint8).reshape(
+            len(rows), _DETAIL_LENGTH
+        )
+
+    def name(self, rows: np.ndarray) -> None:
+        """Find the name lineage (copy_names.lineage) of these rows (those not done yet)."""
+        rows = _new_rows(self._named, rows)
+        if not len(rows):
+            return
+        ids, records = self._name_ids, self.records
+        stems = []
+        for row in rows.tolist():
+            stem, bases = lineage(records[row].path)
+            stems.append(ids.setdefault(stem, len(ids)))
+            if bases:
+                self.lineage[row] = [ids.setdefault(base, len(ids)) for base in bases]
+        self.stem[rows] = stems
+
+
+def _new_rows(done: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The distinct `rows` not marked in `done`, in order, now marked."""
+    wanted = np.zeros(len(done), dtype=bool)
+    wanted[rows] = True
+    wanted &= ~done
+    done |= wanted
+    return np.flatnonzero(wanted)
+
+
 class _Stack:
     """Groups of one size: per-member attributes as (groups, size) arrays."""
 
     def __init__(
-        self, records: Sequence[ImageRecord], members: np.ndarray, is_reference: np.ndarray
+        self,
+        records: Sequence[ImageRecord],
+        members: np.ndarray,
+        is_reference: np.ndarray,
+        columns: RecordColumns | None = None,
     ) -> None:
         self.records = records
         self.members = members
         self.count, self.size = members.shape
-        flat = [records[i] for i in members.reshape(-1).tolist()]
-        shape = members.shape
-
-        def column(values: list, dtype: type) -> np.ndarray:
-            return np.array(values, dtype=dtype).reshape(shape)
-
-        self.flat = flat
-        self.width = column([r.width for r in flat], np.int64)
-        self.height = column([r.height for r in flat], np.int64)
+        if columns is None:
+            columns = RecordColumns(records)
+        columns.fill(members.reshape(-1))
+        self.columns = columns
+        self.width = columns.width[members]
+        self.height = columns.height[members]
         self.pixels = self.width * self.height
-        self.file_size = column([r.size for r in flat], np.int64)
-        self.mtime = column([r.mtime_ns for r in flat], np.int64)
-        self.camera = column([r.camera is not None for r in flat], bool)
-        self.score = (
-            self.camera.astype(np.int64)
-            - column([r.edited_after_capture for r in flat], np.int64)
-            - column([is_editor(r.software) for r in flat], np.int64)
-        )
-        digest_ids: dict[bytes, int] = {}
-        self.digest = column(
-            [-1 - k if r.pixel_digest is None else digest_ids.setdefault(r.pixel_digest,
-             len(digest_ids)) for k, r in enumerate(flat)],
-            np.int64,
-        )  # equal ids for equal digests; a missing digest equals nothing
-        self.holds = column(
-            [-1 - len(flat) - k if r.holds_decode_of is None
-             else digest_ids.setdefault(r.holds_decode_of, len(digest_ids))
-             for k, r in enumerate(flat)],
-            np.int64,
-        )  # the id of the lossy pixel digest whose full decode it holds; missing: none
-        self.lossy = column([r.format in og.LOSSY_FORMATS for r in flat], bool)
-        self.convertible = column([og.stores_decodes(r.format) for r in flat], bool)
-        self.quality = column([-1 if r.jpeg_quality is None else r.jpeg_quality for r in flat],
-                              np.int64)
+        self.file_size = columns.file_size[members]
+        self.mtime = columns.mtime[members]
+        self.camera = columns.camera[members]
+        self.score = columns.score[members]
+        self.digest = columns.digest[members]
+        self.holds = columns.holds[members]
+        self.lossy = columns.lossy[members]
+        self.convertible = columns.convertible[members]
+        self.quality = columns.quality[members]
         self.is_reference = is_reference[members]
         self.unsure = np.zeros(self.count, dtype=bool)
         self._thumbs: dict[str, np.ndarray] | None = None
+        self._flat: list[ImageRecord] | None = None
+
+    @property
+    def flat(self) -> list[ImageRecord]:
+        """The members' records, group after group."""
+        if self._flat is None:
+            records = self.records
+            self._flat = [records[i] for i in self.members.reshape(-1).tolist()]
+        return self._flat
 
     # The chain
 
@@ -184,30 +321,41 @@ class _Stack:
             candidates = np.where(shrunk[:, None], narrowed, candidates)
             steps.append(np.where(shrunk, len(texts), -1))
             texts.append(_RULE_REASONS[rule])
-        # The final tie-break: the smallest path (the first such member on equal paths).
+        keepers = self._smallest_paths(candidates)
+        table = np.stack(steps, axis=1) if steps else np.full((self.count, 0), -1)
+        if not table.shape[1]:
+            return keepers, [joined_reason([])] * self.count, self.unsure
+        # One reason per distinct row of reason codes (a handful per stack).
+        distinct_rows, row_of = np.unique(table, axis=0, return_inverse=True)
+        joined = [
+            joined_reason([texts[code] for code in row if code >= 0])
+            for row in distinct_rows.tolist()
+        ]
+        return keepers, [joined[k] for k in row_of.reshape(-1).tolist()], self.unsure
+
+    def _smallest_paths(self, candidates: np.ndarray) -> np.ndarray:
+        """The final tie-break: per group, the candidate with the smallest path (the first
+        such member on equal paths)."""
+        path_rank = self.columns.path_rank
+        members = self.members
+        if path_rank is not None and (self.size < 2 or bool(np.all(np.diff(members, axis=1) > 0))):
+            # Ranks follow (path, row): with members in row order, the smallest rank is the
+            # smallest path and, on equal paths, the first such member.
+            ranks = np.where(candidates, path_rank[members], np.iinfo(np.int64).max)
+            return members[np.arange(self.count), np.argmin(ranks, axis=1)]
         paths = [r.path for r in self.flat]
         keepers = np.empty(self.count, np.int64)
         for row in range(self.count):
             allowed = np.flatnonzero(candidates[row]).tolist()
             position = min(allowed, key=lambda p, row=row: paths[row * self.size + p])
-            keepers[row] = self.members[row, position]
-        table = np.stack(steps, axis=1) if steps else np.full((self.count, 0), -1)
-        joined: dict[tuple[int, ...], str] = {}
-        out = []
-        for row in table.tolist():
-            codes = tuple(code for code in row if code >= 0)
-            text = joined.get(codes)
-            if text is None:
-                text = joined[codes] = joined_reason([texts[code] for code in codes])
-            out.append(text)
-        return keepers, out, self.unsure
+            keepers[row] = members[row, position]
+        return keepers
 
     def _rule_key(self, rule: KeeperRule) -> np.ndarray:
         if rule is KeeperRule.REFERENCE_FOLDER:
             return (~self.is_reference).astype(np.int64)
         if rule is KeeperRule.RAW_FIRST:
-            raw = np.array([is_raw_format(r.format) for r in self.flat], dtype=bool)
-            return (~raw.reshape(self.members.shape)).astype(np.int64)
+            return (~self.columns.raw[self.members]).astype(np.int64)
         if rule is KeeperRule.RESOLUTION:
             return -self.pixels
         if rule is KeeperRule.FILE_SIZE:
@@ -220,9 +368,7 @@ class _Stack:
             # (no date, date text) in tuple order: every dated copy before every undated one.
             return np.where(missing, len(dates) + 1, rank).reshape(self.members.shape)
         if rule is KeeperRule.SHORTER_PATH:
-            return np.array([len(r.path) for r in self.flat], np.int64).reshape(
-                self.members.shape
-            )
+            return self.columns.path_length[self.members]
         raise ValueError(f"no key for {rule}")
 
     # originals.most_original, stacked
@@ -274,40 +420,34 @@ class _Stack:
             return self._thumbs
         count, size = self.count, self.size
         rows = np.flatnonzero(active)
-        chosen = [self.flat[row * size + k] for row in rows.tolist() for k in range(size)]
-        valid_rows = np.array([len(r.micro) == _EXPECTED_MICRO for r in chosen], dtype=bool)
-        blob = b"".join(
-            r.micro if len(r.micro) == _EXPECTED_MICRO else bytes(_EXPECTED_MICRO)
-            for r in chosen
-        )
-        rgb = np.frombuffer(blob, np.uint8).reshape(len(rows), size, -1, 3).astype(np.float32)
-        flat = rgb.reshape(len(rows), size, -1)
-        squares = (flat**2).sum(axis=2)
-        dots = np.matmul(flat, flat.transpose(0, 2, 1))
-        mse = (squares[:, :, None] + squares[:, None, :] - 2 * dots) / flat.shape[2]
+        records = self.records
+        micros = [records[i].micro for i in self.members[rows].reshape(-1).tolist()]
+        valid_rows = np.array([len(m) == _EXPECTED_MICRO for m in micros], dtype=bool)
+        if not valid_rows.all():
+            micros = [m if fits else bytes(_EXPECTED_MICRO) for m, fits in zip(
+                micros, valid_rows.tolist(), strict=True)]
+        pixels = np.frombuffer(b"".join(micros), np.uint8).reshape(len(rows), size, -1, 3)
         valid = np.zeros((count, size), dtype=bool)
         valid[rows] = valid_rows.reshape(len(rows), size)
         rms = np.full((count, size, size), np.inf, np.float32)
-        rms[rows] = np.sqrt(np.maximum(mse, 0.0))
-        rms[~(valid[:, :, None] & valid[:, None, :])] = np.inf
-        luma = rgb.mean(axis=3)
         mean = np.zeros((count, size), np.float32)
-        mean[rows] = luma.mean(axis=2)
-        centred = luma - mean[rows][:, :, None]
-        norms = np.sqrt((centred**2).sum(axis=2))
-        scale = np.where(norms > 0, norms, 1.0)
         correlation = np.ones((count, size, size), np.float32)
-        correlation[rows] = np.matmul(centred, centred.transpose(0, 2, 1)) / (
-            scale[:, :, None] * scale[:, None, :]
-        )
+        colourfulness = np.zeros((count, size), np.float32)
         flat_rows = np.zeros((count, size), dtype=bool)
-        flat_rows[rows] = norms == 0
+        # In slices whose temporaries stay in the CPU's cache; every value is per group, so
+        # the slices change none of them.
+        step = max(1, _THUMBNAIL_SLICE // size)
+        for at in range(0, len(rows), step):
+            part = rows[at : at + step]
+            self._thumbnail_slice(pixels[at : at + step], part, rms, mean, correlation,
+                                  colourfulness, flat_rows)
+        rms[~(valid[:, :, None] & valid[:, None, :])] = np.inf
         correlation[np.broadcast_to(flat_rows[:, :, None], correlation.shape)] = 1.0
         correlation[np.broadcast_to(flat_rows[:, None, :], correlation.shape)] = 1.0
-        colourfulness = np.zeros((count, size), np.float32)
-        colourfulness[rows] = np.abs(rgb - luma[..., None]).mean(axis=(2, 3))
-        self._rgb = np.zeros((count, size, rgb.shape[2], 3), np.float32)
-        self._rgb[rows] = rgb
+        self._pixels = pixels
+        """The thumbnails' pixels of the groups `rows`, in their order (for _overlay)."""
+        self._pixel_row = np.full(count, -1, np.int64)
+        self._pixel_row[rows] = np.arange(len(rows))
         self._thumbs = {
             "valid": valid,
             "rms": rms,
@@ -316,6 +456,37 @@ class _Stack:
             "colourfulness": colourfulness,
         }
         return self._thumbs
+
+    @staticmethod
+    def _thumbnail_slice(
+        pixels: np.ndarray, rows: np.ndarray, rms: np.ndarray, mean: np.ndarray,
+        correlation: np.ndarray, colourfulness: np.ndarray, flat_rows: np.ndarray,
+    ) -> None:
+        """The _thumbnails values of the groups `rows` (`pixels`: theirs, uint8)."""
+        rgb = pixels.astype(np.float32)
+        flat = rgb.reshape(len(rows), pixels.shape[1], -1)
+        squares = (flat**2).sum(axis=2)
+        dots = np.matmul(flat, flat.transpose(0, 2, 1))
+        mse = (squares[:, :, None] + squares[:, None, :] - 2 * dots) / flat.shape[2]
+        rms[rows] = np.sqrt(np.maximum(mse, 0.0))
+        # rgb.mean(axis=3), looked up: the channel sums are exact integers.
+        channels = pixels[..., 0].astype(np.uint16)
+        channels += pixels[..., 1]
+        channels += pixels[..., 2]
+        luma = _LUMA_OF_SUM[channels]
+        mean[rows] = row_mean = luma.mean(axis=2)
+        centred = luma - row_mean[:, :, None]
+        norms = np.sqrt((centred**2).sum(axis=2))
+        scale = np.where(norms > 0, norms, 1.0)
+        correlation[rows] = np.matmul(centred, centred.transpose(0, 2, 1)) / (
+            scale[:, :, None] * scale[:, None, :]
+        )
+        flat_rows[rows] = norms == 0
+        # np.abs(rgb - luma[..., None]).mean(axis=(2, 3)), with the luma repeated per
+        # channel (a contiguous subtraction: the same values).
+        spread = flat - np.repeat(luma, 3, axis=2)
+        np.abs(spread, out=spread)
+        colourfulness[rows] = spread.mean(axis=2)
 
     def _overlay(self, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """originals._Thumbnails.overlay_cell for the (group, a, b) pairs flagged in
@@ -326,7 +497,10 @@ class _Stack:
         if len(g) == 0:
             return cell, unsure
         side = MICRO_SIDE // GRID
-        diff = np.abs(self._rgb[g, a] - self._rgb[g, b]).mean(axis=2)
+        at = self._pixel_row[g]
+        rgb_a = self._pixels[at, a].astype(np.float32)
+        rgb_b = self._pixels[at, b].astype(np.float32)
+        diff = np.abs(rgb_a - rgb_b).mean(axis=2)
         cells = diff.reshape(len(g), GRID, side, GRID, side).mean(axis=(2, 4))
         cells = cells.reshape(len(g), -1)
         ordered = np.sort(cells, axis=1)
@@ -398,16 +572,8 @@ class _Stack:
         greyed = (other_colour > og._MIN_COLOUR) & (copy_colour < bar)
         unsure |= _near(other_colour, og._MIN_COLOUR) | _near(copy_colour, bar)
         score = greyed.astype(np.float64)
-        detail = np.array(
-            [
-                list(r.detail) if len(r.detail) == _DETAIL_LENGTH else [0] * _DETAIL_LENGTH
-                for r in self.flat
-            ],
-            dtype=np.float64,
-        ).reshape(self.count, size, _DETAIL_LENGTH)
-        has_detail = np.array([len(r.detail) == _DETAIL_LENGTH for r in self.flat]).reshape(
-            self.count, size
-        )
+        detail = self.columns.detail[self.members].astype(np.float64)  # zeros if missing
+        has_detail = self.columns.has_detail[self.members]
         correlation = thumbs["correlation"]
         aligned = (correlation >= og._ALIGNED) & has_detail[:, :, None] & has_detail[:, None, :]
         unsure |= _near(correlation, og._ALIGNED)
@@ -443,17 +609,19 @@ class _Stack:
     def _names(self, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(stem id, lineage ids padded with -1) per member (copy_names.lineage), as
         (groups, size) and (groups, size, depth) arrays; ids are equal for equal names."""
-        ids: dict[str, int] = {}
+        columns = self.columns
+        rows = np.flatnonzero(active)
+        chosen = self.members[rows]
+        columns.name(chosen.reshape(-1))
         stems = np.full((self.count, self.size), -2, np.int64)
-        lineages: list[tuple[int, int, list[int]]] = []
-        depth = 1
-        for row in np.flatnonzero(active).tolist():
-            for k in range(self.size):
-                stem, bases = lineage(self.flat[row * self.size + k].path)
-                stems[row, k] = ids.setdefault(stem, len(ids))
-                codes = [ids.setdefault(base, len(ids)) for base in bases]
-                lineages.append((row, k, codes))
-                depth = max(depth, len(codes))
+        stems[rows] = columns.stem[chosen]
+        lineages = [
+            (row, k, codes)
+            for row, members in zip(rows.tolist(), chosen.tolist(), strict=True)
+            for k, member in enumerate(members)
+            if (codes := columns.lineage.get(member)) is not None
+        ] if columns.lineage else []
+        depth = max([1, *(len(codes) for _, _, codes in lineages)])
         out = np.full((self.count, self.size, depth), -1, np.int64)
         for row, k, codes in lineages:
             out[row, k, : len(codes)] = codes
