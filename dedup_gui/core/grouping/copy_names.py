@@ -58,6 +58,8 @@ def lineage(filename: str) -> tuple[str, tuple[str, ...]]:
 def _name_lineage(name: str) -> tuple[str, tuple[str, ...]]:
     """`lineage` of a file name without its folder (names recur across folders)."""
     stem = stem_key(name)
+    if not _ANY_MARKER.match(stem):  # most names (the loop below would find nothing)
+        return stem, ()
     found: list[str] = []
     frontier = [stem]
     for _ in range(_MAX_MARKERS):

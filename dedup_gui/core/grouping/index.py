@@ -54,6 +54,7 @@ from dedup_gui.core.models import (
     GroupMember,
     ImageRecord,
     MatchKind,
+    group_members,
 )
 
 if TYPE_CHECKING:
@@ -504,13 +505,15 @@ class SimilarityIndex:
         first[starts] = True
         keepers = np.repeat(grouped[starts], sizes)
         columns = self._record_columns()
-        columns.fill(grouped)
+        digest, width, height = (
+            columns.column(name, grouped) for name in ("digest", "width", "height")
+        )
         # _same_pixels: equal pixel digests (missing ones equal nothing) at the same size.
         same_pixels = (
             ~first & ~exact
-            & (columns.digest[grouped] == columns.digest[keepers])
-            & (columns.width[grouped] == columns.width[keepers])
-            & (columns.height[grouped] == columns.height[keepers])
+            & (digest[grouped] == digest[keepers])
+            & (width[grouped] == width[keepers])
+            & (height[grouped] == height[keepers])
         )
         visual = ~first & ~exact & ~same_pixels
         similarity = np.full(count, 100.0)
@@ -539,16 +542,15 @@ class SimilarityIndex:
             keep_reason[start] = reason
         records = self.records
         kinds = (MatchKind.EXACT, MatchKind.SAME_PIXELS, MatchKind.VISUAL)
-        members = list(map(
-            GroupMember,
-            [records[i] for i in grouped.tolist()],
-            (first | is_reference).tolist(),
-            is_reference.tolist(),
-            phash.tolist(),
-            similarity.tolist(),
-            [kinds[k] for k in match.tolist()],
-            keep_reason,
-        ))
+        members = group_members(
+            record=[records[i] for i in grouped.tolist()],
+            keep=(first | is_reference).tolist(),
+            is_reference=is_reference.tolist(),
+            distance=phash.tolist(),
+            similarity=similarity.tolist(),
+            match=[kinds[k] for k in match.tolist()],
+            keep_reason=keep_reason,
+        )
         bounds = np.r_[starts, count].tolist()
         if context.pairs is not None and context.pairs.any:
             paired = np.add.reduceat((context.pairs.companion[grouped] >= 0).astype(np.int64),
@@ -558,7 +560,7 @@ class SimilarityIndex:
                 members[a:b] = context.pairs.members(
                     tuple(grouped[a:b].tolist()), members[a:b], records
                 )
-        return [DuplicateGroup(tuple(members[a:b])) for a, b in pairwise(bounds)]
+        return list(map(DuplicateGroup, [tuple(members[a:b]) for a, b in pairwise(bounds)]))
 
     def _finer_similarities(self, groups: list[tuple[int, ...]]) -> list[list[float]]:
         """Per group (keeper first), each member's thumbnail similarity to the keeper."""
@@ -687,7 +689,9 @@ class SimilarityIndex:
         if context is None:
             references = ReferenceFolders(reference_folders)
             is_reference = np.array(
-                [references.contains(r.path) for r in self.records], dtype=bool
+                [references.contains(r.path) for r in self.records] if reference_folders
+                else np.zeros(len(self.records), dtype=bool),  # (no folder holds a path)
+                dtype=bool,
             )
             rank = keeper_ranks(self.records, is_reference, rules, self._path_rank)
             context = _KeeperContext(
@@ -793,10 +797,11 @@ class SimilarityIndex:
             chosen = choose_keepers(
                 self.records, groups, context.is_reference, context.rules, self._record_columns()
             )
-            chosen = [
-                _keeper_after_crops_and_pairs(self, members, keeper, reason, context)
-                for members, (keeper, reason) in zip(groups, chosen, strict=True)
-            ]
+            if self.deep_links is not None or (context.pairs is not None and context.pairs.any):
+                chosen = [
+                    _keeper_after_crops_and_pairs(self, members, keeper, reason, context)
+                    for members, (keeper, reason) in zip(groups, chosen, strict=True)
+                ]
             context.keepers.update(zip([key_list[g] for g in new], chosen, strict=True))
         choices = [context.keepers[key] for key in key_list]
         keeper_rows = np.array([keeper for keeper, _ in choices], np.int64)

@@ -136,115 +136,155 @@ def _near(value: np.ndarray, threshold: np.ndarray | float) -> np.ndarray:
 
 
 class RecordColumns:
-    """The per-record attributes `_Stack` reads, as arrays over all of `records`, read
-    from the records once per row: `fill` the rows a batch of groups names first. An index
-    keeps one for its records, so the groups of every cut and keeper ranking share it."""
+    """The per-record attributes `_Stack` reads, as arrays over all of `records`, each read
+    from the records once per row and only for the rows asked for (`column`): the groups
+    a rule still has to decide. An index keeps one for its records, so the groups of every
+    cut and keeper ranking share it."""
 
     def __init__(self, records: Sequence[ImageRecord], path_rank: np.ndarray | None = None) -> None:
         """`path_rank`: keeper.path_ranks(records), when the caller has it (the final
         tie-break then runs in numpy)."""
         self.records = records
-        count = len(records)
         self.path_rank = path_rank
-        self._filled = np.zeros(count, dtype=bool)
-        self.width = np.zeros(count, np.int64)
-        self.height = np.zeros(count, np.int64)
-        self.file_size = np.zeros(count, np.int64)
-        self.mtime = np.zeros(count, np.int64)
-        self.camera = np.zeros(count, dtype=bool)
-        self.score = np.zeros(count, np.int64)
-        self.digest = np.zeros(count, np.int64)
-        """Equal ids for equal pixel digests; a missing digest (-1 - row) equals nothing."""
-        self.holds = np.zeros(count, np.int64)
-        """The id of the lossy pixel digest whose full decode it holds; missing: none."""
-        self.lossy = np.zeros(count, dtype=bool)
-        self.convertible = np.zeros(count, dtype=bool)
-        self.raw = np.zeros(count, dtype=bool)
-        self.quality = np.zeros(count, np.int64)
-        self.path_length = np.zeros(count, np.int64)
-        self.detail = np.zeros((count, _DETAIL_LENGTH), np.uint8)
-        self.has_detail = np.zeros(count, dtype=bool)
+        self._columns: dict[str, np.ndarray] = {}
+        self._read: dict[str, np.ndarray] = {}
+        """Per part (_PARTS), which rows it holds."""
         self._digest_ids: dict[bytes, int] = {}
-        self._by_format: dict[str, int] = {}
+        self._format_ids: dict[str, int] = {}
         """An id per format: its (lossy, stores decodes, RAW) in _format_kinds."""
         self._format_kinds: list[tuple[bool, bool, bool]] = []
         self._editors: dict[str | None, bool] = {}
-        self._named = np.zeros(count, dtype=bool)
-        self.stem = np.full(count, -2, np.int64)
+        self.stem = np.full(len(records), -2, np.int64)
         """copy_names.lineage ids per row (ids are equal for equal names, never -1)."""
         self.lineage: dict[int, list[int]] = {}
         """The rows whose name has a lineage: its ids, nearest first."""
         self._name_ids: dict[str, int] = {}
 
-    def fill(self, rows: np.ndarray) -> None:
-        """Read the attributes of these rows (those not read yet)."""
-        rows = _new_rows(self._filled, rows)
-        if not len(rows):
-            return
-        row_list = rows.tolist()
-        records = self.records
-        chosen = [records[i] for i in row_list]
-        self.width[rows] = [r.width for r in chosen]
-        self.height[rows] = [r.height for r in chosen]
-        self.file_size[rows] = [r.size for r in chosen]
-        self.mtime[rows] = [r.mtime_ns for r in chosen]
+    def column(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """The column `name` over all records, read (at least) for `rows`; the other rows
+        hold anything.
+        width, height, file_size, mtime, quality (-1: unknown), path_length: int64
+        camera (has the camera's metadata), lossy, convertible (stores decodes), raw
+        score: camera - edited after capture - saved by an editor
+        digest: equal ids for equal pixel digests; a missing digest equals nothing
+        holds: the digest id of the lossy decode it holds; missing: equals no digest
+        detail: (records, DETAIL_CELLS + 2) uint8, zeros where has_detail is False
+        stem: see `name`"""
+        part = _PART_OF[name]
+        done = self._read.get(part)
+        if done is None:
+            done = self._read[part] = np.zeros(len(self.records), dtype=bool)
+        rows = _new_rows(done, rows)
+        if len(rows):
+            records = self.records
+            getattr(self, f"_read_{part}")(rows, [records[i] for i in rows.tolist()])
+        return self._columns[name]
+
+    def _store(self, name: str, rows: np.ndarray, values: object, dtype: type) -> None:
+        column = self._columns.get(name)
+        if column is None:
+            column = self._columns[name] = np.zeros(len(self.records), dtype)
+        column[rows] = values
+
+    def _read_shape(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
+        self._store("width", rows, [r.width for r in chosen], np.int64)
+        self._store("height", rows, [r.height for r in chosen], np.int64)
+
+    def _read_score(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
         has_camera = np.array([r.camera is not None for r in chosen], dtype=bool)
-        self.camera[rows] = has_camera
+        self._store("camera", rows, has_camera, bool)
         software = [r.software for r in chosen]
         editors = self._editors
         for name in set(software) - editors.keys():
             editors[name] = is_editor(name)
-        self.score[rows] = (
+        score = (
             has_camera.astype(np.int64)
             - np.array([r.edited_after_capture for r in chosen], dtype=np.int64)
             - np.array([editors[name] for name in software], dtype=np.int64)
         )
-        ids = self._digest_ids
-        for column, values, missing in (
-            (self.digest, [r.pixel_digest for r in chosen], -1 - rows),
-            (self.holds, [r.holds_decode_of for r in chosen], -1 - len(records) - rows),
-        ):
-            column[rows] = missing
-            known = [k for k, value in enumerate(values) if value is not None]
-            if known:
-                column[rows[known]] = [ids.setdefault(values[k], len(ids)) for k in known]
+        self._store("score", rows, score, np.int64)
+
+    def _read_format(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
         formats = [r.format for r in chosen]
-        by_format = self._by_format
-        for name in set(formats) - by_format.keys():
-            by_format[name] = len(by_format)
+        ids = self._format_ids
+        for name in set(formats) - ids.keys():
+            ids[name] = len(ids)
             self._format_kinds.append(
                 (name in og.LOSSY_FORMATS, og.stores_decodes(name), is_raw_format(name))
             )
         kinds = np.array(self._format_kinds, dtype=bool).reshape(-1, 3)[
-            np.array([by_format[name] for name in formats], np.int64)
+            np.array([ids[name] for name in formats], np.int64)
         ]
-        self.lossy[rows], self.convertible[rows], self.raw[rows] = kinds.T
-        self.quality[rows] = [-1 if (q := r.jpeg_quality) is None else q for r in chosen]
-        self.path_length[rows] = [len(r.path) for r in chosen]
+        for k, name in enumerate(("lossy", "convertible", "raw")):
+            self._store(name, rows, kinds[:, k], bool)
+
+    def _read_digest(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
+        ids = self._digest_ids
+        for name, values, missing in (
+            ("digest", [r.pixel_digest for r in chosen], -1 - rows),
+            ("holds", [r.holds_decode_of for r in chosen], -1 - len(self.records) - rows),
+        ):
+            self._store(name, rows, missing, np.int64)
+            known = [k for k, value in enumerate(values) if value is not None]
+            if known:
+                self._columns[name][rows[known]] = [
+                    ids.setdefault(values[k], len(ids)) for k in known
+                ]
+
+    def _read_quality(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
+        quality = [-1 if (q := r.jpeg_quality) is None else q for r in chosen]
+        self._store("quality", rows, quality, np.int64)
+
+    def _read_file_size(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
+        self._store("file_size", rows, [r.size for r in chosen], np.int64)
+
+    def _read_mtime(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
+        self._store("mtime", rows, [r.mtime_ns for r in chosen], np.int64)
+
+    def _read_path_length(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
+        self._store("path_length", rows, [len(r.path) for r in chosen], np.int64)
+
+    def _read_detail(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
         detail = [r.detail for r in chosen]
         fits = [len(d) == _DETAIL_LENGTH for d in detail]
-        self.has_detail[rows] = fits
+        self._store("has_detail", rows, fits, bool)
         if not all(fits):
             detail = [
                 d if fit else bytes(_DETAIL_LENGTH) for d, fit in zip(detail, fits, strict=True)
             ]
-        self.detail[rows] = np.frombuffer(b"".join(detail), np.uint8).reshape(
+        if "detail" not in self._columns:
+            self._columns["detail"] = np.zeros((len(self.records), _DETAIL_LENGTH), np.uint8)
+        self._columns["detail"][rows] = np.frombuffer(b"".join(detail), np.uint8).reshape(
             len(rows), _DETAIL_LENGTH
         )
 
-    def name(self, rows: np.ndarray) -> None:
-        """Find the name lineage (copy_names.lineage) of these rows (those not done yet)."""
-        rows = _new_rows(self._named, rows)
-        if not len(rows):
-            return
-        ids, records = self._name_ids, self.records
+    def _read_name(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
+        """copy_names.lineage of each row's name."""
+        ids = self._name_ids
         stems = []
-        for row in rows.tolist():
-            stem, bases = lineage(records[row].path)
+        for row, record in zip(rows.tolist(), chosen, strict=True):
+            stem, bases = lineage(record.path)
             stems.append(ids.setdefault(stem, len(ids)))
             if bases:
                 self.lineage[row] = [ids.setdefault(base, len(ids)) for base in bases]
         self.stem[rows] = stems
+        self._columns["stem"] = self.stem
+
+
+_PARTS = {
+    "shape": ("width", "height"),
+    "score": ("camera", "score"),
+    "format": ("lossy", "convertible", "raw"),
+    "digest": ("digest", "holds"),
+    "quality": ("quality",),
+    "file_size": ("file_size",),
+    "mtime": ("mtime",),
+    "path_length": ("path_length",),
+    "detail": ("detail", "has_detail"),
+    "name": ("stem",),
+}
+"""The columns RecordColumns reads together."""
+_PART_OF = {name: part for part, names in _PARTS.items() for name in names}
 
 
 def _new_rows(done: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -269,26 +309,25 @@ class _Stack:
         self.records = records
         self.members = members
         self.count, self.size = members.shape
-        if columns is None:
-            columns = RecordColumns(records)
-        columns.fill(members.reshape(-1))
-        self.columns = columns
-        self.width = columns.width[members]
-        self.height = columns.height[members]
-        self.pixels = self.width * self.height
-        self.file_size = columns.file_size[members]
-        self.mtime = columns.mtime[members]
-        self.camera = columns.camera[members]
-        self.score = columns.score[members]
-        self.digest = columns.digest[members]
-        self.holds = columns.holds[members]
-        self.lossy = columns.lossy[members]
-        self.convertible = columns.convertible[members]
-        self.quality = columns.quality[members]
+        self.columns = RecordColumns(records) if columns is None else columns
+        self._values: dict[str, np.ndarray] = {}
         self.is_reference = is_reference[members]
         self.unsure = np.zeros(self.count, dtype=bool)
         self._thumbs: dict[str, np.ndarray] | None = None
         self._flat: list[ImageRecord] | None = None
+
+    def _of(self, name: str, active: np.ndarray) -> np.ndarray:
+        """RecordColumns' column `name` of the members, as (groups, size), read for the
+        groups `active` when first asked for. Those after are among them (candidates only
+        narrow), and the others' values are never read: they are decided."""
+        value = self._values.get(name)
+        if value is None:
+            rows = self.members[active].reshape(-1)
+            value = self._values[name] = self.columns.column(name, rows)[self.members]
+        return value
+
+    def _pixel_count(self, active: np.ndarray) -> np.ndarray:
+        return self._of("width", active) * self._of("height", active)
 
     @property
     def flat(self) -> list[ImageRecord]:
@@ -314,7 +353,7 @@ class _Stack:
                 steps.extend(np.where(code >= 0, code + len(texts), -1) for code in codes)
                 texts.extend(_ORIGINAL_REASONS)
                 continue
-            key = self._rule_key(rule)
+            key = self._rule_key(rule, active)
             best = np.where(candidates, key, np.iinfo(np.int64).max).min(axis=1)
             narrowed = candidates & (key == best[:, None])
             shrunk = active & (narrowed.sum(axis=1) < candidates.sum(axis=1))
@@ -323,15 +362,12 @@ class _Stack:
             texts.append(_RULE_REASONS[rule])
         keepers = self._smallest_paths(candidates)
         table = np.stack(steps, axis=1) if steps else np.full((self.count, 0), -1)
-        if not table.shape[1]:
-            return keepers, [joined_reason([])] * self.count, self.unsure
         # One reason per distinct row of reason codes (a handful per stack).
-        distinct_rows, row_of = np.unique(table, axis=0, return_inverse=True)
-        joined = [
-            joined_reason([texts[code] for code in row if code >= 0])
-            for row in distinct_rows.tolist()
-        ]
-        return keepers, [joined[k] for k in row_of.reshape(-1).tolist()], self.unsure
+        rows = list(map(tuple, table.tolist()))
+        joined = {
+            row: joined_reason([texts[code] for code in row if code >= 0]) for row in set(rows)
+        }
+        return keepers, list(map(joined.__getitem__, rows)), self.unsure
 
     def _smallest_paths(self, candidates: np.ndarray) -> np.ndarray:
         """The final tie-break: per group, the candidate with the smallest path (the first
@@ -351,15 +387,15 @@ class _Stack:
             keepers[row] = members[row, position]
         return keepers
 
-    def _rule_key(self, rule: KeeperRule) -> np.ndarray:
+    def _rule_key(self, rule: KeeperRule, active: np.ndarray) -> np.ndarray:
         if rule is KeeperRule.REFERENCE_FOLDER:
             return (~self.is_reference).astype(np.int64)
         if rule is KeeperRule.RAW_FIRST:
-            return (~self.columns.raw[self.members]).astype(np.int64)
+            return (~self._of("raw", active)).astype(np.int64)
         if rule is KeeperRule.RESOLUTION:
-            return -self.pixels
+            return -self._pixel_count(active)
         if rule is KeeperRule.FILE_SIZE:
-            return -self.file_size
+            return -self._of("file_size", active)
         if rule is KeeperRule.CAPTURE_DATE:
             dates = [r.capture_time for r in self.flat]
             text = np.array([d or "" for d in dates], dtype=str)
@@ -368,7 +404,7 @@ class _Stack:
             # (no date, date text) in tuple order: every dated copy before every undated one.
             return np.where(missing, len(dates) + 1, rank).reshape(self.members.shape)
         if rule is KeeperRule.SHORTER_PATH:
-            return self.columns.path_length[self.members]
+            return self._of("path_length", active)
         raise ValueError(f"no key for {rule}")
 
     # originals.most_original, stacked
@@ -391,8 +427,10 @@ class _Stack:
             codes.append(np.where(settled, why, -1))
         return remaining, codes
 
-    def _by_pixels(self, remaining: np.ndarray, _: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        pixels, scores = self.pixels, self.score
+    def _by_pixels(
+        self, remaining: np.ndarray, active: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        pixels, scores = self._pixel_count(active), self._of("score", active)
         # j makes i an upscale: fewer pixels than i by the ratio, and stronger metadata.
         smaller = pixels[:, None, :] < pixels[:, :, None] * og.RESIZED_PIXEL_RATIO
         stronger = scores[:, None, :] > scores[:, :, None]
@@ -406,11 +444,14 @@ class _Stack:
         kept = np.where((low == high)[:, None], remaining, kept)
         return kept, np.where(enlarged, 1, 2)
 
-    def _by_metadata(self, remaining: np.ndarray, _: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        best = np.where(remaining, self.score, np.iinfo(np.int64).min).max(axis=1)
-        kept = remaining & (self.score == best[:, None])
-        camera_kept = (kept & self.camera).any(axis=1)
-        camera_missing = (remaining & ~self.camera).any(axis=1)
+    def _by_metadata(
+        self, remaining: np.ndarray, active: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        score, camera = self._of("score", active), self._of("camera", active)
+        best = np.where(remaining, score, np.iinfo(np.int64).min).max(axis=1)
+        kept = remaining & (score == best[:, None])
+        camera_kept = (kept & camera).any(axis=1)
+        camera_missing = (remaining & ~camera).any(axis=1)
         return kept, np.where(camera_kept & camera_missing, 3, 4)
 
     def _thumbnails(self, active: np.ndarray) -> dict[str, np.ndarray]:
@@ -522,12 +563,14 @@ class _Stack:
     ) -> tuple[np.ndarray, np.ndarray]:
         # a (axis 1) stores the decode of the lossy b (axis 2): originals.is_conversion_of.
         pair = remaining[:, :, None] & remaining[:, None, :] & active[:, None, None]
-        pair &= self.convertible[:, :, None] & self.lossy[:, None, :]
-        pair &= (self.digest[:, :, None] == self.digest[:, None, :]) | (
-            self.holds[:, :, None] == self.digest[:, None, :]
+        pair &= self._of("convertible", active)[:, :, None] & self._of("lossy", active)[:, None, :]
+        digest, holds = self._of("digest", active), self._of("holds", active)
+        pair &= (digest[:, :, None] == digest[:, None, :]) | (
+            holds[:, :, None] == digest[:, None, :]
         )
-        pair &= (self.width[:, :, None] == self.width[:, None, :]) & (
-            self.height[:, :, None] == self.height[:, None, :]
+        width, height = self._of("width", active), self._of("height", active)
+        pair &= (width[:, :, None] == width[:, None, :]) & (
+            height[:, :, None] == height[:, None, :]
         )
         return remaining & ~pair.any(axis=2), np.full(self.count, 9)
 
@@ -535,12 +578,13 @@ class _Stack:
         self, remaining: np.ndarray, active: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         thumbs = self._thumbnails(active)
-        quality = self.quality
+        quality = self._of("quality", active)
         pair = remaining[:, :, None] & remaining[:, None, :] & ~np.eye(self.size, dtype=bool)
         pair &= (quality[:, :, None] >= 0) & (quality[:, None, :] >= 0)
         pair &= quality[:, :, None] != quality[:, None, :]
-        pair &= (self.width[:, :, None] == self.width[:, None, :]) & (
-            self.height[:, :, None] == self.height[:, None, :]
+        width, height = self._of("width", active), self._of("height", active)
+        pair &= (width[:, :, None] == width[:, None, :]) & (
+            height[:, :, None] == height[:, None, :]
         )
         pair &= active[:, None, None]
         rms = thumbs["rms"]
@@ -572,8 +616,8 @@ class _Stack:
         greyed = (other_colour > og._MIN_COLOUR) & (copy_colour < bar)
         unsure |= _near(other_colour, og._MIN_COLOUR) | _near(copy_colour, bar)
         score = greyed.astype(np.float64)
-        detail = self.columns.detail[self.members].astype(np.float64)  # zeros if missing
-        has_detail = self.columns.has_detail[self.members]
+        detail = self._of("detail", active).astype(np.float64)  # zeros if missing
+        has_detail = self._of("has_detail", active)
         correlation = thumbs["correlation"]
         aligned = (correlation >= og._ALIGNED) & has_detail[:, :, None] & has_detail[:, None, :]
         unsure |= _near(correlation, og._ALIGNED)
@@ -612,9 +656,8 @@ class _Stack:
         columns = self.columns
         rows = np.flatnonzero(active)
         chosen = self.members[rows]
-        columns.name(chosen.reshape(-1))
         stems = np.full((self.count, self.size), -2, np.int64)
-        stems[rows] = columns.stem[chosen]
+        stems[rows] = columns.column("stem", chosen.reshape(-1))[chosen]
         lineages = [
             (row, k, codes)
             for row, members in zip(rows.tolist(), chosen.tolist(), strict=True)
@@ -656,8 +699,11 @@ class _Stack:
         kept[rows[wins], centre[wins]] = True
         return kept, np.full(self.count, 6)
 
-    def _by_mtime(self, remaining: np.ndarray, _: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        earliest = np.where(remaining, self.mtime, np.iinfo(np.int64).max).min(axis=1)
-        kept = remaining & (self.mtime - earliest[:, None] < og._MTIME_GAP_NS)
+    def _by_mtime(
+        self, remaining: np.ndarray, active: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        mtime = self._of("mtime", active)
+        earliest = np.where(remaining, mtime, np.iinfo(np.int64).max).min(axis=1)
+        kept = remaining & (mtime - earliest[:, None] < og._MTIME_GAP_NS)
         return kept, np.full(self.count, 7)
 
