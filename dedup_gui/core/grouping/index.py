@@ -77,8 +77,10 @@ _HASH_SIMILARITY = np.array([distance_to_similarity(distance) for distance in ra
 @dataclass(frozen=True, slots=True)
 class _KeeperContext:
     rank: np.ndarray
-    """Position of each record in keeper order (0 = best keeper)."""
+    """Position of each record in keeper order (0 = best keeper) among the records a
+    merge names (Cuts.nodes); the others, never grouped, rank after them all."""
     is_reference: np.ndarray
+    """Per record, in a reference folder (checked for the records a merge names)."""
     rules: tuple[KeeperRule, ...] = DEFAULT_KEEPER_RULES
     keepers: dict[int, tuple[int, str]] | None = None
     """(keeper, reason) per group, by its Cut key (cuts.py): the chain's group rules
@@ -420,9 +422,7 @@ class SimilarityIndex:
         batch, and list each cut's groups in their shown order."""
         built = self._built[id(context)]
         cuts = [merges for merges in cuts if merges not in built.by_cut]
-        if self._cuts is None:
-            self._cuts = Cuts(len(self.records), self._merge_first, self._merge_second)
-        labelled = [self._cuts.at(merges) for merges in cuts]
+        labelled = [self._labelled_cuts().at(merges) for merges in cuts]
         new = Cut.union([cut.subset(built.missing(cut.keys)) for cut in labelled])
         # Tens of thousands of small acyclic objects: a cyclic collection in between would
         # walk the whole library's records each time, for nothing to collect.
@@ -431,6 +431,11 @@ class SimilarityIndex:
                 self._build_groups(new, context, built)
             for merges, cut in zip(cuts, labelled, strict=True):
                 built.by_cut[merges] = built.ordered(cut.keys)
+
+    def _labelled_cuts(self) -> Cuts:
+        if self._cuts is None:
+            self._cuts = Cuts(len(self.records), self._merge_first, self._merge_second)
+        return self._cuts
 
     def _build_groups(self, cut: Cut, context: _KeeperContext, built: BuiltGroups) -> None:
         """Make the DuplicateGroups of `cut` (groups not built yet) and add them to
@@ -687,13 +692,17 @@ class SimilarityIndex:
         key = (tuple(reference_folders), tuple(rules))
         context = self._keeper_contexts.get(key)
         if context is None:
-            references = ReferenceFolders(reference_folders)
-            is_reference = np.array(
-                [references.contains(r.path) for r in self.records] if reference_folders
-                else np.zeros(len(self.records), dtype=bool),  # (no folder holds a path)
-                dtype=bool,
+            # Only the records a merge names are ever grouped: the others need no rank.
+            nodes = self._labelled_cuts().nodes
+            records = [self.records[i] for i in nodes.tolist()]
+            is_reference = np.zeros(len(self.records), dtype=bool)
+            if reference_folders:
+                references = ReferenceFolders(reference_folders)
+                is_reference[nodes] = [references.contains(r.path) for r in records]
+            rank = np.full(len(self.records), len(nodes), np.int64)
+            rank[nodes] = keeper_ranks(
+                records, is_reference[nodes], rules, self._path_rank[nodes]
             )
-            rank = keeper_ranks(self.records, is_reference, rules, self._path_rank)
             context = _KeeperContext(
                 rank=rank, is_reference=is_reference, rules=tuple(rules), keepers={}
             )

@@ -24,6 +24,7 @@ from dedup_gui.core.grouping.keeper import (
     _RULE_REASONS,
     ChainRule,
     KeeperRule,
+    _string_ranks,
     choose_in_group,
     joined_reason,
 )
@@ -289,6 +290,9 @@ _PART_OF = {name: part for part, names in _PARTS.items() for name in names}
 
 def _new_rows(done: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """The distinct `rows` not marked in `done`, in order, now marked."""
+    rows = rows[~done[rows]]
+    if not len(rows):  # (the rows of every rule after the first)
+        return rows
     wanted = np.zeros(len(done), dtype=bool)
     wanted[rows] = True
     wanted &= ~done
@@ -397,12 +401,15 @@ class _Stack:
         if rule is KeeperRule.FILE_SIZE:
             return -self._of("file_size", active)
         if rule is KeeperRule.CAPTURE_DATE:
-            dates = [r.capture_time for r in self.flat]
-            text = np.array([d or "" for d in dates], dtype=str)
-            rank = np.unique(text, return_inverse=True)[1].reshape(-1).astype(np.int64)
+            rows = np.flatnonzero(active)  # (the others' keys are never read)
+            records = self.records
+            dates = [records[i].capture_time for i in self.members[rows].reshape(-1).tolist()]
+            rank = _string_ranks([d or "" for d in dates])
             missing = np.array([d is None for d in dates], dtype=bool)
             # (no date, date text) in tuple order: every dated copy before every undated one.
-            return np.where(missing, len(dates) + 1, rank).reshape(self.members.shape)
+            key = np.zeros(self.members.shape, np.int64)
+            key[rows] = np.where(missing, len(dates) + 1, rank).reshape(len(rows), self.size)
+            return key
         if rule is KeeperRule.SHORTER_PATH:
             return self._of("path_length", active)
         raise ValueError(f"no key for {rule}")
