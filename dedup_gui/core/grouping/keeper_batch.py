@@ -150,6 +150,7 @@ class RecordColumns:
         self._columns: dict[str, np.ndarray] = {}
         self._read: dict[str, np.ndarray] = {}
         """Per part (_PARTS), which rows it holds."""
+        self._last_read: tuple[np.ndarray, list[ImageRecord]] = (np.zeros(0, np.int64), [])
         self._digest_ids: dict[bytes, int] = {}
         self._format_ids: dict[str, int] = {}
         """An id per format: its (lossy, stores decodes, RAW) in _format_kinds."""
@@ -177,8 +178,13 @@ class RecordColumns:
             done = self._read[part] = np.zeros(len(self.records), dtype=bool)
         rows = _new_rows(done, rows)
         if len(rows):
-            records = self.records
-            getattr(self, f"_read_{part}")(rows, [records[i] for i in rows.tolist()])
+            # The parts one rule needs are asked for the same rows, one after the other.
+            last_rows, chosen = self._last_read
+            if not np.array_equal(rows, last_rows):
+                records = self.records
+                chosen = [records[i] for i in rows.tolist()]
+                self._last_read = (rows, chosen)
+            getattr(self, f"_read_{part}")(rows, chosen)
         return self._columns[name]
 
     def _store(self, name: str, rows: np.ndarray, values: object, dtype: type) -> None:
