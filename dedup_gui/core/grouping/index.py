@@ -565,7 +565,8 @@ class SimilarityIndex:
                 members[a:b] = context.pairs.members(
                     tuple(grouped[a:b].tolist()), members[a:b], records
                 )
-        return list(map(DuplicateGroup, [tuple(members[a:b]) for a, b in pairwise(bounds)]))
+        shared = tuple(members)
+        return list(map(DuplicateGroup, [shared[a:b] for a, b in pairwise(bounds)]))
 
     def _finer_similarities(self, groups: list[tuple[int, ...]]) -> list[list[float]]:
         """Per group (keeper first), each member's thumbnail similarity to the keeper."""
