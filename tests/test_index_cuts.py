@@ -246,3 +246,24 @@ def test_the_slider_is_told_fast_only_once_every_cut_is_built():
     for similarity in POSITIONS:
         expected = reference_groups(index, similarity, (), RawJpegPolicy.KEEP_BOTH)
         assert index.groups(similarity) == expected
+
+
+def test_members_made_field_by_field_are_the_constructors():
+    from dedup_gui.core.models import GroupMember, group_members
+
+    records = library(3, 2)[:2]
+    made = group_members(
+        record=records, keep=[True, False], is_reference=[False, True], distance=[0, 4],
+        similarity=[100.0, 93.5], match=[MatchKind.VISUAL, MatchKind.SAME_PIXELS],
+        keep_reason=["kept: most pixels", ""], pair_of=[None, "/x.nef"],
+    )
+    expected = [
+        GroupMember(records[0], True, False, 0, 100.0, MatchKind.VISUAL, "kept: most pixels"),
+        GroupMember(records[1], False, True, 4, 93.5, MatchKind.SAME_PIXELS, pair_of="/x.nef"),
+    ]
+    assert made == expected
+    assert [repr(m) for m in made] == [repr(m) for m in expected]
+    with pytest.raises(TypeError):
+        group_members(record=records, keep=[True, False])
+    with pytest.raises(TypeError):
+        group_members(record=records, colour=[1, 2])

@@ -169,3 +169,27 @@ def test_scanned_copies_keep_the_plain_named_file(tmp_path):
     (group,) = groups_of(tmp_path)
     assert group.keeper.record.path == str(original)
     assert group.keep_reason == NAMES_REASON
+
+
+_NAME_PARTS = (
+    "copy", " copy", " - copy", "copy of ", "edit", "edited", "-edit", "_edited", " (1)",
+    " (12)", "~2", "-1", "-12", "img_e", "img_", "1234", " ", "(", ")", "\u0661", "of ", "x",
+    "IMG", "É", "ß", "~", "-", "0",
+)
+
+
+def test_the_quick_marker_check_never_skips_a_name_the_marker_pattern_matches():
+    """copy_names.may_carry_marker is only a shortcut before _ANY_MARKER."""
+    from dedup_gui.core.grouping.copy_names import _ANY_MARKER, may_carry_marker, stem_key
+
+    rng = np.random.default_rng(7)
+    matched = 0
+    for _ in range(40_000):
+        parts = rng.choice(len(_NAME_PARTS), int(rng.integers(1, 6)))
+        stem = stem_key("".join(_NAME_PARTS[k] for k in parts) + ".jpg")
+        if stem and _ANY_MARKER.match(stem):
+            matched += 1
+            assert may_carry_marker(stem), stem
+    assert matched > 5_000
+    for name in MARKED:
+        assert may_carry_marker(stem_key(name))

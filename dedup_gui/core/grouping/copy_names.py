@@ -58,6 +58,8 @@ def lineage(filename: str) -> tuple[str, tuple[str, ...]]:
 def _name_lineage(name: str) -> tuple[str, tuple[str, ...]]:
     """`lineage` of a file name without its folder (names recur across folders)."""
     stem = stem_key(name)
+    if not may_carry_marker(stem) or not _ANY_MARKER.match(stem):  # most names
+        return stem, ()  # (the loop below would find nothing)
     found: list[str] = []
     frontier = [stem]
     for _ in range(_MAX_MARKERS):
@@ -66,6 +68,18 @@ def _name_lineage(name: str) -> tuple[str, tuple[str, ...]]:
         if not frontier:
             break
     return stem, tuple(found)
+
+
+def may_carry_marker(stem: str) -> bool:
+    """False only where _ANY_MARKER cannot match a stripped stem key, told by its ends
+    (a fraction of the match's time): every marker but "copy of" and IMG_E ends the name
+    in ")", "copy", "edit(ed)" or digits after " ", "~" or "-"."""
+    if stem.startswith(("copy", "img_e")):
+        return True
+    head = stem.rstrip("0123456789")
+    if len(head) < len(stem):  # " copy 2", "~2", "-2"; other decimal digits: ask the match
+        return head[-1:] in (" ", "~", "-") or head[-1:].isdecimal()
+    return stem[-1:] in (")", "y", "d", "t") or stem[-1:].isdecimal()
 
 
 def _unmarked(stem: str) -> list[str]:

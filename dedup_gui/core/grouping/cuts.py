@@ -65,6 +65,11 @@ class Cuts:
         self._second = np.searchsorted(self._nodes, merge_second).astype(np.int32)
         self._cuts: dict[int, Cut] = {}
 
+    @property
+    def nodes(self) -> np.ndarray:
+        """The rows some merge names, ascending: the only ones any cut can group."""
+        return self._nodes
+
     def at(self, merges: int) -> Cut:
         """The cut made by the first `merges` merges."""
         cut = self._cuts.get(merges)

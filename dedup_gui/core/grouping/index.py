@@ -32,7 +32,7 @@ from dedup_gui.core.grouping.keeper import (
     keeper_ranks,
     path_ranks,
 )
-from dedup_gui.core.grouping.keeper_batch import choose_keepers
+from dedup_gui.core.grouping.keeper_batch import RecordColumns, choose_keepers
 from dedup_gui.core.grouping.linkage import minimax_linkage
 from dedup_gui.core.grouping.raw_pairs import (
     NO_COMPANION,
@@ -42,6 +42,7 @@ from dedup_gui.core.grouping.raw_pairs import (
 )
 from dedup_gui.core.grouping.similarity import (
     MIN_SIMILARITY,
+    SAME_PICTURE_CAP,
     distance_to_similarity,
     paired_thumbnail_similarities,
     shown_similarity,
@@ -59,6 +60,7 @@ from dedup_gui.core.models import (
     GroupMember,
     ImageRecord,
     MatchKind,
+    group_members,
 )
 
 if TYPE_CHECKING:
@@ -76,13 +78,17 @@ in the CPU's cache, and ~60 numpy calls a slice cost nothing beside them."""
 VERIFY_THREADS = 2
 """Threads the verification slices of one batch share."""
 _ContextKey = tuple[tuple[str, ...], tuple[KeeperRule, ...]]
+_HASH_SIMILARITY = np.array([distance_to_similarity(distance) for distance in range(256)])
+"""distance_to_similarity of every effective distance (uint8)."""
 
 
 @dataclass(frozen=True, slots=True)
 class _KeeperContext:
     rank: np.ndarray
-    """Position of each record in keeper order (0 = best keeper)."""
+    """Position of each record in keeper order (0 = best keeper) among the records a
+    merge names (Cuts.nodes); the others, never grouped, rank after them all."""
     is_reference: np.ndarray
+    """Per record, in a reference folder (checked for the records a merge names)."""
     rules: tuple[KeeperRule, ...] = DEFAULT_KEEPER_RULES
     keepers: dict[int, tuple[int, str]] | None = None
     """(keeper, reason) per group, by its Cut key (cuts.py): the chain's group rules
@@ -136,6 +142,7 @@ class SimilarityIndex:
         """Groups built so far, by id() of their (cached, so living) policy context."""
         self._policy_contexts: dict[tuple[_ContextKey, RawJpegPolicy], _KeeperContext] = {}
         self._companions: np.ndarray | None = None
+        self._columns: RecordColumns | None = None
 
     @property
     def pair_count(self) -> int:
@@ -425,9 +432,7 @@ class SimilarityIndex:
         batch, and list each cut's groups in their shown order."""
         built = self._built[id(context)]
         cuts = [merges for merges in cuts if merges not in built.by_cut]
-        if self._cuts is None:
-            self._cuts = Cuts(len(self.records), self._merge_first, self._merge_second)
-        labelled = [self._cuts.at(merges) for merges in cuts]
+        labelled = [self._labelled_cuts().at(merges) for merges in cuts]
         new = Cut.union([cut.subset(built.missing(cut.keys)) for cut in labelled])
         # Tens of thousands of small acyclic objects: a cyclic collection in between would
         # walk the whole library's records each time, for nothing to collect.
@@ -436,6 +441,11 @@ class SimilarityIndex:
                 self._build_groups(new, context, built)
             for merges, cut in zip(cuts, labelled, strict=True):
                 built.by_cut[merges] = built.ordered(cut.keys)
+
+    def _labelled_cuts(self) -> Cuts:
+        if self._cuts is None:
+            self._cuts = Cuts(len(self.records), self._merge_first, self._merge_second)
+        return self._cuts
 
     def _build_groups(self, cut: Cut, context: _KeeperContext, built: BuiltGroups) -> None:
         """Make the DuplicateGroups of `cut` (groups not built yet) and add them to
@@ -470,6 +480,13 @@ class SimilarityIndex:
             freed_member &= ~context.pairs.held(grouped, keepers)  # kept with the keeper
         freed = np.where(freed_member, self._sizes[grouped], 0)
         reclaimable = np.add.reduceat(freed, starts)
+        keeper_path_rank = self._path_rank[grouped[starts]]
+        if self.deep_links is None:
+            groups = self._made_groups(
+                grouped, starts, sizes, effective, phash, exact, context, group_reasons
+            )
+            built.add(cut.keys, groups, reclaimable, keeper_path_rank)
+            return
         member_list = grouped.tolist()
         ordered = [tuple(member_list[a:b]) for a, b in pairwise(bounds)]
         finer = self._finer_similarities(ordered)
@@ -481,7 +498,85 @@ class SimilarityIndex:
                 ordered, bounds[:-1], bounds[1:], group_reasons, finer, strict=True
             )
         ]
-        built.add(cut.keys, groups, reclaimable, self._path_rank[grouped[starts]])
+        built.add(cut.keys, groups, reclaimable, keeper_path_rank)
+
+    def _made_groups(
+        self,
+        grouped: np.ndarray,
+        starts: np.ndarray,
+        sizes: np.ndarray,
+        effective: np.ndarray,
+        phash: np.ndarray,
+        exact: np.ndarray,
+        context: _KeeperContext,
+        reasons: list[str],
+    ) -> list[DuplicateGroup]:
+        """`_make_group` of every group at once (an index without deep links): `grouped`
+        the members, group after group, keeper first then by effective distance; their
+        `effective` and `phash` distances to the keeper and `exact` alongside; `reasons`
+        the keepers'. The same members, in the same order, with the same fields."""
+        count = len(grouped)
+        first = np.zeros(count, dtype=bool)
+        first[starts] = True
+        keepers = np.repeat(grouped[starts], sizes)
+        columns = self._record_columns()
+        digest, width, height = (
+            columns.column(name, grouped) for name in ("digest", "width", "height")
+        )
+        # _same_pixels: equal pixel digests (missing ones equal nothing) at the same size.
+        same_pixels = (
+            ~first & ~exact
+            & (digest[grouped] == digest[keepers])
+            & (width[grouped] == width[keepers])
+            & (height[grouped] == height[keepers])
+        )
+        visual = ~first & ~exact & ~same_pixels
+        similarity = np.full(count, 100.0)
+        shown = np.flatnonzero(visual)
+        if len(shown):
+            records = self.records
+            finer = paired_thumbnail_similarities(
+                [records[i].micro for i in keepers[shown].tolist()],
+                [records[i].micro for i in grouped[shown].tolist()],
+                any_turn=self.match_transforms,
+            )
+            # shown_similarity(distance_to_similarity(effective), finer), elementwise.
+            similarity[shown] = np.minimum(
+                np.minimum(_HASH_SIMILARITY[effective[shown]], finer), SAME_PICTURE_CAP
+            )
+        match = np.where(exact, 0, np.where(same_pixels, 1, 2))
+        # The others by the similarity shown (the sort is stable: ties keep keeper order).
+        group_of = np.repeat(np.arange(len(starts)), sizes)
+        order = np.lexsort((np.arange(count), -similarity, ~first, group_of))
+        grouped, phash, similarity, match = (
+            grouped[order], phash[order], similarity[order], match[order]
+        )
+        is_reference = context.is_reference[grouped]
+        keep_reason = [""] * count
+        for start, reason in zip(starts.tolist(), reasons, strict=True):
+            keep_reason[start] = reason
+        records = self.records
+        kinds = (MatchKind.EXACT, MatchKind.SAME_PIXELS, MatchKind.VISUAL)
+        members = group_members(
+            record=[records[i] for i in grouped.tolist()],
+            keep=(first | is_reference).tolist(),
+            is_reference=is_reference.tolist(),
+            distance=phash.tolist(),
+            similarity=similarity.tolist(),
+            match=[kinds[k] for k in match.tolist()],
+            keep_reason=keep_reason,
+        )
+        bounds = np.r_[starts, count].tolist()
+        if context.pairs is not None and context.pairs.any:
+            paired = np.add.reduceat((context.pairs.companion[grouped] >= 0).astype(np.int64),
+                                     starts) > 0
+            for g in np.flatnonzero(paired).tolist():
+                a, b = bounds[g], bounds[g + 1]
+                members[a:b] = context.pairs.members(
+                    tuple(grouped[a:b].tolist()), members[a:b], records
+                )
+        shared = tuple(members)
+        return list(map(DuplicateGroup, [shared[a:b] for a, b in pairwise(bounds)]))
 
     def _finer_similarities(self, groups: list[tuple[int, ...]]) -> list[list[float]]:
         """Per group (keeper first), each member's thumbnail similarity to the keeper."""
@@ -608,11 +703,17 @@ class SimilarityIndex:
         key = (tuple(reference_folders), tuple(rules))
         context = self._keeper_contexts.get(key)
         if context is None:
-            references = ReferenceFolders(reference_folders)
-            is_reference = np.array(
-                [references.contains(r.path) for r in self.records], dtype=bool
+            # Only the records a merge names are ever grouped: the others need no rank.
+            nodes = self._labelled_cuts().nodes
+            records = [self.records[i] for i in nodes.tolist()]
+            is_reference = np.zeros(len(self.records), dtype=bool)
+            if reference_folders:
+                references = ReferenceFolders(reference_folders)
+                is_reference[nodes] = [references.contains(r.path) for r in records]
+            rank = np.full(len(self.records), len(nodes), np.int64)
+            rank[nodes] = keeper_ranks(
+                records, is_reference[nodes], rules, self._path_rank[nodes]
             )
-            rank = keeper_ranks(self.records, is_reference, rules, self._path_rank)
             context = _KeeperContext(
                 rank=rank, is_reference=is_reference, rules=tuple(rules), keepers={}
             )
@@ -692,6 +793,12 @@ class SimilarityIndex:
         others = sorted(built[1:], key=lambda member: -member.similarity)
         return DuplicateGroup(members=(built[0], *others))
 
+    def _record_columns(self) -> RecordColumns:
+        """The records' attributes the keepers are chosen by, shared by every cut."""
+        if self._columns is None:
+            self._columns = RecordColumns(self.records, self._path_rank)
+        return self._columns
+
     def _choose_keepers(
         self, grouped: np.ndarray, starts: np.ndarray, keys: np.ndarray,
         context: _KeeperContext,
@@ -707,11 +814,14 @@ class SimilarityIndex:
         new = [g for g, key in enumerate(key_list) if key not in context.keepers]
         if new:
             groups = [tuple(member_list[bounds[g] : bounds[g + 1]]) for g in new]
-            chosen = choose_keepers(self.records, groups, context.is_reference, context.rules)
-            chosen = [
-                _keeper_after_crops_and_pairs(self, members, keeper, reason, context)
-                for members, (keeper, reason) in zip(groups, chosen, strict=True)
-            ]
+            chosen = choose_keepers(
+                self.records, groups, context.is_reference, context.rules, self._record_columns()
+            )
+            if self.deep_links is not None or (context.pairs is not None and context.pairs.any):
+                chosen = [
+                    _keeper_after_crops_and_pairs(self, members, keeper, reason, context)
+                    for members, (keeper, reason) in zip(groups, chosen, strict=True)
+                ]
             context.keepers.update(zip([key_list[g] for g in new], chosen, strict=True))
         choices = [context.keepers[key] for key in key_list]
         keeper_rows = np.array([keeper for keeper, _ in choices], np.int64)

@@ -17,6 +17,7 @@ from dedup_gui.core.grouping.keeper_rules import (
     RuleOrder,
 )
 from dedup_gui.core.grouping.originals import most_original
+from dedup_gui.core.grouping.raw_pairs import raw_formats
 from dedup_gui.core.models import ImageRecord
 
 ChainRule = KeeperRule | RuleOrder
@@ -278,7 +279,7 @@ def keeper_ranks(
         if rule is KeeperRule.REFERENCE_FOLDER:
             keys.append(~is_reference)
         elif rule is KeeperRule.RAW_FIRST:
-            keys.append(np.array([not is_raw_format(r.format) for r in records], dtype=bool))
+            keys.append(~raw_formats(records))
         elif rule is KeeperRule.RESOLUTION:
             keys.append(-np.array([r.width * r.height for r in records], dtype=np.int64))
         elif rule is KeeperRule.FILE_SIZE:
@@ -286,8 +287,7 @@ def keeper_ranks(
         elif rule is KeeperRule.CAPTURE_DATE:
             dates = [r.capture_time for r in records]
             keys.append(np.array([d is None for d in dates], dtype=bool))
-            text = np.array([d or "" for d in dates], dtype=str)
-            keys.append(np.unique(text, return_inverse=True)[1].reshape(-1))
+            keys.append(_string_ranks([d or "" for d in dates]))
         elif rule is KeeperRule.SHORTER_PATH:
             keys.append(np.array([len(r.path) for r in records], dtype=np.int64))
         elif rule_kind(rule) in _ORDERED_RULES:
@@ -302,6 +302,15 @@ def keeper_ranks(
 _ORDERED_RULES = (
     KeeperRule.MODIFICATION_DATE, KeeperRule.FOLDER_PRIORITY, KeeperRule.FORMAT_PREFERENCE
 )
+
+
+def _string_ranks(texts: list[str]) -> np.ndarray:
+    """`np.unique(np.array(texts, dtype=str), return_inverse=True)[1]`: the position of
+    each text among the distinct ones in numpy's order, sorting each distinct text once."""
+    distinct = list(set(texts))
+    position = np.unique(np.array(distinct, dtype=str), return_inverse=True)[1].reshape(-1)
+    rank = dict(zip(distinct, position.tolist(), strict=True))
+    return np.fromiter(map(rank.__getitem__, texts), dtype=np.int64, count=len(texts))
 
 
 def path_ranks(records: Sequence[ImageRecord]) -> np.ndarray:

@@ -24,6 +24,7 @@ from dedup_gui.core.grouping.keeper import (
     _RULE_REASONS,
     ChainRule,
     KeeperRule,
+    _string_ranks,
     choose_in_group,
     joined_reason,
 )
@@ -52,6 +53,21 @@ _ORIGINAL_REASONS = (
 )
 _EXPECTED_MICRO = MICRO_SIDE * MICRO_SIDE * 3
 _DETAIL_LENGTH = DETAIL_CELLS + 2
+_THUMBNAIL_SLICE = 256
+"""Members per slice of the thumbnail arithmetic (~0.8 MB per float32 temporary)."""
+
+
+def _luma_of_sum() -> np.ndarray:
+    """`rgb.mean(axis=-1)` of float32 channels by their (exact, integer) sum 0..765."""
+    total = np.arange(3 * 255 + 1)
+    channels = np.stack(
+        [np.minimum(total, 255), np.clip(total - 255, 0, 255), np.clip(total - 510, 0, 255)],
+        axis=1,
+    ).astype(np.float32)
+    return channels.mean(axis=1)
+
+
+_LUMA_OF_SUM = _luma_of_sum()
 
 
 _STACKED_RULES = frozenset({
@@ -67,13 +83,18 @@ def choose_keepers(
     groups: Sequence[tuple[int, ...]],
     is_reference: np.ndarray,
     rules: Sequence[ChainRule],
+    columns: RecordColumns | None = None,
 ) -> list[tuple[int, str]]:
     """(keeper's record index, reason) per group (record indices into `records`), the
-    same as `choose_in_group` on each group's records in the order given."""
+    same as `choose_in_group` on each group's records in the order given. `columns`: the
+    records' RecordColumns, kept by a caller that decides groups of the same records
+    again (an index's cuts)."""
     out: list[tuple[int, str] | None] = [None] * len(groups)
     rules = tuple(rules)
     if not all(rule in _STACKED_RULES for rule in rules):  # the user's own lists, mtime
         return [_one(records, members, is_reference, rules) for members in groups]
+    if columns is None:
+        columns = RecordColumns(records)
     by_size: dict[int, list[int]] = {}
     for g, members in enumerate(groups):
         by_size.setdefault(len(members), []).append(g)
@@ -86,7 +107,8 @@ def choose_keepers(
         for start in range(0, len(chosen), step):
             part = chosen[start : start + step]
             members = np.array([groups[g] for g in part], dtype=np.int64)
-            keepers, reasons, unsure = _Stack(records, members, is_reference).choose(rules)
+            stack = _Stack(records, members, is_reference, columns)
+            keepers, reasons, unsure = stack.choose(rules)
             for row, g in enumerate(part):
                 if unsure[row]:
                     out[g] = _one(records, groups[g], is_reference, rules)
@@ -114,52 +136,216 @@ def _near(value: np.ndarray, threshold: np.ndarray | float) -> np.ndarray:
         return np.abs(np.asarray(value, np.float64) - threshold) <= _MARGIN * scale
 
 
+class RecordColumns:
+    """The per-record attributes `_Stack` reads, as arrays over all of `records`, each read
+    from the records once per row and only for the rows asked for (`column`): the groups
+    a rule still has to decide. An index keeps one for its records, so the groups of every
+    cut and keeper ranking share it."""
+
+    def __init__(self, records: Sequence[ImageRecord], path_rank: np.ndarray | None = None) -> None:
+        """`path_rank`: keeper.path_ranks(records), when the caller has it (the final
+        tie-break then runs in numpy)."""
+        self.records = records
+        self.path_rank = path_rank
+        self._columns: dict[str, np.ndarray] = {}
+        self._read: dict[str, np.ndarray] = {}
+        """Per part (_PARTS), which rows it holds."""
+        self._last_read: tuple[np.ndarray, list[ImageRecord]] = (np.zeros(0, np.int64), [])
+        self._digest_ids: dict[bytes, int] = {}
+        self._format_ids: dict[str, int] = {}
+        """An id per format: its (lossy, stores decodes, RAW) in _format_kinds."""
+        self._format_kinds: list[tuple[bool, bool, bool]] = []
+        self._editors: dict[str | None, bool] = {}
+        self.stem = np.full(len(records), -2, np.int64)
+        """copy_names.lineage ids per row (ids are equal for equal names, never -1)."""
+        self.lineage: dict[int, list[int]] = {}
+        """The rows whose name has a lineage: its ids, nearest first."""
+        self._name_ids: dict[str, int] = {}
+
+    def column(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """The column `name` over all records, read (at least) for `rows`; the other rows
+        hold anything.
+        width, height, file_size, mtime, quality (-1: unknown), path_length: int64
+        camera (has the camera's metadata), lossy, convertible (stores decodes), raw
+        score: camera - edited after capture - saved by an editor
+        digest: equal ids for equal pixel digests; a missing digest equals nothing
+        holds: the digest id of the lossy decode it holds; missing: equals no digest
+        detail: (records, DETAIL_CELLS + 2) uint8, zeros where has_detail is False
+        stem: see `name`"""
+        part = _PART_OF[name]
+        done = self._read.get(part)
+        if done is None:
+            done = self._read[part] = np.zeros(len(self.records), dtype=bool)
+        rows = _new_rows(done, rows)
+        if len(rows):
+            # The parts one rule needs are asked for the same rows, one after the other.
+            last_rows, chosen = self._last_read
+            if not np.array_equal(rows, last_rows):
+                records = self.records
+                chosen = [records[i] for i in rows.tolist()]
+                self._last_read = (rows, chosen)
+            getattr(self, f"_read_{part}")(rows, chosen)
+        return self._columns[name]
+
+    def _store(self, name: str, rows: np.ndarray, values: object, dtype: type) -> None:
+        column = self._columns.get(name)
+        if column is None:
+            column = self._columns[name] = np.zeros(len(self.records), dtype)
+        column[rows] = values
+
+    def _read_shape(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
+        self._store("width", rows, [r.width for r in chosen], np.int64)
+        self._store("height", rows, [r.height for r in chosen], np.int64)
+
+    def _read_score(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
+        has_camera = np.array([r.camera is not None for r in chosen], dtype=bool)
+        self._store("camera", rows, has_camera, bool)
+        software = [r.software for r in chosen]
+        editors = self._editors
+        for name in set(software) - editors.keys():
+            editors[name] = is_editor(name)
+        score = (
+            has_camera.astype(np.int64)
+            - np.array([r.edited_after_capture for r in chosen], dtype=np.int64)
+            - np.array([editors[name] for name in software], dtype=np.int64)
+        )
+        self._store("score", rows, score, np.int64)
+
+    def _read_format(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
+        formats = [r.format for r in chosen]
+        ids = self._format_ids
+        for name in set(formats) - ids.keys():
+            ids[name] = len(ids)
+            self._format_kinds.append(
+                (name in og.LOSSY_FORMATS, og.stores_decodes(name), is_raw_format(name))
+            )
+        kinds = np.array(self._format_kinds, dtype=bool).reshape(-1, 3)[
+            np.array([ids[name] for name in formats], np.int64)
+        ]
+        for k, name in enumerate(("lossy", "convertible", "raw")):
+            self._store(name, rows, kinds[:, k], bool)
+
+    def _read_digest(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
+        ids = self._digest_ids
+        for name, values, missing in (
+            ("digest", [r.pixel_digest for r in chosen], -1 - rows),
+            ("holds", [r.holds_decode_of for r in chosen], -1 - len(self.records) - rows),
+        ):
+            self._store(name, rows, missing, np.int64)
+            known = [k for k, value in enumerate(values) if value is not None]
+            if known:
+                self._columns[name][rows[known]] = [
+                    ids.setdefault(values[k], len(ids)) for k in known
+                ]
+
+    def _read_quality(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
+        quality = [-1 if (q := r.jpeg_quality) is None else q for r in chosen]
+        self._store("quality", rows, quality, np.int64)
+
+    def _read_file_size(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
+        self._store("file_size", rows, [r.size for r in chosen], np.int64)
+
+    def _read_mtime(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
+        self._store("mtime", rows, [r.mtime_ns for r in chosen], np.int64)
+
+    def _read_path_length(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
+        self._store("path_length", rows, [len(r.path) for r in chosen], np.int64)
+
+    def _read_detail(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
+        detail = [r.detail for r in chosen]
+        fits = [len(d) == _DETAIL_LENGTH for d in detail]
+        self._store("has_detail", rows, fits, bool)
+        if not all(fits):
+            detail = [
+                d if fit else bytes(_DETAIL_LENGTH) for d, fit in zip(detail, fits, strict=True)
+            ]
+        if "detail" not in self._columns:
+            self._columns["detail"] = np.zeros((len(self.records), _DETAIL_LENGTH), np.uint8)
+        self._columns["detail"][rows] = np.frombuffer(b"".join(detail), np.uint8).reshape(
+            len(rows), _DETAIL_LENGTH
+        )
+
+    def _read_name(self, rows: np.ndarray, chosen: list[ImageRecord]) -> None:
+        """copy_names.lineage of each row's name."""
+        ids = self._name_ids
+        stems = []
+        for row, record in zip(rows.tolist(), chosen, strict=True):
+            stem, bases = lineage(record.path)
+            stems.append(ids.setdefault(stem, len(ids)))
+            if bases:
+                self.lineage[row] = [ids.setdefault(base, len(ids)) for base in bases]
+        self.stem[rows] = stems
+        self._columns["stem"] = self.stem
+
+
+_PARTS = {
+    "shape": ("width", "height"),
+    "score": ("camera", "score"),
+    "format": ("lossy", "convertible", "raw"),
+    "digest": ("digest", "holds"),
+    "quality": ("quality",),
+    "file_size": ("file_size",),
+    "mtime": ("mtime",),
+    "path_length": ("path_length",),
+    "detail": ("detail", "has_detail"),
+    "name": ("stem",),
+}
+"""The columns RecordColumns reads together."""
+_PART_OF = {name: part for part, names in _PARTS.items() for name in names}
+
+
+def _new_rows(done: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The distinct `rows` not marked in `done`, in order, now marked."""
+    rows = rows[~done[rows]]
+    if not len(rows):  # (the rows of every rule after the first)
+        return rows
+    wanted = np.zeros(len(done), dtype=bool)
+    wanted[rows] = True
+    wanted &= ~done
+    done |= wanted
+    return np.flatnonzero(wanted)
+
+
 class _Stack:
     """Groups of one size: per-member attributes as (groups, size) arrays."""
 
     def __init__(
-        self, records: Sequence[ImageRecord], members: np.ndarray, is_reference: np.ndarray
+        self,
+        records: Sequence[ImageRecord],
+        members: np.ndarray,
+        is_reference: np.ndarray,
+        columns: RecordColumns | None = None,
     ) -> None:
         self.records = records
         self.members = members
         self.count, self.size = members.shape
-        flat = [records[i] for i in members.reshape(-1).tolist()]
-        shape = members.shape
-
-        def column(values: list, dtype: type) -> np.ndarray:
-            return np.array(values, dtype=dtype).reshape(shape)
-
-        self.flat = flat
-        self.width = column([r.width for r in flat], np.int64)
-        self.height = column([r.height for r in flat], np.int64)
-        self.pixels = self.width * self.height
-        self.file_size = column([r.size for r in flat], np.int64)
-        self.mtime = column([r.mtime_ns for r in flat], np.int64)
-        self.camera = column([r.camera is not None for r in flat], bool)
-        self.score = (
-            self.camera.astype(np.int64)
-            - column([r.edited_after_capture for r in flat], np.int64)
-            - column([is_editor(r.software) for r in flat], np.int64)
-        )
-        digest_ids: dict[bytes, int] = {}
-        self.digest = column(
-            [-1 - k if r.pixel_digest is None else digest_ids.setdefault(r.pixel_digest,
-             len(digest_ids)) for k, r in enumerate(flat)],
-            np.int64,
-        )  # equal ids for equal digests; a missing digest equals nothing
-        self.holds = column(
-            [-1 - len(flat) - k if r.holds_decode_of is None
-             else digest_ids.setdefault(r.holds_decode_of, len(digest_ids))
-             for k, r in enumerate(flat)],
-            np.int64,
-        )  # the id of the lossy pixel digest whose full decode it holds; missing: none
-        self.lossy = column([r.format in og.LOSSY_FORMATS for r in flat], bool)
-        self.convertible = column([og.stores_decodes(r.format) for r in flat], bool)
-        self.quality = column([-1 if r.jpeg_quality is None else r.jpeg_quality for r in flat],
-                              np.int64)
+        self.columns = RecordColumns(records) if columns is None else columns
+        self._values: dict[str, np.ndarray] = {}
         self.is_reference = is_reference[members]
         self.unsure = np.zeros(self.count, dtype=bool)
         self._thumbs: dict[str, np.ndarray] | None = None
+        self._flat: list[ImageRecord] | None = None
+
+    def _of(self, name: str, active: np.ndarray) -> np.ndarray:
+        """RecordColumns' column `name` of the members, as (groups, size), read for the
+        groups `active` when first asked for. Those after are among them (candidates only
+        narrow), and the others' values are never read: they are decided."""
+        value = self._values.get(name)
+        if value is None:
+            rows = self.members[active].reshape(-1)
+            value = self._values[name] = self.columns.column(name, rows)[self.members]
+        return value
+
+    def _pixel_count(self, active: np.ndarray) -> np.ndarray:
+        return self._of("width", active) * self._of("height", active)
+
+    @property
+    def flat(self) -> list[ImageRecord]:
+        """The members' records, group after group."""
+        if self._flat is None:
+            records = self.records
+            self._flat = [records[i] for i in self.members.reshape(-1).tolist()]
+        return self._flat
 
     # The chain
 
@@ -177,52 +363,61 @@ class _Stack:
                 steps.extend(np.where(code >= 0, code + len(texts), -1) for code in codes)
                 texts.extend(_ORIGINAL_REASONS)
                 continue
-            key = self._rule_key(rule)
+            key = self._rule_key(rule, active)
             best = np.where(candidates, key, np.iinfo(np.int64).max).min(axis=1)
             narrowed = candidates & (key == best[:, None])
             shrunk = active & (narrowed.sum(axis=1) < candidates.sum(axis=1))
             candidates = np.where(shrunk[:, None], narrowed, candidates)
             steps.append(np.where(shrunk, len(texts), -1))
             texts.append(_RULE_REASONS[rule])
-        # The final tie-break: the smallest path (the first such member on equal paths).
+        keepers = self._smallest_paths(candidates)
+        table = np.stack(steps, axis=1) if steps else np.full((self.count, 0), -1)
+        # One reason per distinct row of reason codes (a handful per stack).
+        rows = list(map(tuple, table.tolist()))
+        joined = {
+            row: joined_reason([texts[code] for code in row if code >= 0]) for row in set(rows)
+        }
+        return keepers, list(map(joined.__getitem__, rows)), self.unsure
+
+    def _smallest_paths(self, candidates: np.ndarray) -> np.ndarray:
+        """The final tie-break: per group, the candidate with the smallest path (the first
+        such member on equal paths)."""
+        path_rank = self.columns.path_rank
+        members = self.members
+        if path_rank is not None and (self.size < 2 or bool(np.all(np.diff(members, axis=1) > 0))):
+            # Ranks follow (path, row): with members in row order, the smallest rank is the
+            # smallest path and, on equal paths, the first such member.
+            ranks = np.where(candidates, path_rank[members], np.iinfo(np.int64).max)
+            return members[np.arange(self.count), np.argmin(ranks, axis=1)]
         paths = [r.path for r in self.flat]
         keepers = np.empty(self.count, np.int64)
         for row in range(self.count):
             allowed = np.flatnonzero(candidates[row]).tolist()
             position = min(allowed, key=lambda p, row=row: paths[row * self.size + p])
-            keepers[row] = self.members[row, position]
-        table = np.stack(steps, axis=1) if steps else np.full((self.count, 0), -1)
-        joined: dict[tuple[int, ...], str] = {}
-        out = []
-        for row in table.tolist():
-            codes = tuple(code for code in row if code >= 0)
-            text = joined.get(codes)
-            if text is None:
-                text = joined[codes] = joined_reason([texts[code] for code in codes])
-            out.append(text)
-        return keepers, out, self.unsure
+            keepers[row] = members[row, position]
+        return keepers
 
-    def _rule_key(self, rule: KeeperRule) -> np.ndarray:
+    def _rule_key(self, rule: KeeperRule, active: np.ndarray) -> np.ndarray:
         if rule is KeeperRule.REFERENCE_FOLDER:
             return (~self.is_reference).astype(np.int64)
         if rule is KeeperRule.RAW_FIRST:
-            raw = np.array([is_raw_format(r.format) for r in self.flat], dtype=bool)
-            return (~raw.reshape(self.members.shape)).astype(np.int64)
+            return (~self._of("raw", active)).astype(np.int64)
         if rule is KeeperRule.RESOLUTION:
-            return -self.pixels
+            return -self._pixel_count(active)
         if rule is KeeperRule.FILE_SIZE:
-            return -self.file_size
+            return -self._of("file_size", active)
         if rule is KeeperRule.CAPTURE_DATE:
-            dates = [r.capture_time for r in self.flat]
-            text = np.array([d or "" for d in dates], dtype=str)
-            rank = np.unique(text, return_inverse=True)[1].reshape(-1).astype(np.int64)
+            rows = np.flatnonzero(active)  # (the others' keys are never read)
+            records = self.records
+            dates = [records[i].capture_time for i in self.members[rows].reshape(-1).tolist()]
+            rank = _string_ranks([d or "" for d in dates])
             missing = np.array([d is None for d in dates], dtype=bool)
             # (no date, date text) in tuple order: every dated copy before every undated one.
-            return np.where(missing, len(dates) + 1, rank).reshape(self.members.shape)
+            key = np.zeros(self.members.shape, np.int64)
+            key[rows] = np.where(missing, len(dates) + 1, rank).reshape(len(rows), self.size)
+            return key
         if rule is KeeperRule.SHORTER_PATH:
-            return np.array([len(r.path) for r in self.flat], np.int64).reshape(
-                self.members.shape
-            )
+            return self._of("path_length", active)
         raise ValueError(f"no key for {rule}")
 
     # originals.most_original, stacked
@@ -245,8 +440,10 @@ class _Stack:
             codes.append(np.where(settled, why, -1))
         return remaining, codes
 
-    def _by_pixels(self, remaining: np.ndarray, _: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        pixels, scores = self.pixels, self.score
+    def _by_pixels(
+        self, remaining: np.ndarray, active: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        pixels, scores = self._pixel_count(active), self._of("score", active)
         # j makes i an upscale: fewer pixels than i by the ratio, and stronger metadata.
         smaller = pixels[:, None, :] < pixels[:, :, None] * og.RESIZED_PIXEL_RATIO
         stronger = scores[:, None, :] > scores[:, :, None]
@@ -260,11 +457,14 @@ class _Stack:
         kept = np.where((low == high)[:, None], remaining, kept)
         return kept, np.where(enlarged, 1, 2)
 
-    def _by_metadata(self, remaining: np.ndarray, _: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        best = np.where(remaining, self.score, np.iinfo(np.int64).min).max(axis=1)
-        kept = remaining & (self.score == best[:, None])
-        camera_kept = (kept & self.camera).any(axis=1)
-        camera_missing = (remaining & ~self.camera).any(axis=1)
+    def _by_metadata(
+        self, remaining: np.ndarray, active: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        score, camera = self._of("score", active), self._of("camera", active)
+        best = np.where(remaining, score, np.iinfo(np.int64).min).max(axis=1)
+        kept = remaining & (score == best[:, None])
+        camera_kept = (kept & camera).any(axis=1)
+        camera_missing = (remaining & ~camera).any(axis=1)
         return kept, np.where(camera_kept & camera_missing, 3, 4)
 
     def _thumbnails(self, active: np.ndarray) -> dict[str, np.ndarray]:
@@ -274,40 +474,34 @@ class _Stack:
             return self._thumbs
         count, size = self.count, self.size
         rows = np.flatnonzero(active)
-        chosen = [self.flat[row * size + k] for row in rows.tolist() for k in range(size)]
-        valid_rows = np.array([len(r.micro) == _EXPECTED_MICRO for r in chosen], dtype=bool)
-        blob = b"".join(
-            r.micro if len(r.micro) == _EXPECTED_MICRO else bytes(_EXPECTED_MICRO)
-            for r in chosen
-        )
-        rgb = np.frombuffer(blob, np.uint8).reshape(len(rows), size, -1, 3).astype(np.float32)
-        flat = rgb.reshape(len(rows), size, -1)
-        squares = (flat**2).sum(axis=2)
-        dots = np.matmul(flat, flat.transpose(0, 2, 1))
-        mse = (squares[:, :, None] + squares[:, None, :] - 2 * dots) / flat.shape[2]
+        records = self.records
+        micros = [records[i].micro for i in self.members[rows].reshape(-1).tolist()]
+        valid_rows = np.array([len(m) == _EXPECTED_MICRO for m in micros], dtype=bool)
+        if not valid_rows.all():
+            micros = [m if fits else bytes(_EXPECTED_MICRO) for m, fits in zip(
+                micros, valid_rows.tolist(), strict=True)]
+        pixels = np.frombuffer(b"".join(micros), np.uint8).reshape(len(rows), size, -1, 3)
         valid = np.zeros((count, size), dtype=bool)
         valid[rows] = valid_rows.reshape(len(rows), size)
         rms = np.full((count, size, size), np.inf, np.float32)
-        rms[rows] = np.sqrt(np.maximum(mse, 0.0))
-        rms[~(valid[:, :, None] & valid[:, None, :])] = np.inf
-        luma = rgb.mean(axis=3)
         mean = np.zeros((count, size), np.float32)
-        mean[rows] = luma.mean(axis=2)
-        centred = luma - mean[rows][:, :, None]
-        norms = np.sqrt((centred**2).sum(axis=2))
-        scale = np.where(norms > 0, norms, 1.0)
         correlation = np.ones((count, size, size), np.float32)
-        correlation[rows] = np.matmul(centred, centred.transpose(0, 2, 1)) / (
-            scale[:, :, None] * scale[:, None, :]
-        )
+        colourfulness = np.zeros((count, size), np.float32)
         flat_rows = np.zeros((count, size), dtype=bool)
-        flat_rows[rows] = norms == 0
+        # In slices whose temporaries stay in the CPU's cache; every value is per group, so
+        # the slices change none of them.
+        step = max(1, _THUMBNAIL_SLICE // size)
+        for at in range(0, len(rows), step):
+            part = rows[at : at + step]
+            self._thumbnail_slice(pixels[at : at + step], part, rms, mean, correlation,
+                                  colourfulness, flat_rows)
+        rms[~(valid[:, :, None] & valid[:, None, :])] = np.inf
         correlation[np.broadcast_to(flat_rows[:, :, None], correlation.shape)] = 1.0
         correlation[np.broadcast_to(flat_rows[:, None, :], correlation.shape)] = 1.0
-        colourfulness = np.zeros((count, size), np.float32)
-        colourfulness[rows] = np.abs(rgb - luma[..., None]).mean(axis=(2, 3))
-        self._rgb = np.zeros((count, size, rgb.shape[2], 3), np.float32)
-        self._rgb[rows] = rgb
+        self._pixels = pixels
+        """The thumbnails' pixels of the groups `rows`, in their order (for _overlay)."""
+        self._pixel_row = np.full(count, -1, np.int64)
+        self._pixel_row[rows] = np.arange(len(rows))
         self._thumbs = {
             "valid": valid,
             "rms": rms,
@@ -316,6 +510,37 @@ class _Stack:
             "colourfulness": colourfulness,
         }
         return self._thumbs
+
+    @staticmethod
+    def _thumbnail_slice(
+        pixels: np.ndarray, rows: np.ndarray, rms: np.ndarray, mean: np.ndarray,
+        correlation: np.ndarray, colourfulness: np.ndarray, flat_rows: np.ndarray,
+    ) -> None:
+        """The _thumbnails values of the groups `rows` (`pixels`: theirs, uint8)."""
+        rgb = pixels.astype(np.float32)
+        flat = rgb.reshape(len(rows), pixels.shape[1], -1)
+        squares = (flat**2).sum(axis=2)
+        dots = np.matmul(flat, flat.transpose(0, 2, 1))
+        mse = (squares[:, :, None] + squares[:, None, :] - 2 * dots) / flat.shape[2]
+        rms[rows] = np.sqrt(np.maximum(mse, 0.0))
+        # rgb.mean(axis=3), looked up: the channel sums are exact integers.
+        channels = pixels[..., 0].astype(np.uint16)
+        channels += pixels[..., 1]
+        channels += pixels[..., 2]
+        luma = _LUMA_OF_SUM[channels]
+        mean[rows] = row_mean = luma.mean(axis=2)
+        centred = luma - row_mean[:, :, None]
+        norms = np.sqrt((centred**2).sum(axis=2))
+        scale = np.where(norms > 0, norms, 1.0)
+        correlation[rows] = np.matmul(centred, centred.transpose(0, 2, 1)) / (
+            scale[:, :, None] * scale[:, None, :]
+        )
+        flat_rows[rows] = norms == 0
+        # np.abs(rgb - luma[..., None]).mean(axis=(2, 3)), with the luma repeated per
+        # channel (a contiguous subtraction: the same values).
+        spread = flat - np.repeat(luma, 3, axis=2)
+        np.abs(spread, out=spread)
+        colourfulness[rows] = spread.mean(axis=2)
 
     def _overlay(self, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """originals._Thumbnails.overlay_cell for the (group, a, b) pairs flagged in
@@ -326,7 +551,10 @@ class _Stack:
         if len(g) == 0:
             return cell, unsure
         side = MICRO_SIDE // GRID
-        diff = np.abs(self._rgb[g, a] - self._rgb[g, b]).mean(axis=2)
+        at = self._pixel_row[g]
+        rgb_a = self._pixels[at, a].astype(np.float32)
+        rgb_b = self._pixels[at, b].astype(np.float32)
+        diff = np.abs(rgb_a - rgb_b).mean(axis=2)
         cells = diff.reshape(len(g), GRID, side, GRID, side).mean(axis=(2, 4))
         cells = cells.reshape(len(g), -1)
         ordered = np.sort(cells, axis=1)
@@ -348,12 +576,14 @@ class _Stack:
     ) -> tuple[np.ndarray, np.ndarray]:
         # a (axis 1) stores the decode of the lossy b (axis 2): originals.is_conversion_of.
         pair = remaining[:, :, None] & remaining[:, None, :] & active[:, None, None]
-        pair &= self.convertible[:, :, None] & self.lossy[:, None, :]
-        pair &= (self.digest[:, :, None] == self.digest[:, None, :]) | (
-            self.holds[:, :, None] == self.digest[:, None, :]
+        pair &= self._of("convertible", active)[:, :, None] & self._of("lossy", active)[:, None, :]
+        digest, holds = self._of("digest", active), self._of("holds", active)
+        pair &= (digest[:, :, None] == digest[:, None, :]) | (
+            holds[:, :, None] == digest[:, None, :]
         )
-        pair &= (self.width[:, :, None] == self.width[:, None, :]) & (
-            self.height[:, :, None] == self.height[:, None, :]
+        width, height = self._of("width", active), self._of("height", active)
+        pair &= (width[:, :, None] == width[:, None, :]) & (
+            height[:, :, None] == height[:, None, :]
         )
         return remaining & ~pair.any(axis=2), np.full(self.count, 9)
 
@@ -361,12 +591,13 @@ class _Stack:
         self, remaining: np.ndarray, active: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         thumbs = self._thumbnails(active)
-        quality = self.quality
+        quality = self._of("quality", active)
         pair = remaining[:, :, None] & remaining[:, None, :] & ~np.eye(self.size, dtype=bool)
         pair &= (quality[:, :, None] >= 0) & (quality[:, None, :] >= 0)
         pair &= quality[:, :, None] != quality[:, None, :]
-        pair &= (self.width[:, :, None] == self.width[:, None, :]) & (
-            self.height[:, :, None] == self.height[:, None, :]
+        width, height = self._of("width", active), self._of("height", active)
+        pair &= (width[:, :, None] == width[:, None, :]) & (
+            height[:, :, None] == height[:, None, :]
         )
         pair &= active[:, None, None]
         rms = thumbs["rms"]
@@ -398,16 +629,8 @@ class _Stack:
         greyed = (other_colour > og._MIN_COLOUR) & (copy_colour < bar)
         unsure |= _near(other_colour, og._MIN_COLOUR) | _near(copy_colour, bar)
         score = greyed.astype(np.float64)
-        detail = np.array(
-            [
-                list(r.detail) if len(r.detail) == _DETAIL_LENGTH else [0] * _DETAIL_LENGTH
-                for r in self.flat
-            ],
-            dtype=np.float64,
-        ).reshape(self.count, size, _DETAIL_LENGTH)
-        has_detail = np.array([len(r.detail) == _DETAIL_LENGTH for r in self.flat]).reshape(
-            self.count, size
-        )
+        detail = self._of("detail", active).astype(np.float64)  # zeros if missing
+        has_detail = self._of("has_detail", active)
         correlation = thumbs["correlation"]
         aligned = (correlation >= og._ALIGNED) & has_detail[:, :, None] & has_detail[:, None, :]
         unsure |= _near(correlation, og._ALIGNED)
@@ -443,17 +666,18 @@ class _Stack:
     def _names(self, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(stem id, lineage ids padded with -1) per member (copy_names.lineage), as
         (groups, size) and (groups, size, depth) arrays; ids are equal for equal names."""
-        ids: dict[str, int] = {}
+        columns = self.columns
+        rows = np.flatnonzero(active)
+        chosen = self.members[rows]
         stems = np.full((self.count, self.size), -2, np.int64)
-        lineages: list[tuple[int, int, list[int]]] = []
-        depth = 1
-        for row in np.flatnonzero(active).tolist():
-            for k in range(self.size):
-                stem, bases = lineage(self.flat[row * self.size + k].path)
-                stems[row, k] = ids.setdefault(stem, len(ids))
-                codes = [ids.setdefault(base, len(ids)) for base in bases]
-                lineages.append((row, k, codes))
-                depth = max(depth, len(codes))
+        stems[rows] = columns.column("stem", chosen.reshape(-1))[chosen]
+        lineages = [
+            (row, k, codes)
+            for row, members in zip(rows.tolist(), chosen.tolist(), strict=True)
+            for k, member in enumerate(members)
+            if (codes := columns.lineage.get(member)) is not None
+        ] if columns.lineage else []
+        depth = max([1, *(len(codes) for _, _, codes in lineages)])
         out = np.full((self.count, self.size, depth), -1, np.int64)
         for row, k, codes in lineages:
             out[row, k, : len(codes)] = codes
@@ -488,8 +712,11 @@ class _Stack:
         kept[rows[wins], centre[wins]] = True
         return kept, np.full(self.count, 6)
 
-    def _by_mtime(self, remaining: np.ndarray, _: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        earliest = np.where(remaining, self.mtime, np.iinfo(np.int64).max).min(axis=1)
-        kept = remaining & (self.mtime - earliest[:, None] < og._MTIME_GAP_NS)
+    def _by_mtime(
+        self, remaining: np.ndarray, active: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        mtime = self._of("mtime", active)
+        earliest = np.where(remaining, mtime, np.iinfo(np.int64).max).min(axis=1)
+        kept = remaining & (mtime - earliest[:, None] < og._MTIME_GAP_NS)
         return kept, np.full(self.count, 7)
 

@@ -51,6 +51,13 @@ NO_COMPANION = -1
 _STEM_PAIR, _TIME_PAIR = 0, 1
 
 
+def raw_formats(records: Sequence[ImageRecord]) -> np.ndarray:
+    """Per record, whether it is a camera RAW (`is_raw_format`, asked once per format)."""
+    formats = [r.format for r in records]
+    raw = {name: is_raw_format(name) for name in set(formats)}
+    return np.fromiter(map(raw.__getitem__, formats), dtype=bool, count=len(formats))
+
+
 def find_companions(
     records: Sequence[ImageRecord],
     matched_first: np.ndarray,
@@ -61,9 +68,7 @@ def find_companions(
     companion has the RAW as its companion). `matched_*`: the index's verified pairs (rows
     and pHash distance), where a pair by capture time must come from."""
     companion = np.full(len(records), NO_COMPANION, np.int64)
-    is_raw = np.fromiter(
-        (is_raw_format(record.format) for record in records), dtype=bool, count=len(records)
-    )
+    is_raw = raw_formats(records)
     if not is_raw.any():
         return companion
     edges = _stem_edges(records, np.flatnonzero(is_raw).tolist())
