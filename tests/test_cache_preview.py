@@ -60,6 +60,9 @@ def test_the_preview_leaves_out_what_the_walk_skips(tmp_path):
     preview = previewed(folder, excluded_folders=[str(folder / "excluded")])
     assert {Path(r.path).parent.name for r in preview} == {"kept"}
     assert len(previewed(folder, include_hidden=True)) == 12
+    with HashCache.open_default() as cache:  # what decides whether a preview is worth it
+        assert cache.count_under([str(folder)]) == 12
+        assert cache.count_under([str(folder / "kept")]) == 4
 
 
 def test_a_changed_or_damaged_file_keeps_the_preview_from_standing(tmp_path):

@@ -207,8 +207,11 @@ class ScanJob(QObject):
         options = self._options or ScanOptions()
         sizes = self._decisions.ignore_sizes() if self._decisions is not None else ()
         with HashCache.open_default() as cache:
+            roots = [_absolute(root) for root in self._roots]
+            if cache.count_under(roots) < cache_preview.PREVIEW_MIN_RECORDS:
+                return None
             records = cache_preview.preview_records(
-                cache, self._roots, excluded_folders=options.excluded_folders,
+                cache, roots, excluded_folders=options.excluded_folders,
                 include_hidden=options.include_hidden, sizes_elsewhere=sizes,
             )
         if len(records) < cache_preview.PREVIEW_MIN_RECORDS or self._scan_cancel.cancelled:
