@@ -32,7 +32,7 @@ from dedup_gui.core.grouping.keeper import (
     keeper_ranks,
     path_ranks,
 )
-from dedup_gui.core.grouping.keeper_batch import RecordColumns, choose_keepers
+from dedup_gui.core.grouping.keeper_batch import choose_keepers
 from dedup_gui.core.grouping.linkage import minimax_linkage
 from dedup_gui.core.grouping.raw_pairs import (
     NO_COMPANION,
@@ -40,6 +40,7 @@ from dedup_gui.core.grouping.raw_pairs import (
     RawJpegPolicy,
     find_companions,
 )
+from dedup_gui.core.grouping.record_columns import RecordColumns
 from dedup_gui.core.grouping.similarity import (
     MIN_SIMILARITY,
     SAME_PICTURE_CAP,
