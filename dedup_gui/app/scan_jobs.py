@@ -65,7 +65,9 @@ class ScanJob(QObject):
     failed = Signal(str)
     snapshot_loaded = Signal(object, object)
     """(ScanResult, SimilarityIndex) of the last grouping of these folders (`use_snapshot`),
-    to show while the scan checks for changes; `saved_loaded` of its files comes first."""
+    or with none, of the cached records under them (cache_preview, `grouping_started`
+    first), to show while the scan checks for changes; `saved_loaded` of its files comes
+    first. A preview's check that stands ends with `finished` (its records regrouped)."""
     changed_since_snapshot = Signal(object)
     """Paths of the snapshot's files changed or gone (the scan found them otherwise), after
     `saved_loaded`, before `finished`: marks made on the snapshot's version no longer apply."""
