@@ -218,8 +218,7 @@ class ScanJob(QObject):
             )
         if len(records) < cache_preview.PREVIEW_MIN_RECORDS or self._scan_cancel.cancelled:
             return None
-        result = ScanResult(records=records, from_cache=len(records),
-                            roots=tuple(_absolute(root) for root in self._roots))
+        result = ScanResult(records=records, from_cache=len(records), roots=tuple(roots))
         if self._decisions is not None:
             self.saved_loaded.emit(self._decisions.load_saved(records))
         self.grouping_started.emit(len(records))

@@ -205,8 +205,7 @@ class _Walker:
         for entry in listing:
             name = entry.name
             if not include_hidden and (
-                name[:1] == "." or name.lower() in SYSTEM_FOLDER_NAMES
-                or (_HIDDEN_ATTRIBUTES and _has_hidden_attribute(entry))
+                is_hidden_name(name) or (_HIDDEN_ATTRIBUTES and _has_hidden_attribute(entry))
             ):
                 continue
             visit_entry(entry, reached, subfolders)
@@ -297,6 +296,12 @@ class _Walker:
 
     def _folder_error(self, folder: str, error: OSError) -> None:
         self.errors.append(ScanError(folder, *_folder_problem(error)))
+
+
+def is_hidden_name(name: str) -> bool:
+    """A dot file or folder, or a system folder: skipped unless hidden ones are wanted
+    (Windows' hidden attribute aside, which needs the entry)."""
+    return name[:1] == "." or name.lower() in SYSTEM_FOLDER_NAMES
 
 
 def _has_hidden_attribute(entry: os.DirEntry[str]) -> bool:

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
-from dedup_gui.core.files.discovery import SYSTEM_FOLDER_NAMES
+from dedup_gui.core.files.discovery import is_hidden_name
 from dedup_gui.core.grouping.index import SimilarityIndex
 from dedup_gui.core.models import ImageRecord, ScanResult
 from dedup_gui.core.scanning import cache_rows
@@ -110,15 +110,11 @@ class _Visibility:
         visible = self._folders.get(folder)
         if visible is None:
             visible = self._folders[folder] = self._folder_visible(folder + os.sep)
-        return visible and not _hidden(name)
+        return visible and not is_hidden_name(name)
 
     def _folder_visible(self, folder: str) -> bool:
         root = next((r for r in reversed(self._roots) if folder.startswith(r)), None)
         if root is None:
             return False
         names = folder[len(root) :].split(os.sep)  # noqa: PTH206  (a str, not a Path)
-        return not any(_hidden(name) for name in names if name)
-
-
-def _hidden(name: str) -> bool:
-    return name[:1] == "." or name.lower() in SYSTEM_FOLDER_NAMES
+        return not any(is_hidden_name(name) for name in names if name)
